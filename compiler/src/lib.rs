@@ -1,0 +1,7 @@
+//! # tailpolicy-compiler
+//!
+//! Turns a checked policy and a node inventory into what Tailscale's control plane sends
+//! each node: its packet filter (`tailcfg.FilterRule` list), its SSH policy and its
+//! route approvals; and answers "who can reach what" with a reference evaluator.
+//!
+//! **Invariant:** pure. No IO, no clock, no threads; it cannot fail on a checked policy.

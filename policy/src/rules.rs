@@ -1,0 +1,152 @@
+//! The rule registry: every diagnostic code, its metadata and its documentation.
+//!
+//! Each rule is a `static` [`Rule`] declared next to the code that reports it (the
+//! parser's in `hujson`, the checker's in `check`, …) with its full explanation, and
+//! listed once in [`ALL_RULES`]. `tailpolicy explain`, `docs/rules.md`, SARIF rule
+//! metadata and configuration all read this table.
+//!
+//! Code ranges:
+//! - `TP00xx` syntax (HuJSON)
+//! - `TP01xx` structure: sections, field names and types
+//! - `TP02xx` references and selectors: undefined names, bad selectors, ports, protocols
+//! - `TP03xx` rule semantics Tailscale rejects (autogroup placement, SSH constraints, …)
+//! - `TP04xx` `tests` and `sshTests`
+//! - `TP05xx` node inventory
+//! - `TP06xx` configuration
+//! - `TP1xxx` lints beyond Tailscale (warnings)
+
+use crate::diagnostic::Severity;
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// What kind of problem a rule finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Category {
+    /// Tailscale rejects the policy.
+    Correctness,
+    /// Accepted, but almost certainly a mistake.
+    Suspicious,
+    /// Accepted and harmless, but could be clearer.
+    Style,
+}
+
+impl Category {
+    /// Lower-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Category::Correctness => "correctness",
+            Category::Suspicious => "suspicious",
+            Category::Style => "style",
+        }
+    }
+}
+
+/// Metadata and documentation of one diagnostic code.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable code, e.g. `TP0201`. Never reused.
+    pub code: &'static str,
+    /// Kebab-case name of the bad pattern, e.g. `undefined-tag`.
+    pub name: &'static str,
+    /// Category.
+    pub category: Category,
+    /// Severity unless configuration overrides it.
+    pub severity: Severity,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Markdown: what it checks, why it matters, an example, the fix.
+    pub explanation: &'static str,
+}
+
+/// A reference to a registered [`Rule`]; compares and orders by code.
+#[derive(Clone, Copy)]
+pub struct Code(pub &'static Rule);
+
+impl Code {
+    /// The code string, e.g. `TP0201`.
+    pub const fn as_str(self) -> &'static str {
+        self.0.code
+    }
+
+    /// The rule's metadata.
+    pub const fn rule(self) -> &'static Rule {
+        self.0
+    }
+
+    /// The rule's default severity.
+    pub const fn default_severity(self) -> Severity {
+        self.0.severity
+    }
+}
+
+impl PartialEq for Code {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.code == other.0.code
+    }
+}
+impl Eq for Code {}
+impl PartialOrd for Code {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Code {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.code.cmp(other.0.code)
+    }
+}
+impl Hash for Code {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.code.hash(state);
+    }
+}
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.code)
+    }
+}
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.code)
+    }
+}
+
+/// Every registered rule, sorted by code. A test checks codes are unique and sorted.
+pub static ALL_RULES: &[&Rule] = &[
+    // TP00xx syntax
+    // TP01xx structure
+    // TP02xx references and selectors
+    // TP03xx rule semantics
+    // TP04xx tests
+    // TP05xx inventory
+    // TP06xx configuration
+    // TP1xxx lints
+];
+
+/// Looks a rule up by code (case-insensitive) or by name.
+pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
+    ALL_RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_sorted_and_documented() {
+        for pair in ALL_RULES.windows(2) {
+            if let [a, b] = pair {
+                assert!(a.code < b.code, "{} must sort before {}", a.code, b.code);
+            }
+        }
+        for r in ALL_RULES {
+            assert!(r.code.starts_with("TP") && r.code.len() == 6, "{}", r.code);
+            assert!(!r.summary.is_empty() && !r.explanation.is_empty(), "{}", r.code);
+            assert!(!r.name.contains(' '), "{}", r.name);
+        }
+    }
+}
