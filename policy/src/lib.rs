@@ -18,3 +18,11 @@ pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
 pub use rules::{Category, Code, Rule};
 pub use source::{LineCol, SourceFile};
 pub use span::{Span, Spanned};
+pub mod check;
+pub mod lower;
+pub mod model;
+pub mod suggest;
+
+pub use check::{CheckOptions, check};
+pub use lower::lower;
+pub use model::Policy;
