@@ -115,6 +115,15 @@ impl fmt::Display for Code {
 /// Every registered rule, sorted by code. A test checks codes are unique and sorted.
 pub static ALL_RULES: &[&Rule] = &[
     // TP00xx syntax
+    &crate::hujson::codes::SYNTAX_ERROR,
+    &crate::hujson::codes::EMPTY_DOCUMENT,
+    &crate::hujson::codes::UNSUPPORTED_SYNTAX,
+    &crate::hujson::codes::INVALID_STRING,
+    &crate::hujson::codes::INVALID_COMMENT,
+    &crate::hujson::codes::DUPLICATE_KEY,
+    &crate::hujson::codes::NESTING_TOO_DEEP,
+    &crate::hujson::codes::INVALID_ENCODING,
+    &crate::hujson::codes::FILE_TOO_LARGE,
     // TP01xx structure
     // TP02xx references and selectors
     // TP03xx rule semantics
@@ -145,7 +154,11 @@ mod tests {
         }
         for r in ALL_RULES {
             assert!(r.code.starts_with("TP") && r.code.len() == 6, "{}", r.code);
-            assert!(!r.summary.is_empty() && !r.explanation.is_empty(), "{}", r.code);
+            assert!(
+                !r.summary.is_empty() && !r.explanation.is_empty(),
+                "{}",
+                r.code
+            );
             assert!(!r.name.contains(' '), "{}", r.name);
         }
     }
