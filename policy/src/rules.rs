@@ -152,6 +152,17 @@ impl fmt::Display for Code {
 
 /// Every registered rule, sorted by code. A test checks codes are unique and sorted.
 pub static ALL_RULES: &[&Rule] = &[
+    // TP00xx syntax
+    &crate::hujson::codes::SYNTAX_ERROR,
+    &crate::hujson::codes::EMPTY_DOCUMENT,
+    &crate::hujson::codes::UNSUPPORTED_SYNTAX,
+    &crate::hujson::codes::INVALID_STRING,
+    &crate::hujson::codes::INVALID_COMMENT,
+    &crate::hujson::codes::DUPLICATE_KEY,
+    &crate::hujson::codes::NESTING_TOO_DEEP,
+    &crate::hujson::codes::INVALID_ENCODING,
+    &crate::hujson::codes::FILE_TOO_LARGE,
+    // TP01xx structure, TP02xx references and selectors, TP03xx rule semantics, TP04xx tests
     &crate::lower::codes::UNKNOWN_FIELD,
     &crate::lower::codes::WRONG_TYPE,
     &crate::lower::codes::MISSING_FIELD,
@@ -203,7 +214,9 @@ pub static ALL_RULES: &[&Rule] = &[
     &crate::check::codes::MALFORMED_TEST,
     &crate::check::codes::SSH_TEST_FAILED,
     &crate::check::codes::MALFORMED_SSH_TEST,
-    // TP00xx syntax rules are listed by the parser module; keep this list sorted by code.
+    // TP05xx inventory
+    // TP06xx configuration
+    // TP1xxx lints
 ];
 
 /// Looks a rule up by code (case-insensitive) or by name.
