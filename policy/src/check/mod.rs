@@ -8,6 +8,7 @@ pub mod codes;
 mod placement;
 mod references;
 mod ssh;
+mod tests;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Policy;
@@ -26,5 +27,6 @@ pub fn check(policy: &Policy, options: &CheckOptions) -> Diagnostics {
     references::check(policy, &mut diags);
     placement::check(policy, &mut diags);
     ssh::check(policy, options, &mut diags);
+    tests::check(policy, &mut diags);
     diags
 }

@@ -328,11 +328,12 @@ fn ip_pool(pool: &Spanned<IpNet>, diags: &mut Diagnostics) {
         std::net::Ipv4Addr::new(100, 64, 0, 0),
         10,
     ));
-    // 100.100.0.0/16 (quad-100 services) and 100.115.92.0/23 (ChromeOS) are reserved.
+    // 100.100.100.0/24 (the quad-100 service address) and 100.115.92.0/23 (ChromeOS)
+    // are reserved; the rest of 100.100.0.0/16 is accepted (real policies use it).
     let reserved = [
         IpNet::V4(ipnet::Ipv4Net::new_assert(
-            std::net::Ipv4Addr::new(100, 100, 0, 0),
-            16,
+            std::net::Ipv4Addr::new(100, 100, 100, 0),
+            24,
         )),
         IpNet::V4(ipnet::Ipv4Net::new_assert(
             std::net::Ipv4Addr::new(100, 115, 92, 0),

@@ -796,12 +796,13 @@ fn posture_condition_ok(c: &str) -> bool {
         return false;
     }
     let rest = rest.trim_start();
-    if rest == "IS SET" || rest == "NOT SET" {
+    let upper = rest.to_ascii_uppercase();
+    if upper == "IS SET" || upper == "NOT SET" {
         return true;
     }
     for op in ["NOT IN ", "IN ", "==", "!=", "<=", ">=", "<", ">"] {
-        if let Some(v) = rest.strip_prefix(op) {
-            return !v.trim().is_empty();
+        if upper.starts_with(op) {
+            return rest.get(op.len()..).is_some_and(|v| !v.trim().is_empty());
         }
     }
     false
