@@ -289,6 +289,12 @@ impl Alias {
                 Err(_) => Err(AliasError::BadBrackets(s.to_owned())),
             };
         }
+        if let Some((inner, len)) = s.strip_prefix('[').and_then(|r| r.split_once("]/"))
+            && let Ok(ip) = inner.parse::<std::net::Ipv6Addr>()
+            && let Ok(net) = format!("{ip}/{len}").parse::<IpNet>()
+        {
+            return Ok(Alias::Addr(AddrLit { net, bare: false }));
+        }
         if s.contains('[') || s.contains(']') {
             return Err(AliasError::BadBrackets(s.to_owned()));
         }
