@@ -21,6 +21,13 @@ const DIVERGENCES: &[(&str, &str)] = &[(
     "headscale rejects unknown fields; tailpolicy warns (TP0101), because Tailscale adds fields often and its own behaviour is unverified (policy-spec §1.2)",
 )];
 
+/// Single cases whose captured message cannot match, with the reason. The verdict must
+/// still match.
+const MESSAGE_ARTIFACTS: &[(&str, &str)] = &[(
+    "ssh-e1",
+    "the capture's anonymisation rewrote the domain in the policy (EXAMPLE.COM) but not in the message (PASSKEY)",
+)];
+
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/conformance/validate")
 }
@@ -64,7 +71,8 @@ fn validate_verdicts() {
             let want = want.strip_prefix("[ssh] ").unwrap_or(want);
             ok = want == "internal server error"
                 || errors.iter().any(|e| e.contains(want))
-                || want == "test(s) failed";
+                || want == "test(s) failed"
+                || MESSAGE_ARTIFACTS.iter().any(|(n, _)| *n == name);
         }
         if ok {
             pass += 1;
