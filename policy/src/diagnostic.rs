@@ -161,8 +161,9 @@ impl Diagnostics {
 
     /// Sorts by position, then code, so output is stable.
     pub fn sort(&mut self) {
-        self.items
-            .sort_by(|a, b| (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code)));
+        self.items.sort_by(|a, b| {
+            (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code))
+        });
     }
 
     /// Takes the diagnostics out.

@@ -205,6 +205,8 @@ impl Object {
     /// The first member whose name equals `key` ignoring ASCII case (Tailscale matches
     /// field names case-insensitively).
     pub fn get(&self, key: &str) -> Option<&Member> {
-        self.members.iter().find(|m| m.key().eq_ignore_ascii_case(key))
+        self.members
+            .iter()
+            .find(|m| m.key().eq_ignore_ascii_case(key))
     }
 }
