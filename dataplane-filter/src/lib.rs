@@ -6,3 +6,12 @@
 //!
 //! **Invariant:** depends only on the wire types, never on the policy parser; the packet
 //! path never allocates and never panics on any bytes.
+
+pub mod addr;
+pub mod rules;
+pub mod wire;
+
+pub use wire::{
+    CapGrant, FilterRule, NetPortRange, PortRange, SshAction, SshPolicy, SshPrincipal,
+    SshRecorderFailureAction, SshRule, SshUsers,
+};

@@ -161,9 +161,8 @@ impl Diagnostics {
 
     /// Sorts by position, then code, so output is stable.
     pub fn sort(&mut self) {
-        self.items.sort_by(|a, b| {
-            (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code))
-        });
+        self.items
+            .sort_by_key(|d| (d.span.start, d.span.end, d.code));
     }
 
     /// Takes the diagnostics out.

@@ -59,6 +59,44 @@ pub struct Rule {
     pub explanation: &'static str,
 }
 
+impl Rule {
+    /// This rule as a [`Code`] for diagnostics.
+    pub const fn as_code(&'static self) -> Code {
+        Code(self)
+    }
+}
+
+/// Declares a `pub static` [`Rule`] with its documentation in four parts.
+///
+/// ```ignore
+/// declare_rule!(UNDEFINED_TAG, "TP0201", "undefined-tag", Correctness, Error,
+///     "summary", what = "…", why = "…", example = "…", fix = "…");
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    ($ident:ident, $code:literal, $name:literal, $cat:ident, $sev:ident, $summary:literal,
+     what = $what:literal, why = $why:literal, example = $example:literal, fix = $fix:literal $(,)?) => {
+        #[doc = concat!("`", $code, "` ", $name, ": ", $summary, ".")]
+        pub static $ident: $crate::rules::Rule = $crate::rules::Rule {
+            code: $code,
+            name: $name,
+            category: $crate::rules::Category::$cat,
+            severity: $crate::diagnostic::Severity::$sev,
+            summary: $summary,
+            explanation: concat!(
+                "## What it does\n",
+                $what,
+                "\n\n## Why is this bad?\n",
+                $why,
+                "\n\n## Example\n```jsonc\n",
+                $example,
+                "\n```\n\n## Use instead\n",
+                $fix
+            ),
+        };
+    };
+}
+
 /// A reference to a registered [`Rule`]; compares and orders by code.
 #[derive(Clone, Copy)]
 pub struct Code(pub &'static Rule);
@@ -115,10 +153,67 @@ impl fmt::Display for Code {
 /// Every registered rule, sorted by code. A test checks codes are unique and sorted.
 pub static ALL_RULES: &[&Rule] = &[
     // TP00xx syntax
-    // TP01xx structure
-    // TP02xx references and selectors
-    // TP03xx rule semantics
-    // TP04xx tests
+    &crate::hujson::codes::SYNTAX_ERROR,
+    &crate::hujson::codes::EMPTY_DOCUMENT,
+    &crate::hujson::codes::UNSUPPORTED_SYNTAX,
+    &crate::hujson::codes::INVALID_STRING,
+    &crate::hujson::codes::INVALID_COMMENT,
+    &crate::hujson::codes::DUPLICATE_KEY,
+    &crate::hujson::codes::NESTING_TOO_DEEP,
+    &crate::hujson::codes::INVALID_ENCODING,
+    &crate::hujson::codes::FILE_TOO_LARGE,
+    // TP01xx structure, TP02xx references and selectors, TP03xx rule semantics, TP04xx tests
+    &crate::lower::codes::UNKNOWN_FIELD,
+    &crate::lower::codes::WRONG_TYPE,
+    &crate::lower::codes::MISSING_FIELD,
+    &crate::lower::codes::DUPLICATE_FIELD,
+    &crate::lower::codes::NON_CANONICAL_CASE,
+    &crate::lower::codes::ROOT_NOT_OBJECT,
+    &crate::check::codes::UNDEFINED_TAG,
+    &crate::check::codes::UNDEFINED_GROUP,
+    &crate::check::codes::UNDEFINED_HOST,
+    &crate::check::codes::UNDEFINED_IPSET,
+    &crate::check::codes::UNDEFINED_POSTURE,
+    &crate::check::codes::INVALID_SELECTOR,
+    &crate::check::codes::INVALID_PORT,
+    &crate::check::codes::INVALID_PROTOCOL,
+    &crate::check::codes::PORTS_ON_PORTLESS_PROTOCOL,
+    &crate::check::codes::UNKNOWN_AUTOGROUP,
+    &crate::check::codes::INVALID_TAG_NAME,
+    &crate::check::codes::INVALID_GROUP_NAME,
+    &crate::check::codes::INVALID_GROUP_MEMBER,
+    &crate::check::codes::INVALID_HOST,
+    &crate::check::codes::INVALID_BRACKETS,
+    &crate::check::codes::INVALID_CAPABILITY_NAME,
+    &crate::check::codes::INVALID_IPSET,
+    &crate::check::codes::INVALID_POSTURE,
+    &crate::check::codes::INVALID_AUTO_APPROVER,
+    &crate::check::codes::INVALID_IP_POOL,
+    &crate::check::codes::INVALID_CHECK_PERIOD,
+    &crate::check::codes::INVALID_NODE_ATTR_TARGET,
+    &crate::check::codes::ACL_ACTION_NOT_ACCEPT,
+    &crate::check::codes::AUTOGROUP_SELF_AS_SOURCE,
+    &crate::check::codes::AUTOGROUP_SELF_INVALID_SOURCE,
+    &crate::check::codes::AUTOGROUP_INTERNET_MISPLACED,
+    &crate::check::codes::DANGER_ALL_AS_DESTINATION,
+    &crate::check::codes::ALL_ADDRESSES_GRANT_DESTINATION,
+    &crate::check::codes::GRANT_WITHOUT_CAPABILITIES,
+    &crate::check::codes::APP_GRANT_TO_INTERNET,
+    &crate::check::codes::VIA_NOT_A_TAG,
+    &crate::check::codes::INVALID_SSH_ACTION,
+    &crate::check::codes::SSH_USERS_MISSING,
+    &crate::check::codes::INVALID_SSH_USER,
+    &crate::check::codes::INVALID_SSH_DESTINATION,
+    &crate::check::codes::INVALID_SSH_SOURCE,
+    &crate::check::codes::SSH_TAG_TO_USER_DEVICE,
+    &crate::check::codes::SSH_USER_DESTINATION_OTHER_SOURCE,
+    &crate::check::codes::SSH_ACCEPT_ENV_EMPTY,
+    &crate::check::codes::DOMAIN_NOT_IN_TAILNET,
+    &crate::check::codes::SELECTOR_NOT_ALLOWED_HERE,
+    &crate::check::codes::TEST_FAILED,
+    &crate::check::codes::MALFORMED_TEST,
+    &crate::check::codes::SSH_TEST_FAILED,
+    &crate::check::codes::MALFORMED_SSH_TEST,
     // TP05xx inventory
     // TP06xx configuration
     &crate::suppress::INVALID_SUPPRESSION,

@@ -68,8 +68,9 @@ pub enum ValueKind {
     Null,
     /// `true` or `false`.
     Bool(bool),
-    /// A number; the exact text is the value's span.
-    Number(f64),
+    /// A number, as `serde_json` would read it (integers that fit `i64`/`u64` stay
+    /// exact, everything else is the nearest `f64`); the exact text is the value's span.
+    Number(serde_json::Number),
     /// A string, decoded (escapes resolved); the raw text is the value's span.
     String(String),
     /// An object.
@@ -153,11 +154,37 @@ impl Value {
     }
 
     /// The number, if this is one.
-    pub fn as_f64(&self) -> Option<f64> {
+    pub fn as_number(&self) -> Option<&serde_json::Number> {
         match &self.kind {
-            ValueKind::Number(n) => Some(*n),
+            ValueKind::Number(n) => Some(n),
             _ => None,
         }
+    }
+
+    /// The number as an `f64`, if this is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        self.as_number().and_then(serde_json::Number::as_f64)
+    }
+
+    /// The number as an `i64`, if this is an integer that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.as_number().and_then(serde_json::Number::as_i64)
+    }
+
+    /// The number as a `u64`, if this is a non-negative integer that fits.
+    pub fn as_u64(&self) -> Option<u64> {
+        self.as_number().and_then(serde_json::Number::as_u64)
+    }
+
+    /// The value's own text as written (for a composite, from its opening to its
+    /// closing bracket).
+    pub fn text<'a>(&self, source: &'a str) -> &'a str {
+        self.span.text(source)
+    }
+
+    /// The span from the start of `before` to the end of `after`.
+    pub fn full_span(&self) -> Span {
+        self.before.span.to(self.span).to(self.after.span)
     }
 
     /// Whether this is `null`.
@@ -179,13 +206,13 @@ impl Value {
     }
 
     /// Converts to a `serde_json::Value` (comments dropped; for duplicate keys the last
-    /// wins, as Go's `encoding/json` does). Numbers that are not finite become `null`.
+    /// wins, as Go's `encoding/json` does). Equal to what `serde_json::from_str` gives
+    /// for the same document with comments and trailing commas removed.
     pub fn to_json(&self) -> serde_json::Value {
         match &self.kind {
             ValueKind::Null => serde_json::Value::Null,
             ValueKind::Bool(b) => serde_json::Value::Bool(*b),
-            ValueKind::Number(n) => serde_json::Number::from_f64(*n)
-                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            ValueKind::Number(n) => serde_json::Value::Number(n.clone()),
             ValueKind::String(s) => serde_json::Value::String(s.clone()),
             ValueKind::Array(a) => {
                 serde_json::Value::Array(a.elements.iter().map(Value::to_json).collect())
@@ -208,5 +235,10 @@ impl Object {
         self.members
             .iter()
             .find(|m| m.key().eq_ignore_ascii_case(key))
+    }
+
+    /// The first member whose name is exactly `key`.
+    pub fn get_exact(&self, key: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.key() == key)
     }
 }

@@ -1,0 +1,388 @@
+//! Builds the lossless tree in one pass over pest's flat token stream.
+//!
+//! The grammar emits pairs only for values, member names, `,`, `:`, `}`, `]` and EOI;
+//! every gap between two of them is whitespace and comments and becomes an [`Extra`].
+//! The builder keeps an explicit stack of open composites (no recursion), and a cursor:
+//! the offset just after the last token consumed, where the next extra starts.
+
+use super::codes::{DUPLICATE_KEY, INVALID_STRING, SYNTAX_ERROR};
+use super::decode::{ControlChar, decode_number, decode_string};
+use super::grammar::Rule;
+use super::tree::{Array, Extra, Member, Object, Value, ValueKind};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::rules::Code;
+use crate::span::Span;
+use pest::Token;
+use std::collections::HashMap;
+
+/// An open object or array.
+enum Frame {
+    Object {
+        start: u32,
+        before: Extra,
+        members: Vec<Member>,
+        /// A member name waiting for its value.
+        name: Option<Value>,
+        /// The last thing consumed was a `,`.
+        after_comma: bool,
+        after_last: Extra,
+    },
+    Array {
+        start: u32,
+        before: Extra,
+        elements: Vec<Value>,
+        after_comma: bool,
+        after_last: Extra,
+    },
+}
+
+/// Builds the root value from the tokens of a successful parse of `source`.
+///
+/// Returns `None` (with an internal-error diagnostic) only if the token stream does not
+/// have the shape the grammar guarantees, which would be a bug.
+pub(crate) fn build<'i>(
+    source: &'i str,
+    tokens: impl Iterator<Item = Token<'i, Rule>>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    let mut builder = Builder {
+        source,
+        cursor: 0,
+        stack: Vec::new(),
+        root: None,
+        scalar_start: 0,
+        control: Vec::new(),
+        diagnostics,
+        ok: true,
+    };
+    for token in tokens {
+        match token {
+            Token::Start { rule, pos } => builder.start(rule, offset(pos.pos())),
+            Token::End { rule, pos } => builder.end(rule, offset(pos.pos())),
+        }
+        if !builder.ok {
+            break;
+        }
+    }
+    let len = offset(source.len());
+    let Builder {
+        root, ok, cursor, ..
+    } = builder;
+    match root {
+        Some(mut root) if ok => {
+            root.after = extra(cursor, len);
+            Some(root)
+        }
+        _ => {
+            diagnostics.push(internal_error(len));
+            None
+        }
+    }
+}
+
+struct Builder<'i, 'd> {
+    source: &'i str,
+    cursor: u32,
+    stack: Vec<Frame>,
+    root: Option<Value>,
+    scalar_start: u32,
+    control: Vec<ControlChar>,
+    diagnostics: &'d mut Diagnostics,
+    ok: bool,
+}
+
+fn offset(pos: usize) -> u32 {
+    u32::try_from(pos).unwrap_or(u32::MAX)
+}
+
+fn extra(start: u32, end: u32) -> Extra {
+    Extra {
+        span: Span::new(start, end.max(start)),
+    }
+}
+
+fn internal_error(at: u32) -> Diagnostic {
+    Diagnostic::new(
+        Code(&SYNTAX_ERROR),
+        Span::empty(at),
+        "internal error: the parser produced an unexpected token stream",
+    )
+    .with_help("this is a bug in tailpolicy; please report it with the input file")
+}
+
+impl Builder<'_, '_> {
+    fn start(&mut self, rule: Rule, pos: u32) {
+        match rule {
+            Rule::object => {
+                let before = extra(self.cursor, pos);
+                self.stack.push(Frame::Object {
+                    start: pos,
+                    before,
+                    members: Vec::new(),
+                    name: None,
+                    after_comma: false,
+                    after_last: Extra::default(),
+                });
+                self.cursor = pos + 1;
+            }
+            Rule::array => {
+                let before = extra(self.cursor, pos);
+                self.stack.push(Frame::Array {
+                    start: pos,
+                    before,
+                    elements: Vec::new(),
+                    after_comma: false,
+                    after_last: Extra::default(),
+                });
+                self.cursor = pos + 1;
+            }
+            Rule::comma => {
+                let after = extra(self.cursor, pos);
+                match self.stack.last_mut() {
+                    Some(Frame::Object {
+                        members,
+                        after_comma,
+                        ..
+                    }) => {
+                        if let Some(last) = members.last_mut() {
+                            last.value.after = after;
+                        }
+                        *after_comma = true;
+                    }
+                    Some(Frame::Array {
+                        elements,
+                        after_comma,
+                        ..
+                    }) => {
+                        if let Some(last) = elements.last_mut() {
+                            last.after = after;
+                        }
+                        *after_comma = true;
+                    }
+                    None => self.ok = false,
+                }
+                self.cursor = pos + 1;
+            }
+            Rule::colon => {
+                let after = extra(self.cursor, pos);
+                match self.stack.last_mut() {
+                    Some(Frame::Object {
+                        name: Some(name), ..
+                    }) => name.after = after,
+                    _ => self.ok = false,
+                }
+                self.cursor = pos + 1;
+            }
+            Rule::close_brace | Rule::close_bracket => {
+                let rest = extra(self.cursor, pos);
+                match self.stack.last_mut() {
+                    Some(Frame::Object { after_last, .. } | Frame::Array { after_last, .. }) => {
+                        *after_last = rest;
+                    }
+                    None => self.ok = false,
+                }
+                self.cursor = pos + 1;
+            }
+            Rule::name
+            | Rule::string
+            | Rule::number
+            | Rule::true_lit
+            | Rule::false_lit
+            | Rule::null_lit => self.scalar_start = pos,
+            // Silent rules never appear in the token stream; `document` and EOI carry nothing.
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, rule: Rule, pos: u32) {
+        let span = Span::new(self.scalar_start, pos);
+        let kind = match rule {
+            Rule::name => {
+                let before = extra(self.cursor, self.scalar_start);
+                let name = Value {
+                    before,
+                    kind: ValueKind::String(self.string(span)),
+                    span,
+                    after: Extra::default(),
+                };
+                self.cursor = pos;
+                match self.stack.last_mut() {
+                    Some(Frame::Object {
+                        name: slot,
+                        after_comma,
+                        ..
+                    }) => {
+                        *slot = Some(name);
+                        *after_comma = false;
+                    }
+                    _ => self.ok = false,
+                }
+                return;
+            }
+            Rule::string => ValueKind::String(self.string(span)),
+            Rule::number => match decode_number(span.text(self.source)) {
+                Some(n) => ValueKind::Number(n),
+                None => {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code(&SYNTAX_ERROR),
+                            span,
+                            format!("number `{}` is out of range", span.text(self.source)),
+                        )
+                        .with_help("numbers must fit a 64-bit floating-point value"),
+                    );
+                    ValueKind::Null
+                }
+            },
+            Rule::true_lit => ValueKind::Bool(true),
+            Rule::false_lit => ValueKind::Bool(false),
+            Rule::null_lit => ValueKind::Null,
+            Rule::object | Rule::array => {
+                self.close(pos);
+                return;
+            }
+            _ => return,
+        };
+        let value = Value {
+            before: extra(self.cursor, self.scalar_start),
+            kind,
+            span,
+            after: Extra::default(),
+        };
+        self.cursor = pos;
+        self.push_value(value);
+    }
+
+    fn string(&mut self, span: Span) -> String {
+        let text = span.text(self.source);
+        let decoded = decode_string(text, &mut self.control);
+        for c in self.control.drain(..) {
+            let at = span.start + offset(c.offset);
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code(&INVALID_STRING),
+                    Span::new(at, at + 1),
+                    format!("control character U+{:04X} in string", c.byte),
+                )
+                .with_primary_label("must be escaped")
+                .with_help(match c.byte {
+                    b'\t' => "write a tab as `\\t`".to_owned(),
+                    b'\r' => "write a carriage return as `\\r`".to_owned(),
+                    b => format!("write it as `\\u{b:04x}`"),
+                }),
+            );
+        }
+        decoded
+    }
+
+    /// Closes the innermost composite, which ends at `end`.
+    fn close(&mut self, end: u32) {
+        let Some(frame) = self.stack.pop() else {
+            self.ok = false;
+            return;
+        };
+        let value = match frame {
+            Frame::Object {
+                start,
+                before,
+                members,
+                after_comma,
+                after_last,
+                ..
+            } => {
+                report_duplicates(&members, self.diagnostics);
+                Value {
+                    before,
+                    span: Span::new(start, end),
+                    kind: ValueKind::Object(Object {
+                        trailing_comma: after_comma && !members.is_empty(),
+                        members,
+                        after_last,
+                    }),
+                    after: Extra::default(),
+                }
+            }
+            Frame::Array {
+                start,
+                before,
+                elements,
+                after_comma,
+                after_last,
+            } => Value {
+                before,
+                span: Span::new(start, end),
+                kind: ValueKind::Array(Array {
+                    trailing_comma: after_comma && !elements.is_empty(),
+                    elements,
+                    after_last,
+                }),
+                after: Extra::default(),
+            },
+        };
+        self.cursor = end;
+        self.push_value(value);
+    }
+
+    fn push_value(&mut self, value: Value) {
+        match self.stack.last_mut() {
+            Some(Frame::Object {
+                members,
+                name,
+                after_comma,
+                ..
+            }) => match name.take() {
+                Some(name) => {
+                    members.push(Member { name, value });
+                    *after_comma = false;
+                }
+                None => self.ok = false,
+            },
+            Some(Frame::Array {
+                elements,
+                after_comma,
+                ..
+            }) => {
+                elements.push(value);
+                *after_comma = false;
+            }
+            None if self.root.is_none() => self.root = Some(value),
+            None => self.ok = false,
+        }
+    }
+}
+
+/// Members above this count are checked with a hash map, below it pairwise.
+const LINEAR_DUPLICATE_CHECK: usize = 16;
+
+/// Reports every member whose name exactly equals an earlier member's name.
+fn report_duplicates(members: &[Member], diagnostics: &mut Diagnostics) {
+    let mut report = |first: &Member, again: &Member| {
+        diagnostics.push(
+            Diagnostic::new(
+                Code(&DUPLICATE_KEY),
+                again.name.span,
+                format!("duplicate key `{}`", again.key()),
+            )
+            .with_primary_label("defined again here")
+            .with_label(first.name.span, "first defined here")
+            .with_help("remove one of the members or merge their values; Tailscale keeps only the last one"),
+        );
+    };
+    if members.len() <= LINEAR_DUPLICATE_CHECK {
+        for (i, member) in members.iter().enumerate() {
+            let earlier = members.get(..i).unwrap_or_default();
+            if let Some(first) = earlier.iter().find(|m| m.key() == member.key()) {
+                report(first, member);
+            }
+        }
+    } else {
+        let mut seen: HashMap<&str, &Member> = HashMap::with_capacity(members.len());
+        for member in members {
+            if let Some(first) = seen.get(member.key()) {
+                report(first, member);
+            } else {
+                seen.insert(member.key(), member);
+            }
+        }
+    }
+}

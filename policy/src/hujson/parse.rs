@@ -1,0 +1,147 @@
+//! The entry points: [`parse`] for text and [`parse_bytes`] for raw file contents.
+
+use super::build::build;
+use super::codes::{FILE_TOO_LARGE, INVALID_ENCODING, NESTING_TOO_DEEP};
+use super::depth::{MAX_DEPTH, find_too_deep};
+use super::errors::{syntax_error, too_deep};
+use super::grammar::{HujsonParser, Rule};
+use super::tree::Document;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::rules::Code;
+use crate::span::Span;
+use pest::Parser as _;
+use pest::error::{ErrorVariant, InputLocation};
+
+/// Parses HuJSON text into a lossless [`Document`].
+///
+/// Returns the document when the text is syntactically valid, and the diagnostics found:
+/// for invalid text, one syntax error (`TP0001`–`TP0005`, `TP0007`, `TP0009`) at the
+/// first offending position and no document; for valid text, a `TP0006` error for every
+/// member whose name exactly repeats an earlier member's in the same object (the
+/// document then keeps both). Never panics; input nested deeper than
+/// [`MAX_DEPTH`](super::MAX_DEPTH) is refused before the recursive parser runs.
+pub fn parse(source: &str) -> (Option<Document>, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    if u32::try_from(source.len()).is_err() {
+        diagnostics.push(too_large());
+        return (None, diagnostics);
+    }
+    if let Some(pos) = find_too_deep(source.as_bytes(), MAX_DEPTH) {
+        diagnostics.push(too_deep(pos));
+        return (None, diagnostics);
+    }
+    match HujsonParser::parse(Rule::document, source) {
+        Ok(pairs) => {
+            let root = build(source, pairs.tokens(), &mut diagnostics);
+            let document = root.map(|root| Document {
+                source: source.to_owned(),
+                root,
+            });
+            let document = document.filter(|_| !has_syntax_errors(&diagnostics));
+            (document, diagnostics)
+        }
+        Err(error) => {
+            let pos = match error.location {
+                InputLocation::Pos(p) => p,
+                InputLocation::Span((start, _)) => start,
+            };
+            let diagnostic = match &error.variant {
+                ErrorVariant::ParsingError { positives, .. } => {
+                    syntax_error(source, pos, positives)
+                }
+                // pest's own resource limits ("stack limit reached"); the depth bound above
+                // should make this unreachable.
+                ErrorVariant::CustomError { message } => Diagnostic::new(
+                    Code(&NESTING_TOO_DEEP),
+                    Span::empty(u32::try_from(pos).unwrap_or(u32::MAX)),
+                    format!("the parser gave up: {message}"),
+                ),
+            };
+            diagnostics.push(diagnostic);
+            (None, diagnostics)
+        }
+    }
+}
+
+/// Whether `diagnostics` holds an error that makes the text invalid HuJSON (anything
+/// but duplicate keys, which leave a usable tree).
+fn has_syntax_errors(diagnostics: &Diagnostics) -> bool {
+    diagnostics
+        .iter()
+        .any(|d| d.is_error() && d.code != Code(&super::codes::DUPLICATE_KEY))
+}
+
+/// Parses the raw bytes of a file.
+///
+/// Like [`parse`], after checking that the bytes are text: a file of 4 GiB or more, a
+/// UTF-8 byte order mark, invalid UTF-8 or a NUL byte gives one `TP0008`/`TP0009`
+/// diagnostic and no document. Spans in those diagnostics are byte offsets into `bytes`;
+/// everything before the reported offset is valid UTF-8, so they render correctly
+/// against `String::from_utf8_lossy(bytes)`.
+pub fn parse_bytes(bytes: &[u8]) -> (Option<Document>, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    if u32::try_from(bytes.len()).is_err() {
+        diagnostics.push(too_large());
+        return (None, diagnostics);
+    }
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        diagnostics.push(
+            Diagnostic::new(
+                Code(&INVALID_ENCODING),
+                Span::new(0, 3),
+                "the file starts with a UTF-8 byte order mark",
+            )
+            .with_help("save the file as UTF-8 without a byte order mark (BOM)"),
+        );
+        return (None, diagnostics);
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let at = u32::try_from(error.valid_up_to()).unwrap_or(u32::MAX);
+            let len = error
+                .error_len()
+                .map_or(1, |n| u32::try_from(n).unwrap_or(1));
+            let hint = if bytes.len() >= 2
+                && (bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF"))
+            {
+                "the file looks like UTF-16; save it as UTF-8"
+            } else {
+                "save the file as UTF-8"
+            };
+            diagnostics.push(
+                Diagnostic::new(
+                    Code(&INVALID_ENCODING),
+                    Span::new(at, at + len),
+                    "the file is not valid UTF-8",
+                )
+                .with_primary_label("invalid byte sequence")
+                .with_help(hint),
+            );
+            return (None, diagnostics);
+        }
+    };
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        let at = u32::try_from(nul).unwrap_or(u32::MAX);
+        diagnostics.push(
+            Diagnostic::new(
+                Code(&INVALID_ENCODING),
+                Span::new(at, at + 1),
+                "the file contains a NUL byte",
+            )
+            .with_primary_label("NUL byte")
+            .with_help("this looks like a binary file, not a HuJSON policy"),
+        );
+        return (None, diagnostics);
+    }
+    parse(text)
+}
+
+fn too_large() -> Diagnostic {
+    Diagnostic::new(
+        Code(&FILE_TOO_LARGE),
+        Span::empty(0),
+        "the file is 4 GiB or larger",
+    )
+    .with_help("policy files are at most a few megabytes; check that this is the right file")
+}
