@@ -13,6 +13,7 @@ pub mod hujson;
 pub mod rules;
 pub mod source;
 pub mod span;
+pub mod suppress;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
 pub use rules::{Category, Code, Rule};
