@@ -30,6 +30,7 @@
 //! assert_eq!(verdict.reason.as_str(), "keepalive");
 //! ```
 #![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 
 pub mod addr;
 pub mod builder;
