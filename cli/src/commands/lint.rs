@@ -12,6 +12,7 @@ use crate::input::{self, Input, InputError};
 use crate::render::{self, FileDiagnostics, Format, FormatArgs, RenderOptions};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use tailpolicy_policy::CheckOptions;
 use tailpolicy_policy::rules::ALL_RULES;
 use tailpolicy_policy::suppress::apply_suppressions;
 use tailpolicy_policy::{Diagnostic, Diagnostics, Severity, SourceFile};
@@ -53,10 +54,12 @@ pub fn analyse(input: &Input, inventory: Option<&Input>) -> Analysis {
         input.name.clone(),
         String::from_utf8_lossy(&input.bytes).into_owned(),
     );
-    Analysis {
-        file,
-        diagnostics: Diagnostics::new(),
-    }
+    let diagnostics = match std::str::from_utf8(&input.bytes) {
+        Ok(text) => tailpolicy_policy::analyse(text, &CheckOptions::default()).diagnostics,
+        // Not UTF-8: the parser reports where the bad bytes are.
+        Err(_) => tailpolicy_policy::hujson::parse_bytes(&input.bytes).1,
+    };
+    Analysis { file, diagnostics }
 }
 
 /// Runs `tailpolicy lint`.
