@@ -12,9 +12,10 @@ use crate::input::{self, Input, InputError};
 use crate::render::{self, FileDiagnostics, Format, FormatArgs, RenderOptions};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use tailpolicy_policy::hujson;
 use tailpolicy_policy::rules::ALL_RULES;
 use tailpolicy_policy::suppress::apply_suppressions;
-use tailpolicy_policy::{Diagnostic, Diagnostics, Severity, SourceFile};
+use tailpolicy_policy::{CheckOptions, Diagnostic, Diagnostics, Severity, SourceFile};
 
 /// Arguments of `tailpolicy lint`.
 #[derive(Debug, clap::Args)]
@@ -35,28 +36,42 @@ pub struct LintArgs {
     pub format: FormatArgs,
 }
 
-/// One analysed file: the source the diagnostics point into, and the diagnostics.
+/// One analysed file: the source the diagnostics point into and the diagnostics.
 #[derive(Clone, Debug)]
 pub struct Analysis {
-    /// The file (invalid UTF-8 is replaced, so spans before the first bad byte hold).
+    /// The file. Invalid UTF-8 is replaced; encoding diagnostics point before the first
+    /// bad byte, so their spans still hold.
     pub file: SourceFile,
     /// Everything found, before suppression and configuration.
     pub diagnostics: Diagnostics,
 }
 
-/// Parses and checks one policy file. **The single place where analysis plugs in**:
-/// everything after it (suppression, configuration, rendering, exit codes) works on
-/// its output. `inventory` is the node inventory from `--nodes` or the configuration.
+/// Parses and checks one policy file: **the single place where analysis plugs in**.
+/// Everything after it (suppression, configuration, rendering, exit codes) works on
+/// its output.
+///
+/// Text goes through [`tailpolicy_policy::analyse`]; bytes that are not plain UTF-8
+/// text (invalid UTF-8, a byte order mark, NUL bytes) go through
+/// [`hujson::parse_bytes`], which reports why as diagnostics. `inventory` is the node
+/// inventory from `--nodes` or the configuration; nothing reads it yet.
 pub fn analyse(input: &Input, inventory: Option<&Input>) -> Analysis {
     let _ = inventory;
     let file = SourceFile::new(
         input.name.clone(),
         String::from_utf8_lossy(&input.bytes).into_owned(),
     );
-    Analysis {
-        file,
-        diagnostics: Diagnostics::new(),
-    }
+    let diagnostics = match plain_text(&input.bytes) {
+        Some(text) => tailpolicy_policy::analyse(text, &CheckOptions::default()).diagnostics,
+        None => hujson::parse_bytes(&input.bytes).1,
+    };
+    Analysis { file, diagnostics }
+}
+
+/// The bytes as text, unless [`hujson::parse_bytes`] has something to say about the
+/// encoding (not UTF-8, a byte order mark, a NUL byte).
+fn plain_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    (!text.starts_with('\u{feff}') && !text.contains('\0')).then_some(text)
 }
 
 /// Runs `tailpolicy lint`.

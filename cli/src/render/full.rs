@@ -106,8 +106,13 @@ impl fmt::Display for Report<'_> {
 impl std::error::Error for Report<'_> {}
 
 impl miette::Diagnostic for Report<'_> {
+    /// `error[TP0201]`, rustc-style: miette prints the code as the report's header line
+    /// (hyperlinked to the rule's documentation on a colour terminal).
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.diagnostic.code))
+        Some(Box::new(format!(
+            "{}[{}]",
+            self.diagnostic.severity, self.diagnostic.code
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
