@@ -46,6 +46,7 @@ pub fn analyse(source: &str, options: &CheckOptions) -> Analysis {
         let (policy, lowered) = lower(&doc);
         diagnostics.extend(lowered);
         diagnostics.extend(check(&policy, options));
+        diagnostics.extend(check::lint(&policy, source));
         policy
     });
     diagnostics.sort();

@@ -218,6 +218,19 @@ pub static ALL_RULES: &[&Rule] = &[
     // TP06xx configuration
     &crate::suppress::INVALID_SUPPRESSION,
     // TP1xxx lints
+    &crate::check::lint_codes::UNUSED_GROUP,
+    &crate::check::lint_codes::UNUSED_HOST,
+    &crate::check::lint_codes::UNUSED_TAG,
+    &crate::check::lint_codes::UNUSED_IPSET,
+    &crate::check::lint_codes::SHADOWED_RULE,
+    &crate::check::lint_codes::DUPLICATE_RULE,
+    &crate::check::lint_codes::ALLOW_ALL_RULE,
+    &crate::check::lint_codes::EMPTY_RULES_DENY_ALL,
+    &crate::check::lint_codes::TEST_CANNOT_FAIL,
+    &crate::check::lint_codes::LEGACY_FIELD_NAMES,
+    &crate::check::lint_codes::LEGACY_AUTOGROUP_MEMBERS,
+    &crate::check::lint_codes::CHECK_PERIOD_ON_ACCEPT,
+    &crate::check::lint_codes::HOST_BITS_SET,
 ];
 
 /// Looks a rule up by code (case-insensitive) or by name.

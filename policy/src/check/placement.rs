@@ -149,15 +149,12 @@ pub fn check(p: &Policy, diags: &mut Diagnostics) {
                         "target `autogroup:member` to give the attribute to every user's devices",
                     ),
                 ),
-                Alias::Autogroup(a)
-                    if matches!(
-                        a,
-                        Autogroup::Internet
-                            | Autogroup::Nonroot
-                            | Autogroup::DangerAll
-                            | Autogroup::Shared
-                    ) =>
-                {
+                Alias::Autogroup(
+                    Autogroup::Internet
+                    | Autogroup::Nonroot
+                    | Autogroup::DangerAll
+                    | Autogroup::Shared,
+                ) => {
                     not_allowed(
                         t,
                         "nodeAttrs targets",

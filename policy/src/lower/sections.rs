@@ -33,10 +33,8 @@ pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
             "nodeAttrs" => p.node_attrs = list(ctx, v, "nodeAttrs", node_attr),
             "tests" => p.tests = list(ctx, v, "tests", acl_test),
             "sshTests" => p.ssh_tests = list(ctx, v, "sshTests", ssh_test),
-            "derpMap" => {
-                if ctx.object(v, "derpMap").is_some() || v.is_null() {
-                    p.settings.derp_map = Some(v.to_json());
-                }
+            "derpMap" if v.is_null() || ctx.object(v, "derpMap").is_some() => {
+                p.settings.derp_map = Some(v.to_json());
             }
             "disableIPv4" => p.settings.disable_ipv4 = ctx.boolean(v, "disableIPv4"),
             "randomizeClientPort" => {
@@ -56,10 +54,8 @@ pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
                     p.settings.one_cgnat_route = Some(s.value);
                 }
             }
-            "extraDNSRecords" => {
-                if ctx.array(v, "extraDNSRecords").is_some() {
-                    p.settings.extra_dns_records = Some(v.to_json());
-                }
+            "extraDNSRecords" if ctx.array(v, "extraDNSRecords").is_some() => {
+                p.settings.extra_dns_records = Some(v.to_json());
             }
             _ => {}
         }
