@@ -38,7 +38,7 @@ pub fn run(args: &ExplainArgs) -> Exit {
 
 /// One rule's documentation: `CODE` heading line, then [`render_rule_markdown`].
 pub fn explanation(rule: &Rule) -> String {
-    format!("# {}\n\n{}", rule.code, render_rule_markdown(rule))
+    format!("# {}\n\n{}", rule.code, render_rule_markdown(rule, 2))
 }
 
 /// `CODE  severity  name  summary`, one rule per line, columns aligned.
