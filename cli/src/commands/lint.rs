@@ -11,6 +11,7 @@ use crate::exit::Exit;
 use crate::input::{self, Input, InputError};
 use crate::render::{self, FileDiagnostics, Format, FormatArgs, RenderOptions};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 use tailpolicy_policy::hujson;
 use tailpolicy_policy::rules::ALL_RULES;
@@ -182,14 +183,10 @@ fn load_inventory<'a>(
     cache: &'a mut HashMap<PathBuf, Input>,
     path: &Path,
 ) -> Result<&'a Input, InputError> {
-    if !cache.contains_key(path) {
-        let inventory = input::read(&path.to_string_lossy())?;
-        cache.insert(path.to_owned(), inventory);
+    match cache.entry(path.to_owned()) {
+        Entry::Occupied(entry) => Ok(entry.into_mut()),
+        Entry::Vacant(entry) => Ok(entry.insert(input::read(&path.to_string_lossy())?)),
     }
-    cache.get(path).ok_or_else(|| InputError {
-        name: path.display().to_string(),
-        reason: "it vanished from the cache".to_owned(),
-    })
 }
 
 /// Configuration lookup: `--config` for every file, or discovery per directory.

@@ -6,8 +6,11 @@
 //! (in file, line, column order) become annotations; the rest go to the job summary
 //! (`$GITHUB_STEP_SUMMARY`) as a markdown table when it is set, or to the log as
 //! concise lines when it is not. Either way a log line says how many were left out.
+//! Absolute file names under the working directory are made relative to it, since
+//! GitHub resolves annotation paths from the repository root.
 
-use super::{Located, concise};
+use super::{Located, concise, relative_name};
+use std::path::Path;
 use tailpolicy_policy::Severity;
 
 /// GitHub's cap on annotations of one type (error, warning, notice) per step.
@@ -16,7 +19,11 @@ pub(super) const ANNOTATIONS_PER_TYPE: usize = 10;
 /// The job summary file's size cap (1 MiB); we stay below it.
 const SUMMARY_LIMIT: usize = 1024 * 1024 - 4096;
 
-pub(super) fn render(diagnostics: &[Located<'_>], summary_available: bool) -> super::Rendered {
+pub(super) fn render(
+    diagnostics: &[Located<'_>],
+    base_dir: Option<&Path>,
+    summary_available: bool,
+) -> super::Rendered {
     let mut stdout = String::new();
     let mut overflow: Vec<&Located<'_>> = Vec::new();
     let mut shown = [0usize; 3];
@@ -31,7 +38,7 @@ pub(super) fn render(diagnostics: &[Located<'_>], summary_available: bool) -> su
         };
         if *count < ANNOTATIONS_PER_TYPE {
             *count += 1;
-            stdout.push_str(&annotation(d));
+            stdout.push_str(&annotation(d, base_dir));
             stdout.push('\n');
         } else {
             overflow.push(d);
@@ -64,7 +71,7 @@ pub(super) fn render(diagnostics: &[Located<'_>], summary_available: bool) -> su
     }
 }
 
-fn annotation(d: &Located<'_>) -> String {
+fn annotation(d: &Located<'_>, base_dir: Option<&Path>) -> String {
     let command = match d.diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -77,7 +84,7 @@ fn annotation(d: &Located<'_>) -> String {
     }
     format!(
         "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-        escape_property(d.file.name()),
+        escape_property(&relative_name(d.file.name(), base_dir)),
         d.start.line,
         d.start.column,
         d.end.line,

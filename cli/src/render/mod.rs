@@ -98,7 +98,11 @@ pub fn render(format: Format, files: &[FileDiagnostics<'_>], options: &RenderOpt
         Format::Full => stdout_only(full::render(&ordered, options.full_style)),
         Format::Concise => stdout_only(concise::render(&ordered)),
         Format::Json => stdout_only(json::render(&ordered)),
-        Format::Github => github::render(&ordered, options.step_summary.is_some()),
+        Format::Github => github::render(
+            &ordered,
+            options.base_dir.as_deref(),
+            options.step_summary.is_some(),
+        ),
         Format::Sarif => stdout_only(sarif::render(&ordered, options)),
     }
 }
@@ -210,6 +214,22 @@ fn ordered<'a>(files: &[FileDiagnostics<'a>]) -> Vec<Located<'a>> {
     all
 }
 
+/// `name` relative to `base_dir` when it is an absolute path under it, else as given;
+/// `/`-separated, without a leading `./`.
+fn relative_name(name: &str, base_dir: Option<&std::path::Path>) -> String {
+    let path = std::path::Path::new(name);
+    let relative = match base_dir {
+        Some(base) if path.is_absolute() => path.strip_prefix(base).unwrap_or(path),
+        _ => path,
+    };
+    let text = relative.to_string_lossy().replace('\\', "/");
+    let mut text = text.as_str();
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest;
+    }
+    text.to_owned()
+}
+
 /// The documentation URL of `code` on the generated rules page.
 fn rule_url(code: &str) -> String {
     format!(
@@ -221,5 +241,14 @@ fn rule_url(code: &str) -> String {
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+#[test]
+fn relative_names() {
+    let base = Some(std::path::Path::new("/repo"));
+    assert_eq!(relative_name("/repo/a/p.hujson", base), "a/p.hujson");
+    assert_eq!(relative_name("././a/p.hujson", base), "a/p.hujson");
+    assert_eq!(relative_name("/other/p.hujson", base), "/other/p.hujson");
+    assert_eq!(relative_name("../p.hujson", None), "../p.hujson");
+}
 #[cfg(test)]
 mod tests;
