@@ -217,6 +217,7 @@ pub static ALL_RULES: &[&Rule] = &[
     // TP05xx inventory
     // TP06xx configuration
     &crate::suppress::INVALID_SUPPRESSION,
+    &crate::suppress::UNUSED_SUPPRESSION,
     // TP1xxx lints
     &crate::check::lint_codes::UNUSED_GROUP,
     &crate::check::lint_codes::UNUSED_HOST,
