@@ -159,6 +159,43 @@ mod tests {
     }
 
     #[test]
+    fn summary_stays_under_the_size_cap() {
+        use tailpolicy_policy::{Code, Diagnostic, SourceFile, Span};
+        let file = SourceFile::new("p.hujson", "x");
+        let long = "m".repeat(1000);
+        let diagnostics: Vec<Diagnostic> = (0..1200)
+            .map(|_| {
+                Diagnostic::new(
+                    Code(&crate::render::fixtures::UNUSED),
+                    Span::empty(0),
+                    long.clone(),
+                )
+            })
+            .collect();
+        let located: Vec<Located<'_>> = diagnostics
+            .iter()
+            .map(|diagnostic| {
+                let (start, end) = file.span_line_cols(diagnostic.span);
+                Located {
+                    file: &file,
+                    diagnostic,
+                    start,
+                    end,
+                }
+            })
+            .collect();
+        let overflow: Vec<&Located<'_>> = located.iter().collect();
+        let out = summary(&overflow);
+        assert!(out.len() <= SUMMARY_LIMIT + 200, "{}", out.len());
+        let rows = out.matches("| `p.hujson:1:1` |").count();
+        assert!(rows > 1000 && rows < 1200, "{rows}");
+        assert!(out.ends_with(&format!(
+            "\n{} more rows left out: the job summary is limited to 1 MiB.\n",
+            1200 - rows
+        )));
+    }
+
+    #[test]
     fn cells_escape_pipes_and_newlines() {
         assert_eq!(cell("a|b\nc"), "a\\|b<br>c");
     }
