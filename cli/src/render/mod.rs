@@ -20,7 +20,8 @@ pub use full::FullStyle;
 /// The output formats of `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// rustc-style report with source snippet, carets and help (miette).
+    /// Source snippets with carets, labels and help; colour and unicode on a terminal
+    /// (unless `NO_COLOR` is set), plain ASCII otherwise.
     Full,
     /// One line per finding: `file:line:col: severity[CODE] message`.
     Concise,
