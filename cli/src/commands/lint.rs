@@ -79,7 +79,12 @@ fn plain_text(bytes: &[u8]) -> Option<&str> {
 pub fn run(args: &LintArgs) -> Exit {
     let options = RenderOptions::from_environment();
     let cwd = options.base_dir.clone().unwrap_or_default();
-    let reports = match lint_files(args, &cwd) {
+    let reports = match check_files(
+        &args.files,
+        args.nodes.as_deref(),
+        args.config.as_deref(),
+        &cwd,
+    ) {
         Ok(reports) => reports,
         Err(errors) => {
             for error in errors {
@@ -117,14 +122,19 @@ pub fn exit_for<'a>(
     }
 }
 
-/// Reads, analyses and filters every file. Errors: everything that stops the run
-/// (unreadable inputs, invalid configuration), all of them.
-fn lint_files(
-    args: &LintArgs,
+/// Reads, [`analyse`]s, suppresses and configures every file in `files` (paths, `-`
+/// for standard input): what `lint` reports, reusable by other commands. `nodes` and
+/// `config` are `--nodes` and `--config`; `cwd` anchors relative paths.
+///
+/// Errors: every problem that stops the run (unreadable inputs or inventory, invalid
+/// configuration), as messages for exit code 2.
+pub fn check_files(
+    files: &[String],
+    nodes: Option<&Path>,
+    config: Option<&Path>,
     cwd: &Path,
 ) -> Result<Vec<(SourceFile, Vec<Diagnostic>)>, Vec<String>> {
-    let (inputs, read_errors): (Vec<_>, Vec<_>) = args
-        .files
+    let (inputs, read_errors): (Vec<_>, Vec<_>) = files
         .iter()
         .map(|f| input::read(f))
         .partition(Result::is_ok);
@@ -137,7 +147,7 @@ fn lint_files(
     }
     let inputs: Vec<Input> = inputs.into_iter().filter_map(Result::ok).collect();
 
-    let mut configs = Configs::new(args.config.as_deref(), cwd);
+    let mut configs = Configs::new(config, cwd);
     let mut inventories: HashMap<PathBuf, Input> = HashMap::new();
     let mut errors = Vec::new();
     let mut reports = Vec::new();
@@ -145,16 +155,16 @@ fn lint_files(
         let config = match configs.for_input(input) {
             Ok(config) => config,
             Err(error) => {
-                errors.push(error);
+                push_new(&mut errors, error);
                 continue;
             }
         };
-        let inventory_path = args.nodes.clone().or_else(|| config.nodes.clone());
+        let inventory_path = nodes.map(Path::to_owned).or_else(|| config.nodes.clone());
         let inventory = match inventory_path {
             Some(path) => match load_inventory(&mut inventories, &path) {
                 Ok(inventory) => Some(inventory),
                 Err(error) => {
-                    errors.push(error.to_string());
+                    push_new(&mut errors, error.to_string());
                     continue;
                 }
             },
@@ -171,11 +181,17 @@ fn lint_files(
         diagnostics.sort();
         reports.push((analysis.file, diagnostics.into_vec()));
     }
-    errors.dedup();
     if errors.is_empty() {
         Ok(reports)
     } else {
         Err(errors)
+    }
+}
+
+/// Adds `error` unless it is already there (several files share a configuration).
+fn push_new(errors: &mut Vec<String>, error: String) {
+    if !errors.contains(&error) {
+        errors.push(error);
     }
 }
 
