@@ -28,6 +28,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::rules::{ALL_RULES, Category, Code, Rule};
 use crate::source::SourceFile;
 use crate::span::Span;
+use crate::suggest::did_you_mean;
 
 /// The directive that starts a suppression comment.
 pub const DIRECTIVE: &str = "tailpolicy:ignore";
@@ -273,7 +274,13 @@ fn parse_codes(
         }
         let help = match rules.iter().find(|r| r.name == token) {
             Some(rule) => format!("write the code `{}` instead of the rule name", rule.code),
-            None => "run `tailpolicy explain --list` to see every code".to_owned(),
+            None => match did_you_mean(
+                token,
+                rules.iter().map(|r| r.code).filter(|c| !is_syntax_code(c)),
+            ) {
+                Some(code) => format!("did you mean `{code}`?"),
+                None => "run `tailpolicy explain --list` to see every code".to_owned(),
+            },
         };
         warnings.push(
             Diagnostic::new(
@@ -554,6 +561,10 @@ mod tests {
             out.iter().nth(1).and_then(|d| d.help.clone()).as_deref(),
             Some("write the code `TP1902` instead of the rule name")
         );
+        let typo = "{\n\"a\": 1, // tailpolicy:ignore TP1O01\n}";
+        let out = apply_suppressions_with(&SourceFile::new("p", typo), Diagnostics::new(), RULES);
+        let help: Vec<_> = out.iter().map(|d| d.help.as_deref()).collect();
+        assert_eq!(help, vec![Some("did you mean `TP1901`?")]);
     }
 
     #[test]
