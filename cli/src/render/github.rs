@@ -9,7 +9,7 @@
 //! Absolute file names under the working directory are made relative to it, since
 //! GitHub resolves annotation paths from the repository root.
 
-use super::{Located, concise, relative_name};
+use super::{Located, concise, relative_name, safe_message};
 use std::path::Path;
 use tailpolicy_policy::Severity;
 
@@ -90,7 +90,7 @@ fn annotation(d: &Located<'_>, base_dir: Option<&Path>) -> String {
         d.end.line,
         d.end.column,
         escape_property(d.diagnostic.code.as_str()),
-        escape_data(&message),
+        escape_data(&safe_message(&message)),
     )
 }
 
@@ -139,7 +139,8 @@ fn summary(overflow: &[&Located<'_>]) -> String {
 
 /// Escapes text for a markdown table cell: `|` and line breaks.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    safe_message(s)
+        .replace('|', "\\|")
         .replace("\r\n", "<br>")
         .replace(['\n', '\r'], "<br>")
 }
