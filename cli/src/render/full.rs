@@ -46,7 +46,7 @@ impl FullStyle {
         GraphicalReportHandler::new_themed(theme)
             .with_links(links)
             .with_urls(links)
-            .with_link_display_text(" (docs)")
+            .with_link_display_text("(docs)")
     }
 }
 
