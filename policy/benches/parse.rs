@@ -20,7 +20,10 @@ use tailpolicy_policy::hujson::parse;
 /// (HuJSON text, the same as standard JSON).
 static INPUT: LazyLock<(String, String)> = LazyLock::new(|| {
     let text = generator::big_policy();
-    let standard = parse(&text).0.expect("generated policy parses").to_standard_json();
+    let standard = parse(&text)
+        .0
+        .expect("generated policy parses")
+        .to_standard_json();
     (text, standard)
 });
 
@@ -63,8 +66,10 @@ fn print_ratio(text: &str, standard: &str) {
         divan::black_box(parse(divan::black_box(text)));
         ours.push(start.elapsed());
         let start = Instant::now();
-        divan::black_box(serde_json::from_str::<serde_json::Value>(divan::black_box(standard)))
-            .expect("standard JSON parses");
+        divan::black_box(serde_json::from_str::<serde_json::Value>(divan::black_box(
+            standard,
+        )))
+        .expect("standard JSON parses");
         theirs.push(start.elapsed());
     }
     let median = |v: &mut Vec<Duration>| {

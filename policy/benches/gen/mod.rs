@@ -65,13 +65,23 @@ pub fn policy(sizes: Sizes) -> String {
 
     out.push_str("\t\"tagOwners\": {\n");
     for t in 0..sizes.tags {
-        let _ = writeln!(out, "\t\t\"tag:t{t}\": [\"group:g{}\"],", rng.below(sizes.groups));
+        let _ = writeln!(
+            out,
+            "\t\t\"tag:t{t}\": [\"group:g{}\"],",
+            rng.below(sizes.groups)
+        );
     }
     out.push_str("\t},\n\n");
 
     out.push_str("\t/* Addresses of\n\t   every server. */\n\t\"hosts\": {\n");
     for h in 0..sizes.hosts {
-        let _ = writeln!(out, "\t\t\"h{h}\": \"10.{}.{}.{}\",", h / 65_536 % 256, h / 256 % 256, h % 256);
+        let _ = writeln!(
+            out,
+            "\t\t\"h{h}\": \"10.{}.{}.{}\",",
+            h / 65_536 % 256,
+            h / 256 % 256,
+            h % 256
+        );
     }
     out.push_str("\t},\n\n");
 
