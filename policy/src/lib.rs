@@ -13,8 +13,45 @@ pub mod hujson;
 pub mod rules;
 pub mod source;
 pub mod span;
+pub mod suppress;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
 pub use rules::{Category, Code, Rule};
 pub use source::{LineCol, SourceFile};
 pub use span::{Span, Spanned};
+pub mod check;
+pub mod lower;
+pub mod model;
+pub mod suggest;
+
+pub use check::{CheckOptions, check};
+pub use lower::lower;
+pub use model::Policy;
+
+/// The result of analysing one policy file: the typed policy (when the file parsed)
+/// and every diagnostic, sorted by position.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// The lowered policy, if the file parsed as HuJSON. It may still have errors:
+    /// check [`Diagnostics::has_errors`] before compiling it.
+    pub policy: Option<Policy>,
+    /// Everything found: syntax, structure, references, rule semantics.
+    pub diagnostics: Diagnostics,
+}
+
+/// Parses, lowers and checks policy text: the whole front end in one call.
+pub fn analyse(source: &str, options: &CheckOptions) -> Analysis {
+    let (doc, mut diagnostics) = hujson::parse(source);
+    let policy = doc.map(|doc| {
+        let (policy, lowered) = lower(&doc);
+        diagnostics.extend(lowered);
+        diagnostics.extend(check(&policy, options));
+        diagnostics.extend(check::lint(&policy, source));
+        policy
+    });
+    diagnostics.sort();
+    Analysis {
+        policy,
+        diagnostics,
+    }
+}

@@ -59,6 +59,44 @@ pub struct Rule {
     pub explanation: &'static str,
 }
 
+impl Rule {
+    /// This rule as a [`Code`] for diagnostics.
+    pub const fn as_code(&'static self) -> Code {
+        Code(self)
+    }
+}
+
+/// Declares a `pub static` [`Rule`] with its documentation in four parts.
+///
+/// ```ignore
+/// declare_rule!(UNDEFINED_TAG, "TP0201", "undefined-tag", Correctness, Error,
+///     "summary", what = "…", why = "…", example = "…", fix = "…");
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    ($ident:ident, $code:literal, $name:literal, $cat:ident, $sev:ident, $summary:literal,
+     what = $what:literal, why = $why:literal, example = $example:literal, fix = $fix:literal $(,)?) => {
+        #[doc = concat!("`", $code, "` ", $name, ": ", $summary, ".")]
+        pub static $ident: $crate::rules::Rule = $crate::rules::Rule {
+            code: $code,
+            name: $name,
+            category: $crate::rules::Category::$cat,
+            severity: $crate::diagnostic::Severity::$sev,
+            summary: $summary,
+            explanation: concat!(
+                "## What it does\n",
+                $what,
+                "\n\n## Why is this bad?\n",
+                $why,
+                "\n\n## Example\n```jsonc\n",
+                $example,
+                "\n```\n\n## Use instead\n",
+                $fix
+            ),
+        };
+    };
+}
+
 /// A reference to a registered [`Rule`]; compares and orders by code.
 #[derive(Clone, Copy)]
 pub struct Code(pub &'static Rule);
@@ -124,13 +162,75 @@ pub static ALL_RULES: &[&Rule] = &[
     &crate::hujson::codes::NESTING_TOO_DEEP,
     &crate::hujson::codes::INVALID_ENCODING,
     &crate::hujson::codes::FILE_TOO_LARGE,
-    // TP01xx structure
-    // TP02xx references and selectors
-    // TP03xx rule semantics
-    // TP04xx tests
+    // TP01xx structure, TP02xx references and selectors, TP03xx rule semantics, TP04xx tests
+    &crate::lower::codes::UNKNOWN_FIELD,
+    &crate::lower::codes::WRONG_TYPE,
+    &crate::lower::codes::MISSING_FIELD,
+    &crate::lower::codes::DUPLICATE_FIELD,
+    &crate::lower::codes::NON_CANONICAL_CASE,
+    &crate::lower::codes::ROOT_NOT_OBJECT,
+    &crate::check::codes::UNDEFINED_TAG,
+    &crate::check::codes::UNDEFINED_GROUP,
+    &crate::check::codes::UNDEFINED_HOST,
+    &crate::check::codes::UNDEFINED_IPSET,
+    &crate::check::codes::UNDEFINED_POSTURE,
+    &crate::check::codes::INVALID_SELECTOR,
+    &crate::check::codes::INVALID_PORT,
+    &crate::check::codes::INVALID_PROTOCOL,
+    &crate::check::codes::PORTS_ON_PORTLESS_PROTOCOL,
+    &crate::check::codes::UNKNOWN_AUTOGROUP,
+    &crate::check::codes::INVALID_TAG_NAME,
+    &crate::check::codes::INVALID_GROUP_NAME,
+    &crate::check::codes::INVALID_GROUP_MEMBER,
+    &crate::check::codes::INVALID_HOST,
+    &crate::check::codes::INVALID_BRACKETS,
+    &crate::check::codes::INVALID_CAPABILITY_NAME,
+    &crate::check::codes::INVALID_IPSET,
+    &crate::check::codes::INVALID_POSTURE,
+    &crate::check::codes::INVALID_AUTO_APPROVER,
+    &crate::check::codes::INVALID_IP_POOL,
+    &crate::check::codes::INVALID_CHECK_PERIOD,
+    &crate::check::codes::INVALID_NODE_ATTR_TARGET,
+    &crate::check::codes::ACL_ACTION_NOT_ACCEPT,
+    &crate::check::codes::AUTOGROUP_SELF_AS_SOURCE,
+    &crate::check::codes::AUTOGROUP_SELF_INVALID_SOURCE,
+    &crate::check::codes::AUTOGROUP_INTERNET_MISPLACED,
+    &crate::check::codes::DANGER_ALL_AS_DESTINATION,
+    &crate::check::codes::ALL_ADDRESSES_GRANT_DESTINATION,
+    &crate::check::codes::GRANT_WITHOUT_CAPABILITIES,
+    &crate::check::codes::APP_GRANT_TO_INTERNET,
+    &crate::check::codes::VIA_NOT_A_TAG,
+    &crate::check::codes::INVALID_SSH_ACTION,
+    &crate::check::codes::SSH_USERS_MISSING,
+    &crate::check::codes::INVALID_SSH_USER,
+    &crate::check::codes::INVALID_SSH_DESTINATION,
+    &crate::check::codes::INVALID_SSH_SOURCE,
+    &crate::check::codes::SSH_TAG_TO_USER_DEVICE,
+    &crate::check::codes::SSH_USER_DESTINATION_OTHER_SOURCE,
+    &crate::check::codes::SSH_ACCEPT_ENV_EMPTY,
+    &crate::check::codes::DOMAIN_NOT_IN_TAILNET,
+    &crate::check::codes::SELECTOR_NOT_ALLOWED_HERE,
+    &crate::check::codes::TEST_FAILED,
+    &crate::check::codes::MALFORMED_TEST,
+    &crate::check::codes::SSH_TEST_FAILED,
+    &crate::check::codes::MALFORMED_SSH_TEST,
     // TP05xx inventory
     // TP06xx configuration
+    &crate::suppress::INVALID_SUPPRESSION,
     // TP1xxx lints
+    &crate::check::lint_codes::UNUSED_GROUP,
+    &crate::check::lint_codes::UNUSED_HOST,
+    &crate::check::lint_codes::UNUSED_TAG,
+    &crate::check::lint_codes::UNUSED_IPSET,
+    &crate::check::lint_codes::SHADOWED_RULE,
+    &crate::check::lint_codes::DUPLICATE_RULE,
+    &crate::check::lint_codes::ALLOW_ALL_RULE,
+    &crate::check::lint_codes::EMPTY_RULES_DENY_ALL,
+    &crate::check::lint_codes::TEST_CANNOT_FAIL,
+    &crate::check::lint_codes::LEGACY_FIELD_NAMES,
+    &crate::check::lint_codes::LEGACY_AUTOGROUP_MEMBERS,
+    &crate::check::lint_codes::CHECK_PERIOD_ON_ACCEPT,
+    &crate::check::lint_codes::HOST_BITS_SET,
 ];
 
 /// Looks a rule up by code (case-insensitive) or by name.
@@ -139,6 +239,68 @@ pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
         .iter()
         .copied()
         .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+/// The command that regenerates `docs/rules.md` from [`render_markdown`].
+pub const RULES_DOC_UPDATE_COMMAND: &str =
+    "UPDATE_RULES_DOC=1 cargo test -p tailpolicy-policy --test rules_doc";
+
+/// The rules page (`docs/rules.md`): an index table, then every rule's documentation.
+///
+/// A pure function of [`ALL_RULES`]; a test compares it with the committed page.
+pub fn render_markdown() -> String {
+    render_markdown_for(ALL_RULES)
+}
+
+/// [`render_markdown`] for an explicit list of rules.
+pub fn render_markdown_for(rules: &[&Rule]) -> String {
+    let mut out = String::new();
+    out.push_str("# Rules\n\n");
+    out.push_str("<!-- Generated from the rule registry (`policy/src/rules.rs`); do not edit.\n");
+    out.push_str("     Regenerate with: ");
+    out.push_str(RULES_DOC_UPDATE_COMMAND);
+    out.push_str(" -->\n\n");
+    out.push_str(
+        "Every diagnostic tailpolicy reports has a stable code. `tailpolicy explain CODE` \
+         prints the same text, and `tailpolicy explain --list` lists every code.\n\n",
+    );
+    out.push_str("| Code | Name | Category | Default severity | Summary |\n");
+    out.push_str("|---|---|---|---|---|\n");
+    for rule in rules {
+        out.push_str(&format!(
+            "| [{code}](#{anchor}) | `{name}` | {category} | {severity} | {summary} |\n",
+            code = rule.code,
+            anchor = rule.code.to_ascii_lowercase(),
+            name = rule.name,
+            category = rule.category.as_str(),
+            severity = rule.severity.as_str(),
+            summary = rule.summary.replace('|', "\\|"),
+        ));
+    }
+    for rule in rules {
+        out.push_str(&format!("\n## {}\n\n", rule.code));
+        out.push_str(&render_rule_markdown(rule));
+    }
+    out
+}
+
+/// One rule's documentation as markdown (without the code heading): name, category,
+/// default severity, summary and explanation. `tailpolicy explain` prints this.
+pub fn render_rule_markdown(rule: &Rule) -> String {
+    format!(
+        "**{name}** · {category} · default severity: {severity}\n\n{summary}\n\n{explanation}",
+        name = rule.name,
+        category = rule.category.as_str(),
+        severity = rule.severity.as_str(),
+        summary = rule.summary,
+        explanation = ensure_trailing_newline(rule.explanation.trim_start()),
+    )
+}
+
+fn ensure_trailing_newline(s: &str) -> String {
+    let mut s = s.trim_end().to_owned();
+    s.push('\n');
+    s
 }
 
 #[cfg(test)]

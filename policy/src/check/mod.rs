@@ -1,0 +1,41 @@
+//! The checker: Tailscale's validation rules over a lowered [`Policy`] (references,
+//! placements, SSH constraints, capability names, …), and our own lints.
+//!
+//! Every problem is collected; nothing stops at the first. The entry points are
+//! [`check`] for a lowered policy and [`crate::analyse`] for source text.
+
+pub mod codes;
+pub mod lint_codes;
+mod lints;
+mod placement;
+mod references;
+mod ssh;
+mod tests;
+
+use crate::diagnostic::Diagnostics;
+use crate::model::Policy;
+
+/// Facts about the tailnet the checker may use when they are known (from an inventory).
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// The e-mail domains associated with the tailnet (the owner's domain). When
+    /// `Some`, `localpart:*@domain` and `user:*@domain` must use one of them.
+    pub tailnet_domains: Option<Vec<String>>,
+}
+
+/// Runs the lints (`TP1xxx`) over a lowered policy; `source` is its text.
+pub fn lint(policy: &Policy, source: &str) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    lints::check(policy, source, &mut diags);
+    diags
+}
+
+/// Checks a lowered policy against Tailscale's rules and returns what it found.
+pub fn check(policy: &Policy, options: &CheckOptions) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    references::check(policy, &mut diags);
+    placement::check(policy, &mut diags);
+    ssh::check(policy, options, &mut diags);
+    tests::check(policy, &mut diags);
+    diags
+}

@@ -1,0 +1,62 @@
+//! Lowering: from the HuJSON tree to the typed [`Policy`], reporting structural problems
+//! (unknown or duplicate fields, wrong types) and malformed values (selectors, ports,
+//! protocols, durations) as diagnostics. Items that cannot be read are left out.
+
+pub mod codes;
+mod duration;
+mod fields;
+mod sections;
+
+pub use duration::{format_go_duration, parse_go_duration};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::hujson::Document;
+use crate::model::Policy;
+use fields::Ctx;
+
+/// Canonical top-level keys.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "acls",
+    "grants",
+    "ssh",
+    "groups",
+    "tagOwners",
+    "hosts",
+    "ipsets",
+    "postures",
+    "defaultSrcPosture",
+    "autoApprovers",
+    "nodeAttrs",
+    "tests",
+    "sshTests",
+    "derpMap",
+    "disableIPv4",
+    "randomizeClientPort",
+    "OneCGNATRoute",
+    "extraDNSRecords",
+];
+
+/// Lowers a parsed document. The policy is returned even when diagnostics contain
+/// errors (it then holds whatever could be read).
+pub fn lower(doc: &Document) -> (Policy, Diagnostics) {
+    let mut ctx = Ctx {
+        source: &doc.source,
+        diags: Diagnostics::new(),
+    };
+    let mut policy = Policy::default();
+    match doc.root.as_object() {
+        Some(obj) => sections::lower_top(&mut ctx, obj, &mut policy),
+        None => ctx.push(
+            Diagnostic::new(
+                codes::ROOT_NOT_OBJECT.as_code(),
+                doc.root.span,
+                format!(
+                    "a policy must be a JSON object, found {}",
+                    doc.root.type_name()
+                ),
+            )
+            .with_help("wrap the sections in `{ … }`"),
+        ),
+    }
+    (policy, ctx.diags)
+}

@@ -1,0 +1,966 @@
+//! Lowering of each section.
+
+use super::TOP_LEVEL_KEYS;
+use super::duration::{format_go_duration, parse_go_duration};
+use super::fields::Ctx;
+use crate::check::codes as cc;
+use crate::diagnostic::Diagnostic;
+use crate::hujson::{Object, Value, ValueKind};
+use crate::model::alias::{is_valid_host_name, is_valid_tag_name, parse_addr};
+use crate::model::ports::{parse_ports, split_host_port};
+use crate::model::*;
+use crate::span::Spanned;
+
+/// Maximum `checkPeriod` (168h), in nanoseconds.
+const MAX_CHECK_PERIOD_NANOS: i128 = 168 * 3_600_000_000_000;
+
+pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
+    let f = ctx.fields(obj, TOP_LEVEL_KEYS, "the policy");
+    for (i, key) in TOP_LEVEL_KEYS.iter().enumerate() {
+        let Some(m) = f.get(i) else { continue };
+        let v = &m.value;
+        match *key {
+            "acls" => p.acls = Some(list(ctx, v, "acls", acl)),
+            "grants" => p.grants = Some(list(ctx, v, "grants", grant)),
+            "ssh" => p.ssh = Some(list(ctx, v, "ssh", ssh_rule)),
+            "groups" => p.groups = groups(ctx, v),
+            "tagOwners" => p.tag_owners = tag_owners(ctx, v),
+            "hosts" => p.hosts = hosts(ctx, v),
+            "ipsets" => p.ipsets = ipsets(ctx, v),
+            "postures" => p.postures = postures(ctx, v),
+            "defaultSrcPosture" => p.default_src_posture = ctx.strings(v, "defaultSrcPosture"),
+            "autoApprovers" => p.auto_approvers = auto_approvers(ctx, v),
+            "nodeAttrs" => p.node_attrs = list(ctx, v, "nodeAttrs", node_attr),
+            "tests" => p.tests = list(ctx, v, "tests", acl_test),
+            "sshTests" => p.ssh_tests = list(ctx, v, "sshTests", ssh_test),
+            "derpMap" if v.is_null() || ctx.object(v, "derpMap").is_some() => {
+                p.settings.derp_map = Some(v.to_json());
+            }
+            "disableIPv4" => p.settings.disable_ipv4 = ctx.boolean(v, "disableIPv4"),
+            "randomizeClientPort" => {
+                p.settings.randomize_client_port = ctx.boolean(v, "randomizeClientPort");
+            }
+            "OneCGNATRoute" => {
+                if let Some(s) = ctx.string(v, "OneCGNATRoute") {
+                    if !matches!(s.value.as_str(), "" | "mac-always" | "mac-never") {
+                        ctx.push(
+                            Diagnostic::new(
+                                crate::lower::codes::WRONG_TYPE.as_code(),
+                                s.span,
+                                format!("OneCGNATRoute must be \"\", \"mac-always\" or \"mac-never\", found \"{}\"", s.value),
+                            ),
+                        );
+                    }
+                    p.settings.one_cgnat_route = Some(s.value);
+                }
+            }
+            "extraDNSRecords" if ctx.array(v, "extraDNSRecords").is_some() => {
+                p.settings.extra_dns_records = Some(v.to_json());
+            }
+            _ => {}
+        }
+    }
+    for m in &obj.members {
+        let k = m.key();
+        if !k.starts_with('#') && !TOP_LEVEL_KEYS.iter().any(|t| t.eq_ignore_ascii_case(k)) {
+            p.settings
+                .other
+                .push((Spanned::new(k.to_owned(), m.name.span), m.value.to_json()));
+        }
+    }
+}
+
+/// Lowers an array section element by element (`null` is an empty list).
+fn list<T>(
+    ctx: &mut Ctx<'_>,
+    v: &Value,
+    section: &str,
+    each: impl Fn(&mut Ctx<'_>, &Object, Origin, &str) -> Option<T>,
+) -> Vec<T> {
+    let Some(items) = ctx.array(v, section) else {
+        return Vec::new();
+    };
+    let sec = match section {
+        "acls" => Section::Acls,
+        "grants" => Section::Grants,
+        "ssh" => Section::Ssh,
+        "tests" => Section::Tests,
+        "sshTests" => Section::SshTests,
+        _ => Section::NodeAttrs,
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let context = format!("{section}[{index}]");
+        let Some(obj) = ctx.object(item, &context) else {
+            continue;
+        };
+        let origin = Origin {
+            section: sec,
+            index,
+            span: IgnoredSpan(item.span),
+        };
+        if let Some(t) = each(ctx, obj, origin, &context) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn acl(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<Acl> {
+    const K: &[&str] = &[
+        "action",
+        "src",
+        "dst",
+        "proto",
+        "srcPosture",
+        "users",
+        "ports",
+    ];
+    let f = ctx.fields(obj, K, context);
+    let action = match f.get(0) {
+        Some(m) => ctx.string(&m.value, &format!("{context}.action")),
+        None => {
+            ctx.push(
+                Diagnostic::new(
+                    crate::lower::codes::MISSING_FIELD.as_code(),
+                    origin.span.0,
+                    format!("{context} has no `action`"),
+                )
+                .with_help("add `\"action\": \"accept\"`"),
+            );
+            None
+        }
+    };
+    let mut legacy_names = None;
+    let src_member = f.get(1).or_else(|| {
+        let m = f.get(5);
+        if let Some(m) = m {
+            legacy_names = Some(m.name.span);
+        }
+        m
+    });
+    let dst_member = f.get(2).or_else(|| {
+        let m = f.get(6);
+        if let Some(m) = m {
+            legacy_names.get_or_insert(m.name.span);
+        }
+        m
+    });
+    let src = src_member.map_or_else(Vec::new, |m| ctx.aliases(&m.value, "src"));
+    let proto = f.get(3).and_then(|m| {
+        let s = ctx.string(&m.value, &format!("{context}.proto"))?;
+        match Proto::parse(&s.value) {
+            Ok(p) => Some(Spanned::new(p, s.span)),
+            Err(e) => {
+                ctx.push(Diagnostic::new(cc::INVALID_PROTOCOL.as_code(), s.span, e));
+                None
+            }
+        }
+    });
+    let mut dst = Vec::new();
+    if let Some(m) = dst_member {
+        for s in ctx.strings(&m.value, "dst") {
+            if let Some(d) = acl_dst(ctx, &s) {
+                if let Some(p) = &proto
+                    && !p.value.has_ports()
+                    && d.ports.iter().any(|r| !r.is_all())
+                {
+                    ctx.push(
+                        Diagnostic::new(
+                            cc::PORTS_ON_PORTLESS_PROTOCOL.as_code(),
+                            s.span,
+                            format!(
+                                "protocol does not support specific ports: \"{}\", only \"*\" is allowed",
+                                p.span.text(ctx.source).trim_matches('"')
+                            ),
+                        )
+                        .with_label(p.span, "this protocol has no ports"),
+                    );
+                    continue;
+                }
+                dst.push(Spanned::new(d, s.span));
+            }
+        }
+    }
+    let src_posture = f
+        .get(4)
+        .map_or_else(Vec::new, |m| ctx.strings(&m.value, "srcPosture"));
+    Some(Acl {
+        origin,
+        action,
+        src,
+        dst,
+        proto,
+        src_posture,
+        legacy_names,
+    })
+}
+
+/// Parses an ACL destination `alias:ports`.
+fn acl_dst(ctx: &mut Ctx<'_>, s: &Spanned<String>) -> Option<AclDst> {
+    let raw = s.value.trim();
+    let Some((host, ports)) = split_host_port(raw) else {
+        ctx.push(
+            Diagnostic::new(
+                cc::INVALID_PORT.as_code(),
+                s.span,
+                format!("dst=\"{raw}\": hostport must contain a colon"),
+            )
+            .with_help(format!("add the ports: `{raw}:*` for all, or `{raw}:22`")),
+        );
+        return None;
+    };
+    let ports = match parse_ports(ports) {
+        Ok(p) => p,
+        Err(e) => {
+            ctx.push(
+                Diagnostic::new(
+                    cc::INVALID_PORT.as_code(),
+                    s.span,
+                    format!("dst=\"{raw}\": {e}"),
+                )
+                .with_help(
+                    "the port spec follows the last `:`; use `*`, `22`, `80,443` or `1000-2000`",
+                ),
+            );
+            return None;
+        }
+    };
+    let alias = ctx.alias(&Spanned::new(host.to_owned(), s.span), "dst")?;
+    Some(AclDst {
+        alias: alias.value,
+        ports,
+    })
+}
+
+fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<Grant> {
+    const K: &[&str] = &["src", "dst", "ip", "app", "srcPosture", "via"];
+    let f = ctx.fields(obj, K, context);
+    let src = f
+        .get(0)
+        .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "src"));
+    let dst = f
+        .get(1)
+        .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "dst"));
+    let mut ip = Vec::new();
+    let mut capabilities_written = false;
+    if let Some(m) = f.get(2) {
+        for s in ctx.strings(&m.value, &format!("{context}.ip")) {
+            capabilities_written = true;
+            if let Some(g) = grant_ip(ctx, &s) {
+                ip.push(Spanned::new(g, s.span));
+            }
+        }
+    }
+    let app = f
+        .get(3)
+        .map_or_else(Vec::new, |m| app_caps(ctx, &m.value, context));
+    capabilities_written |= !app.is_empty();
+    let src_posture = f
+        .get(4)
+        .map_or_else(Vec::new, |m| ctx.strings(&m.value, "srcPosture"));
+    let mut via = Vec::new();
+    if let Some(m) = f.get(5) {
+        for s in ctx.strings(&m.value, "via") {
+            if let Some(a) = ctx.alias(&s, "via") {
+                via.push(a);
+            }
+        }
+    }
+    Some(Grant {
+        origin,
+        src,
+        dst,
+        ip,
+        capabilities_written,
+        app,
+        via,
+        src_posture,
+    })
+}
+
+/// Parses one grant `ip` element: `[proto:]ports`.
+fn grant_ip(ctx: &mut Ctx<'_>, s: &Spanned<String>) -> Option<GrantIp> {
+    let raw = s.value.trim();
+    let (proto_part, ports_part) = match raw.split_once(':') {
+        Some((p, rest)) => {
+            if rest.contains(':') {
+                ctx.push(Diagnostic::new(
+                    cc::INVALID_PORT.as_code(),
+                    s.span,
+                    format!(
+                        "\"{raw}\": expected only one colon in Internet protocol and port type"
+                    ),
+                ));
+                return None;
+            }
+            (Some(p), rest)
+        }
+        None => (None, raw),
+    };
+    let proto = match proto_part {
+        Some(p) => match Proto::parse(p) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                ctx.push(Diagnostic::new(cc::INVALID_PROTOCOL.as_code(), s.span, e));
+                return None;
+            }
+        },
+        None => None,
+    };
+    let ports = match parse_ports(ports_part) {
+        Ok(p) => p,
+        Err(e) => {
+            let mut d = Diagnostic::new(cc::INVALID_PORT.as_code(), s.span, e);
+            if proto_part.is_none() && Proto::parse(ports_part).is_ok() {
+                d = d.with_help(format!(
+                    "a grant `ip` element is `[proto:]ports`; for all of {ports_part} write `{ports_part}:*`"
+                ));
+            }
+            ctx.push(d);
+            return None;
+        }
+    };
+    if let Some(p) = proto
+        && !p.has_ports()
+        && ports.iter().any(|r| !r.is_all())
+    {
+        ctx.push(Diagnostic::new(
+            cc::PORTS_ON_PORTLESS_PROTOCOL.as_code(),
+            s.span,
+            format!(
+                "protocol does not support specific ports: \"{}\", only \"*\" is allowed",
+                proto_part.unwrap_or_default()
+            ),
+        ));
+        return None;
+    }
+    Some(GrantIp { proto, ports })
+}
+
+/// Reads an `app` object: capability name → array of JSON values.
+fn app_caps(
+    ctx: &mut Ctx<'_>,
+    v: &Value,
+    context: &str,
+) -> Vec<(Spanned<String>, Vec<serde_json::Value>)> {
+    let Some(obj) = ctx.object(v, &format!("{context}.app")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for m in &obj.members {
+        let name = Spanned::new(m.key().to_owned(), m.name.span);
+        let values = match &m.value.kind {
+            ValueKind::Array(a) => a.elements.iter().map(Value::to_json).collect(),
+            ValueKind::Null => Vec::new(),
+            _ => {
+                ctx.wrong_type(
+                    &m.value,
+                    "an array",
+                    &format!("{context}.app[\"{}\"]", name.value),
+                );
+                continue;
+            }
+        };
+        out.push((name, values));
+    }
+    out
+}
+
+fn ssh_rule(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<SshRule> {
+    const K: &[&str] = &[
+        "action",
+        "src",
+        "dst",
+        "users",
+        "checkPeriod",
+        "acceptEnv",
+        "srcPosture",
+        "recorder",
+        "enforceRecorder",
+    ];
+    let f = ctx.fields(obj, K, context);
+    let action_str = f.get(0).and_then(|m| ctx.string(&m.value, "action"));
+    let action = match &action_str {
+        None => {
+            ctx.push(
+                Diagnostic::new(
+                    cc::INVALID_SSH_ACTION.as_code(),
+                    origin.span.0,
+                    "action must be specified",
+                )
+                .with_help("add `\"action\": \"accept\"` or `\"action\": \"check\"`"),
+            );
+            None
+        }
+        Some(s) => match s.value.trim() {
+            "accept" => Some(Spanned::new(SshAction::Accept, s.span)),
+            "check" => Some(Spanned::new(SshAction::Check, s.span)),
+            "" => {
+                ctx.push(Diagnostic::new(
+                    cc::INVALID_SSH_ACTION.as_code(),
+                    s.span,
+                    "action must be specified",
+                ));
+                None
+            }
+            other => {
+                ctx.push(
+                    Diagnostic::new(
+                        cc::INVALID_SSH_ACTION.as_code(),
+                        s.span,
+                        format!("\"{other}\" is not a valid action"),
+                    )
+                    .with_help("SSH actions are `accept` and `check`, in lower case"),
+                );
+                None
+            }
+        },
+    };
+    let src = f
+        .get(1)
+        .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "src"));
+    let dst = f
+        .get(2)
+        .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "dst"));
+    let mut users = Vec::new();
+    let raw_users = f.get(3).map(|m| ctx.strings(&m.value, "users"));
+    match raw_users {
+        None => ctx.push(users_missing(origin)),
+        Some(list) if list.is_empty() => ctx.push(users_missing(origin)),
+        Some(list) => {
+            for s in list {
+                let u = s.value.trim();
+                let user = match u {
+                    "" | "*" => {
+                        ctx.push(
+                            Diagnostic::new(cc::INVALID_SSH_USER.as_code(), s.span, format!("user \"{u}\" is not valid"))
+                                .with_help("use `autogroup:nonroot` for any non-root user, or name the local account"),
+                        );
+                        continue;
+                    }
+                    "root" => SshUser::Root,
+                    "autogroup:nonroot" => SshUser::NonRoot,
+                    _ => match u.strip_prefix("localpart:*@") {
+                        Some(domain) => SshUser::LocalpartOf(domain.to_owned()),
+                        None => SshUser::Named(u.to_owned()),
+                    },
+                };
+                users.push(Spanned::new(user, s.span));
+            }
+        }
+    }
+    let check_period = f.get(4).and_then(|m| {
+        let s = ctx.string(&m.value, "checkPeriod")?;
+        let t = s.value.trim();
+        if t == "always" {
+            return Some(Spanned::new(CheckPeriod::Always, s.span));
+        }
+        match parse_go_duration(t) {
+            Err(e) => {
+                ctx.push(
+                    Diagnostic::new(cc::INVALID_CHECK_PERIOD.as_code(), s.span, e)
+                        .with_help("write a duration such as `12h`, `30m` or `1h30m`, or `always`"),
+                );
+                None
+            }
+            Ok(n) if n < 0 => {
+                ctx.push(Diagnostic::new(
+                    cc::INVALID_CHECK_PERIOD.as_code(),
+                    s.span,
+                    format!(
+                        "checkPeriod {} must be a positive duration",
+                        format_go_duration(n)
+                    ),
+                ));
+                None
+            }
+            Ok(n) if n > MAX_CHECK_PERIOD_NANOS => {
+                ctx.push(Diagnostic::new(
+                    cc::INVALID_CHECK_PERIOD.as_code(),
+                    s.span,
+                    format!(
+                        "checkPeriod {} is above the max (168h)",
+                        format_go_duration(n)
+                    ),
+                ));
+                None
+            }
+            Ok(n) => Some(Spanned::new(
+                CheckPeriod::Seconds(u64::try_from(n / 1_000_000_000).unwrap_or(0)),
+                s.span,
+            )),
+        }
+    });
+    let accept_env = f
+        .get(5)
+        .map_or_else(Vec::new, |m| ctx.strings(&m.value, "acceptEnv"));
+    for e in &accept_env {
+        if e.value.is_empty() {
+            ctx.push(Diagnostic::new(
+                cc::SSH_ACCEPT_ENV_EMPTY.as_code(),
+                e.span,
+                "acceptEnv values cannot be empty",
+            ));
+        }
+    }
+    let src_posture = f
+        .get(6)
+        .map_or_else(Vec::new, |m| ctx.strings(&m.value, "srcPosture"));
+    let recorder = f
+        .get(7)
+        .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "recorder"));
+    let enforce_recorder = f
+        .get(8)
+        .and_then(|m| ctx.boolean(&m.value, "enforceRecorder"))
+        .unwrap_or(false);
+    Some(SshRule {
+        origin,
+        action: action?,
+        src,
+        dst,
+        users,
+        check_period,
+        accept_env,
+        src_posture,
+        recorder,
+        enforce_recorder,
+    })
+}
+
+fn users_missing(origin: Origin) -> Diagnostic {
+    Diagnostic::new(
+        cc::SSH_USERS_MISSING.as_code(),
+        origin.span.0,
+        "users must be specified",
+    )
+    .with_help("add `\"users\": [\"autogroup:nonroot\"]` or name the local accounts")
+}
+
+fn groups(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Group> {
+    let Some(obj) = ctx.object(v, "groups") else {
+        return Vec::new();
+    };
+    let mut out: Vec<Group> = Vec::new();
+    for m in &obj.members {
+        let name = m.key();
+        if !name.starts_with("group:") {
+            ctx.push(
+                Diagnostic::new(
+                    cc::INVALID_GROUP_NAME.as_code(),
+                    m.name.span,
+                    format!("group must start with 'group:', got: \"{name}\""),
+                )
+                .with_help(format!("write `group:{name}`")),
+            );
+            continue;
+        }
+        let members = match &m.value.kind {
+            ValueKind::Array(_) | ValueKind::Null => {
+                ctx.strings(&m.value, &format!("groups[\"{name}\"]"))
+            }
+            _ => {
+                ctx.push(Diagnostic::new(
+                    crate::lower::codes::WRONG_TYPE.as_code(),
+                    m.value.span,
+                    format!(
+                        "group value must be an array of users: group \"{name}\" got {}: {}",
+                        m.value.type_name(),
+                        m.value.span.text(ctx.source)
+                    ),
+                ));
+                continue;
+            }
+        };
+        if let Some(first) = out.iter().find(|g| g.name.value == name) {
+            ctx.push(
+                Diagnostic::new(
+                    crate::lower::codes::DUPLICATE_FIELD.as_code(),
+                    m.name.span,
+                    format!("group `{name}` is defined more than once"),
+                )
+                .with_label(first.name.span, "first defined here"),
+            );
+            continue;
+        }
+        out.push(Group {
+            name: Spanned::new(name.to_owned(), m.name.span),
+            members,
+        });
+    }
+    out
+}
+
+fn tag_owners(ctx: &mut Ctx<'_>, v: &Value) -> Vec<TagOwner> {
+    let Some(obj) = ctx.object(v, "tagOwners") else {
+        return Vec::new();
+    };
+    let mut out: Vec<TagOwner> = Vec::new();
+    for m in &obj.members {
+        let tag = m.key();
+        match tag.strip_prefix("tag:") {
+            None => {
+                ctx.push(Diagnostic::new(
+                    cc::INVALID_TAG_NAME.as_code(),
+                    m.name.span,
+                    format!("tag must start with 'tag:', got: \"{tag}\""),
+                ));
+                continue;
+            }
+            Some(name) if !is_valid_tag_name(name) => {
+                ctx.push(
+                    Diagnostic::new(
+                        cc::INVALID_TAG_NAME.as_code(),
+                        m.name.span,
+                        format!(
+                            "tagOwners[\"{tag}\"]: tag names must start with a letter, after 'tag:'"
+                        ),
+                    )
+                    .with_help(
+                        "tag names are ASCII letters, digits and `-`, starting with a letter",
+                    ),
+                );
+                continue;
+            }
+            Some(_) => {}
+        }
+        if let Some(first) = out.iter().find(|t| t.tag.value == tag) {
+            ctx.push(
+                Diagnostic::new(
+                    crate::lower::codes::DUPLICATE_FIELD.as_code(),
+                    m.name.span,
+                    format!("tag `{tag}` is defined more than once"),
+                )
+                .with_label(first.tag.span, "first defined here"),
+            );
+            continue;
+        }
+        let owners = ctx.aliases(&m.value, &format!("tagOwners[\"{tag}\"]"));
+        out.push(TagOwner {
+            tag: Spanned::new(tag.to_owned(), m.name.span),
+            owners,
+        });
+    }
+    out
+}
+
+fn hosts(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Host> {
+    let Some(obj) = ctx.object(v, "hosts") else {
+        return Vec::new();
+    };
+    let mut out: Vec<Host> = Vec::new();
+    for m in &obj.members {
+        let name = m.key();
+        let value_text = match &m.value.kind {
+            ValueKind::String(s) => s.clone(),
+            _ => m.value.span.text(ctx.source).to_owned(),
+        };
+        let addr = m.value.as_str().and_then(|s| parse_addr(s.trim()));
+        let (Some(addr), true) = (addr, is_valid_host_name(name) && parse_addr(name).is_none())
+        else {
+            let d = if is_valid_host_name(name) && parse_addr(name).is_none() {
+                Diagnostic::new(
+                    cc::INVALID_HOST.as_code(),
+                    m.value.span,
+                    format!("hostname contains invalid IP address: hostname \"{name}\" address \"{value_text}\""),
+                )
+                .with_help("a host alias maps to one IP address or CIDR prefix, e.g. `\"10.0.0.5\"` or `\"10.0.0.0/24\"`")
+            } else {
+                Diagnostic::new(
+                    cc::INVALID_HOST.as_code(),
+                    m.name.span,
+                    format!("invalid hostname \"{name}\""),
+                )
+                .with_help("host alias names use letters, digits, `-`, `_` and `.`, and must not look like an address")
+            };
+            ctx.push(d);
+            continue;
+        };
+        if let Some(first) = out.iter().find(|h| h.name.value == name) {
+            ctx.push(
+                Diagnostic::new(
+                    crate::lower::codes::DUPLICATE_FIELD.as_code(),
+                    m.name.span,
+                    format!("host `{name}` is defined more than once"),
+                )
+                .with_label(first.name.span, "first defined here"),
+            );
+            continue;
+        }
+        out.push(Host {
+            name: Spanned::new(name.to_owned(), m.name.span),
+            addr: Spanned::new(addr, m.value.span),
+        });
+    }
+    out
+}
+
+fn ipsets(ctx: &mut Ctx<'_>, v: &Value) -> Vec<IpSet> {
+    let Some(obj) = ctx.object(v, "ipsets") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for m in &obj.members {
+        let name = m.key();
+        if !name.starts_with("ipset:") || name.len() <= "ipset:".len() {
+            ctx.push(Diagnostic::new(
+                cc::INVALID_IPSET.as_code(),
+                m.name.span,
+                format!("ipset must start with 'ipset:', got: \"{name}\""),
+            ));
+            continue;
+        }
+        let mut ops = Vec::new();
+        for s in ctx.strings(&m.value, &format!("ipsets[\"{name}\"]")) {
+            let t = s.value.trim();
+            let (add, target) = if let Some(r) = t.strip_prefix("add ") {
+                (true, r.trim())
+            } else if let Some(r) = t.strip_prefix("remove ") {
+                (false, r.trim())
+            } else {
+                (true, t)
+            };
+            let parsed = if let Some(h) = target.strip_prefix("host:") {
+                Ok(Alias::Host(h.to_owned()))
+            } else {
+                Alias::parse(target, true)
+            };
+            match parsed {
+                Ok(a @ (Alias::Addr(_) | Alias::Range(..) | Alias::Host(_) | Alias::IpSet(_)))
+                | Ok(a @ Alias::Autogroup(Autogroup::Internet)) => {
+                    ops.push(Spanned::new(IpSetOp { add, target: a }, s.span));
+                }
+                Ok(other) => ctx.push(
+                    Diagnostic::new(
+                        cc::INVALID_IPSET.as_code(),
+                        s.span,
+                        format!("ipsets[\"{name}\"]: `{other}` cannot be used in an ipset"),
+                    )
+                    .with_help("ipsets hold IPs, CIDRs, ranges, `host:` aliases, other ipsets and `autogroup:internet`"),
+                ),
+                Err(e) => ctx.push(cc::alias_error(&e, s.span, &format!("ipsets[\"{name}\"]"))),
+            }
+        }
+        out.push(IpSet {
+            name: Spanned::new(name.to_owned(), m.name.span),
+            ops,
+        });
+    }
+    out
+}
+
+fn postures(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Posture> {
+    let Some(obj) = ctx.object(v, "postures") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for m in &obj.members {
+        let name = m.key();
+        if !name.starts_with("posture:") {
+            ctx.push(Diagnostic::new(
+                cc::INVALID_POSTURE.as_code(),
+                m.name.span,
+                format!("posture must start with 'posture:', got: \"{name}\""),
+            ));
+            continue;
+        }
+        let conditions = ctx.strings(&m.value, &format!("postures[\"{name}\"]"));
+        for c in &conditions {
+            if !posture_condition_ok(&c.value) {
+                ctx.push(
+                    Diagnostic::new(
+                        cc::INVALID_POSTURE.as_code(),
+                        c.span,
+                        format!("postures[\"{name}\"]: invalid condition \"{}\"", c.value),
+                    )
+                    .with_help("a condition is `attribute operator value`, e.g. `node:os == 'macos'` or `node:tsVersion >= '1.60'`"),
+                );
+            }
+        }
+        out.push(Posture {
+            name: Spanned::new(name.to_owned(), m.name.span),
+            conditions,
+        });
+    }
+    out
+}
+
+/// A posture condition: `ns:attr OP value`, `ns:attr IN [...]`, `ns:attr IS SET`,
+/// `ns:attr NOT SET`, `ns:attr NOT IN [...]`.
+fn posture_condition_ok(c: &str) -> bool {
+    let c = c.trim();
+    let Some((attr, rest)) = c.split_once(char::is_whitespace) else {
+        return false;
+    };
+    if !attr.contains(':') {
+        return false;
+    }
+    let rest = rest.trim_start();
+    let upper = rest.to_ascii_uppercase();
+    if upper == "IS SET" || upper == "NOT SET" {
+        return true;
+    }
+    for op in ["NOT IN ", "IN ", "==", "!=", "<=", ">=", "<", ">"] {
+        if upper.starts_with(op) {
+            return rest.get(op.len()..).is_some_and(|v| !v.trim().is_empty());
+        }
+    }
+    false
+}
+
+fn auto_approvers(ctx: &mut Ctx<'_>, v: &Value) -> AutoApprovers {
+    let mut out = AutoApprovers::default();
+    let Some(obj) = ctx.object(v, "autoApprovers") else {
+        return out;
+    };
+    let f = ctx.fields(obj, &["routes", "exitNode", "services"], "autoApprovers");
+    if let Some(m) = f.get(0)
+        && let Some(routes) = ctx.object(&m.value, "autoApprovers.routes")
+    {
+        for r in &routes.members {
+            let key = r.key();
+            let approvers = ctx.aliases(&r.value, &format!("autoApprovers.routes[\"{key}\"]"));
+            match key.trim().parse::<ipnet::IpNet>() {
+                Ok(net) => out.routes.push((Spanned::new(net, r.name.span), approvers)),
+                Err(_) => ctx.push(
+                    Diagnostic::new(
+                        cc::INVALID_AUTO_APPROVER.as_code(),
+                        r.name.span,
+                        format!("autoApprovers.routes: \"{key}\" is not a valid CIDR prefix"),
+                    )
+                    .with_help("route keys are prefixes such as `10.0.0.0/16` or `fd00::/64`"),
+                ),
+            }
+        }
+    }
+    if let Some(m) = f.get(1) {
+        out.exit_node = ctx.aliases(&m.value, "autoApprovers.exitNode");
+    }
+    if let Some(m) = f.get(2)
+        && let Some(svcs) = ctx.object(&m.value, "autoApprovers.services")
+    {
+        for s in &svcs.members {
+            let key = s.key();
+            let approvers = ctx.aliases(&s.value, &format!("autoApprovers.services[\"{key}\"]"));
+            out.services
+                .push((Spanned::new(key.to_owned(), s.name.span), approvers));
+        }
+    }
+    out
+}
+
+fn node_attr(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<NodeAttr> {
+    let f = ctx.fields(obj, &["target", "attr", "app", "ipPool"], context);
+    let target = f
+        .get(0)
+        .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "target"));
+    let attr = f.get(1).map_or_else(Vec::new, |m| {
+        ctx.strings(&m.value, &format!("{context}.attr"))
+    });
+    let app = f
+        .get(2)
+        .map_or_else(Vec::new, |m| app_caps(ctx, &m.value, context));
+    let mut ip_pool = Vec::new();
+    if let Some(m) = f.get(3) {
+        for s in ctx.strings(&m.value, &format!("{context}.ipPool")) {
+            match s.value.trim().parse::<ipnet::IpNet>() {
+                Ok(n) => ip_pool.push(Spanned::new(n, s.span)),
+                Err(_) => ctx.push(Diagnostic::new(
+                    cc::INVALID_IP_POOL.as_code(),
+                    s.span,
+                    format!("ipPool \"{}\" is not a valid CIDR prefix", s.value),
+                )),
+            }
+        }
+    }
+    Some(NodeAttr {
+        origin,
+        target,
+        attr,
+        app,
+        ip_pool,
+    })
+}
+
+fn acl_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<AclTest> {
+    const K: &[&str] = &[
+        "src",
+        "user",
+        "proto",
+        "accept",
+        "allow",
+        "deny",
+        "srcPostureAttrs",
+    ];
+    let f = ctx.fields(obj, K, context);
+    let src = f
+        .get(0)
+        .or_else(|| f.get(1))
+        .and_then(|m| ctx.string(&m.value, &format!("{context}.src")));
+    let proto = f.get(2).and_then(|m| match &m.value.kind {
+        // Tailscale accepts a number here too.
+        ValueKind::Number(_) => Some(Spanned::new(
+            m.value.span.text(ctx.source).to_owned(),
+            m.value.span,
+        )),
+        _ => ctx.string(&m.value, &format!("{context}.proto")),
+    });
+    let accept = f
+        .get(3)
+        .or_else(|| f.get(4))
+        .map(|m| ctx.strings(&m.value, &format!("{context}.accept")));
+    let deny = f
+        .get(5)
+        .map(|m| ctx.strings(&m.value, &format!("{context}.deny")));
+    let src_posture_attrs = f.get(6).map(|m| m.value.to_json());
+    Some(AclTest {
+        origin,
+        src,
+        proto,
+        accept,
+        deny,
+        src_posture_attrs,
+    })
+}
+
+fn ssh_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<SshTest> {
+    const K: &[&str] = &["src", "dst", "accept", "check", "deny", "srcPostureAttrs"];
+    let f = ctx.fields(obj, K, context);
+    let src = f
+        .get(0)
+        .and_then(|m| ctx.string(&m.value, &format!("{context}.src")));
+    let mut lists: [Vec<Spanned<String>>; 4] = Default::default();
+    for (slot, (i, name)) in
+        lists
+            .iter_mut()
+            .zip([(1, "dst"), (2, "accept"), (3, "check"), (4, "deny")])
+    {
+        if let Some(m) = f.get(i) {
+            *slot = ctx.strings(&m.value, &format!("{context}.{name}"));
+        }
+    }
+    let [dst, accept, check, deny] = lists;
+    Some(SshTest {
+        origin,
+        src,
+        dst,
+        accept,
+        check,
+        deny,
+        src_posture_attrs: f.get(5).map(|m| m.value.to_json()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posture_conditions() {
+        assert!(posture_condition_ok("node:os == 'macos'"));
+        assert!(posture_condition_ok("node:os IN ['macos', 'linux']"));
+        assert!(posture_condition_ok("custom:x IS SET"));
+        assert!(!posture_condition_ok("node:os"));
+        assert!(crate::model::alias::parse_range("10.0.0.1-10.0.0.5").is_some());
+    }
+}

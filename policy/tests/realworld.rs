@@ -1,0 +1,74 @@
+//! Every file of `../shared/realworld-policies/` gets the verdict `INDEX.md` gives it:
+//! valid files no error, FLAG files at least one error, the SYNTAX ERROR file a syntax
+//! error at line 1.
+
+use std::path::PathBuf;
+use tailpolicy_policy::{CheckOptions, SourceFile, analyse};
+
+fn shared() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realworld-policies");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "../shared/realworld-policies is missing and CI=true"
+    );
+    println!("note: ../shared/realworld-policies not found; skipping");
+    None
+}
+
+/// Verdicts from INDEX.md: (file number, expected).
+fn verdicts(index: &str) -> Vec<(String, String)> {
+    index
+        .lines()
+        .filter(|l| l.starts_with("| 0"))
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('|').map(str::trim).collect();
+            let file = cols.get(2)?.trim_matches('`').to_owned();
+            let verdict = (*cols.get(8)?).to_owned();
+            Some((file, verdict))
+        })
+        .collect()
+}
+
+#[test]
+fn realworld_verdicts_agree_with_index() {
+    let Some(dir) = shared() else { return };
+    let index = std::fs::read_to_string(dir.join("INDEX.md")).unwrap_or_default();
+    let rows = verdicts(&index);
+    assert!(rows.len() >= 40, "INDEX.md rows: {}", rows.len());
+    let mut failures = Vec::new();
+    for (file, verdict) in &rows {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        let analysis = analyse(&text, &CheckOptions::default());
+        let src = SourceFile::new(file.clone(), text.clone());
+        let errors: Vec<String> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| {
+                let lc = src.line_col(d.span.start);
+                format!("{}:{}: {} {}", lc.line, lc.column, d.code, d.message)
+            })
+            .collect();
+        let ok = if verdict.contains("FLAG") {
+            !errors.is_empty()
+        } else if verdict.contains("SYNTAX") {
+            errors
+                .iter()
+                .any(|e| e.starts_with("1:") && e.contains("TP00"))
+        } else {
+            errors.is_empty()
+        };
+        if !ok {
+            failures.push(format!("{file} ({verdict}): {errors:?}"));
+        }
+    }
+    println!(
+        "realworld: {}/{} verdicts agree with INDEX.md",
+        rows.len() - failures.len(),
+        rows.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
