@@ -1,8 +1,17 @@
 //! Lossless printing: the tree back to the exact text it was parsed from.
 
-use super::tree::{Document, Value, ValueKind};
+use super::tree::{Document, Extra, Value, ValueKind};
 
 impl Document {
+    /// The number of `//` and `/* */` comments in the file.
+    pub fn comment_count(&self) -> usize {
+        let mut count = 0;
+        visit_extras(&self.root, &mut |extra| {
+            count += count_comments(extra.text(&self.source))
+        });
+        count
+    }
+
     /// The text as standard JSON, with every offset unchanged: comments are replaced by
     /// spaces (line breaks kept) and trailing commas by a space, as `hujson.Standardize`
     /// does. `serde_json` reads the result as the same value.
@@ -134,5 +143,43 @@ fn blank_comments(extra: &str, out: &mut String) {
             out.push(char::from(b));
         }
         i += 1;
+    }
+}
+
+fn visit_extras(value: &Value, f: &mut impl FnMut(&Extra)) {
+    f(&value.before);
+    match &value.kind {
+        ValueKind::Object(object) => {
+            for member in &object.members {
+                visit_extras(&member.name, f);
+                visit_extras(&member.value, f);
+            }
+            f(&object.after_last);
+        }
+        ValueKind::Array(array) => {
+            for element in &array.elements {
+                visit_extras(element, f);
+            }
+            f(&array.after_last);
+        }
+        _ => {}
+    }
+    f(&value.after);
+}
+
+/// Counts the comments in a run of whitespace and comments.
+fn count_comments(mut extra: &str) -> usize {
+    let mut count = 0;
+    loop {
+        extra = extra.trim_start_matches([' ', '\t', '\r', '\n']);
+        let rest = if let Some(r) = extra.strip_prefix("//") {
+            r.find('\n').map_or("", |n| r.get(n..).unwrap_or(""))
+        } else if let Some(r) = extra.strip_prefix("/*") {
+            r.find("*/").map_or("", |n| r.get(n + 2..).unwrap_or(""))
+        } else {
+            return count;
+        };
+        count += 1;
+        extra = rest;
     }
 }
