@@ -24,6 +24,8 @@ enum Command {
     Lint(commands::lint::LintArgs),
     /// Explain a diagnostic code, or list every code.
     Explain(commands::explain::ExplainArgs),
+    /// Format policy files in the canonical layout (byte-identical to `hujsonfmt`).
+    Fmt(commands::fmt::FmtArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +33,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Lint(args) => commands::lint::run(&args).into(),
         Command::Explain(args) => commands::explain::run(&args).into(),
+        Command::Fmt(args) => commands::fmt::run(&args).into(),
     }
 }

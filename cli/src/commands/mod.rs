@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod explain;
+pub mod fmt;
 pub mod lint;
