@@ -3,6 +3,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+mod commands;
 mod exit;
 
 /// Offline toolkit for Tailscale and Headscale tailnet policy files.
@@ -15,9 +16,14 @@ struct Cli {
 
 /// The subcommands. Each lives in its own module under `commands/`.
 #[derive(Debug, clap::Subcommand)]
-enum Command {}
+enum Command {
+    /// Run packets through a node's packet filter and explain each verdict.
+    Simulate(commands::simulate::SimulateArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Simulate(args) => commands::simulate::run(&args).into(),
+    }
 }
