@@ -35,10 +35,20 @@ pub(crate) struct FamilyRule<A> {
 /// How a class finds the first rule containing a source.
 #[derive(Debug)]
 enum SrcLookup<A> {
-    /// Merged source map: source → smallest rule index.
+    /// Merged source map of exactly the class's rules: source → smallest rule index.
     Merged(IntervalMap<A>),
-    /// Scan these rules' own source sets, ascending.
-    Scan(Box<[u32]>),
+    /// Minimum over these groups' maps; groups ascending by their smallest rule index, so the
+    /// scan stops as soon as no later group can hold a smaller rule.
+    Groups(Box<[u32]>),
+}
+
+/// Rules with identical protocols and destinations (so they always share classes), with one
+/// merged source map. Every rule is in exactly one group, so groups cost memory linear in the
+/// number of source ranges.
+#[derive(Debug)]
+pub(crate) struct Group<A> {
+    map: IntervalMap<A>,
+    min_rule: u32,
 }
 
 /// The rules sharing one (destination, port) cell.
@@ -65,6 +75,7 @@ impl<A: Key> DstPortIndex<A> {
     pub(crate) fn build(
         entries: &[(u32, AddrRange<A>, PortRange)],
         rules: &[FamilyRule<A>],
+        grouping: &Grouping<'_, A>,
         budget: &mut Budget,
     ) -> Self {
         let mut points: Vec<A> = vec![A::default()];
@@ -117,7 +128,8 @@ impl<A: Key> DstPortIndex<A> {
             } else if let Some(id) = table_ids.get(&key) {
                 *id
             } else {
-                let table = build_port_table(&key, rules, &mut class_ids, &mut classes, budget);
+                let table =
+                    build_port_table(&key, rules, grouping, &mut class_ids, &mut classes, budget);
                 let id = u32::try_from(ports.len()).unwrap_or(NONE);
                 ports.push(table);
                 table_ids.insert(key, id);
@@ -140,7 +152,7 @@ impl<A: Key> DstPortIndex<A> {
         dst: A,
         port: u16,
         src_caps: u64,
-        rule_srcs: &[RangeSet<A>],
+        groups: &[Group<A>],
     ) -> u32 {
         let table = self.dst.get(dst);
         if table == NONE {
@@ -155,11 +167,16 @@ impl<A: Key> DstPortIndex<A> {
         };
         let mut best = match &class.srcs {
             SrcLookup::Merged(map) => map.get(src),
-            SrcLookup::Scan(rules) => rules
-                .iter()
-                .copied()
-                .find(|r| rule_srcs.get(*r as usize).is_some_and(|s| s.contains(src)))
-                .unwrap_or(NONE),
+            SrcLookup::Groups(ids) => {
+                let mut best = NONE;
+                for g in ids.iter().filter_map(|g| groups.get(*g as usize)) {
+                    if g.min_rule >= best {
+                        break;
+                    }
+                    best = best.min(g.map.get(src));
+                }
+                best
+            }
         };
         if src_caps != 0 {
             for &(rule, mask) in &class.cap_rules {
@@ -185,6 +202,7 @@ impl<A: Key> DstPortIndex<A> {
 fn build_port_table<A: Key>(
     key: &[(u32, u16, u16)],
     rules: &[FamilyRule<A>],
+    grouping: &Grouping<'_, A>,
     class_ids: &mut HashMap<Vec<u32>, u32>,
     classes: &mut Vec<Class<A>>,
     budget: &mut Budget,
@@ -222,7 +240,7 @@ fn build_port_table<A: Key>(
         } else if let Some(id) = class_ids.get(&set) {
             *id
         } else {
-            let class = build_class(&set, rules, budget);
+            let class = build_class(&set, rules, grouping, budget);
             let id = u32::try_from(classes.len()).unwrap_or(NONE);
             classes.push(class);
             class_ids.insert(set, id);
@@ -233,7 +251,52 @@ fn build_port_table<A: Key>(
     IntervalMap::from_cuts(&cuts)
 }
 
-fn build_class<A: Key>(set: &[u32], rules: &[FamilyRule<A>], budget: &mut Budget) -> Class<A> {
+/// Rule → group assignment and the groups of one family.
+pub(crate) struct Grouping<'g, A> {
+    group_of_rule: &'g [u32],
+    groups: &'g [Group<A>],
+}
+
+/// Groups rules by identical (protocols, destinations); builds one source map per group.
+fn group_rules<A: Key>(rules: &[FamilyRule<A>]) -> (Vec<u32>, Vec<Group<A>>) {
+    let mut ids: HashMap<(ProtoSet, &[DstEntry<A>]), u32> = HashMap::new();
+    let mut members: Vec<Vec<u32>> = Vec::new();
+    let mut group_of_rule = Vec::with_capacity(rules.len());
+    for (i, r) in rules.iter().enumerate() {
+        let idx = u32::try_from(i).unwrap_or(NONE);
+        let next = u32::try_from(members.len()).unwrap_or(NONE);
+        let g = *ids.entry((r.protos, r.dsts.as_slice())).or_insert(next);
+        if g == next {
+            members.push(Vec::new());
+        }
+        if let Some(m) = members.get_mut(g as usize) {
+            m.push(idx);
+        }
+        group_of_rule.push(g);
+    }
+    let groups = members
+        .iter()
+        .map(|m| {
+            let items: Vec<(A, A, u32)> = m
+                .iter()
+                .filter_map(|r| rules.get(*r as usize).map(|x| (*r, x)))
+                .flat_map(|(r, x)| x.srcs.iter().map(move |(a, b)| (a, b, r)))
+                .collect();
+            Group {
+                map: IntervalMap::min_cover(&items),
+                min_rule: m.first().copied().unwrap_or(NONE),
+            }
+        })
+        .collect();
+    (group_of_rule, groups)
+}
+
+fn build_class<A: Key>(
+    set: &[u32],
+    rules: &[FamilyRule<A>],
+    grouping: &Grouping<'_, A>,
+    budget: &mut Budget,
+) -> Class<A> {
     let cap_rules: Box<[(u32, u64)]> = set
         .iter()
         .filter_map(|r| {
@@ -241,15 +304,27 @@ fn build_class<A: Key>(set: &[u32], rules: &[FamilyRule<A>], budget: &mut Budget
             (caps != 0).then_some((*r, caps))
         })
         .collect();
-    let cost: usize = set
+    let with_srcs: Vec<u32> = set
+        .iter()
+        .copied()
+        .filter(|r| rules.get(*r as usize).is_some_and(|x| !x.srcs.is_empty()))
+        .collect();
+    let mut group_ids: Vec<u32> = with_srcs
+        .iter()
+        .filter_map(|r| grouping.group_of_rule.get(*r as usize).copied())
+        .collect();
+    group_ids.sort_unstable_by_key(|g| {
+        grouping
+            .groups
+            .get(*g as usize)
+            .map_or(NONE, |x| x.min_rule)
+    });
+    group_ids.dedup();
+    let cost: usize = with_srcs
         .iter()
         .map(|r| rules.get(*r as usize).map_or(0, |x| x.srcs.len()))
         .sum();
-    let with_srcs = set
-        .iter()
-        .copied()
-        .filter(|r| rules.get(*r as usize).is_some_and(|x| !x.srcs.is_empty()));
-    let srcs = if cost <= budget.0 {
+    let srcs = if group_ids.len() > 1 && cost <= budget.0 {
         budget.0 -= cost;
         let mut items = Vec::with_capacity(cost);
         for r in with_srcs {
@@ -259,7 +334,7 @@ fn build_class<A: Key>(set: &[u32], rules: &[FamilyRule<A>], budget: &mut Budget
         }
         SrcLookup::Merged(IntervalMap::min_cover(&items))
     } else {
-        SrcLookup::Scan(with_srcs.collect())
+        SrcLookup::Groups(group_ids.into_boxed_slice())
     };
     Class { srcs, cap_rules }
 }
@@ -277,17 +352,28 @@ pub(crate) struct FamilyMatcher<A> {
     /// Protocol → index into `others` (`u8::MAX`: no rule), for port-less protocols.
     other_of_proto: [u8; 256],
     others: Box<[DstPortIndex<A>]>,
-    /// Each rule's own source set (for scanning classes).
-    rule_srcs: Box<[RangeSet<A>]>,
+    /// Source maps of rules with identical protocols and destinations.
+    groups: Box<[Group<A>]>,
     /// Source address → capability mask.
     src_caps: HashMap<A, u64>,
 }
 
 impl<A: Key> FamilyMatcher<A> {
-    /// Builds the family matcher; `budget_factor` × total source ranges bounds merged maps.
-    pub(crate) fn build(rules: &[FamilyRule<A>], src_caps: HashMap<A, u64>) -> Self {
+    /// Builds the family matcher; `merge_budget` bounds the merged class maps.
+    pub(crate) fn build(
+        rules: &[FamilyRule<A>],
+        src_caps: HashMap<A, u64>,
+        merge_budget: Option<usize>,
+    ) -> Self {
         let total_srcs: usize = rules.iter().map(|r| r.srcs.len()).sum();
-        let mut budget = Budget(total_srcs.saturating_mul(8).saturating_add(1 << 16));
+        let mut budget = Budget(
+            merge_budget.unwrap_or_else(|| total_srcs.saturating_mul(8).saturating_add(1 << 16)),
+        );
+        let (group_of_rule, groups) = group_rules(rules);
+        let grouping = Grouping {
+            group_of_rule: &group_of_rule,
+            groups: &groups,
+        };
         let surviving =
             |r: &FamilyRule<A>| (!r.srcs.is_empty() || r.caps != 0) && !r.dsts.is_empty();
         let entries_for = |p: u8| -> Vec<(u32, AddrRange<A>, PortRange)> {
@@ -301,9 +387,9 @@ impl<A: Key> FamilyMatcher<A> {
             }
             out
         };
-        let tcp = DstPortIndex::build(&entries_for(proto::TCP), rules, &mut budget);
-        let udp = DstPortIndex::build(&entries_for(proto::UDP), rules, &mut budget);
-        let sctp = DstPortIndex::build(&entries_for(proto::SCTP), rules, &mut budget);
+        let tcp = DstPortIndex::build(&entries_for(proto::TCP), rules, &grouping, &mut budget);
+        let udp = DstPortIndex::build(&entries_for(proto::UDP), rules, &grouping, &mut budget);
+        let sctp = DstPortIndex::build(&entries_for(proto::SCTP), rules, &grouping, &mut budget);
 
         let mut ips_entries = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -312,7 +398,7 @@ impl<A: Key> FamilyMatcher<A> {
                 ips_entries.extend(r.dsts.iter().map(|d| (idx, d.addrs, PortRange::ALL)));
             }
         }
-        let ips_only = DstPortIndex::build(&ips_entries, rules, &mut budget);
+        let ips_only = DstPortIndex::build(&ips_entries, rules, &grouping, &mut budget);
         let icmp_cap_rules = rules
             .iter()
             .enumerate()
@@ -323,7 +409,7 @@ impl<A: Key> FamilyMatcher<A> {
         // Port-less protocols: group protocol numbers by the rules that name them with an
         // all-ports destination, and build one index per distinct group.
         let mut other_of_proto = [u8::MAX; 256];
-        let mut groups: BTreeMap<Vec<u32>, u8> = BTreeMap::new();
+        let mut proto_groups: BTreeMap<Vec<u32>, u8> = BTreeMap::new();
         let mut others = Vec::new();
         for (p, slot) in (0u8..=255).zip(other_of_proto.iter_mut()) {
             let signature: Vec<u32> = rules
@@ -337,7 +423,7 @@ impl<A: Key> FamilyMatcher<A> {
             if signature.is_empty() {
                 continue;
             }
-            if let Some(id) = groups.get(&signature) {
+            if let Some(id) = proto_groups.get(&signature) {
                 *slot = *id;
                 continue;
             }
@@ -354,8 +440,8 @@ impl<A: Key> FamilyMatcher<A> {
                         .map(move |d| (i, d.addrs, PortRange::ALL))
                 })
                 .collect();
-            others.push(DstPortIndex::build(&entries, rules, &mut budget));
-            groups.insert(signature, id);
+            others.push(DstPortIndex::build(&entries, rules, &grouping, &mut budget));
+            proto_groups.insert(signature, id);
             *slot = id;
         }
         Self {
@@ -366,7 +452,7 @@ impl<A: Key> FamilyMatcher<A> {
             icmp_cap_rules,
             other_of_proto,
             others: others.into_boxed_slice(),
-            rule_srcs: rules.iter().map(|r| r.srcs.clone()).collect(),
+            groups: groups.into_boxed_slice(),
             src_caps,
         }
     }
@@ -388,7 +474,7 @@ impl<A: Key> FamilyMatcher<A> {
             proto::UDP => &self.udp,
             _ => &self.sctp,
         };
-        index.lookup(src, dst, dport, self.caps_of(src), &self.rule_srcs)
+        index.lookup(src, dst, dport, self.caps_of(src), &self.groups)
     }
 
     /// First rule letting `src` reach `dst` on any port and protocol, or a `cap:` rule the
@@ -396,7 +482,7 @@ impl<A: Key> FamilyMatcher<A> {
     #[inline]
     pub(crate) fn match_ips_only(&self, src: A, dst: A) -> u32 {
         let caps = self.caps_of(src);
-        let mut best = self.ips_only.lookup(src, dst, 0, 0, &self.rule_srcs);
+        let mut best = self.ips_only.lookup(src, dst, 0, 0, &self.groups);
         if caps != 0 {
             for &(rule, mask) in &self.icmp_cap_rules {
                 if rule >= best {
@@ -420,7 +506,7 @@ impl<A: Key> FamilyMatcher<A> {
             .copied()
             .unwrap_or(u8::MAX);
         match self.others.get(usize::from(slot)) {
-            Some(index) => index.lookup(src, dst, 0, self.caps_of(src), &self.rule_srcs),
+            Some(index) => index.lookup(src, dst, 0, self.caps_of(src), &self.groups),
             None => NONE,
         }
     }

@@ -120,6 +120,7 @@ fn load_input(args: &SimulateArgs) -> Result<Input, String> {
         config: FilterConfig {
             local_nets,
             node_caps: Vec::new(),
+            merge_budget: None,
         },
     })
 }
@@ -173,6 +174,7 @@ fn load_rules_file(path: &Path, local: Option<&[String]>) -> Result<Input, Strin
         config: FilterConfig {
             local_nets,
             node_caps: src_caps.into_iter().collect(),
+            merge_budget: None,
         },
     })
 }

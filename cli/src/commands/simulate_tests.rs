@@ -12,6 +12,7 @@ fn run_lines(
     let config = FilterConfig {
         local_nets: local.map(|l| parse_addr_list(l).unwrap()),
         node_caps: Vec::new(),
+        merge_budget: None,
     };
     let mut out = Vec::new();
     let mut err = Vec::new();
