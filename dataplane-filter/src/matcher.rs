@@ -49,6 +49,18 @@ enum SrcLookup<A> {
 pub(crate) struct Group<A> {
     map: IntervalMap<A>,
     min_rule: u32,
+    /// `(rule, capability mask)` of members with `cap:` sources, ascending by rule.
+    caps: Box<[(u32, u64)]>,
+    /// Intervals with a value in `map` (what merging it into a class costs).
+    cost: usize,
+}
+
+/// Build-time facts about a group.
+struct GroupInfo<'r, A> {
+    protos: ProtoSet,
+    dsts: &'r [DstEntry<A>],
+    /// Some member has a source (address or capability) and the group has destinations.
+    live: bool,
 }
 
 /// The rules sharing one (destination, port) cell.
@@ -71,11 +83,10 @@ pub(crate) struct DstPortIndex<A> {
 }
 
 impl<A: Key> DstPortIndex<A> {
-    /// Builds the index over `(rule, destination, ports)` entries.
+    /// Builds the index over `(group, destination, ports)` entries.
     pub(crate) fn build(
         entries: &[(u32, AddrRange<A>, PortRange)],
-        rules: &[FamilyRule<A>],
-        grouping: &Grouping<'_, A>,
+        groups: &[Group<A>],
         budget: &mut Budget,
     ) -> Self {
         let mut points: Vec<A> = vec![A::default()];
@@ -128,8 +139,7 @@ impl<A: Key> DstPortIndex<A> {
             } else if let Some(id) = table_ids.get(&key) {
                 *id
             } else {
-                let table =
-                    build_port_table(&key, rules, grouping, &mut class_ids, &mut classes, budget);
+                let table = build_port_table(&key, groups, &mut class_ids, &mut classes, budget);
                 let id = u32::try_from(ports.len()).unwrap_or(NONE);
                 ports.push(table);
                 table_ids.insert(key, id);
@@ -201,18 +211,17 @@ impl<A: Key> DstPortIndex<A> {
 
 fn build_port_table<A: Key>(
     key: &[(u32, u16, u16)],
-    rules: &[FamilyRule<A>],
-    grouping: &Grouping<'_, A>,
+    groups: &[Group<A>],
     class_ids: &mut HashMap<Vec<u32>, u32>,
     classes: &mut Vec<Class<A>>,
     budget: &mut Budget,
 ) -> IntervalMap<u16> {
     // Sweep over port boundaries: additions at `first`, removals at `last + 1`.
     let mut events: Vec<(u16, bool, u32)> = Vec::with_capacity(key.len() * 2);
-    for &(rule, first, last) in key {
-        events.push((first, true, rule));
+    for &(group, first, last) in key {
+        events.push((first, true, group));
         if let Some(n) = last.checked_add(1) {
-            events.push((n, false, rule));
+            events.push((n, false, group));
         }
     }
     events.sort_unstable_by_key(|e| e.0);
@@ -240,7 +249,7 @@ fn build_port_table<A: Key>(
         } else if let Some(id) = class_ids.get(&set) {
             *id
         } else {
-            let class = build_class(&set, rules, grouping, budget);
+            let class = build_class(&set, groups, budget);
             let id = u32::try_from(classes.len()).unwrap_or(NONE);
             classes.push(class);
             class_ids.insert(set, id);
@@ -251,28 +260,29 @@ fn build_port_table<A: Key>(
     IntervalMap::from_cuts(&cuts)
 }
 
-/// Rule → group assignment and the groups of one family.
-pub(crate) struct Grouping<'g, A> {
-    group_of_rule: &'g [u32],
-    groups: &'g [Group<A>],
-}
-
-/// Groups rules by identical (protocols, destinations); builds one source map per group.
-fn group_rules<A: Key>(rules: &[FamilyRule<A>]) -> (Vec<u32>, Vec<Group<A>>) {
-    let mut ids: HashMap<(ProtoSet, &[DstEntry<A>]), u32> = HashMap::new();
+/// Groups rules by identical (protocols, destinations) and builds one source map per group.
+fn group_rules<A: Key>(rules: &[FamilyRule<A>]) -> (Vec<Group<A>>, Vec<GroupInfo<'_, A>>) {
+    let mut ids: HashMap<(ProtoSet, &[DstEntry<A>]), usize> = HashMap::new();
     let mut members: Vec<Vec<u32>> = Vec::new();
-    let mut group_of_rule = Vec::with_capacity(rules.len());
+    let mut infos: Vec<GroupInfo<'_, A>> = Vec::new();
     for (i, r) in rules.iter().enumerate() {
         let idx = u32::try_from(i).unwrap_or(NONE);
-        let next = u32::try_from(members.len()).unwrap_or(NONE);
+        let next = members.len();
         let g = *ids.entry((r.protos, r.dsts.as_slice())).or_insert(next);
         if g == next {
             members.push(Vec::new());
+            infos.push(GroupInfo {
+                protos: r.protos,
+                dsts: &r.dsts,
+                live: false,
+            });
         }
-        if let Some(m) = members.get_mut(g as usize) {
+        if let Some(m) = members.get_mut(g) {
             m.push(idx);
         }
-        group_of_rule.push(g);
+        if let Some(info) = infos.get_mut(g) {
+            info.live |= (!r.srcs.is_empty() || r.caps != 0) && !r.dsts.is_empty();
+        }
     }
     let groups = members
         .iter()
@@ -282,61 +292,56 @@ fn group_rules<A: Key>(rules: &[FamilyRule<A>]) -> (Vec<u32>, Vec<Group<A>>) {
                 .filter_map(|r| rules.get(*r as usize).map(|x| (*r, x)))
                 .flat_map(|(r, x)| x.srcs.iter().map(move |(a, b)| (a, b, r)))
                 .collect();
+            let map = IntervalMap::min_cover(&items);
+            let caps = m
+                .iter()
+                .filter_map(|r| {
+                    let c = rules.get(*r as usize)?.caps;
+                    (c != 0).then_some((*r, c))
+                })
+                .collect();
             Group {
-                map: IntervalMap::min_cover(&items),
+                cost: map.value_count(),
+                map,
                 min_rule: m.first().copied().unwrap_or(NONE),
+                caps,
             }
         })
         .collect();
-    (group_of_rule, groups)
+    (groups, infos)
 }
 
-fn build_class<A: Key>(
-    set: &[u32],
-    rules: &[FamilyRule<A>],
-    grouping: &Grouping<'_, A>,
-    budget: &mut Budget,
-) -> Class<A> {
-    let cap_rules: Box<[(u32, u64)]> = set
+fn build_class<A: Key>(set: &[u32], groups: &[Group<A>], budget: &mut Budget) -> Class<A> {
+    let members: Vec<(u32, &Group<A>)> = set
         .iter()
-        .filter_map(|r| {
-            let caps = rules.get(*r as usize)?.caps;
-            (caps != 0).then_some((*r, caps))
-        })
+        .filter_map(|g| groups.get(*g as usize).map(|x| (*g, x)))
         .collect();
-    let with_srcs: Vec<u32> = set
+    let mut cap_rules: Vec<(u32, u64)> = members
+        .iter()
+        .flat_map(|(_, g)| g.caps.iter().copied())
+        .collect();
+    cap_rules.sort_unstable();
+    let mut ordered: Vec<(u32, &Group<A>)> = members
         .iter()
         .copied()
-        .filter(|r| rules.get(*r as usize).is_some_and(|x| !x.srcs.is_empty()))
+        .filter(|(_, g)| g.cost > 0)
         .collect();
-    let mut group_ids: Vec<u32> = with_srcs
-        .iter()
-        .filter_map(|r| grouping.group_of_rule.get(*r as usize).copied())
-        .collect();
-    group_ids.sort_unstable_by_key(|g| {
-        grouping
-            .groups
-            .get(*g as usize)
-            .map_or(NONE, |x| x.min_rule)
-    });
-    group_ids.dedup();
-    let cost: usize = with_srcs
-        .iter()
-        .map(|r| rules.get(*r as usize).map_or(0, |x| x.srcs.len()))
-        .sum();
-    let srcs = if group_ids.len() > 1 && cost <= budget.0 {
+    ordered.sort_unstable_by_key(|(_, g)| g.min_rule);
+    let cost: usize = ordered.iter().map(|(_, g)| g.cost).sum();
+    let srcs = if ordered.len() > 1 && cost <= budget.0 {
         budget.0 -= cost;
-        let mut items = Vec::with_capacity(cost);
-        for r in with_srcs {
-            if let Some(rule) = rules.get(r as usize) {
-                items.extend(rule.srcs.iter().map(|(a, b)| (a, b, r)));
-            }
-        }
+        let items: Vec<(A, A, u32)> = ordered
+            .iter()
+            .flat_map(|(_, g)| g.map.iter_values())
+            .collect();
         SrcLookup::Merged(IntervalMap::min_cover(&items))
     } else {
-        SrcLookup::Groups(group_ids.into_boxed_slice())
+        SrcLookup::Groups(ordered.iter().map(|(id, _)| *id).collect())
     };
-    Class { srcs, cap_rules }
+    Class {
+        srcs,
+        cap_rules: cap_rules.into_boxed_slice(),
+    }
 }
 
 /// The whole matcher of one family.
@@ -369,36 +374,49 @@ impl<A: Key> FamilyMatcher<A> {
         let mut budget = Budget(
             merge_budget.unwrap_or_else(|| total_srcs.saturating_mul(8).saturating_add(1 << 16)),
         );
-        let (group_of_rule, groups) = group_rules(rules);
-        let grouping = Grouping {
-            group_of_rule: &group_of_rule,
-            groups: &groups,
-        };
+        let (groups, infos) = group_rules(rules);
         let surviving =
             |r: &FamilyRule<A>| (!r.srcs.is_empty() || r.caps != 0) && !r.dsts.is_empty();
-        let entries_for = |p: u8| -> Vec<(u32, AddrRange<A>, PortRange)> {
+        // Entries are per group: members share protocols and destinations.
+        let entries_where = |keep: &dyn Fn(&GroupInfo<'_, A>) -> bool,
+                             all_ports_only: bool,
+                             ignore_ports: bool|
+         -> Vec<(u32, AddrRange<A>, PortRange)> {
             let mut out = Vec::new();
-            for (i, r) in rules.iter().enumerate() {
-                if !surviving(r) || !r.protos.contains(p) {
+            for (g, info) in infos.iter().enumerate() {
+                if !info.live || !keep(info) {
                     continue;
                 }
-                let idx = u32::try_from(i).unwrap_or(NONE);
-                out.extend(r.dsts.iter().map(|d| (idx, d.addrs, d.ports)));
+                let id = u32::try_from(g).unwrap_or(NONE);
+                for d in info.dsts {
+                    if all_ports_only && !d.ports.is_all() {
+                        continue;
+                    }
+                    let ports = if ignore_ports {
+                        PortRange::ALL
+                    } else {
+                        d.ports
+                    };
+                    out.push((id, d.addrs, ports));
+                }
             }
             out
         };
-        let tcp = DstPortIndex::build(&entries_for(proto::TCP), rules, &grouping, &mut budget);
-        let udp = DstPortIndex::build(&entries_for(proto::UDP), rules, &grouping, &mut budget);
-        let sctp = DstPortIndex::build(&entries_for(proto::SCTP), rules, &grouping, &mut budget);
+        // The ICMP index is one class per destination cell holding every group; build it
+        // first so it gets the merge budget before the per-port classes.
+        let ips_only =
+            DstPortIndex::build(&entries_where(&|_| true, false, true), &groups, &mut budget);
+        let by_proto = |p: u8| {
+            entries_where(
+                &move |i: &GroupInfo<'_, A>| i.protos.contains(p),
+                false,
+                false,
+            )
+        };
+        let tcp = DstPortIndex::build(&by_proto(proto::TCP), &groups, &mut budget);
+        let udp = DstPortIndex::build(&by_proto(proto::UDP), &groups, &mut budget);
+        let sctp = DstPortIndex::build(&by_proto(proto::SCTP), &groups, &mut budget);
 
-        let mut ips_entries = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            if surviving(r) {
-                let idx = u32::try_from(i).unwrap_or(NONE);
-                ips_entries.extend(r.dsts.iter().map(|d| (idx, d.addrs, PortRange::ALL)));
-            }
-        }
-        let ips_only = DstPortIndex::build(&ips_entries, rules, &grouping, &mut budget);
         let icmp_cap_rules = rules
             .iter()
             .enumerate()
@@ -412,13 +430,13 @@ impl<A: Key> FamilyMatcher<A> {
         let mut proto_groups: BTreeMap<Vec<u32>, u8> = BTreeMap::new();
         let mut others = Vec::new();
         for (p, slot) in (0u8..=255).zip(other_of_proto.iter_mut()) {
-            let signature: Vec<u32> = rules
+            let signature: Vec<u32> = infos
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| {
-                    surviving(r) && r.protos.contains(p) && r.dsts.iter().any(|d| d.ports.is_all())
+                .filter(|(_, i)| {
+                    i.live && i.protos.contains(p) && i.dsts.iter().any(|d| d.ports.is_all())
                 })
-                .map(|(i, _)| u32::try_from(i).unwrap_or(NONE))
+                .map(|(g, _)| u32::try_from(g).unwrap_or(NONE))
                 .collect();
             if signature.is_empty() {
                 continue;
@@ -430,17 +448,12 @@ impl<A: Key> FamilyMatcher<A> {
             let Ok(id) = u8::try_from(others.len()) else {
                 continue;
             };
-            let entries: Vec<(u32, AddrRange<A>, PortRange)> = signature
-                .iter()
-                .filter_map(|i| rules.get(*i as usize).map(|r| (*i, r)))
-                .flat_map(|(i, r)| {
-                    r.dsts
-                        .iter()
-                        .filter(|d| d.ports.is_all())
-                        .map(move |d| (i, d.addrs, PortRange::ALL))
-                })
-                .collect();
-            others.push(DstPortIndex::build(&entries, rules, &grouping, &mut budget));
+            let entries = entries_where(
+                &move |i: &GroupInfo<'_, A>| i.protos.contains(p),
+                true,
+                true,
+            );
+            others.push(DstPortIndex::build(&entries, &groups, &mut budget));
             proto_groups.insert(signature, id);
             *slot = id;
         }
