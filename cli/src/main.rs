@@ -26,6 +26,8 @@ enum Command {
     Explain(commands::explain::ExplainArgs),
     /// Format policy files in the canonical layout (byte-identical to `hujsonfmt`).
     Fmt(commands::fmt::FmtArgs),
+    /// Run packets through a node's packet filter and explain each verdict.
+    Simulate(commands::simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +36,6 @@ fn main() -> ExitCode {
         Command::Lint(args) => commands::lint::run(&args).into(),
         Command::Explain(args) => commands::explain::run(&args).into(),
         Command::Fmt(args) => commands::fmt::run(&args).into(),
+        Command::Simulate(args) => commands::simulate::run(&args).into(),
     }
 }

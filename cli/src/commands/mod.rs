@@ -3,3 +3,4 @@
 pub mod explain;
 pub mod fmt;
 pub mod lint;
+pub mod simulate;
