@@ -97,13 +97,18 @@ fn validate_verdicts() {
     );
 }
 
-/// Evaluation of `tests`/`sshTests` (compiler crate) joins here once it exists.
+/// Evaluation of `tests`/`sshTests` by the compiler crate's runner.
 mod tailpolicy_compiler_tests {
     use serde_json::Value;
+    use tailpolicy_compiler::eval::{Tailnet, all_passed, run_policy_tests};
     use tailpolicy_policy::Analysis;
 
     /// Whether the policy's tests fail against the case's tailnet.
-    pub fn run(_case: &Value, _analysis: &Analysis) -> bool {
-        false
+    pub fn run(case: &Value, analysis: &Analysis) -> bool {
+        let Some(policy) = &analysis.policy else {
+            return false;
+        };
+        let tailnet = Tailnet::from_json(case).unwrap();
+        !all_passed(&run_policy_tests(policy, &tailnet))
     }
 }

@@ -5,3 +5,4 @@
 //! route approvals; and answers "who can reach what" with a reference evaluator.
 //!
 //! **Invariant:** pure. No IO, no clock, no threads; it cannot fail on a checked policy.
+pub mod eval;
