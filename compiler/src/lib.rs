@@ -10,5 +10,10 @@ extern crate tailpolicy_dataplane_filter as wire;
 extern crate tailpolicy_policy as policy;
 
 pub mod addr;
+pub mod compile;
 pub mod inventory;
 pub mod resolve;
+
+pub use compile::{CompileOptions, CompiledRule, CompiledSshRule, Compiler, NodeCompiled, compile};
+pub use inventory::{Inventory, Node, Role, User};
+pub mod compare;
