@@ -133,8 +133,8 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
             None => protos.push((key, ip.value.ports.clone())),
         }
     }
+    let src = srcs.intern(&src_addrs);
     if !src_addrs.is_empty() {
-        let src = srcs.intern(&src_addrs);
         for (proto, ports) in &protos {
             let dsts = non_self_dsts(r, g.dst.iter().map(|d| &d.value), ports);
             if !dsts.is_empty() {
@@ -146,21 +146,27 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
                 });
             }
         }
-        if !g.app.is_empty() {
-            let caps: BTreeMap<String, Vec<serde_json::Value>> = cap_map(&g.app);
-            let nodes = cap_receivers(r, g.dst.iter().map(|d| &d.value));
-            if !nodes.is_empty() {
-                rules.push(GlobalRule {
-                    src,
-                    proto: Vec::new(),
-                    body: Body::Caps {
-                        nodes: nodes.clone(),
-                        caps: caps.clone(),
-                    },
-                    via: via.clone(),
-                });
-                companion_rules(r, srcs, &caps, &nodes, &src_addrs, &mut rules);
-            }
+    }
+    // App capabilities are sent even when the sources resolve to nothing (SaaS sends
+    // `"SrcIPs": []` then), but not when `src` is empty.
+    if !g.app.is_empty() && !g.src.is_empty() {
+        let caps: BTreeMap<String, Vec<serde_json::Value>> = cap_map(&g.app);
+        let nodes = cap_receivers(r, g.dst.iter().map(|d| &d.value));
+        if !nodes.is_empty() {
+            rules.push(GlobalRule {
+                src,
+                proto: Vec::new(),
+                body: Body::Caps {
+                    nodes,
+                    caps: caps.clone(),
+                },
+                via: via.clone(),
+            });
+            // The companion grant runs the other way: the sources receive it, from the
+            // destinations.
+            let reverse_nodes = cap_receivers(r, g.src.iter().map(|s| &s.value));
+            let reverse_src = r.sources(&g.dst);
+            companion_rules(srcs, &caps, reverse_nodes, &reverse_src, &mut rules);
         }
     }
     if has_self {
@@ -184,7 +190,20 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
                     },
                     via: Vec::new(),
                 });
-                companion_rules(r, srcs, &caps, &nodes, &src, &mut rules);
+                let sources: Vec<NodeId> = nodes
+                    .iter()
+                    .copied()
+                    .filter(|id| {
+                        r.node(*id)
+                            .is_some_and(|n| n.addresses().any(|ip| src.contains(&Addr::ip(ip))))
+                    })
+                    .collect();
+                let all: Vec<Addr> = nodes
+                    .iter()
+                    .filter_map(|id| r.node(*id))
+                    .flat_map(|n| n.addresses().map(Addr::ip))
+                    .collect();
+                companion_rules(srcs, &caps, sources, &all, &mut rules);
             }
         }
     }
@@ -206,14 +225,14 @@ fn cap_map(
     caps
 }
 
-/// The reverse grants of companion capabilities: the source nodes learn that the
-/// destination nodes may use them (e.g. `drive-sharer`).
+/// The reverse grants of companion capabilities: the grant's sources learn that its
+/// destinations may use them (e.g. `drive-sharer`), as a grant with `src` and `dst`
+/// swapped.
 fn companion_rules(
-    r: &Resolver<'_>,
     srcs: &mut SrcTable,
     caps: &BTreeMap<String, Vec<serde_json::Value>>,
-    dst_nodes: &[NodeId],
-    src_addrs: &[Addr],
+    receivers: Vec<NodeId>,
+    reverse_src: &[Addr],
     out: &mut Vec<GlobalRule>,
 ) {
     let mut reverse: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
@@ -222,28 +241,14 @@ fn companion_rules(
             reverse.insert((*companion).to_owned(), Vec::new());
         }
     }
-    if reverse.is_empty() {
-        return;
-    }
-    let mut src_nodes: Vec<NodeId> = src_addrs
-        .iter()
-        .flat_map(|a| r.nodes_with_address_in(a))
-        .collect();
-    src_nodes.sort_unstable();
-    src_nodes.dedup();
-    let dst_addrs: Vec<Addr> = dst_nodes
-        .iter()
-        .filter_map(|id| r.node(*id))
-        .flat_map(|n| n.addresses().map(Addr::ip))
-        .collect();
-    if src_nodes.is_empty() || dst_addrs.is_empty() {
+    if reverse.is_empty() || receivers.is_empty() {
         return;
     }
     out.push(GlobalRule {
-        src: srcs.intern(&dst_addrs),
+        src: srcs.intern(reverse_src),
         proto: Vec::new(),
         body: Body::Caps {
-            nodes: src_nodes,
+            nodes: receivers,
             caps: reverse,
         },
         via: Vec::new(),

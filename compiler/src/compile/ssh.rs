@@ -128,16 +128,17 @@ pub(crate) fn entry_rules(r: &Resolver<'_>, e: &PolicySsh, control_url: &str) ->
             }
         }
     }
-    if !localpart_domains.is_empty() {
-        // Each source user's own devices also receive that user's rules.
+    if !localpart_domains.is_empty() && !self_dst {
+        // SaaS quirk: each group's source devices also receive that group's rules.
         for (owner, nodes) in &groups {
-            let Some(login) = owner else { continue };
-            for own in r.nodes_of_user(login) {
-                if dst_nodes.contains(own) || self_dst {
+            let mut own = nodes.clone();
+            own.dedup();
+            for id in own {
+                if dst_nodes.contains(&id) {
                     continue;
                 }
-                for rule in group_rules(Some(login), nodes) {
-                    out.push((*own, rule));
+                for rule in group_rules(*owner, nodes) {
+                    out.push((id, rule));
                 }
             }
         }
