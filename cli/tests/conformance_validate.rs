@@ -21,6 +21,13 @@ const DIVERGENCES: &[(&str, &str)] = &[(
     "headscale rejects unknown fields; tailpolicy warns (TP0101), because Tailscale adds fields often and its own behaviour is unverified (policy-spec §1.2)",
 )];
 
+/// Single cases whose captured message cannot match, with the reason. The verdict must
+/// still match.
+const MESSAGE_ARTIFACTS: &[(&str, &str)] = &[(
+    "ssh-e1",
+    "the capture's anonymisation rewrote the domain in the policy (EXAMPLE.COM) but not in the message (PASSKEY)",
+)];
+
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/conformance/validate")
 }
@@ -64,7 +71,8 @@ fn validate_verdicts() {
             let want = want.strip_prefix("[ssh] ").unwrap_or(want);
             ok = want == "internal server error"
                 || errors.iter().any(|e| e.contains(want))
-                || want == "test(s) failed";
+                || want == "test(s) failed"
+                || MESSAGE_ARTIFACTS.iter().any(|(n, _)| *n == name);
         }
         if ok {
             pass += 1;
@@ -101,14 +109,31 @@ fn validate_verdicts() {
 mod tailpolicy_compiler_tests {
     use serde_json::Value;
     use tailpolicy_compiler::eval::{Tailnet, all_passed, run_policy_tests};
+    use tailpolicy_compiler::inventory::conformance::{
+        CaseNode, CaseTailnet, CaseUser, inventory_from_case,
+    };
+    use tailpolicy_compiler::resolve::ResolveOptions;
     use tailpolicy_policy::Analysis;
 
-    /// Whether the policy's tests fail against the case's tailnet.
+    /// Whether the policy's tests fail against the case's tailnet (its approvals are
+    /// given in full, so `autoApprovers` are not applied).
     pub fn run(case: &Value, analysis: &Analysis) -> bool {
         let Some(policy) = &analysis.policy else {
             return false;
         };
-        let tailnet = Tailnet::from_json(case).unwrap();
+        let tailnet_info: Option<CaseTailnet> =
+            serde_json::from_value(case["tailnet"].clone()).ok();
+        let users: Vec<CaseUser> =
+            serde_json::from_value(case["users"].clone()).unwrap_or_default();
+        let nodes: Vec<CaseNode> = serde_json::from_value(case["nodes"].clone()).unwrap();
+        let inventory = inventory_from_case(tailnet_info.as_ref(), &users, &nodes);
+        let tailnet = Tailnet::from_inventory(
+            policy,
+            &inventory,
+            ResolveOptions {
+                auto_approve: false,
+            },
+        );
         !all_passed(&run_policy_tests(policy, &tailnet))
     }
 }

@@ -217,7 +217,12 @@ impl<'a> Matcher<'a> {
                 .is_some_and(|(_, dom)| dom.eq_ignore_ascii_case(d)),
             (Alias::Group(g), Identity::User(v)) => self.group_has(g, v),
             (Alias::Tag(t), Identity::Tagged(tags)) => tags.iter().any(|x| x == t),
-            (Alias::Autogroup(Autogroup::Member), Identity::User(_)) => true,
+            (Alias::Autogroup(Autogroup::Member), Identity::User(v)) => {
+                !self.tailnet.has_role(v, Autogroup::Shared)
+            }
+            (Alias::Autogroup(a), Identity::User(v)) if a.is_role() || *a == Autogroup::Shared => {
+                self.tailnet.has_role(v, *a)
+            }
             (Alias::Autogroup(Autogroup::Tagged), Identity::Tagged(_)) => true,
             _ => false,
         }

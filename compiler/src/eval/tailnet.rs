@@ -5,8 +5,11 @@
 //! reference evaluator does not share code with the compiler it checks.
 
 use ipnet::IpNet;
-use serde::Deserialize;
 use std::net::IpAddr;
+use tailpolicy_policy::model::{Autogroup, Policy};
+
+use crate::inventory::{Inventory, Role};
+use crate::resolve::{ResolveOptions, Resolver};
 
 /// One node as the evaluator sees it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,6 +66,8 @@ pub struct Tailnet {
     /// Logins of the tailnet's users, including those who own no node. Node owners are
     /// users too even when not listed.
     pub users: Vec<String>,
+    /// Role autogroups of users (`autogroup:admin`, …, `autogroup:shared`), by login.
+    pub roles: Vec<(String, Autogroup)>,
 }
 
 impl Tailnet {
@@ -75,6 +80,55 @@ impl Tailnet {
                 .iter()
                 .filter_map(|n| n.user.as_deref())
                 .any(|u| u.eq_ignore_ascii_case(login))
+    }
+
+    /// The evaluator's view of a compiler [`Inventory`]: the routes are the effective
+    /// approvals (advertised and approved by hand or, with `options.auto_approve`, by the
+    /// policy's `autoApprovers`), exactly as the compiler sees them.
+    pub fn from_inventory(
+        policy: &Policy,
+        inventory: &Inventory,
+        options: ResolveOptions,
+    ) -> Tailnet {
+        let resolver = Resolver::new(policy, inventory, options);
+        let nodes = inventory
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| TailnetNode {
+                name: n.name.clone(),
+                user: n.user.clone(),
+                tags: n.tags.clone(),
+                addrs: n.addresses().collect(),
+                approved_routes: resolver.approved.get(i).cloned().unwrap_or_default(),
+            })
+            .collect();
+        let mut roles = Vec::new();
+        for u in &inventory.users {
+            let groups: &[Autogroup] = match u.role {
+                Role::Owner => &[Autogroup::Owner, Autogroup::Admin],
+                Role::Admin => &[Autogroup::Admin],
+                Role::ItAdmin => &[Autogroup::ItAdmin],
+                Role::NetworkAdmin => &[Autogroup::NetworkAdmin],
+                Role::BillingAdmin => &[Autogroup::BillingAdmin],
+                Role::Auditor => &[Autogroup::Auditor],
+                Role::Shared => &[Autogroup::Shared],
+                Role::Member => &[],
+            };
+            roles.extend(groups.iter().map(|g| (u.login.clone(), *g)));
+        }
+        Tailnet {
+            nodes,
+            users: inventory.users.iter().map(|u| u.login.clone()).collect(),
+            roles,
+        }
+    }
+
+    /// Whether `login` holds the role autogroup `group`.
+    pub fn has_role(&self, login: &str, group: Autogroup) -> bool {
+        self.roles
+            .iter()
+            .any(|(l, g)| *g == group && l.eq_ignore_ascii_case(login))
     }
 
     /// Every known user login (listed users first, then node owners), without
@@ -102,95 +156,5 @@ impl Tailnet {
     /// The node called `name`.
     pub fn node_by_name(&self, name: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.name == name)
-    }
-
-    /// Reads the JSON node format of the conformance corpus: either an object with
-    /// `nodes` (and optionally `users`, each a login string or `{"email": …}` /
-    /// `{"name": …}`), or a bare array of nodes. Each node has `name`, `user`, `tags`,
-    /// `ipv4`, `ipv6` and `approved_routes`.
-    pub fn from_json(value: &serde_json::Value) -> Result<Tailnet, String> {
-        let (nodes, users) = match value {
-            serde_json::Value::Array(_) => (value.clone(), serde_json::Value::Null),
-            serde_json::Value::Object(o) => (
-                o.get("nodes").cloned().unwrap_or(serde_json::Value::Null),
-                o.get("users").cloned().unwrap_or(serde_json::Value::Null),
-            ),
-            _ => return Err("expected an object with `nodes` or an array of nodes".into()),
-        };
-        let raw: Vec<RawNode> = if nodes.is_null() {
-            Vec::new()
-        } else {
-            serde_json::from_value(nodes).map_err(|e| format!("nodes: {e}"))?
-        };
-        let mut out = Tailnet::default();
-        for (i, n) in raw.into_iter().enumerate() {
-            out.nodes.push(n.into_node(i)?);
-        }
-        if let serde_json::Value::Array(us) = users {
-            for u in us {
-                let login = match &u {
-                    serde_json::Value::String(s) => Some(s.clone()),
-                    serde_json::Value::Object(o) => o
-                        .get("email")
-                        .and_then(|e| e.as_str())
-                        .filter(|e| !e.is_empty())
-                        .map(str::to_owned)
-                        .or_else(|| {
-                            o.get("name")
-                                .and_then(|n| n.as_str())
-                                .map(|n| format!("{n}@"))
-                        }),
-                    _ => None,
-                };
-                if let Some(l) = login {
-                    out.users.push(l);
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-#[derive(Deserialize)]
-struct RawNode {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    user: Option<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    ipv4: Option<String>,
-    #[serde(default)]
-    ipv6: Option<String>,
-    #[serde(default)]
-    approved_routes: Vec<String>,
-}
-
-impl RawNode {
-    fn into_node(self, index: usize) -> Result<TailnetNode, String> {
-        let name = self.name.unwrap_or_else(|| format!("node{index}"));
-        let mut addrs = Vec::new();
-        for a in [self.ipv4, self.ipv6].into_iter().flatten() {
-            let ip = a
-                .parse::<IpAddr>()
-                .map_err(|_| format!("node `{name}`: invalid address `{a}`"))?;
-            addrs.push(ip);
-        }
-        let mut approved_routes = Vec::new();
-        for r in self.approved_routes {
-            let net = r
-                .parse::<IpNet>()
-                .or_else(|_| r.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("node `{name}`: invalid route `{r}`"))?;
-            approved_routes.push(net.trunc());
-        }
-        Ok(TailnetNode {
-            name,
-            user: self.user.filter(|u| !u.is_empty()),
-            tags: self.tags,
-            addrs,
-            approved_routes,
-        })
     }
 }

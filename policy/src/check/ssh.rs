@@ -193,7 +193,7 @@ fn domain_associated(
     domains: &[String],
     diags: &mut Diagnostics,
 ) {
-    if !domains.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
+    if !domains.iter().any(|d| d == domain) {
         diags.push(
             Diagnostic::new(
                 cc::DOMAIN_NOT_IN_TAILNET.as_code(),
