@@ -24,6 +24,8 @@ enum Command {
     Lint(commands::lint::LintArgs),
     /// Explain a diagnostic code, or list every code.
     Explain(commands::explain::ExplainArgs),
+    /// Run the policy's `tests` and `sshTests` as Tailscale does on save.
+    Test(commands::test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +33,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Lint(args) => commands::lint::run(&args).into(),
         Command::Explain(args) => commands::explain::run(&args).into(),
+        Command::Test(args) => commands::test::run(&args).into(),
     }
 }
