@@ -26,6 +26,8 @@ enum Command {
     Explain(commands::explain::ExplainArgs),
     /// Run the policy's `tests` and `sshTests` as Tailscale does on save.
     Test(commands::test::TestArgs),
+    /// Who can reach what, and by which rules.
+    Reach(commands::reach::ReachArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +36,6 @@ fn main() -> ExitCode {
         Command::Lint(args) => commands::lint::run(&args).into(),
         Command::Explain(args) => commands::explain::run(&args).into(),
         Command::Test(args) => commands::test::run(&args).into(),
+        Command::Reach(args) => commands::reach::run(&args).into(),
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod explain;
 pub mod lint;
+pub mod reach;
 pub mod test;

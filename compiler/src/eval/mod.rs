@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod policy_tests;
+pub mod reach;
 pub mod rules;
 pub mod select;
 pub mod ssh;
