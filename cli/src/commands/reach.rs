@@ -132,10 +132,10 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
         Some(p) => Some(Proto::parse(p)?),
         None => port.map(|_| Proto::TCP),
     };
-    let mut doc = json!({
-        "from": args.from, "to": args.to, "proto": proto_text(proto), "port": port,
-        "allowed": Value::Null, "rules": [], "pairs": [], "access": [],
-    });
+    let mut allowed = Value::Null;
+    let mut all_rules: Vec<Value> = Vec::new();
+    let mut all_pairs: Vec<Value> = Vec::new();
+    let mut access: Vec<Value> = Vec::new();
     let mut text = String::new();
     match (&args.from, &to_sel) {
         (Some(from), Some(to)) => {
@@ -197,12 +197,11 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
                 "{from} -> {to}{what}: {}\n{text}",
                 if all { "ALLOWED" } else { "DENIED" }
             );
-            doc["allowed"] = json!(all);
-            doc["rules"] = json!(rules_json(file, &rules));
-            doc["pairs"] = json!(pairs);
+            allowed = json!(all);
+            all_rules = rules_json(file, &rules);
+            all_pairs = pairs;
         }
         (Some(from), None) => {
-            let mut access = Vec::new();
             for s in resolve_sources(&ev, from)? {
                 let sn = src_name(&tailnet, &s);
                 for a in reachable_from(&ev, &s) {
@@ -213,10 +212,8 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
                     push_access(&mut text, &mut access, file, &sn, &dn, &a);
                 }
             }
-            doc["access"] = json!(access);
         }
         (None, Some(to)) => {
-            let mut access = Vec::new();
             for d in resolve_destinations(&ev, to)? {
                 let dn = dst_name(&tailnet, &d);
                 for a in reaching(&ev, &d) {
@@ -227,10 +224,13 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
                     push_access(&mut text, &mut access, file, &sn, &dn, &a);
                 }
             }
-            doc["access"] = json!(access);
         }
         (None, None) => return Err("give --from, --to, or both".to_owned()),
     }
+    let doc = json!({
+        "from": args.from, "to": args.to, "proto": proto_text(proto), "port": port,
+        "allowed": allowed, "rules": all_rules, "pairs": all_pairs, "access": access,
+    });
     Ok(match args.format {
         ReachFormat::Full => {
             if text.is_empty() {
