@@ -5,6 +5,8 @@
 //! destinations) and never looks at compiled filters, so the two can check each other.
 
 pub mod access;
+pub mod classes;
+pub mod matrix;
 pub mod policy_tests;
 pub mod reach;
 pub mod rules;
