@@ -28,6 +28,8 @@ enum Command {
     Test(commands::test::TestArgs),
     /// Who can reach what, and by which rules.
     Reach(commands::reach::ReachArgs),
+    /// Semantic difference in access between two policies.
+    Diff(commands::diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,5 +39,6 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(&args).into(),
         Command::Test(args) => commands::test::run(&args).into(),
         Command::Reach(args) => commands::reach::run(&args).into(),
+        Command::Diff(args) => commands::diff::run(&args).into(),
     }
 }

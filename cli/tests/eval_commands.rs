@@ -177,3 +177,57 @@ fn reach_answers_the_three_questions() {
     ]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn diff_reports_changes_and_exit_codes() {
+    let (old, n) = files("diff-old", POLICY);
+    let reordered = POLICY.replace(
+        "    {\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"tag:web:443\"]},\n    {\"action\": \"accept\", \"src\": [\"group:dev\"], \"dst\": [\"tag:db:5432\"]},",
+        "    // reordered\n    {\"action\": \"accept\", \"src\": [\"alice@example.com\"], \"dst\": [\"tag:db:5432\"]},\n    {\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"tag:web:443\"]},",
+    );
+    assert_ne!(reordered, POLICY);
+    let (same, _) = files("diff-same", &reordered);
+    let (o, n, s) = (
+        old.to_str().unwrap(),
+        n.to_str().unwrap(),
+        same.to_str().unwrap(),
+    );
+    let (code, out) = run(&["diff", o, s, "--nodes", n]);
+    assert_eq!(code, 0, "{out}");
+    let wider = POLICY.replace("[\"tag:web:443\"]", "[\"tag:web:443\", \"tag:db:22\"]");
+    let (new, _) = files("diff-new", &wider);
+    let (code, out) = run(&[
+        "diff",
+        o,
+        new.to_str().unwrap(),
+        "--nodes",
+        n,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["changed"], true);
+    let changes = doc["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["change"] == "gained" && c["dst"] == "tag:db" && c["ports"] == "22")
+    );
+    let srcs: Vec<&str> = changes.iter().map(|c| c["src"].as_str().unwrap()).collect();
+    assert_eq!(srcs, ["alice@example.com", "bob@example.com", "tag:web"]);
+    assert_eq!(changes[0]["rules"][0]["index"], 0);
+    let (code, out) = run(&[
+        "diff",
+        o,
+        new.to_str().unwrap(),
+        "--nodes",
+        n,
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("### Access changes"), "{out}");
+    let (code, _) = run(&["diff", o, "/nonexistent.hujson", "--nodes", n]);
+    assert_eq!(code, 2);
+}

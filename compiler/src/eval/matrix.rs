@@ -142,6 +142,34 @@ impl Classes {
         }
     }
 
+    /// Whether both classes hold only addresses of one and the same node.
+    pub fn same_node_only(&self, sc: usize, dc: usize) -> bool {
+        let s: Vec<Option<usize>> = self
+            .src_classes
+            .get(sc)
+            .into_iter()
+            .flatten()
+            .map(|i| self.srcs.get(*i).and_then(|p| p.src.node))
+            .collect();
+        let d: Vec<Option<usize>> = self
+            .dst_classes
+            .get(dc)
+            .into_iter()
+            .flatten()
+            .map(|i| {
+                self.dsts.get(*i).and_then(|p| {
+                    p.dst
+                        .node
+                        .filter(|_| p.dst.identity != super::select::Identity::Anonymous)
+                })
+            })
+            .collect();
+        match s.first() {
+            Some(Some(n)) => s.iter().chain(&d).all(|x| *x == Some(*n)),
+            _ => false,
+        }
+    }
+
     fn reps(&self, sc: usize, dc: usize) -> Option<(&SrcPoint, &DstPoint)> {
         let s = self.src_classes.get(sc)?.first()?;
         let d = self.dst_classes.get(dc)?.first()?;
@@ -255,4 +283,109 @@ pub fn diff(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
         }
     }
     Diff { classes, changes }
+}
+
+/// Access between principals (users, tag sets, address regions): the union over their
+/// endpoints, keyed by (source principal, destination principal).
+pub type PrincipalAccess = BTreeMap<(String, String), ClassAccess>;
+
+impl Matrix {
+    /// The matrix folded onto principals, which keeps it readable at any tailnet size.
+    pub fn by_principal(&self) -> PrincipalAccess {
+        let mut out: PrincipalAccess = BTreeMap::new();
+        for (sc, dc, access) in &self.cells {
+            let sp = principals(self.classes.src_classes.get(*sc), |i| {
+                self.classes.srcs.get(i).map(|p| p.principal.clone())
+            });
+            let dp = principals(self.classes.dst_classes.get(*dc), |i| {
+                self.classes.dsts.get(i).map(|p| p.principal.clone())
+            });
+            for s in &sp {
+                for d in &dp {
+                    let cell = out.entry((s.clone(), d.clone())).or_default();
+                    for (proto, ranges) in access {
+                        let v = cell.entry(*proto).or_default();
+                        for r in ranges {
+                            if !v.contains(r) {
+                                v.push(*r);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn principals(members: Option<&Vec<usize>>, name: impl Fn(usize) -> Option<String>) -> Vec<String> {
+    let mut v: Vec<String> = members
+        .into_iter()
+        .flatten()
+        .filter_map(|i| name(*i))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// A short text for an access: protocols with their ports, `all` for every default
+/// protocol on every port (e.g. `tcp 22,443; udp 53`).
+pub fn summary(access: &ClassAccess) -> String {
+    let mut groups: Vec<(Ports, Vec<u8>)> = Vec::new();
+    for p in access.keys() {
+        let ports = ports_of(access, *p);
+        match groups.iter_mut().find(|(q, _)| *q == ports) {
+            Some((_, ps)) => ps.push(*p),
+            None => groups.push((ports, vec![*p])),
+        }
+    }
+    let mut parts = Vec::new();
+    for (ports, protos) in groups {
+        let all_ports = ports == [(0, u16::MAX)];
+        let default = Proto::DEFAULT_SET.iter().all(|d| protos.contains(&d.0)) && protos.len() == 4;
+        if all_ports && default {
+            parts.push("all".to_owned());
+            continue;
+        }
+        let names: Vec<String> = protos.iter().map(|p| Proto(*p).to_string()).collect();
+        let portless = protos.iter().all(|p| !Proto(*p).has_ports());
+        let ports_text = ports_text(&ports);
+        if portless {
+            parts.push(names.join(","));
+        } else {
+            parts.push(format!("{} {ports_text}", names.join(",")));
+        }
+    }
+    parts.join("; ")
+}
+
+/// `22,80-90` or `*`.
+pub fn ports_text(ports: &Ports) -> String {
+    if ports.as_slice() == [(0, u16::MAX)] {
+        return "*".to_owned();
+    }
+    ports
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Every rule in an access, in order of first appearance.
+pub fn all_rules(access: &ClassAccess) -> Vec<Origin> {
+    let mut out: Vec<Origin> = Vec::new();
+    for (_, _, o) in access.values().flatten() {
+        if !out.contains(o) {
+            out.push(*o);
+        }
+    }
+    out.sort();
+    out
 }
