@@ -30,6 +30,8 @@ enum Command {
     Reach(commands::reach::ReachArgs),
     /// Semantic difference in access between two policies.
     Diff(commands::diff::DiffArgs),
+    /// The whole access matrix of the tailnet.
+    Matrix(commands::matrix::MatrixArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +42,6 @@ fn main() -> ExitCode {
         Command::Test(args) => commands::test::run(&args).into(),
         Command::Reach(args) => commands::reach::run(&args).into(),
         Command::Diff(args) => commands::diff::run(&args).into(),
+        Command::Matrix(args) => commands::matrix::run(&args).into(),
     }
 }

@@ -231,3 +231,61 @@ fn diff_reports_changes_and_exit_codes() {
     let (code, _) = run(&["diff", o, "/nonexistent.hujson", "--nodes", n]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn matrix_in_every_format() {
+    let (p, n) = files("matrix", POLICY);
+    let (p, n) = (p.to_str().unwrap(), n.to_str().unwrap());
+    let (code, out) = run(&["matrix", p, "--nodes", n, "--format", "json"]);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let cells: Vec<(String, String, String)> = doc["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["src"].as_str().unwrap().to_owned(),
+                c["dst"].as_str().unwrap().to_owned(),
+                c["access"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        cells.contains(&(
+            "alice@example.com".into(),
+            "tag:db".into(),
+            "tcp,udp,icmp 5432".into()
+        )),
+        "{cells:?}"
+    );
+    assert!(
+        cells.contains(&(
+            "bob@example.com".into(),
+            "tag:web".into(),
+            "tcp,udp,icmp 443".into()
+        )),
+        "{cells:?}"
+    );
+    assert!(
+        !cells
+            .iter()
+            .any(|c| c.0 == "bob@example.com" && c.1 == "tag:db")
+    );
+    assert_eq!(doc["principals"]["tag:db"][0], "db1 (100.64.0.3)");
+    let (_, out) = run(&["matrix", p, "--nodes", n, "--format", "csv"]);
+    assert!(out.starts_with("src,dst,proto,ports,rules\n"));
+    assert!(
+        out.contains("alice@example.com,tag:db,tcp,5432,acls[1]@7:5"),
+        "{out}"
+    );
+    let (_, out) = run(&["matrix", p, "--nodes", n, "--format", "dot"]);
+    assert!(out.contains("\"alice@example.com\" -> \"tag:db\""), "{out}");
+    let (_, out) = run(&["matrix", p, "--nodes", n, "--format", "html"]);
+    assert!(
+        out.contains("<table id=\"m\">") && !out.contains("http"),
+        "self-contained page"
+    );
+    let (_, out) = run(&["matrix", p, "--nodes", n]);
+    assert!(out.contains("tag:web"), "{out}");
+}

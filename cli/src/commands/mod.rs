@@ -3,5 +3,6 @@
 pub mod diff;
 pub mod explain;
 pub mod lint;
+pub mod matrix;
 pub mod reach;
 pub mod test;

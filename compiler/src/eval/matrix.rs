@@ -348,7 +348,11 @@ pub fn summary(access: &ClassAccess) -> String {
             parts.push("all".to_owned());
             continue;
         }
-        let names: Vec<String> = protos.iter().map(|p| Proto(*p).to_string()).collect();
+        let names: Vec<String> = if default {
+            vec!["tcp,udp,icmp".to_owned()]
+        } else {
+            protos.iter().map(|p| Proto(*p).to_string()).collect()
+        };
         let portless = protos.iter().all(|p| !Proto(*p).has_ports());
         let ports_text = ports_text(&ports);
         if portless {
