@@ -3,7 +3,11 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+mod commands;
+mod config;
 mod exit;
+mod input;
+mod render;
 
 /// Offline toolkit for Tailscale and Headscale tailnet policy files.
 #[derive(Debug, Parser)]
@@ -15,9 +19,17 @@ struct Cli {
 
 /// The subcommands. Each lives in its own module under `commands/`.
 #[derive(Debug, clap::Subcommand)]
-enum Command {}
+enum Command {
+    /// Check policy files and report diagnostics.
+    Lint(commands::lint::LintArgs),
+    /// Explain a diagnostic code, or list every code.
+    Explain(commands::explain::ExplainArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Lint(args) => commands::lint::run(&args).into(),
+        Command::Explain(args) => commands::explain::run(&args).into(),
+    }
 }

@@ -6,11 +6,52 @@
 //!
 //! **Invariant:** depends only on the wire types, never on the policy parser; the packet
 //! path never allocates and never panics on any bytes.
+//!
+//! Typical use on a node:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tailpolicy_dataplane_filter::{
+//!     Dataplane, Filter, FilterConfig, FilterRule, FlowTable, ParsedPacket, addr::parse_addr_list,
+//! };
+//!
+//! let rules: Vec<FilterRule> = serde_json::from_str(
+//!     r#"[{"SrcIPs":["100.64.0.2"],"DstPorts":[{"IP":"100.64.0.1","Ports":{"First":22,"Last":22}}]}]"#,
+//! ).unwrap_or_default();
+//! let config = FilterConfig {
+//!     local_nets: parse_addr_list(&["100.64.0.1/32"]).ok(),
+//!     node_caps: Vec::new(),
+//! };
+//! let (filter, errors) = Filter::new(&rules, &config);
+//! assert!(errors.is_empty());
+//! let dp = Dataplane::new(filter, Arc::new(FlowTable::default()));
+//! let mut scratch = ParsedPacket::default();
+//! let verdict = dp.run_in(&[], &mut scratch, 0);
+//! assert_eq!(verdict.reason.as_str(), "keepalive");
+//! ```
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod builder;
+mod dataplane;
+mod filter;
+pub mod flow;
+mod interval;
+mod matcher;
+pub mod packet;
+pub mod reference;
 pub mod rules;
+pub mod sim;
+mod verdict;
 pub mod wire;
 
+pub use dataplane::Dataplane;
+pub use filter::{Filter, FilterConfig, MAX_SRC_CAPS};
+pub use flow::FlowTable;
+pub use packet::ParsedPacket;
+pub use rules::RuleError;
+pub use verdict::{Action, Reason, Verdict};
 pub use wire::{
     CapGrant, FilterRule, NetPortRange, PortRange, SshAction, SshPolicy, SshPrincipal,
     SshRecorderFailureAction, SshRule, SshUsers,

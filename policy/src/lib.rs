@@ -14,6 +14,7 @@ pub mod inventory_codes;
 pub mod rules;
 pub mod source;
 pub mod span;
+pub mod suppress;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
 pub use rules::{Category, Code, Rule};
@@ -46,6 +47,7 @@ pub fn analyse(source: &str, options: &CheckOptions) -> Analysis {
         let (policy, lowered) = lower(&doc);
         diagnostics.extend(lowered);
         diagnostics.extend(check(&policy, options));
+        diagnostics.extend(check::lint(&policy, source));
         policy
     });
     diagnostics.sort();

@@ -224,7 +224,21 @@ pub static ALL_RULES: &[&Rule] = &[
     &crate::inventory_codes::INVENTORY_TAGGED_NODE_WITH_USER,
     &crate::inventory_codes::INVENTORY_UNKNOWN_ROLE,
     // TP06xx configuration
+    &crate::suppress::INVALID_SUPPRESSION,
     // TP1xxx lints
+    &crate::check::lint_codes::UNUSED_GROUP,
+    &crate::check::lint_codes::UNUSED_HOST,
+    &crate::check::lint_codes::UNUSED_TAG,
+    &crate::check::lint_codes::UNUSED_IPSET,
+    &crate::check::lint_codes::SHADOWED_RULE,
+    &crate::check::lint_codes::DUPLICATE_RULE,
+    &crate::check::lint_codes::ALLOW_ALL_RULE,
+    &crate::check::lint_codes::EMPTY_RULES_DENY_ALL,
+    &crate::check::lint_codes::TEST_CANNOT_FAIL,
+    &crate::check::lint_codes::LEGACY_FIELD_NAMES,
+    &crate::check::lint_codes::LEGACY_AUTOGROUP_MEMBERS,
+    &crate::check::lint_codes::CHECK_PERIOD_ON_ACCEPT,
+    &crate::check::lint_codes::HOST_BITS_SET,
 ];
 
 /// Looks a rule up by code (case-insensitive) or by name.
@@ -233,6 +247,68 @@ pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
         .iter()
         .copied()
         .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+/// The command that regenerates `docs/rules.md` from [`render_markdown`].
+pub const RULES_DOC_UPDATE_COMMAND: &str =
+    "UPDATE_RULES_DOC=1 cargo test -p tailpolicy-policy --test rules_doc";
+
+/// The rules page (`docs/rules.md`): an index table, then every rule's documentation.
+///
+/// A pure function of [`ALL_RULES`]; a test compares it with the committed page.
+pub fn render_markdown() -> String {
+    render_markdown_for(ALL_RULES)
+}
+
+/// [`render_markdown`] for an explicit list of rules.
+pub fn render_markdown_for(rules: &[&Rule]) -> String {
+    let mut out = String::new();
+    out.push_str("# Rules\n\n");
+    out.push_str("<!-- Generated from the rule registry (`policy/src/rules.rs`); do not edit.\n");
+    out.push_str("     Regenerate with: ");
+    out.push_str(RULES_DOC_UPDATE_COMMAND);
+    out.push_str(" -->\n\n");
+    out.push_str(
+        "Every diagnostic tailpolicy reports has a stable code. `tailpolicy explain CODE` \
+         prints the same text, and `tailpolicy explain --list` lists every code.\n\n",
+    );
+    out.push_str("| Code | Name | Category | Default severity | Summary |\n");
+    out.push_str("|---|---|---|---|---|\n");
+    for rule in rules {
+        out.push_str(&format!(
+            "| [{code}](#{anchor}) | `{name}` | {category} | {severity} | {summary} |\n",
+            code = rule.code,
+            anchor = rule.code.to_ascii_lowercase(),
+            name = rule.name,
+            category = rule.category.as_str(),
+            severity = rule.severity.as_str(),
+            summary = rule.summary.replace('|', "\\|"),
+        ));
+    }
+    for rule in rules {
+        out.push_str(&format!("\n## {}\n\n", rule.code));
+        out.push_str(&render_rule_markdown(rule));
+    }
+    out
+}
+
+/// One rule's documentation as markdown (without the code heading): name, category,
+/// default severity, summary and explanation. `tailpolicy explain` prints this.
+pub fn render_rule_markdown(rule: &Rule) -> String {
+    format!(
+        "**{name}** · {category} · default severity: {severity}\n\n{summary}\n\n{explanation}",
+        name = rule.name,
+        category = rule.category.as_str(),
+        severity = rule.severity.as_str(),
+        summary = rule.summary,
+        explanation = ensure_trailing_newline(rule.explanation.trim_start()),
+    )
+}
+
+fn ensure_trailing_newline(s: &str) -> String {
+    let mut s = s.trim_end().to_owned();
+    s.push('\n');
+    s
 }
 
 #[cfg(test)]

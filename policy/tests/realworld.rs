@@ -1,4 +1,3 @@
-#![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 //! Every file of `../shared/realworld-policies/` gets the verdict `INDEX.md` gives it:
 //! valid files no error, FLAG files at least one error, the SYNTAX ERROR file a syntax
 //! error at line 1.

@@ -5,6 +5,8 @@
 //! [`check`] for a lowered policy and [`crate::analyse`] for source text.
 
 pub mod codes;
+pub mod lint_codes;
+mod lints;
 mod placement;
 mod references;
 mod ssh;
@@ -21,7 +23,14 @@ pub struct CheckOptions {
     pub tailnet_domains: Option<Vec<String>>,
 }
 
-/// Checks a lowered policy and returns what it found.
+/// Runs the lints (`TP1xxx`) over a lowered policy; `source` is its text.
+pub fn lint(policy: &Policy, source: &str) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    lints::check(policy, source, &mut diags);
+    diags
+}
+
+/// Checks a lowered policy against Tailscale's rules and returns what it found.
 pub fn check(policy: &Policy, options: &CheckOptions) -> Diagnostics {
     let mut diags = Diagnostics::new();
     references::check(policy, &mut diags);

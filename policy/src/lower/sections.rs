@@ -33,10 +33,8 @@ pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
             "nodeAttrs" => p.node_attrs = list(ctx, v, "nodeAttrs", node_attr),
             "tests" => p.tests = list(ctx, v, "tests", acl_test),
             "sshTests" => p.ssh_tests = list(ctx, v, "sshTests", ssh_test),
-            "derpMap" => {
-                if ctx.object(v, "derpMap").is_some() || v.is_null() {
-                    p.settings.derp_map = Some(v.to_json());
-                }
+            "derpMap" if v.is_null() || ctx.object(v, "derpMap").is_some() => {
+                p.settings.derp_map = Some(v.to_json());
             }
             "disableIPv4" => p.settings.disable_ipv4 = ctx.boolean(v, "disableIPv4"),
             "randomizeClientPort" => {
@@ -56,10 +54,8 @@ pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
                     p.settings.one_cgnat_route = Some(s.value);
                 }
             }
-            "extraDNSRecords" => {
-                if ctx.array(v, "extraDNSRecords").is_some() {
-                    p.settings.extra_dns_records = Some(v.to_json());
-                }
+            "extraDNSRecords" if ctx.array(v, "extraDNSRecords").is_some() => {
+                p.settings.extra_dns_records = Some(v.to_json());
             }
             _ => {}
         }
@@ -247,8 +243,10 @@ fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Opti
         .get(1)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "dst"));
     let mut ip = Vec::new();
+    let mut capabilities_written = false;
     if let Some(m) = f.get(2) {
         for s in ctx.strings(&m.value, &format!("{context}.ip")) {
+            capabilities_written = true;
             if let Some(g) = grant_ip(ctx, &s) {
                 ip.push(Spanned::new(g, s.span));
             }
@@ -257,6 +255,7 @@ fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Opti
     let app = f
         .get(3)
         .map_or_else(Vec::new, |m| app_caps(ctx, &m.value, context));
+    capabilities_written |= !app.is_empty();
     let src_posture = f
         .get(4)
         .map_or_else(Vec::new, |m| ctx.strings(&m.value, "srcPosture"));
@@ -273,6 +272,7 @@ fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Opti
         src,
         dst,
         ip,
+        capabilities_written,
         app,
         via,
         src_posture,

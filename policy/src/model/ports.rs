@@ -190,6 +190,7 @@ pub fn split_host_port(s: &str) -> Option<(&str, &str)> {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 

@@ -1,0 +1,243 @@
+//! `tailpolicy lint`: check policy files and report diagnostics in any `--format`.
+//!
+//! Per file: read it ([`crate::input`]), [`analyse`] it, apply `// tailpolicy:ignore`
+//! comments, apply the configuration (`tailpolicy.toml`), then render everything
+//! together. Exit 0 when no file has errors (and no warnings with `--deny-warnings`),
+//! 1 when one does (a parse failure is a finding), 2 when the tool could not run
+//! (unreadable file or inventory, invalid configuration).
+
+use crate::config::Config;
+use crate::exit::Exit;
+use crate::input::{self, Input, InputError};
+use crate::render::{self, FileDiagnostics, Format, FormatArgs, RenderOptions};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tailpolicy_policy::CheckOptions;
+use tailpolicy_policy::rules::ALL_RULES;
+use tailpolicy_policy::suppress::apply_suppressions;
+use tailpolicy_policy::{Diagnostic, Diagnostics, Severity, SourceFile};
+
+/// Arguments of `tailpolicy lint`.
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Policy files to check (`-` reads standard input).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Node inventory to check the policy against (default: `nodes` in tailpolicy.toml).
+    #[arg(long, value_name = "INVENTORY")]
+    pub nodes: Option<PathBuf>,
+    /// Configuration file (default: the nearest tailpolicy.toml above each policy file).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Exit with 1 when there are warnings, not only errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// One analysed file: the source the diagnostics point into, and the diagnostics.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// The file (invalid UTF-8 is replaced, so spans before the first bad byte hold).
+    pub file: SourceFile,
+    /// Everything found, before suppression and configuration.
+    pub diagnostics: Diagnostics,
+}
+
+/// Parses and checks one policy file. **The single place where analysis plugs in**:
+/// everything after it (suppression, configuration, rendering, exit codes) works on
+/// its output. `inventory` is the node inventory from `--nodes` or the configuration.
+pub fn analyse(input: &Input, inventory: Option<&Input>) -> Analysis {
+    let _ = inventory;
+    let file = SourceFile::new(
+        input.name.clone(),
+        String::from_utf8_lossy(&input.bytes).into_owned(),
+    );
+    let diagnostics = match std::str::from_utf8(&input.bytes) {
+        Ok(text) => tailpolicy_policy::analyse(text, &CheckOptions::default()).diagnostics,
+        // Not UTF-8: the parser reports where the bad bytes are.
+        Err(_) => tailpolicy_policy::hujson::parse_bytes(&input.bytes).1,
+    };
+    Analysis { file, diagnostics }
+}
+
+/// Runs `tailpolicy lint`.
+pub fn run(args: &LintArgs) -> Exit {
+    let options = RenderOptions::from_environment();
+    let cwd = options.base_dir.clone().unwrap_or_default();
+    let reports = match lint_files(args, &cwd) {
+        Ok(reports) => reports,
+        Err(errors) => {
+            for error in errors {
+                eprintln!("error: {error}");
+            }
+            return Exit::Failure;
+        }
+    };
+    let files: Vec<FileDiagnostics<'_>> = reports
+        .iter()
+        .map(|(file, diagnostics)| FileDiagnostics { file, diagnostics })
+        .collect();
+    if let Err(error) = render::emit(args.format.format, &files, &options) {
+        eprintln!("error: cannot write the report: {error}");
+        return Exit::Failure;
+    }
+    if matches!(args.format.format, Format::Full | Format::Concise) {
+        eprintln!("{}", render::summary_line(&files));
+    }
+    exit_for(reports.iter().flat_map(|(_, d)| d), args.deny_warnings)
+}
+
+/// 1 when any diagnostic is an error (or a warning, with `deny_warnings`), else 0.
+pub fn exit_for<'a>(
+    diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
+    deny_warnings: bool,
+) -> Exit {
+    let fails = |d: &Diagnostic| {
+        d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning)
+    };
+    if diagnostics.into_iter().any(fails) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}
+
+/// Reads, analyses and filters every file. Errors: everything that stops the run
+/// (unreadable inputs, invalid configuration), all of them.
+fn lint_files(
+    args: &LintArgs,
+    cwd: &Path,
+) -> Result<Vec<(SourceFile, Vec<Diagnostic>)>, Vec<String>> {
+    let (inputs, read_errors): (Vec<_>, Vec<_>) = args
+        .files
+        .iter()
+        .map(|f| input::read(f))
+        .partition(Result::is_ok);
+    if !read_errors.is_empty() {
+        return Err(read_errors
+            .into_iter()
+            .filter_map(Result::err)
+            .map(|e| e.to_string())
+            .collect());
+    }
+    let inputs: Vec<Input> = inputs.into_iter().filter_map(Result::ok).collect();
+
+    let mut configs = Configs::new(args.config.as_deref(), cwd);
+    let mut inventories: HashMap<PathBuf, Input> = HashMap::new();
+    let mut errors = Vec::new();
+    let mut reports = Vec::new();
+    for input in &inputs {
+        let config = match configs.for_input(input) {
+            Ok(config) => config,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
+        let inventory_path = args.nodes.clone().or_else(|| config.nodes.clone());
+        let inventory = match inventory_path {
+            Some(path) => match load_inventory(&mut inventories, &path) {
+                Ok(inventory) => Some(inventory),
+                Err(error) => {
+                    errors.push(error.to_string());
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let analysis = analyse(input, inventory);
+        let diagnostics = apply_suppressions(&analysis.file, analysis.diagnostics);
+        let relative = input
+            .path
+            .as_deref()
+            .map(|p| config.relative_path(p, cwd))
+            .unwrap_or_default();
+        let mut diagnostics = config.apply(&relative, diagnostics);
+        diagnostics.sort();
+        reports.push((analysis.file, diagnostics.into_vec()));
+    }
+    errors.dedup();
+    if errors.is_empty() {
+        Ok(reports)
+    } else {
+        Err(errors)
+    }
+}
+
+fn load_inventory<'a>(
+    cache: &'a mut HashMap<PathBuf, Input>,
+    path: &Path,
+) -> Result<&'a Input, InputError> {
+    if !cache.contains_key(path) {
+        let inventory = input::read(&path.to_string_lossy())?;
+        cache.insert(path.to_owned(), inventory);
+    }
+    cache.get(path).ok_or_else(|| InputError {
+        name: path.display().to_string(),
+        reason: "it vanished from the cache".to_owned(),
+    })
+}
+
+/// Configuration lookup: `--config` for every file, or discovery per directory.
+struct Configs {
+    explicit: Option<Result<Config, String>>,
+    cwd: PathBuf,
+    by_path: HashMap<PathBuf, Result<Config, String>>,
+    defaults: Config,
+}
+
+impl Configs {
+    fn new(explicit: Option<&Path>, cwd: &Path) -> Self {
+        Self {
+            explicit: explicit.map(|p| Config::load(p, ALL_RULES).map_err(|e| e.to_string())),
+            cwd: cwd.to_owned(),
+            by_path: HashMap::new(),
+            defaults: Config::default(),
+        }
+    }
+
+    fn for_input(&mut self, input: &Input) -> Result<&Config, String> {
+        if let Some(explicit) = &self.explicit {
+            return explicit.as_ref().map_err(Clone::clone);
+        }
+        let dir = match &input.path {
+            Some(path) => self
+                .cwd
+                .join(path)
+                .parent()
+                .map(Path::to_owned)
+                .unwrap_or_default(),
+            None => self.cwd.clone(),
+        };
+        let Some(found) = Config::discover(&dir) else {
+            return Ok(&self.defaults);
+        };
+        let entry = self
+            .by_path
+            .entry(found.clone())
+            .or_insert_with(|| Config::load(&found, ALL_RULES).map_err(|e| e.to_string()));
+        entry.as_ref().map_err(Clone::clone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixtures::{NOTE, UNDEFINED, UNUSED};
+    use tailpolicy_policy::{Code, Rule, Span};
+
+    fn one(rule: &'static Rule) -> Vec<Diagnostic> {
+        vec![Diagnostic::new(Code(rule), Span::empty(0), "m")]
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_for(&[], false), Exit::Clean);
+        assert_eq!(exit_for(&one(&UNDEFINED), false), Exit::Findings);
+        assert_eq!(exit_for(&one(&UNUSED), false), Exit::Clean);
+        assert_eq!(exit_for(&one(&UNUSED), true), Exit::Findings);
+        assert_eq!(exit_for(&one(&NOTE), true), Exit::Clean);
+    }
+}

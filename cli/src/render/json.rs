@@ -1,0 +1,57 @@
+//! The `json` format.
+//!
+//! ```json
+//! {"diagnostics": [{"file": "policy.hujson", "severity": "error", "code": "TP0201",
+//!   "message": "...", "line": 3, "column": 5, "endLine": 3, "endColumn": 12,
+//!   "help": "..." | null}]}
+//! ```
+//!
+//! Lines and columns are 1-based; columns count characters; `endLine`/`endColumn` is
+//! the position just past the last character (exclusive). Ordered by file, line,
+//! column, code.
+
+use super::Located;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Output<'a> {
+    diagnostics: Vec<Entry<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry<'a> {
+    file: &'a str,
+    severity: &'static str,
+    code: &'static str,
+    message: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    help: Option<&'a str>,
+}
+
+pub(super) fn render(diagnostics: &[Located<'_>]) -> String {
+    let output = Output {
+        diagnostics: diagnostics
+            .iter()
+            .map(|d| Entry {
+                file: d.file.name(),
+                severity: d.diagnostic.severity.as_str(),
+                code: d.diagnostic.code.as_str(),
+                message: &d.diagnostic.message,
+                line: d.start.line,
+                column: d.start.column,
+                end_line: d.end.line,
+                end_column: d.end.column,
+                help: d.diagnostic.help.as_deref(),
+            })
+            .collect(),
+    };
+    // Serialising plain strings and integers cannot fail; fall back to an empty list.
+    let mut out = serde_json::to_string_pretty(&output)
+        .unwrap_or_else(|_| r#"{"diagnostics":[]}"#.to_owned());
+    out.push('\n');
+    out
+}

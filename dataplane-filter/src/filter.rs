@@ -1,0 +1,299 @@
+//! The immutable per-node filter: pre-checks, local-destination check, per-protocol policy,
+//! rule matching. Tailscale's client filter (`wgengine/filter`) is the reference; see the
+//! crate README for every place where this filter is stricter.
+
+use crate::addr::AddrSet;
+use crate::flow::FlowTable;
+use crate::interval::{Key, NONE, RangeSet};
+use crate::matcher::{FamilyMatcher, FamilyRule};
+use crate::packet::{Decoded, Family, ParsedPacket, tcp_flag};
+use crate::rules::{ParsedRule, RuleError, parse_rules, proto};
+use crate::verdict::{Reason, Verdict};
+use crate::wire::FilterRule;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+/// What a node needs besides its rules.
+#[derive(Clone, Debug, Default)]
+pub struct FilterConfig {
+    /// The node's own addresses and the routes it serves. `None`: every unicast address
+    /// counts as local.
+    pub local_nets: Option<AddrSet>,
+    /// Node capabilities held by peers, by peer address (for `cap:<name>` sources).
+    pub node_caps: Vec<(IpAddr, Vec<String>)>,
+}
+
+/// Cap names used in `cap:` sources beyond this many are not matched (their rules admit no
+/// `cap:` source; documented as stricter than Tailscale).
+pub const MAX_SRC_CAPS: usize = 64;
+
+/// One capability grant with its sources, for peer-capability queries.
+#[derive(Clone, Debug)]
+struct GrantEntry {
+    srcs: AddrSet,
+    dsts: AddrSet,
+    caps: Vec<(String, Vec<serde_json::Value>)>,
+}
+
+/// The compiled, immutable filter of one node. Build it with [`Filter::new`], share it in an
+/// `Arc`, swap it whole (see [`crate::Dataplane`]).
+#[derive(Debug)]
+pub struct Filter {
+    v4: FamilyMatcher<u32>,
+    v6: FamilyMatcher<u128>,
+    local_v4: Option<RangeSet<u32>>,
+    local_v6: Option<RangeSet<u128>>,
+    grants: Vec<GrantEntry>,
+    rule_count: usize,
+}
+
+/// 169.254.169.254: cloud metadata / DNS, exempt from the link-local drop.
+const METADATA_V4: u32 = 0xa9fe_a9fe;
+
+impl Filter {
+    /// Parses and compiles `rules`. Malformed address entries are skipped and returned as
+    /// errors (the rest of the rule is kept), as the Tailscale client does.
+    #[must_use]
+    pub fn new(rules: &[FilterRule], config: &FilterConfig) -> (Self, Vec<RuleError>) {
+        let (parsed, errors) = parse_rules(rules);
+        (Self::from_parsed(&parsed, config), errors)
+    }
+
+    /// Compiles already parsed rules.
+    #[must_use]
+    pub fn from_parsed(rules: &[ParsedRule], config: &FilterConfig) -> Self {
+        // Intern capability names used as sources (the first MAX_SRC_CAPS get a bit).
+        let mut cap_bits: HashMap<&str, u64> = HashMap::new();
+        for name in rules.iter().flat_map(|r| r.src_caps.iter()) {
+            let n = cap_bits.len();
+            if n < MAX_SRC_CAPS && !cap_bits.contains_key(name.as_str()) {
+                cap_bits.insert(name.as_str(), 1u64 << n);
+            }
+        }
+        let mask_of = |names: &[String]| -> u64 {
+            names
+                .iter()
+                .filter_map(|n| cap_bits.get(n.as_str()))
+                .fold(0, |m, b| m | b)
+        };
+        let mut caps_v4: HashMap<u32, u64> = HashMap::new();
+        let mut caps_v6: HashMap<u128, u64> = HashMap::new();
+        for (addr, names) in &config.node_caps {
+            let m = mask_of(names);
+            if m == 0 {
+                continue;
+            }
+            match addr {
+                IpAddr::V4(a) => *caps_v4.entry(u32::from(*a)).or_insert(0) |= m,
+                IpAddr::V6(a) => *caps_v6.entry(u128::from(*a)).or_insert(0) |= m,
+            }
+        }
+        let v4_rules: Vec<FamilyRule<u32>> = rules
+            .iter()
+            .map(|r| FamilyRule {
+                protos: r.protos,
+                srcs: RangeSet::new(r.srcs.v4.iter().map(|x| (x.first, x.last)).collect()),
+                caps: mask_of(&r.src_caps),
+                dsts: r.dsts_v4.clone(),
+            })
+            .collect();
+        let v6_rules: Vec<FamilyRule<u128>> = rules
+            .iter()
+            .map(|r| FamilyRule {
+                protos: r.protos,
+                srcs: RangeSet::new(r.srcs.v6.iter().map(|x| (x.first, x.last)).collect()),
+                caps: mask_of(&r.src_caps),
+                dsts: r.dsts_v6.clone(),
+            })
+            .collect();
+        let grants = rules
+            .iter()
+            .flat_map(|r| {
+                r.cap_grants.iter().map(|g| GrantEntry {
+                    srcs: r.srcs.clone(),
+                    dsts: g.dsts.clone(),
+                    caps: g.caps.clone(),
+                })
+            })
+            .collect();
+        let local = config.local_nets.as_ref();
+        Self {
+            v4: FamilyMatcher::build(&v4_rules, caps_v4),
+            v6: FamilyMatcher::build(&v6_rules, caps_v6),
+            local_v4: local
+                .map(|l| RangeSet::new(l.v4.iter().map(|x| (x.first, x.last)).collect())),
+            local_v6: local
+                .map(|l| RangeSet::new(l.v6.iter().map(|x| (x.first, x.last)).collect())),
+            grants,
+            rule_count: rules.len(),
+        }
+    }
+
+    /// Number of rules the filter was built from.
+    #[must_use]
+    pub fn rule_count(&self) -> usize {
+        self.rule_count
+    }
+
+    /// Decides an inbound packet (from a peer to this node). Never allocates.
+    #[inline]
+    pub fn check_in(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
+        if let Some(v) = pre_check(p) {
+            return v;
+        }
+        match p.family {
+            Family::V4 => {
+                let (src, dst) = (low32(p.src), low32(p.dst));
+                if !is_local(self.local_v4.as_ref(), dst) {
+                    return Verdict::drop(Reason::NotLocal);
+                }
+                decide(&self.v4, p, src, dst, proto::ICMP4, flows, now)
+            }
+            Family::V6 => {
+                if !is_local(self.local_v6.as_ref(), p.dst) {
+                    return Verdict::drop(Reason::NotLocal);
+                }
+                decide(&self.v6, p, p.src, p.dst, proto::ICMP6, flows, now)
+            }
+        }
+    }
+
+    /// Handles an outbound packet (from this node to a peer): runs the pre-checks, accepts,
+    /// and records UDP/SCTP flows so replies are admitted. Never allocates.
+    #[inline]
+    pub fn check_out(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
+        if let Some(v) = pre_check(p) {
+            return v;
+        }
+        flows.record_outbound(p, now);
+        Verdict::accept(Reason::Outbound)
+    }
+
+    /// The application capabilities `src` has towards `dst` (from `CapGrant` rules): the
+    /// union over rules whose sources contain `src` of the grants whose destinations contain
+    /// `dst`, with values concatenated in rule order. Allocates; not for the packet path.
+    #[must_use]
+    pub fn peer_caps(&self, src: IpAddr, dst: IpAddr) -> BTreeMap<String, Vec<serde_json::Value>> {
+        let mut out: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+        for g in &self.grants {
+            if g.srcs.contains(src) && g.dsts.contains(dst) {
+                for (name, values) in &g.caps {
+                    out.entry(name.clone())
+                        .or_default()
+                        .extend(values.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+}
+
+#[inline]
+fn low32(v: u128) -> u32 {
+    u32::try_from(v & u128::from(u32::MAX)).unwrap_or(0)
+}
+
+#[inline]
+fn is_local<A: Key>(set: Option<&RangeSet<A>>, dst: A) -> bool {
+    set.is_none_or(|s| s.contains(dst))
+}
+
+/// Direction-independent pre-checks (Tailscale `filter.pre`). `None`: continue.
+#[inline]
+fn pre_check(p: &ParsedPacket) -> Option<Verdict> {
+    match p.decoded {
+        Decoded::Empty => return Some(Verdict::accept(Reason::Keepalive)),
+        Decoded::TooShort => return Some(Verdict::drop(Reason::ShortPacket)),
+        Decoded::Unknown => return Some(Verdict::drop(Reason::Undecodable)),
+        Decoded::LaterFragment | Decoded::Ip => {}
+    }
+    if is_multicast(p) {
+        return Some(Verdict::drop(Reason::Multicast));
+    }
+    if is_link_local_unicast(p) {
+        return Some(Verdict::drop(Reason::LinkLocal));
+    }
+    if p.decoded == Decoded::LaterFragment {
+        return Some(Verdict::accept(Reason::Fragment));
+    }
+    None
+}
+
+/// Multicast destination: 224.0.0.0/4 or ff00::/8.
+#[inline]
+pub(crate) fn is_multicast(p: &ParsedPacket) -> bool {
+    match p.family {
+        Family::V4 => low32(p.dst) >> 28 == 0xe,
+        Family::V6 => p.dst >> 120 == 0xff,
+    }
+}
+
+/// Link-local unicast destination: 169.254.0.0/16 (except 169.254.169.254) or fe80::/10.
+#[inline]
+pub(crate) fn is_link_local_unicast(p: &ParsedPacket) -> bool {
+    match p.family {
+        Family::V4 => {
+            let d = low32(p.dst);
+            d >> 16 == 0xa9fe && d != METADATA_V4
+        }
+        Family::V6 => p.dst >> 118 == 0x3fa,
+    }
+}
+
+/// ICMP echo reply or error types, which are accepted without state (they answer traffic this
+/// node sent). ICMPv4: echo reply 0, unreachable 3, time exceeded 11, parameter problem 12.
+/// ICMPv6: unreachable 1, packet too big 2, time exceeded 3, parameter problem 4, echo reply 129.
+#[inline]
+pub(crate) fn is_icmp_response(family: Family, icmp_type: u8) -> bool {
+    match family {
+        Family::V4 => matches!(icmp_type, 0 | 3 | 11 | 12),
+        Family::V6 => matches!(icmp_type, 1..=4 | 129),
+    }
+}
+
+#[inline]
+fn decide<A: Key>(
+    m: &FamilyMatcher<A>,
+    p: &ParsedPacket,
+    src: A,
+    dst: A,
+    icmp: u8,
+    flows: &FlowTable,
+    now: u32,
+) -> Verdict {
+    let rule = match p.proto {
+        proto::TCP => {
+            if p.tcp_flags & (tcp_flag::SYN | tcp_flag::ACK) != tcp_flag::SYN {
+                return Verdict::accept(Reason::TcpNonSyn);
+            }
+            m.match_ports(proto::TCP, src, dst, p.dport)
+        }
+        proto::UDP | proto::SCTP => {
+            if flows.contains_reply(p, now) {
+                return Verdict::accept(Reason::Flow);
+            }
+            m.match_ports(p.proto, src, dst, p.dport)
+        }
+        proto::TSMP => return Verdict::accept(Reason::Tsmp),
+        x if x == icmp => {
+            if is_icmp_response(p.family, p.icmp_type) {
+                return Verdict::accept(Reason::IcmpResponse);
+            }
+            m.match_ips_only(src, dst)
+        }
+        other => m.match_all_ports(other, src, dst),
+    };
+    if rule == NONE {
+        Verdict::drop(Reason::NoRule)
+    } else {
+        Verdict::rule(rule)
+    }
+}
+
+#[cfg(test)]
+impl Filter {
+    /// Class counts of the IPv4 indexes (tcp, udp, sctp, ips-only), for structure tests.
+    pub(crate) fn class_counts_v4(&self) -> [usize; 4] {
+        self.v4.class_counts()
+    }
+}

@@ -1,0 +1,49 @@
+use super::*;
+
+#[test]
+fn min_cover_keeps_the_smallest_value_at_each_point() {
+    // Rule 1 covers 10..=20, rule 0 covers 15..=30 (nested/overlapping), rule 2 covers 0..=5.
+    let m: IntervalMap<u32> = IntervalMap::min_cover(&[(10, 20, 1), (15, 30, 0), (0, 5, 2)]);
+    assert_eq!(m.get(0), 2);
+    assert_eq!(m.get(5), 2);
+    assert_eq!(m.get(6), NONE);
+    assert_eq!(m.get(10), 1);
+    assert_eq!(m.get(14), 1);
+    assert_eq!(m.get(15), 0);
+    assert_eq!(m.get(30), 0);
+    assert_eq!(m.get(31), NONE);
+    assert_eq!(m.get(u32::MAX), NONE);
+}
+
+#[test]
+fn min_cover_handles_the_top_of_the_space() {
+    let m: IntervalMap<u128> = IntervalMap::min_cover(&[(0, u128::MAX, 7), (5, u128::MAX, 3)]);
+    assert_eq!(m.get(0), 7);
+    assert_eq!(m.get(5), 3);
+    assert_eq!(m.get(u128::MAX), 3);
+    let empty: IntervalMap<u16> = IntervalMap::min_cover(&[]);
+    assert_eq!(empty.get(0), NONE);
+    assert_eq!(empty.get(u16::MAX), NONE);
+}
+
+#[test]
+fn from_cuts_merges_equal_neighbours() {
+    let m: IntervalMap<u16> = IntervalMap::from_cuts(&[(0, 4), (10, 4), (20, NONE), (30, 1)]);
+    assert_eq!(m.get(0), 4);
+    assert_eq!(m.get(19), 4);
+    assert_eq!(m.get(20), NONE);
+    assert_eq!(m.get(65535), 1);
+}
+
+#[test]
+fn range_set_merges_and_searches() {
+    let small = RangeSet::new(vec![(5u32, 9), (1, 3), (4, 4), (20, 25)]);
+    assert_eq!(small.len(), 2, "1-3, 4, 5-9 merge into one range");
+    assert!(small.contains(1) && small.contains(9) && small.contains(22));
+    assert!(!small.contains(0) && !small.contains(10) && !small.contains(26));
+    let big = RangeSet::new((0..100u32).map(|i| (i * 10, i * 10 + 2)).collect());
+    assert_eq!(big.len(), 100);
+    assert!(big.contains(992) && big.contains(0) && !big.contains(3) && !big.contains(1000));
+    let top = RangeSet::new(vec![(u16::MAX - 1, u16::MAX), (0, 0)]);
+    assert!(top.contains(u16::MAX) && top.contains(0) && !top.contains(1));
+}

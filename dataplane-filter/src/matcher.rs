@@ -1,0 +1,442 @@
+//! The compiled matcher of one address family.
+//!
+//! Layout, per protocol group: destination address → port table → *class* → source lookup.
+//!
+//! 1. The destination space is cut into elementary intervals at every rule-destination
+//!    boundary; each interval points at a port table (identical tables are shared).
+//! 2. A port table cuts `0..=65535` the same way; each port interval points at a class: the set
+//!    of rules whose destination covers that (address, port) cell (identical sets are shared).
+//! 3. A class answers "smallest rule index whose sources contain `src`" with one binary search
+//!    in a merged source interval map built for exactly its rules, so nested and overlapping
+//!    prefixes across rules are resolved at build time. If merged maps would grow past a
+//!    budget (many large classes sharing big rules), a class falls back to scanning its rules'
+//!    own source sets in order — still exact, only slower.
+//!
+//! `cap:` sources are a per-class list of `(rule, capability mask)` checked against the
+//! source's capability mask, only when the family has such rules.
+//!
+//! A decision is therefore two or three binary searches over short arrays plus one over the
+//! source intervals; nothing allocates.
+
+use crate::addr::AddrRange;
+use crate::interval::{IntervalMap, Key, NONE, RangeSet};
+use crate::rules::{DstEntry, ProtoSet, proto};
+use crate::wire::PortRange;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Rule data of one family the builder needs.
+pub(crate) struct FamilyRule<A> {
+    pub protos: ProtoSet,
+    pub srcs: RangeSet<A>,
+    pub caps: u64,
+    pub dsts: Vec<DstEntry<A>>,
+}
+
+/// How a class finds the first rule containing a source.
+#[derive(Debug)]
+enum SrcLookup<A> {
+    /// Merged source map: source → smallest rule index.
+    Merged(IntervalMap<A>),
+    /// Scan these rules' own source sets, ascending.
+    Scan(Box<[u32]>),
+}
+
+/// The rules sharing one (destination, port) cell.
+#[derive(Debug)]
+struct Class<A> {
+    srcs: SrcLookup<A>,
+    /// `(rule, capability mask)` of rules with `cap:` sources, ascending by rule.
+    cap_rules: Box<[(u32, u64)]>,
+}
+
+/// Remaining number of merged source intervals the builder may create.
+pub(crate) struct Budget(pub usize);
+
+/// Destination → ports → class → source index for one protocol group.
+#[derive(Debug)]
+pub(crate) struct DstPortIndex<A> {
+    dst: IntervalMap<A>,
+    ports: Box<[IntervalMap<u16>]>,
+    classes: Box<[Class<A>]>,
+}
+
+impl<A: Key> DstPortIndex<A> {
+    /// Builds the index over `(rule, destination, ports)` entries.
+    pub(crate) fn build(
+        entries: &[(u32, AddrRange<A>, PortRange)],
+        rules: &[FamilyRule<A>],
+        budget: &mut Budget,
+    ) -> Self {
+        let mut points: Vec<A> = vec![A::default()];
+        for (_, a, _) in entries {
+            points.push(a.first);
+            if let Some(n) = a.last.succ() {
+                points.push(n);
+            }
+        }
+        points.sort_unstable();
+        points.dedup();
+
+        let mut by_first: Vec<usize> = (0..entries.len()).collect();
+        by_first.sort_unstable_by_key(|i| entries.get(*i).map(|e| e.1.first));
+        let mut by_last: Vec<usize> = (0..entries.len()).collect();
+        by_last.sort_unstable_by_key(|i| entries.get(*i).map(|e| e.1.last));
+
+        let mut active: BTreeSet<(u32, u16, u16, usize)> = BTreeSet::new();
+        let mut table_ids: HashMap<Vec<(u32, u16, u16)>, u32> = HashMap::new();
+        let mut class_ids: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut ports: Vec<IntervalMap<u16>> = Vec::new();
+        let mut classes: Vec<Class<A>> = Vec::new();
+        let mut cuts: Vec<(A, u32)> = Vec::with_capacity(points.len());
+        let (mut fi, mut li) = (0, 0);
+        for &p in &points {
+            while let Some(e) = by_first
+                .get(fi)
+                .and_then(|i| entries.get(*i).map(|e| (*i, e)))
+            {
+                if e.1.1.first > p {
+                    break;
+                }
+                active.insert((e.1.0, e.1.2.first, e.1.2.last, e.0));
+                fi += 1;
+            }
+            while let Some(e) = by_last
+                .get(li)
+                .and_then(|i| entries.get(*i).map(|e| (*i, e)))
+            {
+                if e.1.1.last >= p {
+                    break;
+                }
+                active.remove(&(e.1.0, e.1.2.first, e.1.2.last, e.0));
+                li += 1;
+            }
+            let mut key: Vec<(u32, u16, u16)> = active.iter().map(|e| (e.0, e.1, e.2)).collect();
+            key.dedup();
+            let id = if key.is_empty() {
+                NONE
+            } else if let Some(id) = table_ids.get(&key) {
+                *id
+            } else {
+                let table = build_port_table(&key, rules, &mut class_ids, &mut classes, budget);
+                let id = u32::try_from(ports.len()).unwrap_or(NONE);
+                ports.push(table);
+                table_ids.insert(key, id);
+                id
+            };
+            cuts.push((p, id));
+        }
+        Self {
+            dst: IntervalMap::from_cuts(&cuts),
+            ports: ports.into_boxed_slice(),
+            classes: classes.into_boxed_slice(),
+        }
+    }
+
+    /// The smallest rule index admitting `(src, dst, port)`, or [`NONE`].
+    #[inline]
+    pub(crate) fn lookup(
+        &self,
+        src: A,
+        dst: A,
+        port: u16,
+        src_caps: u64,
+        rule_srcs: &[RangeSet<A>],
+    ) -> u32 {
+        let table = self.dst.get(dst);
+        if table == NONE {
+            return NONE;
+        }
+        let Some(ports) = self.ports.get(table as usize) else {
+            return NONE;
+        };
+        let class = ports.get(port);
+        let Some(class) = self.classes.get(class as usize) else {
+            return NONE;
+        };
+        let mut best = match &class.srcs {
+            SrcLookup::Merged(map) => map.get(src),
+            SrcLookup::Scan(rules) => rules
+                .iter()
+                .copied()
+                .find(|r| rule_srcs.get(*r as usize).is_some_and(|s| s.contains(src)))
+                .unwrap_or(NONE),
+        };
+        if src_caps != 0 {
+            for &(rule, mask) in &class.cap_rules {
+                if rule >= best {
+                    break;
+                }
+                if mask & src_caps != 0 {
+                    best = rule;
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    /// Number of classes (for tests of the structure).
+    #[cfg(test)]
+    pub(crate) fn class_count(&self) -> usize {
+        self.classes.len()
+    }
+}
+
+fn build_port_table<A: Key>(
+    key: &[(u32, u16, u16)],
+    rules: &[FamilyRule<A>],
+    class_ids: &mut HashMap<Vec<u32>, u32>,
+    classes: &mut Vec<Class<A>>,
+    budget: &mut Budget,
+) -> IntervalMap<u16> {
+    // Sweep over port boundaries: additions at `first`, removals at `last + 1`.
+    let mut events: Vec<(u16, bool, u32)> = Vec::with_capacity(key.len() * 2);
+    for &(rule, first, last) in key {
+        events.push((first, true, rule));
+        if let Some(n) = last.checked_add(1) {
+            events.push((n, false, rule));
+        }
+    }
+    events.sort_unstable_by_key(|e| e.0);
+    let mut active: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut cuts = Vec::new();
+    let mut i = 0;
+    while let Some(&(point, _, _)) = events.get(i) {
+        while let Some(&(p, add, rule)) = events.get(i) {
+            if p != point {
+                break;
+            }
+            if add {
+                *active.entry(rule).or_insert(0) += 1;
+            } else if let Some(c) = active.get_mut(&rule) {
+                *c -= 1;
+                if *c == 0 {
+                    active.remove(&rule);
+                }
+            }
+            i += 1;
+        }
+        let set: Vec<u32> = active.keys().copied().collect();
+        let id = if set.is_empty() {
+            NONE
+        } else if let Some(id) = class_ids.get(&set) {
+            *id
+        } else {
+            let class = build_class(&set, rules, budget);
+            let id = u32::try_from(classes.len()).unwrap_or(NONE);
+            classes.push(class);
+            class_ids.insert(set, id);
+            id
+        };
+        cuts.push((point, id));
+    }
+    IntervalMap::from_cuts(&cuts)
+}
+
+fn build_class<A: Key>(set: &[u32], rules: &[FamilyRule<A>], budget: &mut Budget) -> Class<A> {
+    let cap_rules: Box<[(u32, u64)]> = set
+        .iter()
+        .filter_map(|r| {
+            let caps = rules.get(*r as usize)?.caps;
+            (caps != 0).then_some((*r, caps))
+        })
+        .collect();
+    let cost: usize = set
+        .iter()
+        .map(|r| rules.get(*r as usize).map_or(0, |x| x.srcs.len()))
+        .sum();
+    let with_srcs = set
+        .iter()
+        .copied()
+        .filter(|r| rules.get(*r as usize).is_some_and(|x| !x.srcs.is_empty()));
+    let srcs = if cost <= budget.0 {
+        budget.0 -= cost;
+        let mut items = Vec::with_capacity(cost);
+        for r in with_srcs {
+            if let Some(rule) = rules.get(r as usize) {
+                items.extend(rule.srcs.iter().map(|(a, b)| (a, b, r)));
+            }
+        }
+        SrcLookup::Merged(IntervalMap::min_cover(&items))
+    } else {
+        SrcLookup::Scan(with_srcs.collect())
+    };
+    Class { srcs, cap_rules }
+}
+
+/// The whole matcher of one family.
+#[derive(Debug)]
+pub(crate) struct FamilyMatcher<A> {
+    tcp: DstPortIndex<A>,
+    udp: DstPortIndex<A>,
+    sctp: DstPortIndex<A>,
+    /// Any rule, any protocol, any port: for ICMP echo requests.
+    ips_only: DstPortIndex<A>,
+    /// `cap:` rules with a destination in this family: for ICMP, no destination check.
+    icmp_cap_rules: Box<[(u32, u64)]>,
+    /// Protocol → index into `others` (`u8::MAX`: no rule), for port-less protocols.
+    other_of_proto: [u8; 256],
+    others: Box<[DstPortIndex<A>]>,
+    /// Each rule's own source set (for scanning classes).
+    rule_srcs: Box<[RangeSet<A>]>,
+    /// Source address → capability mask.
+    src_caps: HashMap<A, u64>,
+}
+
+impl<A: Key> FamilyMatcher<A> {
+    /// Builds the family matcher; `budget_factor` × total source ranges bounds merged maps.
+    pub(crate) fn build(rules: &[FamilyRule<A>], src_caps: HashMap<A, u64>) -> Self {
+        let total_srcs: usize = rules.iter().map(|r| r.srcs.len()).sum();
+        let mut budget = Budget(total_srcs.saturating_mul(8).saturating_add(1 << 16));
+        let surviving =
+            |r: &FamilyRule<A>| (!r.srcs.is_empty() || r.caps != 0) && !r.dsts.is_empty();
+        let entries_for = |p: u8| -> Vec<(u32, AddrRange<A>, PortRange)> {
+            let mut out = Vec::new();
+            for (i, r) in rules.iter().enumerate() {
+                if !surviving(r) || !r.protos.contains(p) {
+                    continue;
+                }
+                let idx = u32::try_from(i).unwrap_or(NONE);
+                out.extend(r.dsts.iter().map(|d| (idx, d.addrs, d.ports)));
+            }
+            out
+        };
+        let tcp = DstPortIndex::build(&entries_for(proto::TCP), rules, &mut budget);
+        let udp = DstPortIndex::build(&entries_for(proto::UDP), rules, &mut budget);
+        let sctp = DstPortIndex::build(&entries_for(proto::SCTP), rules, &mut budget);
+
+        let mut ips_entries = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if surviving(r) {
+                let idx = u32::try_from(i).unwrap_or(NONE);
+                ips_entries.extend(r.dsts.iter().map(|d| (idx, d.addrs, PortRange::ALL)));
+            }
+        }
+        let ips_only = DstPortIndex::build(&ips_entries, rules, &mut budget);
+        let icmp_cap_rules = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| surviving(r) && r.caps != 0)
+            .map(|(i, r)| (u32::try_from(i).unwrap_or(NONE), r.caps))
+            .collect();
+
+        // Port-less protocols: group protocol numbers by the rules that name them with an
+        // all-ports destination, and build one index per distinct group.
+        let mut other_of_proto = [u8::MAX; 256];
+        let mut groups: BTreeMap<Vec<u32>, u8> = BTreeMap::new();
+        let mut others = Vec::new();
+        for (p, slot) in (0u8..=255).zip(other_of_proto.iter_mut()) {
+            let signature: Vec<u32> = rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    surviving(r) && r.protos.contains(p) && r.dsts.iter().any(|d| d.ports.is_all())
+                })
+                .map(|(i, _)| u32::try_from(i).unwrap_or(NONE))
+                .collect();
+            if signature.is_empty() {
+                continue;
+            }
+            if let Some(id) = groups.get(&signature) {
+                *slot = *id;
+                continue;
+            }
+            let Ok(id) = u8::try_from(others.len()) else {
+                continue;
+            };
+            let entries: Vec<(u32, AddrRange<A>, PortRange)> = signature
+                .iter()
+                .filter_map(|i| rules.get(*i as usize).map(|r| (*i, r)))
+                .flat_map(|(i, r)| {
+                    r.dsts
+                        .iter()
+                        .filter(|d| d.ports.is_all())
+                        .map(move |d| (i, d.addrs, PortRange::ALL))
+                })
+                .collect();
+            others.push(DstPortIndex::build(&entries, rules, &mut budget));
+            groups.insert(signature, id);
+            *slot = id;
+        }
+        Self {
+            tcp,
+            udp,
+            sctp,
+            ips_only,
+            icmp_cap_rules,
+            other_of_proto,
+            others: others.into_boxed_slice(),
+            rule_srcs: rules.iter().map(|r| r.srcs.clone()).collect(),
+            src_caps,
+        }
+    }
+
+    #[inline]
+    fn caps_of(&self, src: A) -> u64 {
+        if self.src_caps.is_empty() {
+            0
+        } else {
+            self.src_caps.get(&src).copied().unwrap_or(0)
+        }
+    }
+
+    /// First rule admitting a TCP SYN / UDP / SCTP packet, or [`NONE`].
+    #[inline]
+    pub(crate) fn match_ports(&self, p: u8, src: A, dst: A, dport: u16) -> u32 {
+        let index = match p {
+            proto::TCP => &self.tcp,
+            proto::UDP => &self.udp,
+            _ => &self.sctp,
+        };
+        index.lookup(src, dst, dport, self.caps_of(src), &self.rule_srcs)
+    }
+
+    /// First rule letting `src` reach `dst` on any port and protocol, or a `cap:` rule the
+    /// source satisfies (no destination check), or [`NONE`]. For ICMP echo requests.
+    #[inline]
+    pub(crate) fn match_ips_only(&self, src: A, dst: A) -> u32 {
+        let caps = self.caps_of(src);
+        let mut best = self.ips_only.lookup(src, dst, 0, 0, &self.rule_srcs);
+        if caps != 0 {
+            for &(rule, mask) in &self.icmp_cap_rules {
+                if rule >= best {
+                    break;
+                }
+                if mask & caps != 0 {
+                    best = rule;
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    /// First rule naming protocol `p` with an all-ports destination covering `dst`, or [`NONE`].
+    #[inline]
+    pub(crate) fn match_all_ports(&self, p: u8, src: A, dst: A) -> u32 {
+        let slot = self
+            .other_of_proto
+            .get(usize::from(p))
+            .copied()
+            .unwrap_or(u8::MAX);
+        match self.others.get(usize::from(slot)) {
+            Some(index) => index.lookup(src, dst, 0, self.caps_of(src), &self.rule_srcs),
+            None => NONE,
+        }
+    }
+
+    /// Number of classes per index (tcp, udp, sctp, ips-only), for structure tests.
+    #[cfg(test)]
+    pub(crate) fn class_counts(&self) -> [usize; 4] {
+        [
+            self.tcp.class_count(),
+            self.udp.class_count(),
+            self.sctp.class_count(),
+            self.ips_only.class_count(),
+        ]
+    }
+}
+
+#[cfg(test)]
+#[path = "matcher_tests.rs"]
+mod tests;

@@ -1,0 +1,167 @@
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use crate::addr::parse_addr_list;
+use crate::builder::{PacketSpec, build_packet};
+use crate::filter::{Filter, FilterConfig};
+use crate::flow::FlowTable;
+use crate::packet::{ParsedPacket, tcp_flag};
+use crate::rules::proto;
+use crate::verdict::{Reason, Verdict};
+use crate::wire::FilterRule;
+use crate::{Dataplane, FlowTable as Flows};
+use std::sync::Arc;
+
+fn rules(json: &str) -> Vec<FilterRule> {
+    serde_json::from_str(json).unwrap()
+}
+
+fn syn(src: &str, dst: &str, dport: u16) -> Vec<u8> {
+    build_packet(&PacketSpec {
+        proto: proto::TCP,
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        sport: 40000,
+        dport,
+        tcp_flags: tcp_flag::SYN,
+        icmp_type: 0,
+        icmp_code: 0,
+        payload_len: 0,
+    })
+    .unwrap()
+}
+
+fn decide(f: &Filter, bytes: &[u8]) -> Verdict {
+    let mut p = ParsedPacket::default();
+    p.decode(bytes);
+    f.check_in(&p, &FlowTable::new(4, 1), 0)
+}
+
+#[test]
+fn nested_sources_across_rules_use_all_covering_prefixes() {
+    // The ts_bart_packetfilter bug (dataplane.md §1.14): 10/8 → 22 and 10.1/16 → 80; a SYN
+    // from 10.1.2.3 to 22 must be allowed by the first rule.
+    let r = rules(
+        r#"[{"SrcIPs":["10.0.0.0/8"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]},
+            {"SrcIPs":["10.1.0.0/16"],"DstPorts":[{"IP":"*","Ports":{"First":80,"Last":80}}]}]"#,
+    );
+    let (f, errors) = Filter::new(&r, &FilterConfig::default());
+    assert!(errors.is_empty());
+    assert_eq!(
+        decide(&f, &syn("10.1.2.3", "100.64.0.1", 22)),
+        Verdict::rule(0)
+    );
+    assert_eq!(
+        decide(&f, &syn("10.1.2.3", "100.64.0.1", 80)),
+        Verdict::rule(1)
+    );
+    assert_eq!(
+        decide(&f, &syn("10.2.0.1", "100.64.0.1", 80)),
+        Verdict::drop(Reason::NoRule)
+    );
+}
+
+#[test]
+fn first_matching_rule_index_is_reported() {
+    let r = rules(
+        r#"[{"SrcIPs":["1.1.1.1"],"DstPorts":[{"IP":"100.64.0.1","Ports":{"First":1,"Last":100}}]},
+            {"SrcIPs":["*"],"DstPorts":[{"IP":"100.64.0.0/10","Ports":{"First":50,"Last":60}}]},
+            {"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":0,"Last":65535}}]}]"#,
+    );
+    let (f, _) = Filter::new(&r, &FilterConfig::default());
+    assert_eq!(
+        decide(&f, &syn("1.1.1.1", "100.64.0.1", 55)),
+        Verdict::rule(0)
+    );
+    assert_eq!(
+        decide(&f, &syn("1.1.1.2", "100.64.0.1", 55)),
+        Verdict::rule(1)
+    );
+    assert_eq!(
+        decide(&f, &syn("1.1.1.2", "100.64.0.1", 61)),
+        Verdict::rule(2)
+    );
+    assert_eq!(decide(&f, &syn("::1", "fd7a::1", 61)), Verdict::rule(2));
+}
+
+#[test]
+fn identical_cells_share_one_class() {
+    // 50 rules with the same destination and ports: one class per protocol index.
+    let mut list = Vec::new();
+    for i in 0..50 {
+        list.push(format!(
+            r#"{{"SrcIPs":["10.0.{i}.0/24"],"DstPorts":[{{"IP":"100.64.0.1","Ports":{{"First":22,"Last":22}}}}]}}"#
+        ));
+    }
+    let r = rules(&format!("[{}]", list.join(",")));
+    let (f, _) = Filter::new(&r, &FilterConfig::default());
+    assert_eq!(f.class_counts_v4(), [1, 1, 0, 1]);
+    assert_eq!(
+        decide(&f, &syn("10.0.49.9", "100.64.0.1", 22)),
+        Verdict::rule(49)
+    );
+}
+
+#[test]
+fn not_local_is_checked_before_rules() {
+    let r = rules(r#"[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":0,"Last":65535}}]}]"#);
+    let config = FilterConfig {
+        local_nets: Some(parse_addr_list(&["100.64.0.1/32"]).unwrap()),
+        node_caps: Vec::new(),
+    };
+    let (f, _) = Filter::new(&r, &config);
+    assert_eq!(
+        decide(&f, &syn("1.1.1.1", "100.64.0.2", 22)),
+        Verdict::drop(Reason::NotLocal)
+    );
+    assert_eq!(
+        decide(&f, &syn("1.1.1.1", "100.64.0.1", 22)),
+        Verdict::rule(0)
+    );
+}
+
+#[test]
+fn flow_state_survives_a_swap() {
+    let r = rules(r#"[]"#);
+    let (f, _) = Filter::new(&r, &FilterConfig::default());
+    let dp = Dataplane::new(f, Arc::new(Flows::default()));
+    let out = build_packet(&PacketSpec {
+        proto: proto::UDP,
+        src: "100.64.0.1".parse().unwrap(),
+        dst: "100.64.0.2".parse().unwrap(),
+        sport: 5000,
+        dport: 53,
+        tcp_flags: 0,
+        icmp_type: 0,
+        icmp_code: 0,
+        payload_len: 0,
+    })
+    .unwrap();
+    let reply = build_packet(&PacketSpec {
+        proto: proto::UDP,
+        src: "100.64.0.2".parse().unwrap(),
+        dst: "100.64.0.1".parse().unwrap(),
+        sport: 53,
+        dport: 5000,
+        tcp_flags: 0,
+        icmp_type: 0,
+        icmp_code: 0,
+        payload_len: 0,
+    })
+    .unwrap();
+    let mut scratch = ParsedPacket::default();
+    assert_eq!(
+        dp.run_in(&reply, &mut scratch, 0),
+        Verdict::drop(Reason::NoRule)
+    );
+    assert_eq!(
+        dp.run_out(&out, &mut scratch, 0),
+        Verdict::accept(Reason::Outbound)
+    );
+    let (f2, _) = Filter::new(&r, &FilterConfig::default());
+    let old = dp.swap(f2);
+    assert_eq!(old.rule_count(), 0);
+    assert_eq!(
+        dp.run_in(&reply, &mut scratch, 1),
+        Verdict::accept(Reason::Flow)
+    );
+}

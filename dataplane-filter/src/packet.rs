@@ -1,0 +1,446 @@
+//! Zero-copy, bounds-checked packet views and the flat [`ParsedPacket`] the filter decides on.
+//!
+//! Two layers, after smoltcp's `wire` module and Tailscale's `net/packet`:
+//!
+//! * [`Ipv4Packet`] / [`Ipv6Packet`]: typed views over any `T: AsRef<[u8]>`, with field offsets
+//!   as `Range` constants. Getters read through `get`, so they cannot panic even on a buffer
+//!   that failed [`Ipv4Packet::check_len`]; after `check_len` returns `Ok` they also return the
+//!   real field values.
+//! * [`ParsedPacket::decode`]: fills a caller-reused struct with what the filter needs. It never
+//!   fails and never allocates: malformed input becomes [`Decoded::Unknown`].
+//!
+//! Fragment rules (Tailscale `net/packet/packet.go`, RFC 1858): a first fragment must hold the
+//! complete transport header, otherwise it is unknown (this defeats "tiny fragment" attacks that
+//! hide the ports in a second fragment); a later fragment whose offset is below 80 bytes is
+//! unknown (overlap attack); other later fragments are reported as [`Decoded::LaterFragment`]
+//! and pass without a rule check, because reassembly discards them when the first fragment
+//! was dropped.
+
+use crate::rules::proto;
+
+/// Reads a big-endian `u16` at `at`, or 0 when the buffer is too short.
+#[inline]
+fn be16(buf: &[u8], at: usize) -> u16 {
+    buf.get(at..)
+        .and_then(<[u8]>::first_chunk::<2>)
+        .map_or(0, |b| u16::from_be_bytes(*b))
+}
+
+/// Reads a big-endian `u32` at `at`, or 0 when the buffer is too short.
+#[inline]
+fn be32(buf: &[u8], at: usize) -> u32 {
+    buf.get(at..)
+        .and_then(<[u8]>::first_chunk::<4>)
+        .map_or(0, |b| u32::from_be_bytes(*b))
+}
+
+/// Reads a big-endian `u128` at `at`, or 0 when the buffer is too short.
+#[inline]
+fn be128(buf: &[u8], at: usize) -> u128 {
+    buf.get(at..)
+        .and_then(<[u8]>::first_chunk::<16>)
+        .map_or(0, |b| u128::from_be_bytes(*b))
+}
+
+/// Reads the byte at `at`, or 0 when the buffer is too short.
+#[inline]
+fn byte(buf: &[u8], at: usize) -> u8 {
+    buf.get(at).copied().unwrap_or(0)
+}
+
+/// The opaque error of the view layer: the buffer is too short or inconsistent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Malformed;
+
+mod ipv4_field {
+    use std::ops::Range;
+    pub const VER_IHL: usize = 0;
+    pub const TOTAL_LEN: Range<usize> = 2..4;
+    pub const FLAGS_FRAG: Range<usize> = 6..8;
+    pub const PROTOCOL: usize = 9;
+    pub const SRC: Range<usize> = 12..16;
+    pub const DST: Range<usize> = 16..20;
+    pub const MIN_HEADER: usize = 20;
+}
+
+/// A read-only view of an IPv4 packet.
+#[derive(Clone, Copy, Debug)]
+pub struct Ipv4Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Ipv4Packet<T> {
+    /// Wraps a buffer without checking it (getters still never panic).
+    pub const fn new_unchecked(buffer: T) -> Self {
+        Self { buffer }
+    }
+
+    /// Wraps a buffer and runs [`Self::check_len`]. Use this on untrusted input.
+    ///
+    /// # Errors
+    /// [`Malformed`] when the header or total length is inconsistent with the buffer.
+    pub fn new_checked(buffer: T) -> Result<Self, Malformed> {
+        let p = Self::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// Checks that the buffer holds the fixed header, the full header length (IHL), and the
+    /// total length, and that total length ≥ header length and the version is 4.
+    ///
+    /// # Errors
+    /// [`Malformed`] when any of these fails.
+    pub fn check_len(&self) -> Result<(), Malformed> {
+        let len = self.buffer.as_ref().len();
+        if len < ipv4_field::MIN_HEADER || self.version() != 4 {
+            return Err(Malformed);
+        }
+        let hl = self.header_len();
+        let total = usize::from(self.total_len());
+        if hl < ipv4_field::MIN_HEADER || total < hl || total > len {
+            return Err(Malformed);
+        }
+        Ok(())
+    }
+
+    /// IP version nibble.
+    #[inline]
+    pub fn version(&self) -> u8 {
+        byte(self.buffer.as_ref(), ipv4_field::VER_IHL) >> 4
+    }
+
+    /// Header length in bytes (IHL × 4).
+    #[inline]
+    pub fn header_len(&self) -> usize {
+        usize::from(byte(self.buffer.as_ref(), ipv4_field::VER_IHL) & 0x0f) * 4
+    }
+
+    /// Total length field.
+    #[inline]
+    pub fn total_len(&self) -> u16 {
+        be16(self.buffer.as_ref(), ipv4_field::TOTAL_LEN.start)
+    }
+
+    /// More-fragments flag.
+    #[inline]
+    pub fn more_frags(&self) -> bool {
+        be16(self.buffer.as_ref(), ipv4_field::FLAGS_FRAG.start) & 0x2000 != 0
+    }
+
+    /// Fragment offset in 8-byte blocks.
+    #[inline]
+    pub fn frag_offset_blocks(&self) -> u16 {
+        be16(self.buffer.as_ref(), ipv4_field::FLAGS_FRAG.start) & 0x1fff
+    }
+
+    /// Protocol field.
+    #[inline]
+    pub fn protocol(&self) -> u8 {
+        byte(self.buffer.as_ref(), ipv4_field::PROTOCOL)
+    }
+
+    /// Source address.
+    #[inline]
+    pub fn src(&self) -> u32 {
+        be32(self.buffer.as_ref(), ipv4_field::SRC.start)
+    }
+
+    /// Destination address.
+    #[inline]
+    pub fn dst(&self) -> u32 {
+        be32(self.buffer.as_ref(), ipv4_field::DST.start)
+    }
+
+    /// The payload after the header, up to the total length (empty if inconsistent).
+    #[inline]
+    pub fn payload(&self) -> &[u8] {
+        let total = usize::from(self.total_len());
+        self.buffer
+            .as_ref()
+            .get(self.header_len()..total)
+            .unwrap_or(&[])
+    }
+}
+
+mod ipv6_field {
+    use std::ops::Range;
+    pub const PAYLOAD_LEN: Range<usize> = 4..6;
+    pub const NEXT_HEADER: usize = 6;
+    pub const SRC: Range<usize> = 8..24;
+    pub const DST: Range<usize> = 24..40;
+    pub const HEADER_LEN: usize = 40;
+    /// Fragment extension header: next header, reserved, offset (13 bits) + flags.
+    pub const FRAG_NEXT: usize = 0;
+    pub const FRAG_OFFSET: Range<usize> = 2..4;
+    pub const FRAG_LEN: usize = 8;
+}
+
+/// A read-only view of an IPv6 packet.
+#[derive(Clone, Copy, Debug)]
+pub struct Ipv6Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Ipv6Packet<T> {
+    /// Wraps a buffer without checking it (getters still never panic).
+    pub const fn new_unchecked(buffer: T) -> Self {
+        Self { buffer }
+    }
+
+    /// Wraps a buffer and runs [`Self::check_len`]. Use this on untrusted input.
+    ///
+    /// # Errors
+    /// [`Malformed`] when the buffer is shorter than the header plus payload length.
+    pub fn new_checked(buffer: T) -> Result<Self, Malformed> {
+        let p = Self::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// Checks the version and that the buffer holds the header and the payload length.
+    ///
+    /// # Errors
+    /// [`Malformed`] when it does not.
+    pub fn check_len(&self) -> Result<(), Malformed> {
+        let len = self.buffer.as_ref().len();
+        let need = ipv6_field::HEADER_LEN + usize::from(self.payload_len());
+        if len < ipv6_field::HEADER_LEN || self.version() != 6 || need > len {
+            return Err(Malformed);
+        }
+        Ok(())
+    }
+
+    /// IP version nibble.
+    #[inline]
+    pub fn version(&self) -> u8 {
+        byte(self.buffer.as_ref(), 0) >> 4
+    }
+
+    /// Payload length field.
+    #[inline]
+    pub fn payload_len(&self) -> u16 {
+        be16(self.buffer.as_ref(), ipv6_field::PAYLOAD_LEN.start)
+    }
+
+    /// Next header field of the base header.
+    #[inline]
+    pub fn next_header(&self) -> u8 {
+        byte(self.buffer.as_ref(), ipv6_field::NEXT_HEADER)
+    }
+
+    /// Source address.
+    #[inline]
+    pub fn src(&self) -> u128 {
+        be128(self.buffer.as_ref(), ipv6_field::SRC.start)
+    }
+
+    /// Destination address.
+    #[inline]
+    pub fn dst(&self) -> u128 {
+        be128(self.buffer.as_ref(), ipv6_field::DST.start)
+    }
+
+    /// The payload after the base header, up to the payload length (empty if inconsistent).
+    #[inline]
+    pub fn payload(&self) -> &[u8] {
+        let end = ipv6_field::HEADER_LEN + usize::from(self.payload_len());
+        self.buffer
+            .as_ref()
+            .get(ipv6_field::HEADER_LEN..end)
+            .unwrap_or(&[])
+    }
+}
+
+/// Address family of a packet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// IPv4 (addresses in the low 32 bits).
+    #[default]
+    V4,
+    /// IPv6.
+    V6,
+}
+
+/// What decoding found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decoded {
+    /// A zero-length packet (a WireGuard keepalive).
+    #[default]
+    Empty,
+    /// Shorter than an IPv4 header (20 bytes).
+    TooShort,
+    /// Not decodable: bad version or lengths, truncated transport header in a first fragment,
+    /// a fragment overlapping the first 80 bytes, IPv6 extension headers other than one
+    /// leading Fragment header, fragmented TSMP, or IPv4 protocol 0.
+    Unknown,
+    /// A non-first fragment at offset ≥ 80 bytes: no ports, passes without a rule check.
+    LaterFragment,
+    /// A complete IP packet (or first fragment) with its transport fields decoded.
+    Ip,
+}
+
+/// The flat result of decoding one packet; reuse one value across packets.
+///
+/// Addresses are integers: IPv4 in the low 32 bits of `src`/`dst`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParsedPacket {
+    /// Outcome of decoding; the other fields are meaningful for [`Decoded::Ip`] and
+    /// (family and addresses) for [`Decoded::LaterFragment`].
+    pub decoded: Decoded,
+    /// Address family.
+    pub family: Family,
+    /// IP protocol (upper layer, after an IPv6 Fragment header).
+    pub proto: u8,
+    /// Source address.
+    pub src: u128,
+    /// Destination address.
+    pub dst: u128,
+    /// Source port (TCP, UDP, SCTP), else 0.
+    pub sport: u16,
+    /// Destination port (TCP, UDP, SCTP), else 0.
+    pub dport: u16,
+    /// TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, …), else 0.
+    pub tcp_flags: u8,
+    /// ICMP / ICMPv6 type, else 0.
+    pub icmp_type: u8,
+    /// ICMP / ICMPv6 code, else 0.
+    pub icmp_code: u8,
+}
+
+/// TCP flag bits.
+pub mod tcp_flag {
+    /// FIN.
+    pub const FIN: u8 = 0x01;
+    /// SYN.
+    pub const SYN: u8 = 0x02;
+    /// RST.
+    pub const RST: u8 = 0x04;
+    /// PSH.
+    pub const PSH: u8 = 0x08;
+    /// ACK.
+    pub const ACK: u8 = 0x10;
+    /// URG.
+    pub const URG: u8 = 0x20;
+}
+
+/// Minimum transport header lengths a first fragment must contain (Tailscale `net/packet`).
+const TCP_HEADER: usize = 20;
+const UDP_HEADER: usize = 8;
+const SCTP_HEADER: usize = 12;
+const ICMP_HEADER: usize = 8;
+/// Later fragments must start at or beyond this many bytes (10 blocks; RFC 1858).
+const MIN_LATER_FRAG_BLOCKS: u16 = 10;
+
+impl ParsedPacket {
+    /// Decodes `buf` into `self`, overwriting every field. Never panics, never allocates.
+    pub fn decode(&mut self, buf: &[u8]) {
+        *self = Self::default();
+        if buf.is_empty() {
+            self.decoded = Decoded::Empty;
+            return;
+        }
+        if buf.len() < ipv4_field::MIN_HEADER {
+            self.decoded = Decoded::TooShort;
+            return;
+        }
+        self.decoded = match byte(buf, 0) >> 4 {
+            4 => self.decode4(buf),
+            6 => self.decode6(buf),
+            _ => Decoded::Unknown,
+        };
+    }
+
+    fn decode4(&mut self, buf: &[u8]) -> Decoded {
+        let Ok(ip) = Ipv4Packet::new_checked(buf) else {
+            return Decoded::Unknown;
+        };
+        self.family = Family::V4;
+        self.src = u128::from(ip.src());
+        self.dst = u128::from(ip.dst());
+        self.proto = ip.protocol();
+        let offset = ip.frag_offset_blocks();
+        if offset != 0 {
+            if offset < MIN_LATER_FRAG_BLOCKS {
+                return Decoded::Unknown;
+            }
+            return Decoded::LaterFragment;
+        }
+        // Protocol 0 is IPv6 hop-by-hop; on IPv4 it is invalid.
+        if self.proto == 0 || (self.proto == proto::TSMP && ip.more_frags()) {
+            return Decoded::Unknown;
+        }
+        self.decode_transport(ip.payload())
+    }
+
+    fn decode6(&mut self, buf: &[u8]) -> Decoded {
+        let Ok(ip) = Ipv6Packet::new_checked(buf) else {
+            return Decoded::Unknown;
+        };
+        self.family = Family::V6;
+        self.src = ip.src();
+        self.dst = ip.dst();
+        let mut next = ip.next_header();
+        let mut payload = ip.payload();
+        let mut fragmented = false;
+        if next == proto::IPV6_FRAGMENT {
+            let Some((frag, rest)) = payload.split_first_chunk::<{ ipv6_field::FRAG_LEN }>() else {
+                return Decoded::Unknown;
+            };
+            next = byte(frag, ipv6_field::FRAG_NEXT);
+            let offset = be16(frag, ipv6_field::FRAG_OFFSET.start) >> 3;
+            self.proto = next;
+            if offset != 0 {
+                if offset < MIN_LATER_FRAG_BLOCKS {
+                    return Decoded::Unknown;
+                }
+                return Decoded::LaterFragment;
+            }
+            fragmented = be16(frag, ipv6_field::FRAG_OFFSET.start) & 1 != 0;
+            payload = rest;
+        }
+        self.proto = next;
+        if is_ipv6_extension(next) || (next == proto::TSMP && fragmented) {
+            return Decoded::Unknown;
+        }
+        self.decode_transport(payload)
+    }
+
+    /// Reads ports, TCP flags or ICMP type/code; the header must be complete.
+    fn decode_transport(&mut self, l4: &[u8]) -> Decoded {
+        let need = match self.proto {
+            proto::TCP => TCP_HEADER,
+            proto::UDP => UDP_HEADER,
+            proto::SCTP => SCTP_HEADER,
+            proto::ICMP4 | proto::ICMP6 => ICMP_HEADER,
+            _ => 0,
+        };
+        if l4.len() < need {
+            return Decoded::Unknown;
+        }
+        match self.proto {
+            proto::TCP | proto::UDP | proto::SCTP => {
+                self.sport = be16(l4, 0);
+                self.dport = be16(l4, 2);
+                if self.proto == proto::TCP {
+                    self.tcp_flags = byte(l4, 13);
+                }
+            }
+            proto::ICMP4 | proto::ICMP6 => {
+                self.icmp_type = byte(l4, 0);
+                self.icmp_code = byte(l4, 1);
+            }
+            _ => {}
+        }
+        Decoded::Ip
+    }
+}
+
+/// IPv6 extension headers the filter does not walk (packets carrying them are dropped, as in
+/// Tailscale): hop-by-hop, routing, destination options, AH, ESP, mobility, HIP, shim6.
+const fn is_ipv6_extension(next: u8) -> bool {
+    matches!(next, 0 | 43 | 44 | 50 | 51 | 60 | 135 | 139 | 140)
+}
+
+#[cfg(test)]
+#[path = "packet_tests.rs"]
+mod tests;

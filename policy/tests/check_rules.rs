@@ -1,0 +1,198 @@
+//! One `fail` and one `pass` example per checker rule and lint: the code must be
+//! reported for the first and not for the second.
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use tailpolicy_policy::{CheckOptions, analyse};
+
+fn codes(src: &str) -> Vec<&'static str> {
+    analyse(src, &CheckOptions::default())
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
+}
+
+#[track_caller]
+fn case(code: &str, fail: &str, pass: &str) {
+    let f = codes(fail);
+    assert!(f.contains(&code), "{code} not reported for {fail}: {f:?}");
+    let p = codes(pass);
+    assert!(!p.contains(&code), "{code} reported for {pass}: {p:?}");
+}
+
+#[test]
+fn structure_rules() {
+    case(
+        "TP0101",
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dts": ["*:*"]}]}"#,
+        r##"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"], "#note": "x"}]}"##,
+    );
+    case("TP0102", r#"{"acls": {"x": 1}}"#, r#"{"acls": []}"#);
+    case("TP0104", r#"{"acls": [], "ACLs": []}"#, r#"{"acls": []}"#);
+    case("TP0105", r#"{"Groups": {}}"#, r#"{"groups": {}}"#);
+    case("TP0106", r#"[1]"#, r#"{}"#);
+}
+
+#[test]
+fn reference_rules() {
+    case(
+        "TP0201",
+        r#"{"acls": [{"action": "accept", "src": ["tag:x"], "dst": ["*:*"]}]}"#,
+        r#"{"tagOwners": {"tag:x": []}, "acls": [{"action": "accept", "src": ["tag:x"], "dst": ["*:*"]}]}"#,
+    );
+    case(
+        "TP0202",
+        r#"{"acls": [{"action": "accept", "src": ["group:x"], "dst": ["*:*"]}]}"#,
+        r#"{"groups": {"group:x": []}, "acls": [{"action": "accept", "src": ["group:x"], "dst": ["*:*"]}]}"#,
+    );
+    case(
+        "TP0203",
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["db:22"]}]}"#,
+        r#"{"hosts": {"db": "10.0.0.1"}, "acls": [{"action": "accept", "src": ["*"], "dst": ["db:22"]}]}"#,
+    );
+    case(
+        "TP0207",
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["tag:x:ssh"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:22"]}]}"#,
+    );
+    case(
+        "TP0208",
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"], "proto": "*"}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"], "proto": "TCP"}]}"#,
+    );
+    case(
+        "TP0209",
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:22"], "proto": "icmp"}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"], "proto": "icmp"}]}"#,
+    );
+    case(
+        "TP0213",
+        r#"{"groups": {"group:a": ["group:b"], "group:b": []}}"#,
+        r#"{"groups": {"group:a": ["a@b.c"]}}"#,
+    );
+}
+
+#[test]
+fn semantic_rules() {
+    case(
+        "TP0301",
+        r#"{"acls": [{"action": "deny", "src": ["*"], "dst": ["*:*"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}]}"#,
+    );
+    case(
+        "TP0302",
+        r#"{"acls": [{"action": "accept", "src": ["autogroup:self"], "dst": ["*:*"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self:*"]}]}"#,
+    );
+    case(
+        "TP0303",
+        r#"{"grants": [{"src": ["*"], "dst": ["autogroup:self"], "ip": ["*"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["autogroup:self:*"]}]}"#,
+    );
+    case(
+        "TP0306",
+        r#"{"grants": [{"src": ["*"], "dst": ["0.0.0.0/0"], "ip": ["*"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["0.0.0.0/0:*"]}]}"#,
+    );
+    case(
+        "TP0307",
+        r#"{"grants": [{"src": ["*"], "dst": ["*"]}]}"#,
+        r#"{"grants": [{"src": ["*"], "dst": ["*"], "ip": ["*"]}]}"#,
+    );
+    case(
+        "TP0310",
+        r#"{"ssh": [{"action": "Accept", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["root"]}]}"#,
+        r#"{"ssh": [{"action": " accept ", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["root"]}]}"#,
+    );
+    case(
+        "TP0311",
+        r#"{"ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self"]}]}"#,
+        r#"{"ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["x"]}]}"#,
+    );
+    case(
+        "TP0315",
+        r#"{"tagOwners": {"tag:a": []}, "ssh": [{"action": "accept", "src": ["tag:a"], "dst": ["a@b.c"], "users": ["x"]}]}"#,
+        r#"{"tagOwners": {"tag:a": []}, "ssh": [{"action": "accept", "src": ["tag:a"], "dst": ["tag:a"], "users": ["x"]}]}"#,
+    );
+    case(
+        "TP0221",
+        r#"{"ssh": [{"action": "check", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["x"], "checkPeriod": "169h"}]}"#,
+        r#"{"ssh": [{"action": "check", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["x"], "checkPeriod": "1h30m"}]}"#,
+    );
+    case(
+        "TP0402",
+        r#"{"tests": [{"src": "a@b.c", "accept": ["tag:x"]}]}"#,
+        r#"{"tests": [{"src": "a@b.c", "accept": ["100.64.0.1:22"]}]}"#,
+    );
+}
+
+#[test]
+fn lints() {
+    case(
+        "TP1001",
+        r#"{"groups": {"group:a": []}, "acls": []}"#,
+        r#"{"groups": {"group:a": []}, "acls": [{"action": "accept", "src": ["group:a"], "dst": ["*:22"]}]}"#,
+    );
+    case(
+        "TP1002",
+        r#"{"hosts": {"h": "10.0.0.1"}}"#,
+        r#"{"hosts": {"h": "10.0.0.1"}, "acls": [{"action": "accept", "src": ["*"], "dst": ["h:22"]}]}"#,
+    );
+    case(
+        "TP1005",
+        r#"{"groups": {"group:a": []}, "acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}, {"action": "accept", "src": ["group:a"], "dst": ["*:22"]}]}"#,
+        r#"{"groups": {"group:a": []}, "acls": [{"action": "accept", "src": ["group:a"], "dst": ["*:22"]}, {"action": "accept", "src": ["*"], "dst": ["*:80"]}]}"#,
+    );
+    case(
+        "TP1006",
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:22"]}, {"action": "accept", "src": ["*"], "dst": ["*:22"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:22"]}, {"action": "accept", "src": ["*"], "dst": ["*:22"], "proto": "udp"}]}"#,
+    );
+    case(
+        "TP1007",
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:22"]}]}"#,
+    );
+    case("TP1008", r#"{"acls": []}"#, r#"{}"#);
+    case(
+        "TP1009",
+        r#"{"tests": [{"src": "a@b.c", "accept": []}]}"#,
+        r#"{"tests": [{"src": "a@b.c", "accept": ["100.64.0.1:22"]}]}"#,
+    );
+    case(
+        "TP1010",
+        r#"{"acls": [{"action": "accept", "users": ["*"], "ports": ["*:22"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:22"]}]}"#,
+    );
+    case(
+        "TP1011",
+        r#"{"acls": [{"action": "accept", "src": ["autogroup:members"], "dst": ["*:22"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["*:22"]}]}"#,
+    );
+    case(
+        "TP1012",
+        r#"{"ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["x"], "checkPeriod": "1h"}]}"#,
+        r#"{"ssh": [{"action": "check", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["x"], "checkPeriod": "1h"}]}"#,
+    );
+    case(
+        "TP1013",
+        r#"{"hosts": {"h": "10.0.0.1/24"}}"#,
+        r#"{"hosts": {"h": "10.0.0.0/24"}}"#,
+    );
+}
+
+#[test]
+fn example_policy_has_no_errors() {
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/example/policy.hujson"
+    ))
+    .unwrap();
+    let a = analyse(&src, &CheckOptions::default());
+    let msgs: Vec<String> = a
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect();
+    assert!(msgs.is_empty(), "{msgs:?}");
+}
