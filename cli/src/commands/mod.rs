@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
+pub mod compile;
 pub mod explain;
 pub mod lint;
