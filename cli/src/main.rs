@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Check policy files and report diagnostics.
     Lint(commands::lint::LintArgs),
+    /// Compile a policy for a tailnet's nodes: packet filters, SSH policies, routes.
+    Compile(commands::compile::CompileArgs),
     /// Explain a diagnostic code, or list every code.
     Explain(commands::explain::ExplainArgs),
     /// Run the policy's `tests` and `sshTests` as Tailscale does on save.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Lint(args) => commands::lint::run(&args).into(),
+        Command::Compile(args) => commands::compile::run(&args).into(),
         Command::Explain(args) => commands::explain::run(&args).into(),
         Command::Test(args) => commands::test::run(&args).into(),
         Command::Reach(args) => commands::reach::run(&args).into(),

@@ -29,8 +29,12 @@ impl fmt::Display for Addr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Addr::Any => f.write_str("*"),
-            Addr::Net { net, bare: true } => write!(f, "{}", net.addr()),
-            Addr::Net { net, bare: false } => write!(f, "{net}"),
+            // A single-address prefix prints bare, however it was written (SaaS sends
+            // `10.33.0.100` for `10.33.0.100/32`).
+            Addr::Net { net, bare } if *bare || net.prefix_len() == net.max_prefix_len() => {
+                write!(f, "{}", net.addr())
+            }
+            Addr::Net { net, .. } => write!(f, "{net}"),
             Addr::Range(a, b) => write!(f, "{a}-{b}"),
         }
     }

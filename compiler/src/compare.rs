@@ -262,17 +262,7 @@ fn exact_key(rule: &Value) -> String {
                 .map(|g| {
                     let mut d = strs(g.get("Dsts"));
                     d.sort();
-                    let m = g.get("CapMap").map(|m| {
-                        let mut m = canonical(m);
-                        if let Value::Object(o) = &mut m {
-                            for v in o.values_mut() {
-                                if v.is_null() {
-                                    *v = Value::Array(Vec::new());
-                                }
-                            }
-                        }
-                        m
-                    });
+                    let m = g.get("CapMap").map(canonical);
                     serde_json::json!({"Dsts": d, "CapMap": m})
                 })
                 .collect()
@@ -284,7 +274,7 @@ fn exact_key(rule: &Value) -> String {
 
 /// Exact comparison (the README's comparator 1): rule multisets equal after sorting
 /// inside each rule, absent `IPProto` read as the default set, `CapMap` compared as
-/// parsed JSON (a `null` value list equals `[]`).
+/// parsed JSON (so a `null` value list differs from `[]`).
 pub fn exact_equal(a: &[Value], b: &[Value]) -> bool {
     let mut ka: Vec<String> = a.iter().map(exact_key).collect();
     let mut kb: Vec<String> = b.iter().map(exact_key).collect();

@@ -183,6 +183,7 @@ fn conformance_compile() {
     let mut by_feature: BTreeMap<String, Tally> = BTreeMap::new();
     let mut total = Tally::default();
     let mut failures = Vec::new();
+    let mut exact_failures = Vec::new();
     let verbose = std::env::var("CONFORMANCE_VERBOSE").is_ok();
     for (name, case) in &cases {
         let o = run_case(case);
@@ -208,6 +209,9 @@ fn conformance_compile() {
             t.cases += 1;
             t.semantic += usize::from(o.semantic);
             t.exact += usize::from(o.exact);
+        }
+        if o.semantic && !o.exact {
+            exact_failures.push(name.clone());
         }
         if !o.semantic {
             let saas = case.get("saas_only").map_or(String::new(), |s| {
@@ -242,6 +246,13 @@ fn conformance_compile() {
     }
     println!("\nsemantic failures ({}):", failures.len());
     for f in &failures {
+        println!("  {f}");
+    }
+    println!(
+        "\nexact-only failures (semantically equal) ({}):",
+        exact_failures.len()
+    );
+    for f in &exact_failures {
         println!("  {f}");
     }
     assert!(

@@ -235,24 +235,25 @@ fn companion_rules(
     reverse_src: &[Addr],
     out: &mut Vec<GlobalRule>,
 ) {
-    let mut reverse: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
-    for (cap, companion) in COMPANION_CAPS {
-        if caps.contains_key(*cap) {
-            reverse.insert((*companion).to_owned(), Vec::new());
-        }
-    }
-    if reverse.is_empty() || receivers.is_empty() {
+    if receivers.is_empty() {
         return;
     }
-    out.push(GlobalRule {
-        src: srcs.intern(reverse_src),
-        proto: Vec::new(),
-        body: Body::Caps {
-            nodes: receivers,
-            caps: reverse,
-        },
-        via: Vec::new(),
-    });
+    // One rule per companion capability, as SaaS sends them.
+    for (cap, companion) in COMPANION_CAPS {
+        if caps.contains_key(*cap) {
+            let mut reverse = BTreeMap::new();
+            reverse.insert((*companion).to_owned(), Vec::new());
+            out.push(GlobalRule {
+                src: srcs.intern(reverse_src),
+                proto: Vec::new(),
+                body: Body::Caps {
+                    nodes: receivers.clone(),
+                    caps: reverse,
+                },
+                via: Vec::new(),
+            });
+        }
+    }
 }
 
 /// The global rules of one ACL: the non-self destinations first, then one rule per user
