@@ -7,7 +7,9 @@ mod commands;
 mod config;
 mod exit;
 mod input;
+mod node_rules;
 mod render;
+mod synthetic;
 
 /// Offline toolkit for Tailscale and Headscale tailnet policy files.
 #[derive(Debug, Parser)]
@@ -38,6 +40,8 @@ enum Command {
     Diff(commands::diff::DiffArgs),
     /// The whole access matrix of the tailnet.
     Matrix(commands::matrix::MatrixArgs),
+    /// Print the JSON Schema of the policy file (for editors).
+    Schema(commands::schema::SchemaArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,5 +56,6 @@ fn main() -> ExitCode {
         Command::Reach(args) => commands::reach::run(&args).into(),
         Command::Diff(args) => commands::diff::run(&args).into(),
         Command::Matrix(args) => commands::matrix::run(&args).into(),
+        Command::Schema(args) => commands::schema::run(&args).into(),
     }
 }

@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod hujson;
 pub mod inventory_codes;
 pub mod rules;
+pub mod schema;
 pub mod source;
 pub mod span;
 pub mod suppress;

@@ -13,6 +13,9 @@ use crate::render::{self, FileDiagnostics, Format, FormatArgs, RenderOptions};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
+use tailpolicy_compiler::eval::{Tailnet, run_policy_tests};
+use tailpolicy_compiler::inventory::Inventory;
+use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_policy::hujson;
 use tailpolicy_policy::rules::ALL_RULES;
 use tailpolicy_policy::suppress::apply_suppressions;
@@ -55,17 +58,90 @@ pub struct Analysis {
 /// text (invalid UTF-8, a byte order mark, NUL bytes) go through
 /// [`hujson::parse_bytes`], which reports why as diagnostics. `inventory` is the node
 /// inventory from `--nodes` or the configuration; nothing reads it yet.
-pub fn analyse(input: &Input, inventory: Option<&Input>) -> Analysis {
-    let _ = inventory;
+pub fn analyse(input: &Input, inventory: Option<&Inventory>) -> Analysis {
     let file = SourceFile::new(
         input.name.clone(),
         String::from_utf8_lossy(&input.bytes).into_owned(),
     );
-    let diagnostics = match plain_text(&input.bytes) {
-        Some(text) => tailpolicy_policy::analyse(text, &CheckOptions::default()).diagnostics,
-        None => hujson::parse_bytes(&input.bytes).1,
+    let Some(text) = plain_text(&input.bytes) else {
+        return Analysis {
+            file,
+            diagnostics: hujson::parse_bytes(&input.bytes).1,
+        };
     };
+    let options = CheckOptions {
+        tailnet_domains: inventory.and_then(tailnet_domains),
+    };
+    let analysis = tailpolicy_policy::analyse(text, &options);
+    let mut diagnostics = analysis.diagnostics;
+    // Tailscale evaluates `tests` and `sshTests` when it accepts a policy: only a
+    // policy without errors gets that far.
+    if let Some(policy) = &analysis.policy
+        && !diagnostics.has_errors()
+        && (!policy.tests.is_empty() || !policy.ssh_tests.is_empty())
+    {
+        let tailnet = match inventory {
+            Some(inv) => Tailnet::from_inventory(policy, inv, ResolveOptions::default()),
+            None => {
+                let mut t = Tailnet::from_inventory(
+                    policy,
+                    &crate::synthetic::inventory(policy),
+                    ResolveOptions::default(),
+                );
+                t.open_users = true;
+                t
+            }
+        };
+        let without_inventory = inventory.is_none();
+        diagnostics.extend(
+            run_policy_tests(policy, &tailnet)
+                .into_iter()
+                .filter_map(|o| o.diagnostic)
+                .map(|d| {
+                    if without_inventory {
+                        // Without the tailnet, devices and addresses the policy does not
+                        // describe cannot be judged: report, but do not fail the run.
+                        d.with_severity(Severity::Warning).with_help(
+                            "evaluated without an inventory (one device per user and tag the policy names); pass `--nodes` to evaluate against your tailnet as Tailscale does",
+                        )
+                    } else {
+                        d
+                    }
+                }),
+        );
+        diagnostics.sort();
+    }
     Analysis { file, diagnostics }
+}
+
+/// The tailnet's e-mail domain: the owner's, when the inventory names one.
+fn tailnet_domains(inventory: &Inventory) -> Option<Vec<String>> {
+    let owner = inventory.tailnet_owner.as_deref()?;
+    let (_, domain) = owner.rsplit_once('@')?;
+    Some(vec![domain.to_owned()])
+}
+
+/// A node inventory read once per path: its file and diagnostics (reported like a
+/// policy's) and the inventory when it has no errors.
+struct LoadedInventory {
+    file: SourceFile,
+    diagnostics: Vec<Diagnostic>,
+    inventory: Option<Inventory>,
+    reported: bool,
+}
+
+fn read_inventory(input: &Input) -> LoadedInventory {
+    let text = String::from_utf8_lossy(&input.bytes).into_owned();
+    let (inventory, diagnostics) = tailpolicy_compiler::inventory::load(&text);
+    let has_errors = diagnostics.has_errors();
+    let mut diagnostics = diagnostics.into_vec();
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end, d.code));
+    LoadedInventory {
+        file: SourceFile::new(input.name.clone(), text),
+        diagnostics,
+        inventory: inventory.filter(|_| !has_errors),
+        reported: false,
+    }
 }
 
 /// The bytes as text, unless [`hujson::parse_bytes`] has something to say about the
@@ -148,7 +224,7 @@ pub fn check_files(
     let inputs: Vec<Input> = inputs.into_iter().filter_map(Result::ok).collect();
 
     let mut configs = Configs::new(config, cwd);
-    let mut inventories: HashMap<PathBuf, Input> = HashMap::new();
+    let mut inventories: HashMap<PathBuf, LoadedInventory> = HashMap::new();
     let mut errors = Vec::new();
     let mut reports = Vec::new();
     for input in &inputs {
@@ -162,7 +238,13 @@ pub fn check_files(
         let inventory_path = nodes.map(Path::to_owned).or_else(|| config.nodes.clone());
         let inventory = match inventory_path {
             Some(path) => match load_inventory(&mut inventories, &path) {
-                Ok(inventory) => Some(inventory),
+                Ok(loaded) => {
+                    if !loaded.reported && !loaded.diagnostics.is_empty() {
+                        loaded.reported = true;
+                        reports.push((loaded.file.clone(), loaded.diagnostics.clone()));
+                    }
+                    loaded.inventory.as_ref()
+                }
                 Err(error) => {
                     push_new(&mut errors, error.to_string());
                     continue;
@@ -196,12 +278,15 @@ fn push_new(errors: &mut Vec<String>, error: String) {
 }
 
 fn load_inventory<'a>(
-    cache: &'a mut HashMap<PathBuf, Input>,
+    cache: &'a mut HashMap<PathBuf, LoadedInventory>,
     path: &Path,
-) -> Result<&'a Input, InputError> {
+) -> Result<&'a mut LoadedInventory, InputError> {
     match cache.entry(path.to_owned()) {
         Entry::Occupied(entry) => Ok(entry.into_mut()),
-        Entry::Vacant(entry) => Ok(entry.insert(input::read(&path.to_string_lossy())?)),
+        Entry::Vacant(entry) => {
+            let input = input::read(&path.to_string_lossy())?;
+            Ok(entry.insert(read_inventory(&input)))
+        }
     }
 }
 

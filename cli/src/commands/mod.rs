@@ -7,5 +7,6 @@ pub mod fmt;
 pub mod lint;
 pub mod matrix;
 pub mod reach;
+pub mod schema;
 pub mod simulate;
 pub mod test;

@@ -125,20 +125,15 @@ fn load_input(args: &SimulateArgs) -> Result<Input, String> {
     })
 }
 
-/// Compiles `policy` against the inventory `nodes` and returns the FilterRules and local nets
-/// (addresses + approved routes) of `node`.
-///
-/// This is the seam for the compiler: replace the body with one call into
-/// `tailpolicy-compiler`. Until then the policy path reports that it is unavailable.
+/// Compiles `policy` against the inventory `nodes` and returns the FilterRules and local
+/// nets (addresses + approved routes) of `node`.
 fn compile_for_node(
     policy: &Path,
     nodes: &Path,
     node: &str,
 ) -> Result<(Vec<FilterRule>, Option<AddrSet>), String> {
-    let _ = (policy, nodes, node);
-    Err("simulating from a policy needs the policy compiler, which this build does not include \
-         yet; compile the node's FilterRules and pass them with `--rules RULES.json [--local CIDR,…]`"
-        .into())
+    let loaded = crate::node_rules::load(policy, nodes, node)?;
+    Ok((loaded.rules, Some(loaded.local_nets)))
 }
 
 fn load_rules_file(path: &Path, local: Option<&[String]>) -> Result<Input, String> {

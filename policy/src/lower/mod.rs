@@ -7,6 +7,11 @@ mod duration;
 mod fields;
 mod sections;
 
+pub use sections::{
+    ACL_FIELDS, AUTO_APPROVER_FIELDS, GRANT_FIELDS, NODE_ATTR_FIELDS, SSH_FIELDS, SSH_TEST_FIELDS,
+    TEST_FIELDS,
+};
+
 pub use duration::{format_go_duration, parse_go_duration};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};

@@ -11,6 +11,53 @@ use crate::model::ports::{parse_ports, split_host_port};
 use crate::model::*;
 use crate::span::Spanned;
 
+/// Canonical field names of `acls` entries (`users`/`ports` are the legacy names of `src`/`dst`).
+pub const ACL_FIELDS: &[&str] = &[
+    "action",
+    "src",
+    "dst",
+    "proto",
+    "srcPosture",
+    "users",
+    "ports",
+];
+
+/// Canonical field names of `grants` entries.
+pub const GRANT_FIELDS: &[&str] = &["src", "dst", "ip", "app", "srcPosture", "via"];
+
+/// Canonical field names of `ssh` entries.
+pub const SSH_FIELDS: &[&str] = &[
+    "action",
+    "src",
+    "dst",
+    "users",
+    "checkPeriod",
+    "acceptEnv",
+    "srcPosture",
+    "recorder",
+    "enforceRecorder",
+];
+
+/// Canonical field names of `tests` entries (`user`/`allow` are legacy names of `src`/`accept`).
+pub const TEST_FIELDS: &[&str] = &[
+    "src",
+    "user",
+    "proto",
+    "accept",
+    "allow",
+    "deny",
+    "srcPostureAttrs",
+];
+
+/// Canonical field names of `sshTests` entries.
+pub const SSH_TEST_FIELDS: &[&str] = &["src", "dst", "accept", "check", "deny", "srcPostureAttrs"];
+
+/// Canonical field names of `autoApprovers`.
+pub const AUTO_APPROVER_FIELDS: &[&str] = &["routes", "exitNode", "services"];
+
+/// Canonical field names of `nodeAttrs` entries.
+pub const NODE_ATTR_FIELDS: &[&str] = &["target", "attr", "app", "ipPool"];
+
 /// Maximum `checkPeriod` (168h), in nanoseconds.
 const MAX_CHECK_PERIOD_NANOS: i128 = 168 * 3_600_000_000_000;
 
@@ -107,16 +154,7 @@ fn list<T>(
 }
 
 fn acl(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<Acl> {
-    const K: &[&str] = &[
-        "action",
-        "src",
-        "dst",
-        "proto",
-        "srcPosture",
-        "users",
-        "ports",
-    ];
-    let f = ctx.fields(obj, K, context);
+    let f = ctx.fields(obj, ACL_FIELDS, context);
     let action = match f.get(0) {
         Some(m) => ctx.string(&m.value, &format!("{context}.action")),
         None => {
@@ -234,8 +272,7 @@ fn acl_dst(ctx: &mut Ctx<'_>, s: &Spanned<String>) -> Option<AclDst> {
 }
 
 fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<Grant> {
-    const K: &[&str] = &["src", "dst", "ip", "app", "srcPosture", "via"];
-    let f = ctx.fields(obj, K, context);
+    let f = ctx.fields(obj, GRANT_FIELDS, context);
     let src = f
         .get(0)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "src"));
@@ -368,18 +405,7 @@ fn app_caps(
 }
 
 fn ssh_rule(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<SshRule> {
-    const K: &[&str] = &[
-        "action",
-        "src",
-        "dst",
-        "users",
-        "checkPeriod",
-        "acceptEnv",
-        "srcPosture",
-        "recorder",
-        "enforceRecorder",
-    ];
-    let f = ctx.fields(obj, K, context);
+    let f = ctx.fields(obj, SSH_FIELDS, context);
     let action_str = f.get(0).and_then(|m| ctx.string(&m.value, "action"));
     let action = match &action_str {
         None => {
@@ -813,7 +839,7 @@ fn auto_approvers(ctx: &mut Ctx<'_>, v: &Value) -> AutoApprovers {
     let Some(obj) = ctx.object(v, "autoApprovers") else {
         return out;
     };
-    let f = ctx.fields(obj, &["routes", "exitNode", "services"], "autoApprovers");
+    let f = ctx.fields(obj, AUTO_APPROVER_FIELDS, "autoApprovers");
     if let Some(m) = f.get(0)
         && let Some(routes) = ctx.object(&m.value, "autoApprovers.routes")
     {
@@ -850,7 +876,7 @@ fn auto_approvers(ctx: &mut Ctx<'_>, v: &Value) -> AutoApprovers {
 }
 
 fn node_attr(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<NodeAttr> {
-    let f = ctx.fields(obj, &["target", "attr", "app", "ipPool"], context);
+    let f = ctx.fields(obj, NODE_ATTR_FIELDS, context);
     let target = f
         .get(0)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "target"));
@@ -883,16 +909,7 @@ fn node_attr(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> 
 }
 
 fn acl_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<AclTest> {
-    const K: &[&str] = &[
-        "src",
-        "user",
-        "proto",
-        "accept",
-        "allow",
-        "deny",
-        "srcPostureAttrs",
-    ];
-    let f = ctx.fields(obj, K, context);
+    let f = ctx.fields(obj, TEST_FIELDS, context);
     let src = f
         .get(0)
         .or_else(|| f.get(1))
@@ -924,8 +941,7 @@ fn acl_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
 }
 
 fn ssh_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<SshTest> {
-    const K: &[&str] = &["src", "dst", "accept", "check", "deny", "srcPostureAttrs"];
-    let f = ctx.fields(obj, K, context);
+    let f = ctx.fields(obj, SSH_TEST_FIELDS, context);
     let src = f
         .get(0)
         .and_then(|m| ctx.string(&m.value, &format!("{context}.src")));
