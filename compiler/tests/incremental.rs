@@ -1,6 +1,6 @@
 //! `Compiler::add_node` gives the same output as compiling the grown inventory from
 //! scratch, and reports every node whose output changed.
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+#![expect(clippy::expect_used, reason = "test")]
 
 use tailpolicy_compiler::synth::{self, Shape};
 use tailpolicy_compiler::{CompileOptions, Compiler};
