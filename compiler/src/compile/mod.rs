@@ -347,10 +347,22 @@ impl<'p> Compiler<'p> {
                 .chain(e.dst.iter().map(|d| &d.value));
             if names_node(it.collect()) {
                 let fresh = ssh::entry_rules(&r, e, &self.options.control_url);
+                // Only nodes whose rules from this entry differ are affected.
+                let new_map = ssh_per_node(&fresh);
                 if let Some(old) = self.ssh_entries.get(i) {
-                    affected.extend(old.iter().map(|(n, _)| *n));
+                    let old_map = ssh_per_node(old);
+                    for (n, rules) in &old_map {
+                        if new_map.get(n) != Some(rules) {
+                            affected.push(*n);
+                        }
+                    }
+                    for (n, rules) in &new_map {
+                        if old_map.get(n) != Some(rules) {
+                            affected.push(*n);
+                        }
+                    }
                 }
-                affected.extend(fresh.iter().map(|(n, _)| *n));
+                drop(new_map);
                 if let Some(slot) = self.ssh_entries.get_mut(i) {
                     *slot = fresh;
                 }
@@ -611,6 +623,15 @@ fn render(r: &Resolver<'_>, v: &View<'_>, id: NodeId) -> NodeCompiled {
         ssh_policy,
         approved_routes: r.approved.get(id).cloned().unwrap_or_default(),
     }
+}
+
+/// One SSH entry's rules grouped by node.
+fn ssh_per_node(v: &ssh::SshEntryRules) -> HashMap<NodeId, Vec<&CompiledSshRule>> {
+    let mut m: HashMap<NodeId, Vec<&CompiledSshRule>> = HashMap::new();
+    for (n, rule) in v {
+        m.entry(*n).or_default().push(rule);
+    }
+    m
 }
 
 fn ssh_index(entries: &[ssh::SshEntryRules], nodes: usize) -> Vec<Vec<(u32, u32)>> {
