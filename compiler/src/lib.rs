@@ -11,6 +11,7 @@ extern crate tailpolicy_policy as policy;
 
 pub mod addr;
 pub mod compile;
+pub mod eval;
 pub mod inventory;
 pub mod resolve;
 

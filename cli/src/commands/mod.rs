@@ -1,5 +1,11 @@
 //! One module per subcommand.
 
 pub mod compile;
+pub mod diff;
 pub mod explain;
+pub mod fmt;
 pub mod lint;
+pub mod matrix;
+pub mod reach;
+pub mod simulate;
+pub mod test;
