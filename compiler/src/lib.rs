@@ -18,3 +18,4 @@ pub mod resolve;
 pub use compile::{CompileOptions, CompiledRule, CompiledSshRule, Compiler, NodeCompiled, compile};
 pub use inventory::{Inventory, Node, Role, User};
 pub mod compare;
+pub mod synth;

@@ -79,7 +79,7 @@ pub struct NodeCompiled {
 type Item = (u32, u32, u32);
 
 /// The compiler state for one policy over a changing inventory.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Compiler<'p> {
     policy: &'p Policy,
     inventory: Inventory,
@@ -233,21 +233,12 @@ impl<'p> Compiler<'p> {
         }
         let mut affected: Vec<NodeId> = vec![new_id];
         self.per_node.push(Vec::new());
-        // Old receivers of changed entries.
-        for &e in &changed_entries {
-            let e32 = u32::try_from(e).unwrap_or(u32::MAX);
-            for (id, items) in self.per_node.iter_mut().enumerate() {
-                let before = items.len();
-                items.retain(|(ie, _, _)| *ie != e32);
-                if items.len() != before {
-                    affected.push(id);
-                }
-            }
-            self.everyone.retain(|(ie, _, _)| *ie != e32);
-        }
-        // Recompute the changed entries and distribute them again.
+        // Recompute the changed entries; the nodes affected are those receiving a rule
+        // that differs (before or after).
         let grants: Vec<_> = self.policy.grants.iter().flatten().collect();
         let acls: Vec<_> = self.policy.acls.iter().flatten().collect();
+        let mut touched_everyone = false;
+        let mut really_changed: Vec<usize> = Vec::new();
         for &e in &changed_entries {
             let fresh = if let Some(g) = grants.get(e) {
                 entries::grant_rules(&r, &mut self.srcs, g)
@@ -256,32 +247,86 @@ impl<'p> Compiler<'p> {
             } else {
                 continue;
             };
+            let Some(old) = self.entries.get(e) else {
+                continue;
+            };
+            if *old == fresh {
+                continue;
+            }
+            let mut nodes_of = |entry: &EntryRules, which: &dyn Fn(usize) -> bool| {
+                for (ri, rule) in entry.rules.iter().enumerate() {
+                    if !which(ri) {
+                        continue;
+                    }
+                    match &rule.body {
+                        Body::Ports(dsts) => {
+                            for d in dsts {
+                                if d.addr == DstAddr::Any {
+                                    touched_everyone = true;
+                                } else {
+                                    affected.extend(receivers(&r, rule, &d.addr));
+                                }
+                            }
+                        }
+                        Body::Caps { nodes, .. } => affected.extend(nodes.iter().copied()),
+                    }
+                }
+            };
+            if old.rules.len() == fresh.rules.len() {
+                let differs: Vec<bool> = old
+                    .rules
+                    .iter()
+                    .zip(&fresh.rules)
+                    .map(|(x, y)| x != y)
+                    .collect();
+                let which = |i: usize| differs.get(i).copied().unwrap_or(true);
+                nodes_of(old, &which);
+                nodes_of(&fresh, &which);
+            } else {
+                nodes_of(old, &|_| true);
+                nodes_of(&fresh, &|_| true);
+            }
             if let Some(slot) = self.entries.get_mut(e) {
                 *slot = fresh;
             }
+            really_changed.push(e);
+        }
+        let changed_entries = really_changed;
+        if touched_everyone {
+            affected.extend(0..self.per_node.len());
+        }
+        affected.sort_unstable();
+        affected.dedup();
+        // Redistribute the changed entries to the affected nodes only.
+        let changed_set: std::collections::HashSet<u32> =
+            changed_entries.iter().map(|e| to_u32(*e)).collect();
+        for id in &affected {
+            if let Some(items) = self.per_node.get_mut(*id) {
+                items.retain(|(ie, _, _)| !changed_set.contains(ie));
+            }
+        }
+        self.everyone.retain(|(ie, _, _)| !changed_set.contains(ie));
+        let mut sink = vec![Vec::new(); self.per_node.len()];
+        for &e in &changed_entries {
             if let Some(entry) = self.entries.get(e) {
-                let mut touched = Vec::new();
-                distribute(
-                    &r,
-                    e,
-                    entry,
-                    &mut self.everyone,
-                    &mut self.per_node,
-                    Some(&mut touched),
-                );
-                affected.extend(touched);
+                distribute(&r, e, entry, &mut self.everyone, &mut sink, None);
+            }
+        }
+        for id in &affected {
+            if let (Some(items), Some(list)) = (sink.get_mut(*id), self.per_node.get_mut(*id)) {
+                list.append(items);
             }
         }
         self.everyone.sort_unstable();
         // The new node also receives unchanged entries that reach it by address.
         for (e, entry) in self.entries.iter().enumerate() {
-            if changed_entries.contains(&e) {
+            if changed_set.contains(&to_u32(e)) {
                 continue;
             }
             for (ri, rule) in entry.rules.iter().enumerate() {
                 if let Body::Ports(dsts) = &rule.body {
                     for (di, d) in dsts.iter().enumerate() {
-                        if !matches!(d.addr, DstAddr::Any)
+                        if matches!(d.addr, DstAddr::Lit(_) | DstAddr::Internet(_))
                             && receivers(&r, rule, &d.addr).contains(&new_id)
                         {
                             if let Some(items) = self.per_node.get_mut(new_id) {
@@ -302,10 +347,22 @@ impl<'p> Compiler<'p> {
                 .chain(e.dst.iter().map(|d| &d.value));
             if names_node(it.collect()) {
                 let fresh = ssh::entry_rules(&r, e, &self.options.control_url);
+                // Only nodes whose rules from this entry differ are affected.
+                let new_map = ssh_per_node(&fresh);
                 if let Some(old) = self.ssh_entries.get(i) {
-                    affected.extend(old.iter().map(|(n, _)| *n));
+                    let old_map = ssh_per_node(old);
+                    for (n, rules) in &old_map {
+                        if new_map.get(n) != Some(rules) {
+                            affected.push(*n);
+                        }
+                    }
+                    for (n, rules) in &new_map {
+                        if old_map.get(n) != Some(rules) {
+                            affected.push(*n);
+                        }
+                    }
                 }
-                affected.extend(fresh.iter().map(|(n, _)| *n));
+                drop(new_map);
                 if let Some(slot) = self.ssh_entries.get_mut(i) {
                     *slot = fresh;
                 }
@@ -317,8 +374,10 @@ impl<'p> Compiler<'p> {
         }
         affected.sort_unstable();
         affected.dedup();
-        for items in &mut self.per_node {
-            items.sort_unstable();
+        for id in &affected {
+            if let Some(items) = self.per_node.get_mut(*id) {
+                items.sort_unstable();
+            }
         }
         let mut changed = Vec::new();
         for id in affected {
@@ -564,6 +623,15 @@ fn render(r: &Resolver<'_>, v: &View<'_>, id: NodeId) -> NodeCompiled {
         ssh_policy,
         approved_routes: r.approved.get(id).cloned().unwrap_or_default(),
     }
+}
+
+/// One SSH entry's rules grouped by node.
+fn ssh_per_node(v: &ssh::SshEntryRules) -> HashMap<NodeId, Vec<&CompiledSshRule>> {
+    let mut m: HashMap<NodeId, Vec<&CompiledSshRule>> = HashMap::new();
+    for (n, rule) in v {
+        m.entry(*n).or_default().push(rule);
+    }
+    m
 }
 
 fn ssh_index(entries: &[ssh::SshEntryRules], nodes: usize) -> Vec<Vec<(u32, u32)>> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 pub(crate) type SrcId = u32;
 
 /// The interned source lists.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct SrcTable {
     ids: HashMap<Arc<[String]>, SrcId>,
     lists: Vec<Arc<[String]>>,

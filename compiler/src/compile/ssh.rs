@@ -106,23 +106,36 @@ pub(crate) fn entry_rules(r: &Resolver<'_>, e: &PolicySsh, control_url: &str) ->
         }
     }
     if self_dst {
+        // Per group, its source nodes by owner, so each user device finds its own in
+        // one lookup.
+        let by_owner: Vec<std::collections::HashMap<&str, Vec<NodeId>>> = groups
+            .iter()
+            .map(|(_, nodes)| {
+                let mut m: std::collections::HashMap<&str, Vec<NodeId>> =
+                    std::collections::HashMap::new();
+                for s in nodes {
+                    if let Some(o) = r.node(*s).and_then(|n| n.owner()) {
+                        m.entry(o).or_default().push(*s);
+                    }
+                }
+                m
+            })
+            .collect();
         for id in 0..r.node_count() {
             let Some(owner) = r.node(id).and_then(|n| n.owner()) else {
                 continue;
             };
-            if dst_nodes.contains(&id) {
+            if dst_nodes.binary_search(&id).is_ok() {
                 continue;
             }
-            for (g_owner, nodes) in &groups {
-                let mine: Vec<NodeId> = nodes
-                    .iter()
-                    .copied()
-                    .filter(|s| r.node(*s).and_then(|n| n.owner()) == Some(owner))
-                    .collect();
-                if mine.is_empty() || g_owner.is_some_and(|o| o != owner) {
+            for ((g_owner, _), mine) in groups.iter().zip(&by_owner) {
+                let Some(mine) = mine.get(owner) else {
+                    continue;
+                };
+                if g_owner.is_some_and(|o| o != owner) {
                     continue;
                 }
-                for rule in group_rules(Some(owner), &mine) {
+                for rule in group_rules(Some(owner), mine) {
                     out.push((id, rule));
                 }
             }
@@ -131,15 +144,14 @@ pub(crate) fn entry_rules(r: &Resolver<'_>, e: &PolicySsh, control_url: &str) ->
     if !localpart_domains.is_empty() && !self_dst {
         // SaaS quirk: each group's source devices also receive that group's rules.
         for (owner, nodes) in &groups {
+            let rules = group_rules(*owner, nodes);
             let mut own = nodes.clone();
             own.dedup();
             for id in own {
-                if dst_nodes.contains(&id) {
+                if dst_nodes.binary_search(&id).is_ok() {
                     continue;
                 }
-                for rule in group_rules(*owner, nodes) {
-                    out.push((id, rule));
-                }
+                out.extend(rules.iter().map(|rule| (id, rule.clone())));
             }
         }
     }

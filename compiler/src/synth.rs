@@ -1,0 +1,184 @@
+//! Synthetic tailnets for benchmarks and property tests: a policy text and an
+//! inventory of the requested size, generated deterministically from a seed.
+//!
+//! The shape imitates real tailnets: users in groups, tagged servers, subnet routers
+//! auto-approved under `10.0.0.0/8`, an `autogroup:self` rule, a `/8` destination, and a
+//! mix of ACLs and grants between groups, users and tags.
+
+use crate::inventory::{Inventory, Node, Role, User};
+use ipnet::IpNet;
+use policy::span::Span;
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// The size of a synthetic tailnet.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// Number of nodes (routers and tagged servers included).
+    pub nodes: usize,
+    /// Number of users.
+    pub users: usize,
+    /// Number of groups.
+    pub groups: usize,
+    /// Number of `acls`/`grants` entries.
+    pub rules: usize,
+    /// Number of subnet routers (tagged `tag:router`, one `/24` each under `10.0.0.0/8`).
+    pub routers: usize,
+    /// Number of distinct server tags.
+    pub tags: usize,
+    /// Seed of the generator.
+    pub seed: u64,
+}
+
+/// A small deterministic generator (SplitMix64).
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        usize::try_from(self.next_u64() % u64::try_from(n).unwrap_or(u64::MAX)).unwrap_or(0)
+    }
+}
+
+/// The tailnet address of node `i`.
+pub fn node_v4(i: usize) -> Ipv4Addr {
+    let n = u32::try_from(i + 1).unwrap_or(0) & 0x003f_ffff;
+    Ipv4Addr::from(u32::from(Ipv4Addr::new(100, 64, 0, 0)) | n)
+}
+
+/// The tailnet IPv6 address of node `i`.
+pub fn node_v6(i: usize) -> Ipv6Addr {
+    let n = u128::try_from(i + 1).unwrap_or(0);
+    Ipv6Addr::from(u128::from(Ipv6Addr::new(0xfd7a, 0x115c, 0xa1e0, 0, 0, 0, 0, 0)) | n)
+}
+
+/// Generates a tailnet of `shape`: the policy text (HuJSON) and the inventory.
+pub fn tailnet(shape: Shape) -> (String, Inventory) {
+    let mut rng = Rng::new(shape.seed);
+    let users = shape.users.max(1);
+    let tags = shape.tags.max(1);
+    let login = |u: usize| format!("user{u}@example.com");
+    let mut inv = Inventory {
+        tailnet_owner: Some(login(0)),
+        users: (0..users)
+            .map(|u| User {
+                login: login(u),
+                role: if u == 0 { Role::Owner } else { Role::Member },
+                span: Span::default(),
+            })
+            .collect(),
+        nodes: Vec::with_capacity(shape.nodes),
+    };
+    let servers = shape.nodes / 5;
+    for i in 0..shape.nodes {
+        let mut node = Node {
+            name: format!("node{i}"),
+            user: None,
+            tags: Vec::new(),
+            ipv4: Some(node_v4(i)),
+            ipv6: Some(node_v6(i)),
+            advertised_routes: Vec::new(),
+            approved_routes: Vec::new(),
+            span: Span::default(),
+        };
+        if i < shape.routers {
+            node.tags.push("tag:router".to_owned());
+            let b = u8::try_from(i / 256).unwrap_or(0);
+            let c = u8::try_from(i % 256).unwrap_or(0);
+            if let Ok(net) = IpNet::new(Ipv4Addr::new(10, b, c, 0).into(), 24) {
+                node.advertised_routes.push(net);
+            }
+        } else if i < shape.routers + servers {
+            node.tags.push(format!("tag:t{}", rng.below(tags)));
+            if rng.below(4) == 0 {
+                node.tags.push(format!("tag:t{}", rng.below(tags)));
+                node.tags.dedup();
+            }
+        } else {
+            node.user = Some(login(i % users));
+        }
+        inv.nodes.push(node);
+    }
+
+    let mut p = String::new();
+    p.push_str("{\n\"groups\": {\n");
+    for g in 0..shape.groups {
+        let members: Vec<String> = (0..5)
+            .map(|_| format!("\"{}\"", login(rng.below(users))))
+            .collect();
+        let sep = if g + 1 == shape.groups { "" } else { "," };
+        let _ = writeln!(p, "  \"group:g{g}\": [{}]{sep}", members.join(", "));
+    }
+    p.push_str("},\n\"tagOwners\": {\n  \"tag:router\": [\"user0@example.com\"]");
+    for t in 0..tags {
+        let _ = write!(p, ",\n  \"tag:t{t}\": [\"user0@example.com\"]");
+    }
+    p.push_str("\n},\n\"hosts\": {\"internal\": \"10.0.0.0/8\"},\n");
+    p.push_str("\"autoApprovers\": {\"routes\": {\"10.0.0.0/8\": [\"tag:router\"]}},\n");
+    let groups = shape.groups.max(1);
+    let mut acls = Vec::new();
+    let mut grants = Vec::new();
+    for r in 0..shape.rules {
+        let port = 1 + rng.below(9000);
+        let tag = format!("tag:t{}", rng.below(tags));
+        let group = format!("group:g{}", rng.below(groups));
+        let user = login(rng.below(users));
+        match r % 10 {
+            0 if r == 0 => acls.push(
+                "{\"action\": \"accept\", \"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:self:*\"]}".to_owned(),
+            ),
+            0 => acls.push(format!(
+                "{{\"action\": \"accept\", \"src\": [\"{group}\"], \"dst\": [\"internal:{port}\"]}}"
+            )),
+            1 => acls.push(format!(
+                "{{\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"{tag}:{port}\"]}}"
+            )),
+            2 | 3 => acls.push(format!(
+                "{{\"action\": \"accept\", \"src\": [\"{group}\", \"{user}\"], \"dst\": [\"{tag}:{port},{}\"], \"proto\": \"tcp\"}}",
+                port + 1
+            )),
+            4 => acls.push(format!(
+                "{{\"action\": \"accept\", \"src\": [\"{tag}\"], \"dst\": [\"{group}:{port}\"]}}"
+            )),
+            5 => acls.push(format!(
+                "{{\"action\": \"accept\", \"src\": [\"{group}\"], \"dst\": [\"10.{}.{}.0/24:{port}\"]}}",
+                rng.below(1 + shape.routers / 256),
+                rng.below(256)
+            )),
+            6 | 7 => grants.push(format!(
+                "{{\"src\": [\"{group}\"], \"dst\": [\"{tag}\"], \"ip\": [\"tcp:{port}\", \"udp:{port}\"]}}"
+            )),
+            8 => grants.push(format!(
+                "{{\"src\": [\"{user}\"], \"dst\": [\"{tag}\"], \"app\": {{\"example.com/cap/x\": [{{\"n\": {port}}}]}}}}"
+            )),
+            _ => acls.push(format!(
+                "{{\"action\": \"accept\", \"src\": [\"{user}\"], \"dst\": [\"{}:22\"]}}",
+                login(rng.below(users))
+            )),
+        }
+    }
+    let _ = write!(p, "\"acls\": [\n  {}\n],\n", acls.join(",\n  "));
+    let _ = write!(p, "\"grants\": [\n  {}\n],\n", grants.join(",\n  "));
+    p.push_str(
+        "\"ssh\": [{\"action\": \"accept\", \"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:self\"], \"users\": [\"autogroup:nonroot\"]}]\n}\n",
+    );
+    (p, inv)
+}
