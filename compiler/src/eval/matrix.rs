@@ -196,11 +196,8 @@ pub fn matrix(policy: &Policy, tailnet: &Tailnet) -> Matrix {
             let Some((s, d)) = classes.reps(sc, dc) else {
                 continue;
             };
-            if s.src.node.is_some()
-                && s.src.node == d.dst.node
-                && d.dst.addr.is_some_and(|a| s.src.nets.contains(&a))
-            {
-                // A node talking to its own address never crosses the filter.
+            if classes.same_node_only(sc, dc) {
+                // A node talking to itself never crosses its filter.
                 continue;
             }
             let a = class_access(&ev, &s.src, &d.dst);
