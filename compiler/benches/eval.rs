@@ -228,3 +228,39 @@ fn diff_m(bencher: divan::Bencher) {
             .len()
     });
 }
+
+/// The L tailnet: 5,000 nodes, 2,000 rules.
+fn l_setup() -> Setup {
+    let inventory = inventory(5000, 200, 250);
+    let policy = parse(&policy_text(2000, 200, 40, 250, 0));
+    let other = parse(&policy_text(2000, 200, 40, 250, 3));
+    let tailnet = Tailnet::from_inventory(&policy, &inventory, ResolveOptions::default());
+    Setup {
+        policy,
+        other,
+        inventory,
+        tailnet,
+    }
+}
+
+#[divan::bench(sample_count = 2, sample_size = 1)]
+fn diff_l(bencher: divan::Bencher) {
+    let s = l_setup();
+    bencher.bench(|| {
+        diff(black_box(&s.policy), &s.other, &s.tailnet)
+            .changes
+            .len()
+    });
+}
+
+#[divan::bench(sample_count = 2, sample_size = 1)]
+fn baseline_compile_l(bencher: divan::Bencher) {
+    let s = l_setup();
+    bencher.bench(|| {
+        compile(
+            black_box(&s.policy),
+            &s.inventory,
+            &CompileOptions::default(),
+        )
+    });
+}
