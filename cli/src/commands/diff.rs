@@ -57,6 +57,9 @@ struct Line {
     dst_devices: Vec<String>,
 }
 
+/// A line being merged: (source, gained?, destination), its port ranges, the rest.
+type Merged = ((String, bool, String), Vec<(u16, u16)>, Line);
+
 /// Key: (source principal, gained?, destination principal, ports).
 type Key = (String, bool, String, String);
 
@@ -86,12 +89,7 @@ fn lines(d: &Diff) -> BTreeMap<Key, Line> {
                     // A node talking to itself never crosses its filter.
                     continue;
                 }
-                let key = (
-                    s.principal.clone(),
-                    ch.gained,
-                    t.principal.clone(),
-                    ports.clone(),
-                );
+                let key = (s.principal.clone(), ch.gained, t.principal.clone(), ports);
                 let line = out.entry(key).or_default();
                 push(&mut line.protos, ch.proto);
                 for r in &ch.rules {
@@ -110,9 +108,9 @@ fn lines(d: &Diff) -> BTreeMap<Key, Line> {
     }
     // One line per (source, change, destination, protocols, rules, devices), with
     // every port range that shares them.
-    let mut merged: Vec<((String, bool, String), Vec<(u16, u16)>, Line)> = Vec::new();
+    let mut merged: Vec<Merged> = Vec::new();
     for ((src, g, dst, ports), l) in out {
-        let same = |(k, _, m): &&mut ((String, bool, String), Vec<(u16, u16)>, Line)| {
+        let same = |(k, _, m): &&mut Merged| {
             k.0 == src
                 && k.1 == g
                 && k.2 == dst
