@@ -255,5 +255,15 @@ proptest! {
             }
         }
         prop_assert!(diff(&policy, &policy, &tailnet).changes.is_empty());
+        // The shared-identity signer equals the direct signatures.
+        use tailpolicy_compiler::eval::classes::{Signer, dst_signature, src_signature};
+        let evs = [&ev];
+        let mut signer = Signer::new(&evs);
+        for p in &cl.srcs {
+            prop_assert_eq!(signer.src(&p.src), src_signature(&evs, &p.src));
+        }
+        for p in &cl.dsts {
+            prop_assert_eq!(signer.dst(&p.dst), dst_signature(&evs, &p.dst));
+        }
     }
 }

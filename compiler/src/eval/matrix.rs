@@ -5,9 +5,7 @@
 //! policies treats alike, so the work is classes × classes × rules, not nodes².
 
 use super::access::Evaluator;
-use super::classes::{
-    DstPoint, SrcPoint, classify, dst_points, dst_signature, src_points, src_signature,
-};
+use super::classes::{DstPoint, Signer, SrcPoint, classify, dst_points, src_points};
 use super::select::Identity;
 use super::tailnet::Tailnet;
 use std::collections::BTreeMap;
@@ -111,8 +109,9 @@ impl Classes {
     pub fn new(evs: &[&Evaluator<'_>], policies: &[&Policy], tailnet: &Tailnet) -> Classes {
         let srcs = src_points(policies, tailnet);
         let dsts = dst_points(policies, tailnet);
-        let sk: Vec<_> = srcs.iter().map(|p| src_signature(evs, &p.src)).collect();
-        let dk: Vec<_> = dsts.iter().map(|p| dst_signature(evs, &p.dst)).collect();
+        let mut signer = Signer::new(evs);
+        let sk: Vec<_> = srcs.iter().map(|p| signer.src(&p.src)).collect();
+        let dk: Vec<_> = dsts.iter().map(|p| signer.dst(&p.dst)).collect();
         let src_classes = classify(&sk);
         let dst_classes = classify(&dk);
         let first = |c: &Vec<usize>| c.first().copied().unwrap_or(0);
