@@ -26,6 +26,10 @@ enum Command {
     Compile(commands::compile::CompileArgs),
     /// Explain a diagnostic code, or list every code.
     Explain(commands::explain::ExplainArgs),
+    /// Format policy files in the canonical layout (byte-identical to `hujsonfmt`).
+    Fmt(commands::fmt::FmtArgs),
+    /// Run packets through a node's packet filter and explain each verdict.
+    Simulate(commands::simulate::SimulateArgs),
     /// Run the policy's `tests` and `sshTests` as Tailscale does on save.
     Test(commands::test::TestArgs),
     /// Who can reach what, and by which rules.
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
         Command::Lint(args) => commands::lint::run(&args).into(),
         Command::Compile(args) => commands::compile::run(&args).into(),
         Command::Explain(args) => commands::explain::run(&args).into(),
+        Command::Fmt(args) => commands::fmt::run(&args).into(),
+        Command::Simulate(args) => commands::simulate::run(&args).into(),
         Command::Test(args) => commands::test::run(&args).into(),
         Command::Reach(args) => commands::reach::run(&args).into(),
         Command::Diff(args) => commands::diff::run(&args).into(),

@@ -3,7 +3,9 @@
 pub mod compile;
 pub mod diff;
 pub mod explain;
+pub mod fmt;
 pub mod lint;
 pub mod matrix;
 pub mod reach;
+pub mod simulate;
 pub mod test;
