@@ -240,3 +240,33 @@ fn evaluator_routes_self_and_internet() {
     let outside = Src::addr(&t, v4("192.0.2.1"));
     assert!(!ev.allowed(&outside, &lan, tcp, 443));
 }
+
+#[test]
+fn without_an_inventory_names_are_judged_by_identity() {
+    let p = policy(&format!(
+        r#"{{{BASE} "acls": [{{"action": "accept", "src": ["group:dev"], "dst": ["tag:db:22"]}}],
+        "ssh": [{{"action": "accept", "src": ["group:dev"], "dst": ["tag:db"], "users": ["root"]}}],
+        "tests": [{{"src": "carol@example.com", "accept": ["tag:db:22"]}},
+                  {{"src": "dave@example.com", "deny": ["tag:db:22"]}}],
+        "sshTests": [{{"src": "carol@example.com", "dst": ["tag:db"], "accept": ["root"]}},
+                     {{"src": "dave@example.com", "dst": ["tag:db"], "deny": ["root"]}}]}}"#
+    ));
+    let open = Tailnet {
+        open_users: true,
+        ..Tailnet::default()
+    };
+    let out = run_policy_tests(&p, &open);
+    assert!(out.iter().all(|o| o.passed), "{out:#?}");
+    assert!(tailpolicy_compiler::eval::test_diagnostics(&p, &open).is_empty());
+    // With an inventory, a tag without devices cannot be reached over SSH.
+    let none = Tailnet {
+        users: vec!["carol@example.com".into(), "dave@example.com".into()],
+        ..Tailnet::default()
+    };
+    let out = run_policy_tests(&p, &none);
+    assert!(!out[2].passed);
+    assert_eq!(
+        tailpolicy_compiler::eval::test_diagnostics(&p, &none).len(),
+        1
+    );
+}

@@ -220,3 +220,50 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// The matrix (computed per class of endpoints) says for every pair of endpoints
+    /// what the evaluator says pair by pair; a policy's diff with itself is empty.
+    #[test]
+    fn matrix_agrees_with_pairwise_evaluation(c in case()) {
+        use tailpolicy_compiler::eval::matrix::{diff, matrix, ports_of};
+        let text = policy_text(&c);
+        let analysis = analyse(&text, &CheckOptions::default());
+        prop_assume!(!analysis.diagnostics.has_errors());
+        let policy = analysis.policy.unwrap();
+        let tailnet = Tailnet::from_inventory(&policy, &inventory(&c), ResolveOptions { auto_approve: false });
+        let ev = Evaluator::new(&policy, &tailnet);
+        let m = matrix(&policy, &tailnet);
+        let cl = &m.classes;
+        for (sc, srcs) in cl.src_classes.iter().enumerate() {
+            for (dc, dsts) in cl.dst_classes.iter().enumerate() {
+                let cell = m.cells.iter().find(|(a, b, _)| *a == sc && *b == dc).map(|x| &x.2);
+                for &si in srcs {
+                    for &di in dsts {
+                        let (s, d) = (&cl.srcs[si], &cl.dsts[di]);
+                        if cl.same_node_only(sc, dc) {
+                            continue;
+                        }
+                        for port in [22u16, 53, 80, 85, 443, 1500] {
+                            let want = ev.allowed(&s.src, &d.dst, Proto::TCP, port);
+                            let got = cell.is_some_and(|a| ports_of(a, 6).iter().any(|(x, y)| *x <= port && port <= *y));
+                            prop_assert_eq!(got, want, "{} -> {} tcp/{}\n{}", s.name, d.name, port, text);
+                        }
+                    }
+                }
+            }
+        }
+        prop_assert!(diff(&policy, &policy, &tailnet).changes.is_empty());
+        // The shared-identity signer equals the direct signatures.
+        use tailpolicy_compiler::eval::classes::{Signer, dst_signature, src_signature};
+        let evs = [&ev];
+        let mut signer = Signer::new(&evs);
+        for p in &cl.srcs {
+            prop_assert_eq!(signer.src(&p.src), src_signature(&evs, &p.src));
+        }
+        for p in &cl.dsts {
+            prop_assert_eq!(signer.dst(&p.dst), dst_signature(&evs, &p.dst));
+        }
+    }
+}

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tailpolicy_compiler::eval::Tailnet;
-use tailpolicy_compiler::eval::matrix::{Diff, diff, ports_text};
+use tailpolicy_compiler::eval::matrix::{Diff, diff, merge, ports_text};
 use tailpolicy_policy::SourceFile;
 use tailpolicy_policy::model::{Origin, Policy, Proto};
 
@@ -57,11 +57,14 @@ struct Line {
     dst_devices: Vec<String>,
 }
 
+/// A line being merged: (source, gained?, destination), its port ranges, the rest.
+type Merged = ((String, bool, String), Vec<(u16, u16)>, Line);
+
 /// Key: (source principal, gained?, destination principal, ports).
 type Key = (String, bool, String, String);
 
 fn lines(d: &Diff) -> BTreeMap<Key, Line> {
-    let mut out: BTreeMap<Key, Line> = BTreeMap::new();
+    let mut out: BTreeMap<(String, bool, String, (u16, u16)), Line> = BTreeMap::new();
     let c = &d.classes;
     for ch in &d.changes {
         let srcs: Vec<_> = c
@@ -78,7 +81,7 @@ fn lines(d: &Diff) -> BTreeMap<Key, Line> {
             .flatten()
             .filter_map(|i| c.dsts.get(*i))
             .collect();
-        let ports = ports_text(&vec![ch.ports]);
+        let ports = ch.ports;
         for s in &srcs {
             for t in &dsts {
                 let own = t.dst.identity != tailpolicy_compiler::eval::Identity::Anonymous;
@@ -86,12 +89,7 @@ fn lines(d: &Diff) -> BTreeMap<Key, Line> {
                     // A node talking to itself never crosses its filter.
                     continue;
                 }
-                let key = (
-                    s.principal.clone(),
-                    ch.gained,
-                    t.principal.clone(),
-                    ports.clone(),
-                );
+                let key = (s.principal.clone(), ch.gained, t.principal.clone(), ports);
                 let line = out.entry(key).or_default();
                 push(&mut line.protos, ch.proto);
                 for r in &ch.rules {
@@ -105,8 +103,31 @@ fn lines(d: &Diff) -> BTreeMap<Key, Line> {
     for l in out.values_mut() {
         l.protos.sort_unstable();
         l.rules.sort();
+        l.src_devices.sort();
+        l.dst_devices.sort();
     }
-    out
+    // One line per (source, change, destination, protocols, rules, devices), with
+    // every port range that shares them.
+    let mut merged: Vec<Merged> = Vec::new();
+    for ((src, g, dst, ports), l) in out {
+        let same = |(k, _, m): &&mut Merged| {
+            k.0 == src
+                && k.1 == g
+                && k.2 == dst
+                && m.protos == l.protos
+                && m.rules == l.rules
+                && m.src_devices == l.src_devices
+                && m.dst_devices == l.dst_devices
+        };
+        match merged.iter_mut().find(|e| same(e)) {
+            Some(e) => e.1.push(ports),
+            None => merged.push(((src, g, dst), vec![ports], l)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|((s, g, d), ports, l)| ((s, g, d, ports_text(&merge(ports))), l))
+        .collect()
 }
 
 fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {

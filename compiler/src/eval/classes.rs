@@ -403,3 +403,136 @@ pub fn dst_signature(evs: &[&Evaluator<'_>], dst: &Dst) -> (Vec<bool>, Option<St
     };
     (bits, owner)
 }
+
+/// Computes signatures with the identity part shared by every endpoint of the same
+/// identity: only address-like selectors are matched per endpoint. Equal to
+/// [`src_signature`] / [`dst_signature`], much faster on large tailnets.
+#[derive(Debug)]
+pub struct Signer<'e, 'a> {
+    evs: &'e [&'e Evaluator<'a>],
+    src_cache: HashMap<Identity, Vec<bool>>,
+    dst_cache: HashMap<Identity, Vec<bool>>,
+}
+
+/// Whether a selector's match depends only on identity.
+fn identity_only(alias: &Alias) -> bool {
+    alias.is_identity() && !matches!(alias, Alias::Autogroup(Autogroup::SelfDevices))
+}
+
+impl<'e, 'a> Signer<'e, 'a> {
+    /// A signer for these evaluators.
+    pub fn new(evs: &'e [&'e Evaluator<'a>]) -> Self {
+        Signer {
+            evs,
+            src_cache: HashMap::new(),
+            dst_cache: HashMap::new(),
+        }
+    }
+
+    /// [`src_signature`], sharing identity work.
+    pub fn src(&mut self, src: &Src) -> (Vec<bool>, Option<String>) {
+        let evs = self.evs;
+        let id_bits = self
+            .src_cache
+            .entry(src.identity.clone())
+            .or_insert_with(|| {
+                let mut bits = Vec::new();
+                for ev in evs {
+                    let m = ev.matcher();
+                    for r in ev.rules() {
+                        bits.push(r.src.iter().any(|s| {
+                            identity_only(&s.value) && m.identity_matches(&s.value, &src.identity)
+                        }));
+                    }
+                }
+                bits
+            })
+            .clone();
+        let mut bits = id_bits;
+        let mut k = 0;
+        for ev in evs {
+            let m = ev.matcher();
+            for r in ev.rules() {
+                if let Some(b) = bits.get_mut(k)
+                    && !*b
+                {
+                    *b = r
+                        .src
+                        .iter()
+                        .any(|s| !identity_only(&s.value) && m.src_matches(&s.value, src));
+                }
+                k += 1;
+            }
+        }
+        let user = match &src.identity {
+            Identity::User(u) => Some(u.to_ascii_lowercase()),
+            _ => None,
+        };
+        (bits, user)
+    }
+
+    /// [`dst_signature`], sharing identity work.
+    pub fn dst(&mut self, dst: &Dst) -> (Vec<bool>, Option<String>) {
+        let evs = self.evs;
+        let nobody = Src {
+            identity: Identity::Anonymous,
+            node: None,
+            nets: Vec::new(),
+        };
+        let tailnet = evs.first().map(|e| e.matcher().tailnet);
+        let own = match (
+            dst.addr,
+            dst.node.and_then(|i| tailnet.and_then(|t| t.nodes.get(i))),
+        ) {
+            (None, _) => true,
+            (Some(a), Some(n)) => super::select::is_host(a) && n.owns(a.addr()),
+            (Some(_), None) => false,
+        };
+        let id_bits = if own {
+            self.dst_cache
+                .entry(dst.identity.clone())
+                .or_insert_with(|| {
+                    let mut bits = Vec::new();
+                    for ev in evs {
+                        let m = ev.matcher();
+                        for r in ev.rules() {
+                            for a in &r.dst {
+                                bits.push(
+                                    identity_only(&a.alias)
+                                        && m.identity_matches(&a.alias, &dst.identity),
+                                );
+                            }
+                        }
+                    }
+                    bits
+                })
+                .clone()
+        } else {
+            let n: usize = evs
+                .iter()
+                .map(|e| e.rules().iter().map(|r| r.dst.len()).sum::<usize>())
+                .sum();
+            vec![false; n]
+        };
+        let mut bits = id_bits;
+        let mut k = 0;
+        for ev in evs {
+            let m = ev.matcher();
+            for r in ev.rules() {
+                for a in &r.dst {
+                    if !identity_only(&a.alias)
+                        && let Some(b) = bits.get_mut(k)
+                    {
+                        *b = m.dst_matches(&a.alias, dst, &nobody);
+                    }
+                    k += 1;
+                }
+            }
+        }
+        let owner = match (&dst.identity, dst.addr, dst.node) {
+            (Identity::User(u), _, Some(_)) => Some(u.to_ascii_lowercase()),
+            _ => None,
+        };
+        (bits, owner)
+    }
+}

@@ -5,12 +5,11 @@
 //! policies treats alike, so the work is classes × classes × rules, not nodes².
 
 use super::access::Evaluator;
-use super::classes::{
-    DstPoint, SrcPoint, classify, dst_points, dst_signature, src_points, src_signature,
-};
+use super::classes::{DstPoint, Signer, SrcPoint, classify, dst_points, src_points};
+use super::select::Identity;
 use super::tailnet::Tailnet;
 use std::collections::BTreeMap;
-use tailpolicy_policy::model::{Origin, Policy, Proto};
+use tailpolicy_policy::model::{Alias, Autogroup, Origin, Policy, Proto};
 
 /// Inclusive port intervals, sorted and merged.
 pub type Ports = Vec<(u16, u16)>;
@@ -84,36 +83,6 @@ pub fn rules_meeting(access: &ClassAccess, proto: u8, a: u16, b: u16) -> Vec<Ori
     out
 }
 
-/// Access from source class `s` to destination class `d` (given representatives).
-fn class_access(
-    ev: &Evaluator<'_>,
-    src: &super::select::Src,
-    dst: &super::select::Dst,
-) -> ClassAccess {
-    let m = ev.matcher();
-    let mut out: ClassAccess = BTreeMap::new();
-    for rule in ev.rules() {
-        if !rule.src.iter().any(|s| m.src_matches(s, src)) {
-            continue;
-        }
-        for atom in &rule.dst {
-            if !m.dst_matches(&atom.alias, dst, src) {
-                continue;
-            }
-            let protos: Vec<u8> = match atom.proto {
-                Some(p) => vec![p.0],
-                None => Proto::DEFAULT_SET.iter().map(|p| p.0).collect(),
-            };
-            for p in protos {
-                out.entry(p)
-                    .or_default()
-                    .push((atom.ports.first, atom.ports.last, rule.origin));
-            }
-        }
-    }
-    out
-}
-
 /// Endpoints and their classes, shared by the matrix and the diff.
 #[derive(Clone, Debug)]
 pub struct Classes {
@@ -125,6 +94,14 @@ pub struct Classes {
     pub src_classes: Vec<Vec<usize>>,
     /// Destination classes (indices into `dsts`).
     pub dst_classes: Vec<Vec<usize>>,
+    /// Per source class: its signature (matching rules of every evaluator, in order).
+    src_sigs: Vec<(Vec<bool>, Option<String>)>,
+    /// Per destination class: its signature (matching destination atoms, owner).
+    dst_sigs: Vec<(Vec<bool>, Option<String>)>,
+    /// Per source class: the node all its members belong to, if one.
+    src_single: Vec<Option<usize>>,
+    /// Per destination class: the node all its members are own addresses of, if one.
+    dst_single: Vec<Option<usize>>,
 }
 
 impl Classes {
@@ -132,11 +109,53 @@ impl Classes {
     pub fn new(evs: &[&Evaluator<'_>], policies: &[&Policy], tailnet: &Tailnet) -> Classes {
         let srcs = src_points(policies, tailnet);
         let dsts = dst_points(policies, tailnet);
-        let sk: Vec<_> = srcs.iter().map(|p| src_signature(evs, &p.src)).collect();
-        let dk: Vec<_> = dsts.iter().map(|p| dst_signature(evs, &p.dst)).collect();
+        let mut signer = Signer::new(evs);
+        let sk: Vec<_> = srcs.iter().map(|p| signer.src(&p.src)).collect();
+        let dk: Vec<_> = dsts.iter().map(|p| signer.dst(&p.dst)).collect();
+        let src_classes = classify(&sk);
+        let dst_classes = classify(&dk);
+        let first = |c: &Vec<usize>| c.first().copied().unwrap_or(0);
+        let single = |nodes: Vec<Option<usize>>| match nodes.first() {
+            Some(Some(n)) if nodes.iter().all(|x| *x == Some(*n)) => Some(*n),
+            _ => None,
+        };
+        let src_single = src_classes
+            .iter()
+            .map(|c| {
+                single(
+                    c.iter()
+                        .map(|i| srcs.get(*i).and_then(|p| p.src.node))
+                        .collect(),
+                )
+            })
+            .collect();
+        let dst_single = dst_classes
+            .iter()
+            .map(|c| {
+                single(
+                    c.iter()
+                        .map(|i| {
+                            dsts.get(*i).and_then(|p| {
+                                p.dst.node.filter(|_| p.dst.identity != Identity::Anonymous)
+                            })
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
         Classes {
-            src_classes: classify(&sk),
-            dst_classes: classify(&dk),
+            src_sigs: src_classes
+                .iter()
+                .map(|c| sk.get(first(c)).cloned().unwrap_or_default())
+                .collect(),
+            dst_sigs: dst_classes
+                .iter()
+                .map(|c| dk.get(first(c)).cloned().unwrap_or_default())
+                .collect(),
+            src_single,
+            dst_single,
+            src_classes,
+            dst_classes,
             srcs,
             dsts,
         }
@@ -144,36 +163,60 @@ impl Classes {
 
     /// Whether both classes hold only addresses of one and the same node.
     pub fn same_node_only(&self, sc: usize, dc: usize) -> bool {
-        let s: Vec<Option<usize>> = self
-            .src_classes
-            .get(sc)
-            .into_iter()
-            .flatten()
-            .map(|i| self.srcs.get(*i).and_then(|p| p.src.node))
-            .collect();
-        let d: Vec<Option<usize>> = self
-            .dst_classes
-            .get(dc)
-            .into_iter()
-            .flatten()
-            .map(|i| {
-                self.dsts.get(*i).and_then(|p| {
-                    p.dst
-                        .node
-                        .filter(|_| p.dst.identity != super::select::Identity::Anonymous)
-                })
-            })
-            .collect();
-        match s.first() {
-            Some(Some(n)) => s.iter().chain(&d).all(|x| *x == Some(*n)),
+        match (self.src_single.get(sc), self.dst_single.get(dc)) {
+            (Some(Some(a)), Some(Some(b))) => a == b,
             _ => false,
         }
     }
 
-    fn reps(&self, sc: usize, dc: usize) -> Option<(&SrcPoint, &DstPoint)> {
-        let s = self.src_classes.get(sc)?.first()?;
-        let d = self.dst_classes.get(dc)?.first()?;
-        Some((self.srcs.get(*s)?, self.dsts.get(*d)?))
+    /// What source class `sc` may do to destination class `dc` under the `which`-th
+    /// evaluator (of those the classes were built with), read off the signatures: no
+    /// selector is matched again.
+    fn access(&self, evs: &[&Evaluator<'_>], which: usize, sc: usize, dc: usize) -> ClassAccess {
+        let mut out: ClassAccess = BTreeMap::new();
+        let (Some((sbits, user)), Some((dbits, owner))) =
+            (self.src_sigs.get(sc), self.dst_sigs.get(dc))
+        else {
+            return out;
+        };
+        let self_ok = matches!((user, owner), (Some(u), Some(o)) if u == o);
+        let (mut so, mut dof) = (0usize, 0usize);
+        for ev in evs.iter().take(which) {
+            so += ev.rules().len();
+            dof += ev.rules().iter().map(|r| r.dst.len()).sum::<usize>();
+        }
+        let Some(ev) = evs.get(which) else {
+            return out;
+        };
+        for (ri, rule) in ev.rules().iter().enumerate() {
+            let k0 = dof;
+            dof += rule.dst.len();
+            if !sbits.get(so + ri).copied().unwrap_or(false) {
+                continue;
+            }
+            for (j, atom) in rule.dst.iter().enumerate() {
+                let hit = if atom.alias == Alias::Autogroup(Autogroup::SelfDevices) {
+                    self_ok
+                } else {
+                    dbits.get(k0 + j).copied().unwrap_or(false)
+                };
+                if !hit {
+                    continue;
+                }
+                let protos: Vec<u8> = match atom.proto {
+                    Some(p) => vec![p.0],
+                    None => Proto::DEFAULT_SET.iter().map(|p| p.0).collect(),
+                };
+                for p in protos {
+                    out.entry(p).or_default().push((
+                        atom.ports.first,
+                        atom.ports.last,
+                        rule.origin,
+                    ));
+                }
+            }
+        }
+        out
     }
 }
 
@@ -193,17 +236,11 @@ pub fn matrix(policy: &Policy, tailnet: &Tailnet) -> Matrix {
     let mut cells = Vec::new();
     for sc in 0..classes.src_classes.len() {
         for dc in 0..classes.dst_classes.len() {
-            let Some((s, d)) = classes.reps(sc, dc) else {
-                continue;
-            };
-            if s.src.node.is_some()
-                && s.src.node == d.dst.node
-                && d.dst.addr.is_some_and(|a| s.src.nets.contains(&a))
-            {
-                // A node talking to its own address never crosses the filter.
+            if classes.same_node_only(sc, dc) {
+                // A node talking to itself never crosses its filter.
                 continue;
             }
-            let a = class_access(&ev, &s.src, &d.dst);
+            let a = classes.access(&[&ev], 0, sc, dc);
             if !a.is_empty() {
                 cells.push((sc, dc, a));
             }
@@ -246,11 +283,8 @@ pub fn diff(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
     let mut changes = Vec::new();
     for sc in 0..classes.src_classes.len() {
         for dc in 0..classes.dst_classes.len() {
-            let Some((s, d)) = classes.reps(sc, dc) else {
-                continue;
-            };
-            let ao = class_access(&eo, &s.src, &d.dst);
-            let an = class_access(&en, &s.src, &d.dst);
+            let ao = classes.access(&[&eo, &en], 0, sc, dc);
+            let an = classes.access(&[&eo, &en], 1, sc, dc);
             if ao.is_empty() && an.is_empty() {
                 continue;
             }

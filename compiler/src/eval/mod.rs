@@ -15,6 +15,8 @@ pub mod ssh;
 pub mod tailnet;
 
 pub use access::{Evaluator, RuleRef};
-pub use policy_tests::{AssertionOutcome, Expectation, TestOutcome, all_passed, run_policy_tests};
+pub use policy_tests::{
+    AssertionOutcome, Expectation, TestOutcome, all_passed, run_policy_tests, test_diagnostics,
+};
 pub use select::{Dst, Identity, Src};
 pub use tailnet::{Tailnet, TailnetNode};

@@ -105,6 +105,15 @@ pub fn run_policy_tests(policy: &Policy, tailnet: &Tailnet) -> Vec<TestOutcome> 
     out
 }
 
+/// The diagnostics `lint` adds for a policy's `tests`/`sshTests` (the failures the
+/// checker does not already report), in entry order.
+pub fn test_diagnostics(policy: &Policy, tailnet: &Tailnet) -> Vec<Diagnostic> {
+    run_policy_tests(policy, tailnet)
+        .into_iter()
+        .filter_map(|o| o.diagnostic)
+        .collect()
+}
+
 /// Whether every test passed.
 pub fn all_passed(outcomes: &[TestOutcome]) -> bool {
     outcomes.iter().all(|o| o.passed)
@@ -520,8 +529,24 @@ fn ssh_destinations(ev: &Evaluator<'_>, raw: &str, src: &Src) -> Result<Vec<Dst>
             .into_iter()
             .collect()
     };
+    // Without an inventory (every login a user), names without devices are judged by
+    // identity, as for `tests`; with one, a destination without devices fails.
+    let or_identity = |v: Vec<Dst>, identity: Identity| -> Vec<Dst> {
+        if v.is_empty() && tailnet.open_users {
+            vec![Dst {
+                identity,
+                node: None,
+                addr: None,
+            }]
+        } else {
+            v
+        }
+    };
     match &alias {
-        Alias::Tag(t) => Ok(pick(&|n| n.tags.contains(t))),
+        Alias::Tag(t) => Ok(or_identity(
+            pick(&|n| n.tags.contains(t)),
+            Identity::Tagged(vec![t.clone()]),
+        )),
         Alias::User(u) => {
             if !tailnet.has_user(u) {
                 return Err(format!("user `{u}` is not a user of the tailnet"));
@@ -545,7 +570,10 @@ fn ssh_destinations(ev: &Evaluator<'_>, raw: &str, src: &Src) -> Result<Vec<Dst>
             }))
         }
         Alias::Autogroup(Autogroup::SelfDevices) => Ok(match &src.identity {
-            Identity::User(u) => pick(&|n| n.owner().is_some_and(|o| o.eq_ignore_ascii_case(u))),
+            Identity::User(u) => or_identity(
+                pick(&|n| n.owner().is_some_and(|o| o.eq_ignore_ascii_case(u))),
+                Identity::User(u.clone()),
+            ),
             _ => Vec::new(),
         }),
         Alias::Autogroup(Autogroup::Member) => Ok(pick(&|n| n.owner().is_some())),
