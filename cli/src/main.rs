@@ -24,6 +24,8 @@ enum Command {
     Lint(commands::lint::LintArgs),
     /// Explain a diagnostic code, or list every code.
     Explain(commands::explain::ExplainArgs),
+    /// Run a userspace WireGuard node that enforces the compiled policy.
+    Node(commands::node::NodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +33,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Lint(args) => commands::lint::run(&args).into(),
         Command::Explain(args) => commands::explain::run(&args).into(),
+        Command::Node(args) => commands::node::run(&args).into(),
     }
 }
