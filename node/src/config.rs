@@ -134,6 +134,9 @@ const IGNORED_INTERFACE_KEYS: &[&str] = &[
 #[derive(Default)]
 struct InterfaceDraft {
     line: usize,
+    /// Keys present (even with an invalid value), so a bad value is not also reported as
+    /// missing.
+    seen: Vec<String>,
     private_key: Option<Key>,
     addresses: Vec<InterfaceAddress>,
     listen_port: Option<u16>,
@@ -142,6 +145,7 @@ struct InterfaceDraft {
 
 struct PeerDraft {
     line: usize,
+    saw_public_key: bool,
     public_key: Option<Key>,
     preshared_key: Option<Key>,
     endpoint: Option<SocketAddr>,
@@ -189,6 +193,7 @@ pub fn parse(text: &str) -> Result<WgConfig, Vec<ConfigError>> {
                 "[peer]" => {
                     peers.push(PeerDraft {
                         line,
+                        saw_public_key: false,
                         public_key: None,
                         preshared_key: None,
                         endpoint: None,
@@ -223,6 +228,7 @@ pub fn parse(text: &str) -> Result<WgConfig, Vec<ConfigError>> {
             ),
             Section::Interface => {
                 let Some(d) = iface.as_mut() else { continue };
+                d.seen.push(lower.clone());
                 let r = interface_key(d, &lower, key, value);
                 match r {
                     Ok(KeyOutcome::Set) => {}
@@ -235,6 +241,7 @@ pub fn parse(text: &str) -> Result<WgConfig, Vec<ConfigError>> {
             }
             Section::Peer => {
                 let Some(d) = peers.last_mut() else { continue };
+                d.saw_public_key |= lower == "publickey";
                 if let Err(m) = peer_key(d, &lower, key, value) {
                     err(&mut errors, line, m);
                 }
@@ -247,14 +254,14 @@ pub fn parse(text: &str) -> Result<WgConfig, Vec<ConfigError>> {
             None
         }
         Some(d) => {
-            if d.private_key.is_none() {
+            if !d.seen.iter().any(|k| k == "privatekey") {
                 err(
                     &mut errors,
                     d.line,
                     "`[Interface]` has no `PrivateKey`".into(),
                 );
             }
-            if d.addresses.is_empty() {
+            if !d.seen.iter().any(|k| k == "address") {
                 err(&mut errors, d.line, "`[Interface]` has no `Address`".into());
             }
             d.private_key.map(|private_key| Interface {
@@ -268,6 +275,7 @@ pub fn parse(text: &str) -> Result<WgConfig, Vec<ConfigError>> {
     let mut out_peers = Vec::new();
     for d in peers {
         match d.public_key {
+            None if d.saw_public_key => {}
             None => err(&mut errors, d.line, "`[Peer]` has no `PublicKey`".into()),
             Some(public_key) => {
                 if out_peers.iter().any(|p: &Peer| p.public_key == public_key) {
