@@ -36,6 +36,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
+use tailpolicy_policy::suggest::did_you_mean;
 use tailpolicy_policy::suppress::is_syntax_code;
 use tailpolicy_policy::{Diagnostic, Diagnostics, Rule, Severity, SourceFile};
 use toml::Spanned;
@@ -204,7 +205,11 @@ impl Config {
                 .ok_or_else(|| {
                     error(
                         Some(code.span()),
-                        format!("unknown code `{}` in `severity`", code.get_ref()),
+                        format!(
+                            "unknown code `{}` in `severity`{}",
+                            code.get_ref(),
+                            suggestion(code.get_ref(), rules)
+                        ),
                     )
                 })?;
             if is_syntax_code(rule.code) {
@@ -349,9 +354,24 @@ fn selector(
         } else {
             "no code starts with"
         };
-        return Err(format!("{what} `{}` in `{field}`", s.get_ref()));
+        return Err(format!(
+            "{what} `{}` in `{field}`{}",
+            s.get_ref(),
+            suggestion(&selector.0, rules)
+        ));
     }
     Ok(selector)
+}
+
+/// `"; did you mean `TP1001`?"` for a full-length code close to a registered one, or
+/// nothing.
+fn suggestion(code: &str, rules: &[&'static Rule]) -> String {
+    if code.len() != 6 {
+        return String::new();
+    }
+    did_you_mean(code, rules.iter().map(|r| r.code))
+        .map(|close| format!("; did you mean `{close}`?"))
+        .unwrap_or_default()
 }
 
 /// Removes `.` and resolves `..` without touching the file system.
@@ -470,6 +490,10 @@ mod tests {
             (
                 "[lint.severity]\nTP1998 = \"fatal\"\n",
                 "conf/tailpolicy.toml:2:10: unknown severity `fatal`",
+            ),
+            (
+                "[lint]\nignore = [\"TP1988\"]\n",
+                "conf/tailpolicy.toml:2:11: unknown code `TP1988` in `ignore`; did you mean `TP1998`?",
             ),
             (
                 "[lint.severity]\nTP1990 = \"error\"\n",

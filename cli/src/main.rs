@@ -24,6 +24,8 @@ enum Command {
     Lint(commands::lint::LintArgs),
     /// Explain a diagnostic code, or list every code.
     Explain(commands::explain::ExplainArgs),
+    /// Format policy files in the canonical layout (byte-identical to `hujsonfmt`).
+    Fmt(commands::fmt::FmtArgs),
     /// Run a userspace WireGuard node that enforces the compiled policy.
     Node(commands::node::NodeArgs),
 }
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Lint(args) => commands::lint::run(&args).into(),
         Command::Explain(args) => commands::explain::run(&args).into(),
+        Command::Fmt(args) => commands::fmt::run(&args).into(),
         Command::Node(args) => commands::node::run(&args).into(),
     }
 }

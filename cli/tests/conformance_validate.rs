@@ -6,7 +6,6 @@
 //! counted and printed, never silently passed.
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::indexing_slicing,
     reason = "tests"
 )]

@@ -217,6 +217,7 @@ pub static ALL_RULES: &[&Rule] = &[
     // TP05xx inventory
     // TP06xx configuration
     &crate::suppress::INVALID_SUPPRESSION,
+    &crate::suppress::UNUSED_SUPPRESSION,
     // TP1xxx lints
     &crate::check::lint_codes::UNUSED_GROUP,
     &crate::check::lint_codes::UNUSED_HOST,
@@ -279,22 +280,67 @@ pub fn render_markdown_for(rules: &[&Rule]) -> String {
     }
     for rule in rules {
         out.push_str(&format!("\n## {}\n\n", rule.code));
-        out.push_str(&render_rule_markdown(rule));
+        out.push_str(&render_rule_markdown(rule, 3));
     }
     out
 }
 
 /// One rule's documentation as markdown (without the code heading): name, category,
 /// default severity, summary and explanation. `tailpolicy explain` prints this.
-pub fn render_rule_markdown(rule: &Rule) -> String {
+///
+/// Headings inside the explanation are shifted so the highest is at level
+/// `heading_level` (e.g. 3 under a `## TP0201` heading), whatever level they were
+/// written at.
+pub fn render_rule_markdown(rule: &Rule, heading_level: usize) -> String {
     format!(
         "**{name}** · {category} · default severity: {severity}\n\n{summary}\n\n{explanation}",
         name = rule.name,
         category = rule.category.as_str(),
         severity = rule.severity.as_str(),
         summary = rule.summary,
-        explanation = ensure_trailing_newline(rule.explanation.trim_start()),
+        explanation = ensure_trailing_newline(&shift_headings(
+            rule.explanation.trim_start(),
+            heading_level
+        )),
     )
+}
+
+/// Shifts ATX headings (outside code fences) so the highest one is at `level`.
+fn shift_headings(markdown: &str, level: usize) -> String {
+    let heading_level = |line: &str| {
+        let hashes = line.len() - line.trim_start_matches('#').len();
+        (hashes > 0 && line.get(hashes..).is_some_and(|rest| rest.starts_with(' ')))
+            .then_some(hashes)
+    };
+    let mut in_fence = false;
+    let mut levels = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        } else if !in_fence {
+            levels.extend(heading_level(line));
+        }
+    }
+    let Some(highest) = levels.into_iter().min() else {
+        return markdown.to_owned();
+    };
+    let mut out = String::new();
+    in_fence = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        }
+        match heading_level(line).filter(|_| !in_fence) {
+            Some(current) => {
+                let new_level = (current + level).saturating_sub(highest).clamp(1, 6);
+                out.push_str(&"#".repeat(new_level));
+                out.push_str(line.get(current..).unwrap_or(""));
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn ensure_trailing_newline(s: &str) -> String {
@@ -306,6 +352,16 @@ fn ensure_trailing_newline(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headings_are_shifted_outside_code_fences() {
+        let md = "## What\ntext\n```\n## not a heading\n```\n### Deeper\n#hashtag\n";
+        assert_eq!(
+            shift_headings(md, 3),
+            "### What\ntext\n```\n## not a heading\n```\n#### Deeper\n#hashtag\n"
+        );
+        assert_eq!(shift_headings("no headings", 3), "no headings");
+    }
 
     #[test]
     fn codes_are_unique_sorted_and_documented() {

@@ -18,6 +18,8 @@
 //!   never acceptable.
 //! - A code that is not registered, a syntax code, or a comment naming no code at all
 //!   is reported as [`INVALID_SUPPRESSION`] (a warning) at the offending token.
+//! - A code that suppressed nothing is reported as [`UNUSED_SUPPRESSION`] (an info,
+//!   which never fails a run) so stale comments get noticed.
 //!
 //! The scanner is lexical (it skips strings and block comments), so it works on files
 //! that fail to parse.
@@ -26,6 +28,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::rules::{ALL_RULES, Category, Code, Rule};
 use crate::source::SourceFile;
 use crate::span::Span;
+use crate::suggest::did_you_mean;
 
 /// The directive that starts a suppression comment.
 pub const DIRECTIVE: &str = "tailpolicy:ignore";
@@ -67,17 +70,60 @@ Name the code exactly as `tailpolicy lint` printed it, e.g.
 ",
 };
 
+/// `TP0602`: a suppression comment names a code that is not reported on its line.
+pub static UNUSED_SUPPRESSION: Rule = Rule {
+    code: "TP0602",
+    name: "unused-suppression",
+    category: Category::Style,
+    severity: Severity::Info,
+    summary: "a `tailpolicy:ignore` comment names a code that is not reported on its line",
+    explanation: "\
+### What it checks
+
+Every code in a `// tailpolicy:ignore` comment: some diagnostic with that code must
+start on the line the comment applies to (its own line for a trailing comment, the
+next line holding code for a comment on its own line).
+
+### Why it matters
+
+A suppression outlives the problem it was written for: once the policy changes, a
+stale comment can silently hide a new, unrelated finding with the same code on that
+line. This is an info by default, so it never fails a run; raise it with
+`[lint.severity] TP0602 = \"warning\"` in `tailpolicy.toml` to keep suppressions tidy.
+Findings that need a node inventory (`TP05xx`) are only reported with `--nodes`, so
+their suppressions look unused without one.
+
+### Example
+
+```jsonc
+{
+\t\"groups\": {
+\t\t// tailpolicy:ignore TP1001 -- but the group is used now
+\t\t\"group:eng\": [\"alice@example.com\"],
+\t},
+\t\"acls\": [{\"action\": \"accept\", \"src\": [\"group:eng\"], \"dst\": [\"*:22\"]}],
+}
+```
+
+### Fix
+
+Remove the code from the comment (or the whole comment when it names no other code).
+",
+};
+
 /// One parsed suppression comment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suppression {
     /// The 1-based line whose diagnostics it suppresses.
     pub target_line: u32,
-    /// The codes it names that are registered and suppressible, upper-cased.
-    pub codes: Vec<&'static str>,
+    /// The codes it names that are registered and suppressible, with where each is
+    /// written in the comment.
+    pub codes: Vec<(&'static str, Span)>,
 }
 
 /// Removes diagnostics suppressed by `// tailpolicy:ignore` comments in `file`, and
-/// adds an [`INVALID_SUPPRESSION`] warning for every bad code in such a comment.
+/// adds an [`INVALID_SUPPRESSION`] warning for every bad code in such a comment and an
+/// [`UNUSED_SUPPRESSION`] info for every code that suppressed nothing.
 ///
 /// Codes are resolved against [`ALL_RULES`] plus the codes of `diagnostics`.
 pub fn apply_suppressions(file: &SourceFile, diagnostics: Diagnostics) -> Diagnostics {
@@ -95,14 +141,46 @@ pub fn apply_suppressions_with(
     let mut known: Vec<&'static Rule> = rules.to_vec();
     known.extend(diagnostics.iter().map(|d| d.code.rule()));
     let (suppressions, mut out) = scan(file, &known);
+    let mut used: Vec<Vec<bool>> = suppressions
+        .iter()
+        .map(|s| vec![false; s.codes.len()])
+        .collect();
     for diagnostic in diagnostics {
         let line = file.line_col(diagnostic.span.start).line;
-        let suppressed = !is_syntax_code(diagnostic.code.as_str())
-            && suppressions
-                .iter()
-                .any(|s| s.target_line == line && s.codes.contains(&diagnostic.code.as_str()));
+        let mut suppressed = false;
+        if !is_syntax_code(diagnostic.code.as_str()) {
+            for (suppression, used) in suppressions.iter().zip(used.iter_mut()) {
+                if suppression.target_line != line {
+                    continue;
+                }
+                for ((code, _), used) in suppression.codes.iter().zip(used.iter_mut()) {
+                    if *code == diagnostic.code.as_str() {
+                        *used = true;
+                        suppressed = true;
+                    }
+                }
+            }
+        }
         if !suppressed {
             out.push(diagnostic);
+        }
+    }
+    for (suppression, used) in suppressions.iter().zip(&used) {
+        for ((code, span), used) in suppression.codes.iter().zip(used) {
+            if !used {
+                out.push(
+                    Diagnostic::new(
+                        Code(&UNUSED_SUPPRESSION),
+                        *span,
+                        format!(
+                            "`{code}` is not reported on line {}",
+                            suppression.target_line
+                        ),
+                    )
+                    .with_primary_label("suppresses nothing")
+                    .with_help(format!("remove `{code}` from the comment")),
+                );
+            }
         }
     }
     out
@@ -168,8 +246,8 @@ fn parse_codes(
     rest_start: u32,
     rules: &[&'static Rule],
     warnings: &mut Diagnostics,
-) -> Option<Vec<&'static str>> {
-    let mut codes = Vec::new();
+) -> Option<Vec<(&'static str, Span)>> {
+    let mut codes: Vec<(&'static str, Span)> = Vec::new();
     let mut named_any = false;
     for (offset, token) in tokens(rest) {
         if token == "--" || token.starts_with("--") {
@@ -189,14 +267,20 @@ fn parse_codes(
                     .with_primary_label("syntax error code")
                     .with_help("fix the syntax error; Tailscale rejects a file it cannot parse"),
                 );
-            } else if !codes.contains(&rule.code) {
-                codes.push(rule.code);
+            } else if !codes.iter().any(|(c, _)| *c == rule.code) {
+                codes.push((rule.code, span));
             }
             continue;
         }
         let help = match rules.iter().find(|r| r.name == token) {
             Some(rule) => format!("write the code `{}` instead of the rule name", rule.code),
-            None => "run `tailpolicy explain --list` to see every code".to_owned(),
+            None => match did_you_mean(
+                token,
+                rules.iter().map(|r| r.code).filter(|c| !is_syntax_code(c)),
+            ) {
+                Some(code) => format!("did you mean `{code}`?"),
+                None => "run `tailpolicy explain --list` to see every code".to_owned(),
+            },
         };
         warnings.push(
             Diagnostic::new(
@@ -385,10 +469,55 @@ mod tests {
     }
 
     #[test]
-    fn other_codes_are_kept() {
+    fn other_codes_are_kept_and_unused_codes_reported() {
         let text = "{\n\"a\": 1, // tailpolicy:ignore TP1902\n}";
         let out = run(text, vec![at(&LINT_A, text, "\"a\"")]);
-        assert_eq!(out, vec![("TP1901".into(), "\"a\"".into())]);
+        assert_eq!(
+            out,
+            vec![
+                ("TP1901".into(), "\"a\"".into()),
+                ("TP0602".into(), "TP1902".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn unused_suppression_is_an_info_per_unused_code() {
+        let text = "{\n// tailpolicy:ignore TP1901, TP1902\n\"a\": 1,\n\"b\": 2, // tailpolicy:ignore TP1901\n}";
+        let file = SourceFile::new("p.hujson", text);
+        let out = apply_suppressions_with(
+            &file,
+            [at(&LINT_B, text, "\"a\"")].into_iter().collect(),
+            RULES,
+        );
+        let got: Vec<_> = out
+            .iter()
+            .map(|d| {
+                (
+                    d.code.as_str(),
+                    d.severity,
+                    file.line_col(d.span.start).line,
+                    d.message.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "TP0602",
+                    Severity::Info,
+                    2,
+                    "`TP1901` is not reported on line 3"
+                ),
+                (
+                    "TP0602",
+                    Severity::Info,
+                    4,
+                    "`TP1901` is not reported on line 4"
+                ),
+            ]
+        );
     }
 
     #[test]
@@ -432,6 +561,10 @@ mod tests {
             out.iter().nth(1).and_then(|d| d.help.clone()).as_deref(),
             Some("write the code `TP1902` instead of the rule name")
         );
+        let typo = "{\n\"a\": 1, // tailpolicy:ignore TP1O01\n}";
+        let out = apply_suppressions_with(&SourceFile::new("p", typo), Diagnostics::new(), RULES);
+        let help: Vec<_> = out.iter().map(|d| d.help.as_deref()).collect();
+        assert_eq!(help, vec![Some("did you mean `TP1901`?")]);
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn values_convert_like_serde_json() {
 
 #[test]
 fn scalar_roots_and_surrounding_comments() {
-    for src in ["1", " \"x\" ", "/**/null//", "true\n", "[]", "{}"] {
+    for src in ["1", " \"x\" ", "/**/null//\n", "true\n", "[]", "{}"] {
         let (doc, diags) = parse(src);
         assert!(diags.is_empty(), "{src}: {diags:?}");
         assert_eq!(doc.unwrap().to_source(), src);
@@ -192,6 +192,7 @@ fn not_hujson() {
         "{} {}",
         "[1 2]",
         "/* x",
+        "{} // no newline",
         "[",
         "{\"a\":1",
         "[}",

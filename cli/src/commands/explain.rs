@@ -3,6 +3,7 @@
 use crate::exit::Exit;
 use tailpolicy_policy::Rule;
 use tailpolicy_policy::rules::{ALL_RULES, find_rule, render_rule_markdown};
+use tailpolicy_policy::suggest::did_you_mean;
 
 /// Arguments of `tailpolicy explain`.
 #[derive(Debug, clap::Args)]
@@ -28,9 +29,11 @@ pub fn run(args: &ExplainArgs) -> Exit {
             Exit::Clean
         }
         None => {
-            eprintln!(
-                "error: unknown code `{code}`; run `tailpolicy explain --list` to see every code"
-            );
+            let hint = match did_you_mean(code, ALL_RULES.iter().map(|r| r.code)) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => "run `tailpolicy explain --list` to see every code".to_owned(),
+            };
+            eprintln!("error: unknown code `{code}`; {hint}");
             Exit::Failure
         }
     }
@@ -38,7 +41,7 @@ pub fn run(args: &ExplainArgs) -> Exit {
 
 /// One rule's documentation: `CODE` heading line, then [`render_rule_markdown`].
 pub fn explanation(rule: &Rule) -> String {
-    format!("# {}\n\n{}", rule.code, render_rule_markdown(rule))
+    format!("# {}\n\n{}", rule.code, render_rule_markdown(rule, 2))
 }
 
 /// `CODE  severity  name  summary`, one rule per line, columns aligned.

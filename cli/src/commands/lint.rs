@@ -11,11 +11,12 @@ use crate::exit::Exit;
 use crate::input::{self, Input, InputError};
 use crate::render::{self, FileDiagnostics, Format, FormatArgs, RenderOptions};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
-use tailpolicy_policy::CheckOptions;
+use tailpolicy_policy::hujson;
 use tailpolicy_policy::rules::ALL_RULES;
 use tailpolicy_policy::suppress::apply_suppressions;
-use tailpolicy_policy::{Diagnostic, Diagnostics, Severity, SourceFile};
+use tailpolicy_policy::{CheckOptions, Diagnostic, Diagnostics, Severity, SourceFile};
 
 /// Arguments of `tailpolicy lint`.
 #[derive(Debug, clap::Args)]
@@ -36,37 +37,54 @@ pub struct LintArgs {
     pub format: FormatArgs,
 }
 
-/// One analysed file: the source the diagnostics point into, and the diagnostics.
+/// One analysed file: the source the diagnostics point into and the diagnostics.
 #[derive(Clone, Debug)]
 pub struct Analysis {
-    /// The file (invalid UTF-8 is replaced, so spans before the first bad byte hold).
+    /// The file. Invalid UTF-8 is replaced; encoding diagnostics point before the first
+    /// bad byte, so their spans still hold.
     pub file: SourceFile,
     /// Everything found, before suppression and configuration.
     pub diagnostics: Diagnostics,
 }
 
-/// Parses and checks one policy file. **The single place where analysis plugs in**:
-/// everything after it (suppression, configuration, rendering, exit codes) works on
-/// its output. `inventory` is the node inventory from `--nodes` or the configuration.
+/// Parses and checks one policy file: **the single place where analysis plugs in**.
+/// Everything after it (suppression, configuration, rendering, exit codes) works on
+/// its output.
+///
+/// Text goes through [`tailpolicy_policy::analyse`]; bytes that are not plain UTF-8
+/// text (invalid UTF-8, a byte order mark, NUL bytes) go through
+/// [`hujson::parse_bytes`], which reports why as diagnostics. `inventory` is the node
+/// inventory from `--nodes` or the configuration; nothing reads it yet.
 pub fn analyse(input: &Input, inventory: Option<&Input>) -> Analysis {
     let _ = inventory;
     let file = SourceFile::new(
         input.name.clone(),
         String::from_utf8_lossy(&input.bytes).into_owned(),
     );
-    let diagnostics = match std::str::from_utf8(&input.bytes) {
-        Ok(text) => tailpolicy_policy::analyse(text, &CheckOptions::default()).diagnostics,
-        // Not UTF-8: the parser reports where the bad bytes are.
-        Err(_) => tailpolicy_policy::hujson::parse_bytes(&input.bytes).1,
+    let diagnostics = match plain_text(&input.bytes) {
+        Some(text) => tailpolicy_policy::analyse(text, &CheckOptions::default()).diagnostics,
+        None => hujson::parse_bytes(&input.bytes).1,
     };
     Analysis { file, diagnostics }
+}
+
+/// The bytes as text, unless [`hujson::parse_bytes`] has something to say about the
+/// encoding (not UTF-8, a byte order mark, a NUL byte).
+fn plain_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    (!text.starts_with('\u{feff}') && !text.contains('\0')).then_some(text)
 }
 
 /// Runs `tailpolicy lint`.
 pub fn run(args: &LintArgs) -> Exit {
     let options = RenderOptions::from_environment();
     let cwd = options.base_dir.clone().unwrap_or_default();
-    let reports = match lint_files(args, &cwd) {
+    let reports = match check_files(
+        &args.files,
+        args.nodes.as_deref(),
+        args.config.as_deref(),
+        &cwd,
+    ) {
         Ok(reports) => reports,
         Err(errors) => {
             for error in errors {
@@ -104,14 +122,19 @@ pub fn exit_for<'a>(
     }
 }
 
-/// Reads, analyses and filters every file. Errors: everything that stops the run
-/// (unreadable inputs, invalid configuration), all of them.
-fn lint_files(
-    args: &LintArgs,
+/// Reads, [`analyse`]s, suppresses and configures every file in `files` (paths, `-`
+/// for standard input): what `lint` reports, reusable by other commands. `nodes` and
+/// `config` are `--nodes` and `--config`; `cwd` anchors relative paths.
+///
+/// Errors: every problem that stops the run (unreadable inputs or inventory, invalid
+/// configuration), as messages for exit code 2.
+pub fn check_files(
+    files: &[String],
+    nodes: Option<&Path>,
+    config: Option<&Path>,
     cwd: &Path,
 ) -> Result<Vec<(SourceFile, Vec<Diagnostic>)>, Vec<String>> {
-    let (inputs, read_errors): (Vec<_>, Vec<_>) = args
-        .files
+    let (inputs, read_errors): (Vec<_>, Vec<_>) = files
         .iter()
         .map(|f| input::read(f))
         .partition(Result::is_ok);
@@ -124,7 +147,7 @@ fn lint_files(
     }
     let inputs: Vec<Input> = inputs.into_iter().filter_map(Result::ok).collect();
 
-    let mut configs = Configs::new(args.config.as_deref(), cwd);
+    let mut configs = Configs::new(config, cwd);
     let mut inventories: HashMap<PathBuf, Input> = HashMap::new();
     let mut errors = Vec::new();
     let mut reports = Vec::new();
@@ -132,16 +155,16 @@ fn lint_files(
         let config = match configs.for_input(input) {
             Ok(config) => config,
             Err(error) => {
-                errors.push(error);
+                push_new(&mut errors, error);
                 continue;
             }
         };
-        let inventory_path = args.nodes.clone().or_else(|| config.nodes.clone());
+        let inventory_path = nodes.map(Path::to_owned).or_else(|| config.nodes.clone());
         let inventory = match inventory_path {
             Some(path) => match load_inventory(&mut inventories, &path) {
                 Ok(inventory) => Some(inventory),
                 Err(error) => {
-                    errors.push(error.to_string());
+                    push_new(&mut errors, error.to_string());
                     continue;
                 }
             },
@@ -158,7 +181,6 @@ fn lint_files(
         diagnostics.sort();
         reports.push((analysis.file, diagnostics.into_vec()));
     }
-    errors.dedup();
     if errors.is_empty() {
         Ok(reports)
     } else {
@@ -166,18 +188,21 @@ fn lint_files(
     }
 }
 
+/// Adds `error` unless it is already there (several files share a configuration).
+fn push_new(errors: &mut Vec<String>, error: String) {
+    if !errors.contains(&error) {
+        errors.push(error);
+    }
+}
+
 fn load_inventory<'a>(
     cache: &'a mut HashMap<PathBuf, Input>,
     path: &Path,
 ) -> Result<&'a Input, InputError> {
-    if !cache.contains_key(path) {
-        let inventory = input::read(&path.to_string_lossy())?;
-        cache.insert(path.to_owned(), inventory);
+    match cache.entry(path.to_owned()) {
+        Entry::Occupied(entry) => Ok(entry.into_mut()),
+        Entry::Vacant(entry) => Ok(entry.insert(input::read(&path.to_string_lossy())?)),
     }
-    cache.get(path).ok_or_else(|| InputError {
-        name: path.display().to_string(),
-        reason: "it vanished from the cache".to_owned(),
-    })
 }
 
 /// Configuration lookup: `--config` for every file, or discovery per directory.

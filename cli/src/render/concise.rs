@@ -27,5 +27,5 @@ pub(super) fn line(d: &Located<'_>) -> String {
 }
 
 fn one_line(s: &str) -> String {
-    s.replace("\r\n", " ").replace(['\n', '\r'], " ")
+    super::safe_message(&s.replace("\r\n", " ").replace(['\n', '\r'], " ")).into_owned()
 }

@@ -7,11 +7,12 @@
 //! - not a terminal (pipes, files, CI logs): plain ASCII, no colour, no hyperlink, so the
 //!   output is stable, greppable and safe in any encoding.
 
-use super::{Located, rule_url};
+use super::{Located, rule_url, safe_message, safe_source};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
 };
+use std::borrow::Cow;
 use std::fmt;
 use tailpolicy_policy::{Diagnostic, Severity, SourceFile, Span};
 
@@ -45,15 +46,25 @@ impl FullStyle {
         GraphicalReportHandler::new_themed(theme)
             .with_links(links)
             .with_urls(links)
-            .with_link_display_text(" (docs)")
+            .with_link_display_text("(docs)")
     }
 }
 
 pub(super) fn render(diagnostics: &[Located<'_>], style: FullStyle) -> String {
     let handler = style.handler();
     let mut out = String::new();
+    // Diagnostics come grouped by file: sanitise each file's text once.
+    let mut shown: Option<(&SourceFile, Cow<'_, str>)> = None;
     for located in diagnostics {
-        let report = Report::new(located.file, located.diagnostic);
+        let text = match &shown {
+            Some((file, text)) if std::ptr::eq(*file, located.file) => text.clone(),
+            _ => {
+                let text = safe_source(located.file.text());
+                shown = Some((located.file, text.clone()));
+                text
+            }
+        };
+        let report = Report::new(located.file.name(), &text, located.diagnostic);
         if handler.render_report(&mut out, &report).is_err() {
             // A `fmt::Write` into a `String` cannot fail; keep the finding visible anyway.
             out.push_str(&format!(
@@ -73,12 +84,9 @@ struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
-    fn new(file: &'a SourceFile, diagnostic: &'a Diagnostic) -> Self {
+    fn new(name: &'a str, text: &'a str, diagnostic: &'a Diagnostic) -> Self {
         Self {
-            source: NamedText {
-                name: file.name(),
-                text: file.text(),
-            },
+            source: NamedText { name, text },
             diagnostic,
         }
     }
@@ -99,15 +107,20 @@ impl fmt::Debug for Report<'_> {
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&safe_message(&self.diagnostic.message))
     }
 }
 
 impl std::error::Error for Report<'_> {}
 
 impl miette::Diagnostic for Report<'_> {
+    /// `error[TP0201]`, rustc-style: miette prints the code as the report's header line
+    /// (hyperlinked to the rule's documentation on a colour terminal).
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.diagnostic.code))
+        Some(Box::new(format!(
+            "{}[{}]",
+            self.diagnostic.severity, self.diagnostic.code
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -122,7 +135,7 @@ impl miette::Diagnostic for Report<'_> {
         self.diagnostic
             .help
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display + 'b>)
+            .map(|h| Box::new(safe_message(h)) as Box<dyn fmt::Display + 'b>)
     }
 
     fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
@@ -134,14 +147,16 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let primary_label = Some(self.diagnostic.primary_label.clone()).filter(|l| !l.is_empty());
+        let primary_label = Some(safe_message(&self.diagnostic.primary_label).into_owned())
+            .filter(|l| !l.is_empty());
         let primary =
             LabeledSpan::new_primary_with_span(primary_label, self.span(self.diagnostic.span));
-        let secondary = self
-            .diagnostic
-            .labels
-            .iter()
-            .map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), self.span(l.span)));
+        let secondary = self.diagnostic.labels.iter().map(|l| {
+            LabeledSpan::new_with_span(
+                Some(safe_message(&l.message).into_owned()),
+                self.span(l.span),
+            )
+        });
         Some(Box::new(std::iter::once(primary).chain(secondary)))
     }
 }

@@ -6,8 +6,11 @@
 //! (in file, line, column order) become annotations; the rest go to the job summary
 //! (`$GITHUB_STEP_SUMMARY`) as a markdown table when it is set, or to the log as
 //! concise lines when it is not. Either way a log line says how many were left out.
+//! Absolute file names under the working directory are made relative to it, since
+//! GitHub resolves annotation paths from the repository root.
 
-use super::{Located, concise};
+use super::{Located, concise, relative_name, safe_message};
+use std::path::Path;
 use tailpolicy_policy::Severity;
 
 /// GitHub's cap on annotations of one type (error, warning, notice) per step.
@@ -16,7 +19,11 @@ pub(super) const ANNOTATIONS_PER_TYPE: usize = 10;
 /// The job summary file's size cap (1 MiB); we stay below it.
 const SUMMARY_LIMIT: usize = 1024 * 1024 - 4096;
 
-pub(super) fn render(diagnostics: &[Located<'_>], summary_available: bool) -> super::Rendered {
+pub(super) fn render(
+    diagnostics: &[Located<'_>],
+    base_dir: Option<&Path>,
+    summary_available: bool,
+) -> super::Rendered {
     let mut stdout = String::new();
     let mut overflow: Vec<&Located<'_>> = Vec::new();
     let mut shown = [0usize; 3];
@@ -31,7 +38,7 @@ pub(super) fn render(diagnostics: &[Located<'_>], summary_available: bool) -> su
         };
         if *count < ANNOTATIONS_PER_TYPE {
             *count += 1;
-            stdout.push_str(&annotation(d));
+            stdout.push_str(&annotation(d, base_dir));
             stdout.push('\n');
         } else {
             overflow.push(d);
@@ -64,7 +71,7 @@ pub(super) fn render(diagnostics: &[Located<'_>], summary_available: bool) -> su
     }
 }
 
-fn annotation(d: &Located<'_>) -> String {
+fn annotation(d: &Located<'_>, base_dir: Option<&Path>) -> String {
     let command = match d.diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -77,13 +84,13 @@ fn annotation(d: &Located<'_>) -> String {
     }
     format!(
         "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-        escape_property(d.file.name()),
+        escape_property(&relative_name(d.file.name(), base_dir)),
         d.start.line,
         d.start.column,
         d.end.line,
         d.end.column,
         escape_property(d.diagnostic.code.as_str()),
-        escape_data(&message),
+        escape_data(&safe_message(&message)),
     )
 }
 
@@ -132,7 +139,8 @@ fn summary(overflow: &[&Located<'_>]) -> String {
 
 /// Escapes text for a markdown table cell: `|` and line breaks.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    safe_message(s)
+        .replace('|', "\\|")
         .replace("\r\n", "<br>")
         .replace(['\n', '\r'], "<br>")
 }
@@ -149,6 +157,43 @@ mod tests {
             "100%25 a%3Ab%2Cc%0D%0Ad"
         );
         assert_eq!(escape_property("%0A"), "%250A");
+    }
+
+    #[test]
+    fn summary_stays_under_the_size_cap() {
+        use tailpolicy_policy::{Code, Diagnostic, SourceFile, Span};
+        let file = SourceFile::new("p.hujson", "x");
+        let long = "m".repeat(1000);
+        let diagnostics: Vec<Diagnostic> = (0..1200)
+            .map(|_| {
+                Diagnostic::new(
+                    Code(&crate::render::fixtures::UNUSED),
+                    Span::empty(0),
+                    long.clone(),
+                )
+            })
+            .collect();
+        let located: Vec<Located<'_>> = diagnostics
+            .iter()
+            .map(|diagnostic| {
+                let (start, end) = file.span_line_cols(diagnostic.span);
+                Located {
+                    file: &file,
+                    diagnostic,
+                    start,
+                    end,
+                }
+            })
+            .collect();
+        let overflow: Vec<&Located<'_>> = located.iter().collect();
+        let out = summary(&overflow);
+        assert!(out.len() <= SUMMARY_LIMIT + 200, "{}", out.len());
+        let rows = out.matches("| `p.hujson:1:1` |").count();
+        assert!(rows > 1000 && rows < 1200, "{rows}");
+        assert!(out.ends_with(&format!(
+            "\n{} more rows left out: the job summary is limited to 1 MiB.\n",
+            1200 - rows
+        )));
     }
 
     #[test]

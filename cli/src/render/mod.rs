@@ -20,7 +20,8 @@ pub use full::FullStyle;
 /// The output formats of `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// rustc-style report with source snippet, carets and help (miette).
+    /// Source snippets with carets, labels and help; colour and unicode on a terminal
+    /// (unless `NO_COLOR` is set), plain ASCII otherwise.
     Full,
     /// One line per finding: `file:line:col: severity[CODE] message`.
     Concise,
@@ -98,7 +99,11 @@ pub fn render(format: Format, files: &[FileDiagnostics<'_>], options: &RenderOpt
         Format::Full => stdout_only(full::render(&ordered, options.full_style)),
         Format::Concise => stdout_only(concise::render(&ordered)),
         Format::Json => stdout_only(json::render(&ordered)),
-        Format::Github => github::render(&ordered, options.step_summary.is_some()),
+        Format::Github => github::render(
+            &ordered,
+            options.base_dir.as_deref(),
+            options.step_summary.is_some(),
+        ),
         Format::Sarif => stdout_only(sarif::render(&ordered, options)),
     }
 }
@@ -210,6 +215,63 @@ fn ordered<'a>(files: &[FileDiagnostics<'a>]) -> Vec<Located<'a>> {
     all
 }
 
+/// `name` relative to `base_dir` when it is an absolute path under it, else as given;
+/// `/`-separated, without a leading `./`.
+fn relative_name(name: &str, base_dir: Option<&std::path::Path>) -> String {
+    let path = std::path::Path::new(name);
+    let relative = match base_dir {
+        Some(base) if path.is_absolute() => path.strip_prefix(base).unwrap_or(path),
+        _ => path,
+    };
+    let text = relative.to_string_lossy().replace('\\', "/");
+    let mut text = text.as_str();
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest;
+    }
+    text.to_owned()
+}
+
+/// Whether showing `c` raw could mislead or hijack a terminal: control characters other
+/// than tab and line breaks, and the bidirectional overrides and isolates of "Trojan
+/// Source" (CVE-2021-42574).
+fn is_unsafe_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Source text safe to print: every unsafe character is replaced by one of the same
+/// UTF-8 length (`?`, `¿` or `�`), so byte offsets and columns stay valid.
+fn safe_source(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match (is_unsafe_char(c), c.len_utf8()) {
+            (false, _) => c,
+            (true, 1) => '?',
+            (true, 2) => '\u{bf}',
+            (true, _) => '\u{fffd}',
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// A message safe to print: unsafe characters are written as `\u{…}` escapes.
+fn safe_message(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// The documentation URL of `code` on the generated rules page.
 fn rule_url(code: &str) -> String {
     format!(
@@ -221,5 +283,28 @@ fn rule_url(code: &str) -> String {
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+#[test]
+fn unsafe_characters_are_neutralised() {
+    let text = "a\u{1b}[31mb\u{85}c\u{202e}d\u{feff}\t\n";
+    let safe = safe_source(text);
+    assert_eq!(safe, "a?[31mb\u{bf}c\u{fffd}d\u{fffd}\t\n");
+    assert_eq!(safe.len(), text.len());
+    assert_eq!(safe_message("x\u{1b}y\u{202e}"), "x\\u{1b}y\\u{202e}");
+    assert!(matches!(
+        safe_message("plain `é`\n"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+}
+
+#[cfg(test)]
+#[test]
+fn relative_names() {
+    let base = Some(std::path::Path::new("/repo"));
+    assert_eq!(relative_name("/repo/a/p.hujson", base), "a/p.hujson");
+    assert_eq!(relative_name("././a/p.hujson", base), "a/p.hujson");
+    assert_eq!(relative_name("/other/p.hujson", base), "/other/p.hujson");
+    assert_eq!(relative_name("../p.hujson", None), "../p.hujson");
+}
 #[cfg(test)]
 mod tests;

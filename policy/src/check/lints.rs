@@ -5,7 +5,7 @@ use super::lint_codes as lc;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::{Acl, Alias, Autogroup, Grant, Policy, PortRange, Proto};
 use crate::span::{Span, Spanned};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Runs every lint. `source` is the policy text (for spellings the model normalises).
 pub fn check(p: &Policy, source: &str, diags: &mut Diagnostics) {
@@ -278,10 +278,53 @@ fn same(a: &Reach, b: &Reach) -> bool {
     a.src == b.src && a.protos == b.protos && norm(&a.dst) == norm(&b.dst)
 }
 
+/// At most this many earlier rules are compared with each rule, so that the lint stays
+/// linear on policies with tens of thousands of rules sharing a destination. Rules
+/// covered only by an earlier rule beyond the window are not reported.
+const MAX_CANDIDATES: usize = 64;
+
+/// Earlier rules that may cover `later`: those that name its first destination or `*`,
+/// most recent first, at most [`MAX_CANDIDATES`].
+fn candidates<'a>(
+    index: &'a HashMap<Alias, Vec<usize>>,
+    later: &Reach,
+) -> impl Iterator<Item = usize> + 'a {
+    let first = later.dst.first().map(|(a, _)| a.clone());
+    let by_dst = first
+        .and_then(|a| index.get(&a))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let by_wildcard = index
+        .get(&Alias::Wildcard)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut merged: Vec<usize> = by_dst
+        .iter()
+        .rev()
+        .take(MAX_CANDIDATES)
+        .chain(by_wildcard.iter().rev().take(MAX_CANDIDATES))
+        .copied()
+        .collect();
+    merged.sort_unstable();
+    merged.dedup();
+    merged.into_iter()
+}
+
+/// Records rule `i` under each of its destination aliases.
+fn index_rule(index: &mut HashMap<Alias, Vec<usize>>, rule: &Reach, i: usize) {
+    let mut seen: HashSet<&Alias> = HashSet::new();
+    for (a, _) in &rule.dst {
+        if seen.insert(a) {
+            index.entry(a.clone()).or_default().push(i);
+        }
+    }
+}
+
 fn rules(p: &Policy, diags: &mut Diagnostics) {
     let acls: Vec<Reach> = p.acls.iter().flatten().map(acl_reach).collect();
     let grants: Vec<Reach> = p.grants.iter().flatten().filter_map(grant_reach).collect();
     for (section, list) in [("acls", &acls), ("grants", &grants)] {
+        let mut index: HashMap<Alias, Vec<usize>> = HashMap::new();
         for (i, later) in list.iter().enumerate() {
             if later.allow_all {
                 diags.push(
@@ -293,9 +336,15 @@ fn rules(p: &Policy, diags: &mut Diagnostics) {
                     .with_help("this is Tailscale's default policy; replace it with the access that is needed"),
                 );
             }
-            let Some(earlier) = list.iter().take(i).find(|e| covers(e, later)) else {
+            let Some(earlier) = candidates(&index, later)
+                .filter(|&j| j < i)
+                .filter_map(|j| list.get(j))
+                .find(|e| covers(e, later))
+            else {
+                index_rule(&mut index, later, i);
                 continue;
             };
+            index_rule(&mut index, later, i);
             let (rule, what) = if same(earlier, later) {
                 (&lc::DUPLICATE_RULE, "duplicates")
             } else {

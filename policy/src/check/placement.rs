@@ -49,7 +49,7 @@ pub fn check(p: &Policy, diags: &mut Diagnostics) {
         network_sources(&g.src, diags);
         network_destinations(&g.dst, diags);
         self_destination(&g.src, &g.dst, false, diags);
-        if g.ip.is_empty() && g.app.is_empty() {
+        if !g.capabilities_written {
             diags.push(
                 Diagnostic::new(
                     cc::GRANT_WITHOUT_CAPABILITIES.as_code(),

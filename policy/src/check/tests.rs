@@ -72,6 +72,18 @@ fn destination(p: &Policy, raw: &str, span: Span, ctx: &str, icmp: bool, diags: 
         );
         return;
     };
+    if !port
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'-' || b == b',' || b == b'*')
+        && Alias::parse(raw, false).is_ok()
+    {
+        diags.push(
+            malformed(span, &format!("{ctx}: destination \"{raw}\" has no port")).with_help(
+                format!("test destinations are `host:port`, e.g. `{raw}:22`"),
+            ),
+        );
+        return;
+    }
     if icmp && port != "0" {
         diags.push(
             malformed(

@@ -256,7 +256,10 @@ impl Builder<'_, '_> {
     fn string(&mut self, span: Span) -> String {
         let text = span.text(self.source);
         let decoded = decode_string(text, &mut self.control);
-        for c in self.control.drain(..) {
+        if self.control.is_empty() {
+            return decoded;
+        }
+        for c in std::mem::take(&mut self.control) {
             let at = span.start + offset(c.offset);
             self.diagnostics.push(
                 Diagnostic::new(

@@ -77,24 +77,32 @@ fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
     value
 }
 
-/// Reads a number literal the grammar accepted, exactly as `serde_json` would.
+/// Reads a number literal the grammar accepted.
+///
+/// Integers that fit `i64`/`u64` stay exact, like `serde_json`'s (and `-0` is the float
+/// -0.0, as there). Everything else is the correctly rounded nearest `f64`, as Go's
+/// `strconv.ParseFloat` gives it (`serde_json` without `float_roundtrip` can be one ULP
+/// off). `None` when the value does not fit an `f64`.
 pub(crate) fn decode_number(literal: &str) -> Option<serde_json::Number> {
-    let digits = literal.strip_prefix('-');
-    let is_plain_integer = literal.len() <= 18
-        && !literal.is_empty()
-        && literal
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-'));
-    if is_plain_integer {
-        match digits {
-            // serde_json reads `-0` as the float -0.0.
-            Some("0") => return serde_json::Number::from_f64(-0.0),
-            Some(_) => return literal.parse::<i64>().ok().map(serde_json::Number::from),
-            None => return literal.parse::<u64>().ok().map(serde_json::Number::from),
+    let is_integer = !literal.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
+    if is_integer {
+        if literal == "-0" {
+            return serde_json::Number::from_f64(-0.0);
+        }
+        let exact = if literal.starts_with('-') {
+            literal.parse::<i64>().ok().map(serde_json::Number::from)
+        } else {
+            literal.parse::<u64>().ok().map(serde_json::Number::from)
+        };
+        if exact.is_some() {
+            return exact;
         }
     }
-    literal.parse::<serde_json::Number>().ok()
+    literal
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .and_then(serde_json::Number::from_f64)
 }
 
 #[cfg(test)]

@@ -109,6 +109,14 @@ pub(crate) fn syntax_error(source: &str, pos: usize, positives: &[Rule]) -> Diag
             .with_primary_label("comment starts here and is never closed")
             .with_help("close the comment with `*/`");
         }
+        '/' if rest.starts_with("//") => {
+            return diag(
+                &INVALID_COMMENT,
+                Span::new(at, offset(source.len())),
+                "line comment at the end of the file has no line break".to_owned(),
+            )
+            .with_help("end the file with a line break; HuJSON line comments end with one");
+        }
         '/' => {
             return diag(&INVALID_COMMENT, here, "unexpected `/`".to_owned()).with_help(
                 "comments start with `//` (to the end of the line) or `/*` (up to `*/`)",

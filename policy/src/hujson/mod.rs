@@ -10,11 +10,13 @@ pub mod codes;
 mod decode;
 mod depth;
 mod errors;
+pub mod format;
 mod grammar;
 mod parse;
 mod print;
 pub mod tree;
 
 pub use depth::MAX_DEPTH;
+pub use format::format;
 pub use parse::{parse, parse_bytes};
 pub use tree::{Array, Document, Extra, Member, Object, Value, ValueKind};

@@ -205,6 +205,33 @@ impl Value {
         }
     }
 
+    /// Whether `self` and `other` hold the same data: same kinds, same decoded strings,
+    /// same numbers, same members (duplicates included) in the same order. Layout and
+    /// comments are ignored.
+    pub fn same_data(&self, other: &Value) -> bool {
+        match (&self.kind, &other.kind) {
+            (ValueKind::Null, ValueKind::Null) => true,
+            (ValueKind::Bool(a), ValueKind::Bool(b)) => a == b,
+            (ValueKind::Number(a), ValueKind::Number(b)) => a == b,
+            (ValueKind::String(a), ValueKind::String(b)) => a == b,
+            (ValueKind::Object(a), ValueKind::Object(b)) => {
+                a.members.len() == b.members.len()
+                    && a.members
+                        .iter()
+                        .zip(&b.members)
+                        .all(|(x, y)| x.key() == y.key() && x.value.same_data(&y.value))
+            }
+            (ValueKind::Array(a), ValueKind::Array(b)) => {
+                a.elements.len() == b.elements.len()
+                    && a.elements
+                        .iter()
+                        .zip(&b.elements)
+                        .all(|(x, y)| x.same_data(y))
+            }
+            _ => false,
+        }
+    }
+
     /// Converts to a `serde_json::Value` (comments dropped; for duplicate keys the last
     /// wins, as Go's `encoding/json` does). Equal to what `serde_json::from_str` gives
     /// for the same document with comments and trailing commas removed.

@@ -62,6 +62,10 @@ impl<'s> Ctx<'s> {
             };
             let canonical = known.get(i).copied().unwrap_or(key);
             if let Some(Some(first)) = found.get(i) {
+                if first.key() == key {
+                    // Exact duplicates are reported by the parser (TP0006).
+                    continue;
+                }
                 self.push(
                     Diagnostic::new(
                         codes::DUPLICATE_FIELD.as_code(),

@@ -243,8 +243,10 @@ fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Opti
         .get(1)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "dst"));
     let mut ip = Vec::new();
+    let mut capabilities_written = false;
     if let Some(m) = f.get(2) {
         for s in ctx.strings(&m.value, &format!("{context}.ip")) {
+            capabilities_written = true;
             if let Some(g) = grant_ip(ctx, &s) {
                 ip.push(Spanned::new(g, s.span));
             }
@@ -253,6 +255,7 @@ fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Opti
     let app = f
         .get(3)
         .map_or_else(Vec::new, |m| app_caps(ctx, &m.value, context));
+    capabilities_written |= !app.is_empty();
     let src_posture = f
         .get(4)
         .map_or_else(Vec::new, |m| ctx.strings(&m.value, "srcPosture"));
@@ -269,6 +272,7 @@ fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Opti
         src,
         dst,
         ip,
+        capabilities_written,
         app,
         via,
         src_posture,

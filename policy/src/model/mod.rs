@@ -155,8 +155,11 @@ pub struct Grant {
     pub src: Vec<Spanned<Alias>>,
     /// `dst`.
     pub dst: Vec<Spanned<Alias>>,
-    /// `ip`.
+    /// `ip` (elements that could not be read are left out).
     pub ip: Vec<Spanned<GrantIp>>,
+    /// Whether `ip` or `app` had elements as written, even ones that could not be read
+    /// (so an all-invalid `ip` is not also reported as missing).
+    pub capabilities_written: bool,
     /// `app`: capability name → values, in file order.
     pub app: Vec<(Spanned<String>, Vec<serde_json::Value>)>,
     /// `via`.

@@ -1,0 +1,84 @@
+//! Parsing speed on a generated policy of the size of the largest public one
+//! (15,000 ACL rules, 300 groups, 2,000 hosts, ~150k lines; see `gen/mod.rs`).
+//!
+//! Baseline: `serde_json::from_str::<serde_json::Value>` on the same document with the
+//! comments blanked out and trailing commas removed (`Document::to_standard_json`).
+//! After divan's table, the bench prints the median of each over interleaved runs and
+//! their ratio.
+//!
+//! Run: `cargo bench -p tailpolicy-policy --bench parse`
+
+#![expect(clippy::expect_used, reason = "benchmark setup")]
+
+#[path = "gen/mod.rs"]
+mod generator;
+
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+use tailpolicy_policy::hujson::parse;
+
+/// (HuJSON text, the same as standard JSON).
+static INPUT: LazyLock<(String, String)> = LazyLock::new(|| {
+    let text = generator::big_policy();
+    let standard = parse(&text)
+        .0
+        .expect("generated policy parses")
+        .to_standard_json();
+    (text, standard)
+});
+
+fn main() {
+    let (text, standard) = &*INPUT;
+    println!(
+        "input: {} lines, {} bytes",
+        text.lines().count(),
+        text.len()
+    );
+    divan::main();
+    print_ratio(text, standard);
+}
+
+/// The tailpolicy HuJSON parser: text to lossless tree (with duplicate-key checks).
+#[divan::bench]
+fn hujson_parse(bencher: divan::Bencher<'_, '_>) {
+    let text = &INPUT.0;
+    bencher
+        .counter(divan::counter::BytesCount::new(text.len()))
+        .bench(|| parse(divan::black_box(text)));
+}
+
+/// Baseline: serde_json into `serde_json::Value` on the comment-free text.
+#[divan::bench]
+fn serde_json_baseline(bencher: divan::Bencher<'_, '_>) {
+    let standard = &INPUT.1;
+    bencher
+        .counter(divan::counter::BytesCount::new(standard.len()))
+        .bench(|| serde_json::from_str::<serde_json::Value>(divan::black_box(standard)));
+}
+
+/// Medians of interleaved runs of both, and their ratio.
+fn print_ratio(text: &str, standard: &str) {
+    const RUNS: usize = 21;
+    let mut ours = Vec::with_capacity(RUNS);
+    let mut theirs = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        divan::black_box(parse(divan::black_box(text)));
+        ours.push(start.elapsed());
+        let start = Instant::now();
+        divan::black_box(serde_json::from_str::<serde_json::Value>(divan::black_box(
+            standard,
+        )))
+        .expect("standard JSON parses");
+        theirs.push(start.elapsed());
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v.get(v.len() / 2).copied().unwrap_or_default()
+    };
+    let (ours, theirs) = (median(&mut ours), median(&mut theirs));
+    println!(
+        "median of {RUNS} interleaved runs: hujson::parse {ours:.2?}, serde_json {theirs:.2?}, ratio {:.2}x",
+        ours.as_secs_f64() / theirs.as_secs_f64().max(f64::MIN_POSITIVE)
+    );
+}
