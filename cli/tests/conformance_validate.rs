@@ -4,11 +4,7 @@
 //!
 //! Known, deliberate divergences are listed in [`DIVERGENCES`] with the reason; they are
 //! counted and printed, never silently passed.
-#![expect(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
+#![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
 use serde_json::Value;
 use std::path::PathBuf;

@@ -13,7 +13,7 @@ use boringtun::noise::{Packet, Tunn, TunnResult};
 use boringtun::x25519::{PublicKey, StaticSecret};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tailpolicy_dataplane_filter::packet::Family;
 use tailpolicy_dataplane_filter::{
@@ -34,23 +34,25 @@ pub trait Sink {
     fn to_tun(&mut self, packet: &[u8]);
 }
 
-/// One configured peer and its WireGuard state.
-pub struct PeerState {
-    /// The peer's public key.
-    pub public_key: Key,
-    /// Its AllowedIPs as configured.
-    pub allowed_ips: Vec<Prefix>,
+/// One configured peer and its WireGuard state (behind the peer's lock).
+struct PeerState {
     /// Where to send its datagrams: configured, then the source of its last authenticated
     /// datagram (roaming).
-    pub endpoint: Option<SocketAddr>,
+    endpoint: Option<SocketAddr>,
     tunn: Tunn,
 }
 
-impl std::fmt::Debug for PeerState {
+/// A peer: immutable identity plus its locked WireGuard state.
+struct PeerSlot {
+    public_key: Key,
+    allowed_ips: Vec<Prefix>,
+    state: Mutex<PeerState>,
+}
+
+impl std::fmt::Debug for PeerSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PeerState")
+        f.debug_struct("PeerSlot")
             .field("public_key", &self.public_key.to_base64())
-            .field("endpoint", &self.endpoint)
             .finish_non_exhaustive()
     }
 }
@@ -72,9 +74,9 @@ pub struct PeerStatus {
     pub rx_bytes: u64,
 }
 
-/// The active filter and what it was built from (for logs and status).
-struct ActiveFilter {
-    dataplane: Dataplane,
+/// What the active filter was built from (for logs and status).
+#[derive(Debug)]
+struct FilterMeta {
     /// One line per FilterRule, for accept/drop logs.
     rules: Vec<String>,
     /// Where the rules came from.
@@ -83,29 +85,60 @@ struct ActiveFilter {
     generation: u64,
 }
 
-/// The node's packet engine. Not `Sync`: one task drives it.
+/// The filter: swapped atomically by [`Dataplane`]; its description under a lock that
+/// only logging, status and swaps take.
+#[derive(Debug)]
+struct ActiveFilter {
+    dataplane: Dataplane,
+    meta: Mutex<FilterMeta>,
+}
+
+/// Per-task working memory: the decoded packet and the WireGuard output buffer. Each task
+/// that drives the engine owns one, so the packet path never allocates.
+#[derive(Debug)]
+pub struct Scratch {
+    parsed: ParsedPacket,
+    buf: Vec<u8>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self {
+            parsed: ParsedPacket::default(),
+            buf: vec![0; BUF_LEN],
+        }
+    }
+}
+
+/// The node's packet engine. `Sync`: the inbound and outbound directions run in parallel,
+/// each with its own [`Scratch`]; a peer's WireGuard state is locked only while its packet
+/// is encrypted or decrypted.
 pub struct Engine {
     private: StaticSecret,
     public: PublicKey,
-    peers: Vec<PeerState>,
+    peers: Vec<PeerSlot>,
     by_key: HashMap<[u8; 32], usize>,
     routes: AllowedIps,
     rate_limiter: Arc<RateLimiter>,
     filter: Option<ActiveFilter>,
-    scratch: ParsedPacket,
-    buf: Vec<u8>,
     counters: Arc<Counters>,
-    drop_log: LogLimiter,
-    accept_log: LogLimiter,
+    drop_log: Mutex<LogLimiter>,
+    accept_log: Mutex<LogLimiter>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("peers", &self.peers)
-            .field("filter", &self.filter.as_ref().map(|a| a.generation))
+            .field("filter", &self.filter)
             .finish_non_exhaustive()
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock cannot leave a Tunn or a counter half-updated in a way
+    // that matters more than losing the node, so a poisoned lock is simply taken over.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Engine {
@@ -132,18 +165,22 @@ impl Engine {
             for prefix in &p.allowed_ips {
                 routes.insert(*prefix, i);
             }
-            peers.push(PeerState {
+            peers.push(PeerSlot {
                 public_key: p.public_key,
                 allowed_ips: p.allowed_ips.clone(),
-                endpoint: p.endpoint,
-                tunn,
+                state: Mutex::new(PeerState {
+                    endpoint: p.endpoint,
+                    tunn,
+                }),
             });
         }
         let filter = filter.map(|(f, rules, source)| ActiveFilter {
             dataplane: Dataplane::new(f, Arc::new(FlowTable::default())),
-            rules: describe_rules(rules),
-            source,
-            generation: 1,
+            meta: Mutex::new(FilterMeta {
+                rules: describe_rules(rules),
+                source,
+                generation: 1,
+            }),
         });
         Self {
             private,
@@ -153,11 +190,9 @@ impl Engine {
             routes,
             rate_limiter,
             filter,
-            scratch: ParsedPacket::default(),
-            buf: vec![0; BUF_LEN],
             counters: Arc::new(Counters::default()),
-            drop_log: LogLimiter::drops(),
-            accept_log: LogLimiter::accepts(),
+            drop_log: Mutex::new(LogLimiter::drops()),
+            accept_log: Mutex::new(LogLimiter::accepts()),
         }
     }
 
@@ -181,23 +216,25 @@ impl Engine {
 
     /// `(generation, rule count, source)` of the active filter.
     #[must_use]
-    pub fn filter_info(&self) -> Option<(u64, usize, &str)> {
-        self.filter
-            .as_ref()
-            .map(|a| (a.generation, a.rules.len(), a.source.as_str()))
+    pub fn filter_info(&self) -> Option<(u64, usize, String)> {
+        self.filter.as_ref().map(|a| {
+            let m = lock(&a.meta);
+            (m.generation, m.rules.len(), m.source.clone())
+        })
     }
 
     /// Publishes a new filter atomically (flow state is kept). Does nothing when the node
     /// runs without a filter. Returns the new generation.
-    pub fn swap_filter(&mut self, filter: Filter, rules: &[FilterRule], source: String) -> u64 {
-        let Some(active) = self.filter.as_mut() else {
+    pub fn swap_filter(&self, filter: Filter, rules: &[FilterRule], source: String) -> u64 {
+        let Some(active) = self.filter.as_ref() else {
             return 0;
         };
+        let mut meta = lock(&active.meta);
         active.dataplane.swap(filter);
-        active.rules = describe_rules(rules);
-        active.source = source;
-        active.generation = active.generation.saturating_add(1);
-        active.generation
+        meta.rules = describe_rules(rules);
+        meta.source = source;
+        meta.generation = meta.generation.saturating_add(1);
+        meta.generation
     }
 
     /// Snapshots of every peer.
@@ -206,10 +243,11 @@ impl Engine {
         self.peers
             .iter()
             .map(|p| {
-                let (since, tx, rx, _, _) = p.tunn.stats();
+                let st = lock(&p.state);
+                let (since, tx, rx, _, _) = st.tunn.stats();
                 PeerStatus {
                     public_key: p.public_key.to_base64(),
-                    endpoint: p.endpoint,
+                    endpoint: st.endpoint,
                     allowed_ips: p.allowed_ips.clone(),
                     since_handshake: since,
                     tx_bytes: u64::try_from(tx).unwrap_or(u64::MAX),
@@ -236,7 +274,8 @@ impl Engine {
     /// Handles one UDP datagram received from `from`. `now` is seconds from any monotonic
     /// origin (for the flow table).
     pub fn handle_datagram(
-        &mut self,
+        &self,
+        scratch: &mut Scratch,
         from: SocketAddr,
         datagram: &[u8],
         now: u32,
@@ -272,49 +311,48 @@ impl Engine {
             self.counters.node_drop(NodeDrop::UnknownPeer);
             return;
         };
-        let Self {
-            peers,
-            routes,
-            filter,
-            scratch,
-            buf,
-            counters,
-            drop_log,
-            accept_log,
-            ..
-        } = self;
-        let Some(peer) = peers.get_mut(idx) else {
+        let Some(peer) = self.peers.get(idx) else {
             return;
         };
-        let result = peer.tunn.decapsulate(Some(from.ip()), datagram, buf);
-        let (packet, src) = match result {
-            TunnResult::Done => {
-                peer.endpoint = Some(from);
-                return;
-            }
-            TunnResult::Err(e) => {
-                counters.node_drop(NodeDrop::Decapsulate);
-                tracing::debug!(peer = %short(&peer.public_key), %from, error = ?e, "datagram rejected");
-                return;
-            }
-            TunnResult::WriteToNetwork(reply) => {
-                peer.endpoint = Some(from);
-                sink.to_network(from, reply);
-                // Flush packets queued while the handshake was in progress.
-                while let TunnResult::WriteToNetwork(queued) = peer.tunn.decapsulate(None, &[], buf)
-                {
-                    sink.to_network(from, queued);
+        let Scratch { parsed, buf } = scratch;
+        let (packet, src) = {
+            let mut st = lock(&peer.state);
+            match st.tunn.decapsulate(Some(from.ip()), datagram, buf) {
+                TunnResult::Done => {
+                    st.endpoint = Some(from);
+                    return;
                 }
-                return;
+                TunnResult::Err(e) => {
+                    drop(st);
+                    self.counters.node_drop(NodeDrop::Decapsulate);
+                    tracing::debug!(peer = %short(&peer.public_key), %from, error = ?e, "datagram rejected");
+                    return;
+                }
+                TunnResult::WriteToNetwork(reply) => {
+                    st.endpoint = Some(from);
+                    sink.to_network(from, reply);
+                    // Flush packets queued while the handshake was in progress.
+                    while let TunnResult::WriteToNetwork(queued) =
+                        st.tunn.decapsulate(None, &[], buf)
+                    {
+                        sink.to_network(from, queued);
+                    }
+                    return;
+                }
+                TunnResult::WriteToTunnelV4(packet, src) => {
+                    st.endpoint = Some(from);
+                    (packet, IpAddr::V4(src))
+                }
+                TunnResult::WriteToTunnelV6(packet, src) => {
+                    st.endpoint = Some(from);
+                    (packet, IpAddr::V6(src))
+                }
             }
-            TunnResult::WriteToTunnelV4(packet, src) => (packet, IpAddr::V4(src)),
-            TunnResult::WriteToTunnelV6(packet, src) => (packet, IpAddr::V6(src)),
         };
-        peer.endpoint = Some(from);
         // Cryptokey routing: the inner source must belong to the sending peer.
-        if routes.lookup(src) != Some(idx) {
-            counters.node_drop(NodeDrop::Cryptokey);
-            if let Some(suppressed) = drop_log.allow(u64::from(now)) {
+        if self.routes.lookup(src) != Some(idx) {
+            self.counters.node_drop(NodeDrop::Cryptokey);
+            if let Some(suppressed) = lock(&self.drop_log).allow(u64::from(now)) {
                 tracing::info!(
                     peer = %short(&peer.public_key), %src, suppressed,
                     "dropped inbound packet: source outside the peer's AllowedIPs (cryptokey routing)"
@@ -322,27 +360,33 @@ impl Engine {
             }
             return;
         }
-        let Some(active) = filter.as_ref() else {
+        let Some(active) = self.filter.as_ref() else {
             sink.to_tun(packet);
             return;
         };
-        let verdict = active.dataplane.run_in(packet, scratch, now);
-        counters.verdict(Direction::In, verdict);
+        let verdict = active.dataplane.run_in(packet, parsed, now);
+        self.counters.verdict(Direction::In, verdict);
         if verdict.is_accept() {
             if verdict.reason == Reason::Rule
-                && let Some(suppressed) = accept_log.allow(u64::from(now))
+                && let Some(suppressed) = lock(&self.accept_log).allow(u64::from(now))
             {
-                log_accept(active, &peer.public_key, scratch, verdict, suppressed);
+                log_accept(active, &peer.public_key, parsed, verdict, suppressed);
             }
             sink.to_tun(packet);
-        } else if let Some(suppressed) = drop_log.allow(u64::from(now)) {
-            log_drop(active, &peer.public_key, scratch, verdict, suppressed);
+        } else if let Some(suppressed) = lock(&self.drop_log).allow(u64::from(now)) {
+            log_drop(active, &peer.public_key, parsed, verdict, suppressed);
         }
     }
 
     /// Handles one IP packet read from the TUN: records flow state, picks the peer whose
     /// AllowedIPs contain the destination, encrypts and sends.
-    pub fn handle_tun_packet(&mut self, packet: &[u8], now: u32, sink: &mut impl Sink) {
+    pub fn handle_tun_packet(
+        &self,
+        scratch: &mut Scratch,
+        packet: &[u8],
+        now: u32,
+        sink: &mut impl Sink,
+    ) {
         let Some(dst) = Tunn::dst_address(packet) else {
             self.counters.node_drop(NodeDrop::NotIp);
             return;
@@ -352,21 +396,27 @@ impl Engine {
             return;
         };
         if let Some(active) = self.filter.as_ref() {
-            let verdict = active.dataplane.run_out(packet, &mut self.scratch, now);
+            let verdict = active.dataplane.run_out(packet, &mut scratch.parsed, now);
             self.counters.verdict(Direction::Out, verdict);
             if !verdict.is_accept() {
                 return;
             }
         }
-        let Some(peer) = self.peers.get_mut(idx) else {
+        let Some(peer) = self.peers.get(idx) else {
             return;
         };
-        match peer.tunn.encapsulate(packet, &mut self.buf) {
-            TunnResult::WriteToNetwork(datagram) => match peer.endpoint {
-                Some(to) => sink.to_network(to, datagram),
-                None => self.counters.node_drop(NodeDrop::NoEndpoint),
-            },
+        let mut st = lock(&peer.state);
+        let endpoint = st.endpoint;
+        match st.tunn.encapsulate(packet, &mut scratch.buf) {
+            TunnResult::WriteToNetwork(datagram) => {
+                drop(st);
+                match endpoint {
+                    Some(to) => sink.to_network(to, datagram),
+                    None => self.counters.node_drop(NodeDrop::NoEndpoint),
+                }
+            }
             TunnResult::Err(e) => {
+                drop(st);
                 tracing::debug!(peer = %short(&peer.public_key), error = ?e, "encapsulate failed");
             }
             TunnResult::Done
@@ -377,10 +427,12 @@ impl Engine {
 
     /// Runs the WireGuard timers of every peer (handshake retries, rekeys, keepalives).
     /// Call about every 250 ms.
-    pub fn tick(&mut self, sink: &mut impl Sink) {
-        for peer in &mut self.peers {
-            match peer.tunn.update_timers(&mut self.buf) {
-                TunnResult::WriteToNetwork(datagram) => match peer.endpoint {
+    pub fn tick(&self, scratch: &mut Scratch, sink: &mut impl Sink) {
+        for peer in &self.peers {
+            let mut st = lock(&peer.state);
+            let endpoint = st.endpoint;
+            match st.tunn.update_timers(&mut scratch.buf) {
+                TunnResult::WriteToNetwork(datagram) => match endpoint {
                     Some(to) => sink.to_network(to, datagram),
                     None => self.counters.node_drop(NodeDrop::NoEndpoint),
                 },
@@ -424,6 +476,7 @@ fn log_drop(
     verdict: Verdict,
     suppressed: u64,
 ) {
+    let meta = lock(&active.meta);
     tracing::info!(
         peer = %short(peer),
         src = %addr_of(p.family, p.src),
@@ -431,12 +484,12 @@ fn log_drop(
         proto = p.proto,
         dport = p.dport,
         reason = verdict.reason.as_str(),
-        filter = active.generation,
+        filter = meta.generation,
         suppressed,
         "dropped inbound packet: {} (none of the {} rules from {} admits it)",
         verdict.reason.as_str(),
-        active.rules.len(),
-        active.source,
+        meta.rules.len(),
+        meta.source,
     );
 }
 
@@ -447,10 +500,11 @@ fn log_accept(
     verdict: Verdict,
     suppressed: u64,
 ) {
+    let meta = lock(&active.meta);
     let rule = verdict
         .rule
         .and_then(|i| usize::try_from(i).ok())
-        .and_then(|i| active.rules.get(i))
+        .and_then(|i| meta.rules.get(i))
         .map_or("?", String::as_str);
     tracing::info!(
         peer = %short(peer),
@@ -458,7 +512,7 @@ fn log_accept(
         dst = %addr_of(p.family, p.dst),
         proto = p.proto,
         dport = p.dport,
-        filter = active.generation,
+        filter = meta.generation,
         suppressed,
         "accepted new inbound flow by {rule}",
     );

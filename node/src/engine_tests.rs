@@ -112,11 +112,11 @@ fn pump(
         let mut next_b = VecSink::default();
         for (to, d) in from_a.net.drain(..) {
             assert_eq!(to, sa(B_UDP));
-            b.handle_datagram(sa(A_UDP), &d, 0, &mut next_b);
+            b.handle_datagram(&mut Scratch::default(), sa(A_UDP), &d, 0, &mut next_b);
         }
         for (to, d) in from_b.net.drain(..) {
             assert_eq!(to, sa(A_UDP));
-            a.handle_datagram(sa(B_UDP), &d, 0, &mut next_a);
+            a.handle_datagram(&mut Scratch::default(), sa(B_UDP), &d, 0, &mut next_a);
         }
         tun_a.append(&mut next_a.tun);
         tun_b.append(&mut next_b.tun);
@@ -159,14 +159,14 @@ const SYN: u8 = 0x02;
 /// B sends `packet` into its TUN side; returns what reached A's TUN.
 fn b_sends(a: &mut Engine, b: &mut Engine, packet: &[u8]) -> Vec<Vec<u8>> {
     let mut out = VecSink::default();
-    b.handle_tun_packet(packet, 0, &mut out);
+    b.handle_tun_packet(&mut Scratch::default(), packet, 0, &mut out);
     pump(a, b, VecSink::default(), out).0
 }
 
 /// A sends `packet`; returns what reached B's TUN.
 fn a_sends(a: &mut Engine, b: &mut Engine, packet: &[u8]) -> Vec<Vec<u8>> {
     let mut out = VecSink::default();
-    a.handle_tun_packet(packet, 0, &mut out);
+    a.handle_tun_packet(&mut Scratch::default(), packet, 0, &mut out);
     pump(a, b, out, VecSink::default()).1
 }
 
@@ -236,7 +236,7 @@ fn swapping_the_filter_opens_a_port_and_keeps_flow_state() {
     );
     let generation = a.swap_filter(filter_for_a(&open80), &open80, "new".to_owned());
     assert_eq!(generation, 2);
-    assert_eq!(a.filter_info(), Some((2, 1, "new")));
+    assert_eq!(a.filter_info(), Some((2, 1, "new".to_owned())));
     assert_eq!(b_sends(&mut a, &mut b, &syn80).len(), 1);
     // The UDP flow opened before the swap still admits its reply.
     assert_eq!(b_sends(&mut a, &mut b, &udp(B_IP, A_IP, 53, 5000)).len(), 1);
@@ -259,22 +259,32 @@ fn without_a_filter_everything_from_allowed_ips_passes() {
 #[test]
 fn outbound_without_route_or_endpoint_and_garbage_are_counted() {
     let r = allow_22();
-    let (mut a, _b) = pair(Some(&r));
+    let (a, _b) = pair(Some(&r));
     let mut sink = VecSink::default();
-    a.handle_tun_packet(&tcp(A_IP, [10, 7, 0, 1], 1, 2, SYN), 0, &mut sink);
+    a.handle_tun_packet(
+        &mut Scratch::default(),
+        &tcp(A_IP, [10, 7, 0, 1], 1, 2, SYN),
+        0,
+        &mut sink,
+    );
     assert_eq!(a.counters().node_dropped(NodeDrop::NoPeer), 1);
-    a.handle_tun_packet(&tcp(A_IP, B_IP, 1, 2, SYN), 0, &mut sink);
+    a.handle_tun_packet(
+        &mut Scratch::default(),
+        &tcp(A_IP, B_IP, 1, 2, SYN),
+        0,
+        &mut sink,
+    );
     assert_eq!(
         a.counters().node_dropped(NodeDrop::NoEndpoint),
         1,
         "A never heard from B"
     );
-    a.handle_tun_packet(&[0x60], 0, &mut sink);
+    a.handle_tun_packet(&mut Scratch::default(), &[0x60], 0, &mut sink);
     assert_eq!(a.counters().node_dropped(NodeDrop::NotIp), 1);
-    a.handle_datagram(sa(B_UDP), b"garbage", 0, &mut sink);
+    a.handle_datagram(&mut Scratch::default(), sa(B_UDP), b"garbage", 0, &mut sink);
     assert_eq!(a.counters().node_dropped(NodeDrop::UnknownPeer), 1);
     assert!(sink.net.is_empty() && sink.tun.is_empty());
-    a.tick(&mut sink);
+    a.tick(&mut Scratch::default(), &mut sink);
     a.reset_rate_limiter();
 }
 
@@ -283,13 +293,19 @@ fn a_peer_that_roams_is_answered_at_its_new_address() {
     let (mut a, mut b) = pair(None);
     b_sends(&mut a, &mut b, &tcp(B_IP, A_IP, 1, 22, SYN));
     let mut out = VecSink::default();
-    b.handle_tun_packet(&udp(B_IP, A_IP, 1, 2), 0, &mut out);
+    b.handle_tun_packet(&mut Scratch::default(), &udp(B_IP, A_IP, 1, 2), 0, &mut out);
     let (_, d) = out.net.pop().unwrap();
     let roamed = sa("10.99.0.3:40000");
-    a.handle_datagram(roamed, &d, 0, &mut VecSink::default());
+    a.handle_datagram(
+        &mut Scratch::default(),
+        roamed,
+        &d,
+        0,
+        &mut VecSink::default(),
+    );
     assert_eq!(a.peer_status()[0].endpoint, Some(roamed));
     let mut out = VecSink::default();
-    a.handle_tun_packet(&udp(A_IP, B_IP, 2, 1), 0, &mut out);
+    a.handle_tun_packet(&mut Scratch::default(), &udp(A_IP, B_IP, 2, 1), 0, &mut out);
     assert_eq!(out.net[0].0, roamed);
 }
 

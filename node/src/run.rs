@@ -2,7 +2,7 @@
 //! status socket, all driven by one tokio task around the sans-IO [`Engine`].
 
 use crate::config::{self, WgConfig};
-use crate::engine::{Engine, Sink};
+use crate::engine::{Engine, Scratch, Sink};
 use crate::rules_source::{LoadError, RulesSource, load_rules, mtimes};
 use crate::status::{ReloadState, render_status};
 use boringtun::device::tun::TunSocket;
@@ -12,6 +12,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::{Filter, FilterConfig, FilterRule};
@@ -211,7 +212,10 @@ pub fn run(opts: &NodeOptions) -> Result<(), NodeError> {
         .status_socket
         .clone()
         .unwrap_or_else(|| default_status_socket(&name));
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Two workers: the inbound and outbound packet tasks run in parallel; the control loop
+    // (timers, reloads, signals, status) runs on the thread that blocks on it.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| NodeError::Setup(format!("cannot start the runtime: {e}")))?;
@@ -226,17 +230,16 @@ pub fn run(opts: &NodeOptions) -> Result<(), NodeError> {
 /// The running node: its sockets, its interface and the engine.
 struct Node<'a> {
     name: String,
-    engine: Engine,
-    udp: UdpSocket,
+    engine: Arc<Engine>,
+    udp: Arc<UdpSocket>,
     udp_is_v6: bool,
-    tun: AsyncFd<TunSocket>,
+    tun: Arc<AsyncFd<TunSocket>>,
     status: UnixListener,
     socket_path: PathBuf,
     opts: &'a NodeOptions,
     fc: FilterConfig,
     reload: ReloadState,
     listen_port: u16,
-    backlog: VecDeque<(SocketAddr, Vec<u8>)>,
     interface_up: bool,
     start: Instant,
 }
@@ -260,17 +263,16 @@ impl<'a> Node<'a> {
         let status = bind_status(socket_path)?;
         let mut node = Self {
             name: name.to_owned(),
-            engine,
-            udp,
+            engine: Arc::new(engine),
+            udp: Arc::new(udp),
             udp_is_v6,
-            tun,
+            tun: Arc::new(tun),
             status,
             socket_path: socket_path.to_owned(),
             opts,
             fc,
             reload: ReloadState::new(mtimes(&opts.source)),
             listen_port,
-            backlog: VecDeque::new(),
             interface_up: true,
             start: Instant::now(),
         };
@@ -290,10 +292,6 @@ impl<'a> Node<'a> {
         Ok(node)
     }
 
-    fn now(&self) -> u32 {
-        u32::try_from(self.start.elapsed().as_secs()).unwrap_or(u32::MAX)
-    }
-
     async fn serve(&mut self) -> Result<(), NodeError> {
         let sig = |kind: SignalKind| {
             signal(kind)
@@ -304,48 +302,24 @@ impl<'a> Node<'a> {
         let mut sigint = sig(SignalKind::interrupt())?;
         let mut timers = tokio::time::interval(TIMER_TICK);
         let mut poll = tokio::time::interval(RELOAD_POLL);
-        let mut udp_buf = vec![0u8; 65_536];
-        let mut tun_buf = vec![0u8; 65_536];
-        loop {
+        let io = PacketIo {
+            engine: Arc::clone(&self.engine),
+            udp: Arc::clone(&self.udp),
+            udp_is_v6: self.udp_is_v6,
+            tun: Arc::clone(&self.tun),
+            start: self.start,
+        };
+        let mut inbound = tokio::spawn(io.clone().inbound());
+        let mut outbound = tokio::spawn(io.outbound());
+        let mut scratch = Scratch::default();
+        let mut backlog = VecDeque::new();
+        let result = loop {
             tokio::select! {
-                r = self.udp.recv_from(&mut udp_buf) => {
-                    match r {
-                        Ok((n, from)) => self.on_datagram(&udp_buf, n, from),
-                        Err(e) => tracing::debug!(error = %e, "udp receive failed"),
-                    }
-                    // Drain what else is queued without waiting.
-                    for _ in 1..BATCH {
-                        match self.udp.try_recv_from(&mut udp_buf) {
-                            Ok((n, from)) => self.on_datagram(&udp_buf, n, from),
-                            Err(_) => break,
-                        }
-                    }
-                }
-                guard = self.tun.readable() => {
-                    let mut guard = guard.map_err(|e| NodeError::Setup(format!("TUN poll failed: {e}")))?;
-                    for _ in 0..BATCH {
-                        let r = guard.try_io(|inner| {
-                            inner.get_ref().read(&mut tun_buf).map(|p| p.len()).map_err(tun_error)
-                        });
-                        match r {
-                            Ok(Ok(n)) => {
-                                let now = self.now();
-                                let mut sink = IoSink::new(&self.udp, self.udp_is_v6, self.tun.get_ref(), &mut self.backlog);
-                                if let Some(packet) = tun_buf.get(..n) {
-                                    self.engine.handle_tun_packet(packet, now, &mut sink);
-                                }
-                            }
-                            Ok(Err(e)) => {
-                                tracing::debug!(error = %e, "TUN read failed");
-                                break;
-                            }
-                            Err(_would_block) => break,
-                        }
-                    }
-                }
+                r = &mut inbound => break task_ended("inbound", r),
+                r = &mut outbound => break task_ended("outbound", r),
                 _ = timers.tick() => {
-                    let mut sink = IoSink::new(&self.udp, self.udp_is_v6, self.tun.get_ref(), &mut self.backlog);
-                    self.engine.tick(&mut sink);
+                    let mut sink = IoSink::new(&self.udp, self.udp_is_v6, self.tun.get_ref(), &mut backlog);
+                    self.engine.tick(&mut scratch, &mut sink);
                 }
                 _ = poll.tick() => {
                     self.engine.reset_rate_limiter();
@@ -357,11 +331,11 @@ impl<'a> Node<'a> {
                 _ = sighup.recv() => self.reload_filter("SIGHUP"),
                 _ = sigterm.recv() => {
                     tracing::info!("SIGTERM: shutting down");
-                    return Ok(());
+                    break Ok(());
                 }
                 _ = sigint.recv() => {
                     tracing::info!("SIGINT: shutting down");
-                    return Ok(());
+                    break Ok(());
                 }
                 conn = self.status.accept() => {
                     if let Ok((mut stream, _)) = conn {
@@ -373,26 +347,11 @@ impl<'a> Node<'a> {
                     }
                 }
             }
-            while let Some((to, datagram)) = self.backlog.pop_front() {
-                if let Err(e) = self.udp.send_to(&datagram, to).await {
-                    tracing::debug!(error = %e, %to, "udp send failed");
-                }
-            }
-        }
-    }
-
-    fn on_datagram(&mut self, buf: &[u8], n: usize, from: SocketAddr) {
-        let from = SocketAddr::new(from.ip().to_canonical(), from.port());
-        let now = self.now();
-        let mut sink = IoSink::new(
-            &self.udp,
-            self.udp_is_v6,
-            self.tun.get_ref(),
-            &mut self.backlog,
-        );
-        if let Some(d) = buf.get(..n) {
-            self.engine.handle_datagram(from, d, now, &mut sink);
-        }
+            flush_backlog(&self.udp, &mut backlog).await;
+        };
+        inbound.abort();
+        outbound.abort();
+        result
     }
 
     fn reload_filter(&mut self, why: &str) {
@@ -429,6 +388,124 @@ impl<'a> Node<'a> {
                 tracing::debug!("{e}");
             }
             tracing::info!(interface = %self.name, "interface removed");
+        }
+    }
+}
+
+fn task_ended(
+    which: &str,
+    r: Result<Result<(), NodeError>, tokio::task::JoinError>,
+) -> Result<(), NodeError> {
+    match r {
+        Ok(Ok(())) => Err(NodeError::Setup(format!("the {which} packet task stopped"))),
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(NodeError::Setup(format!(
+            "the {which} packet task failed: {e}"
+        ))),
+    }
+}
+
+async fn flush_backlog(udp: &UdpSocket, backlog: &mut VecDeque<(SocketAddr, Vec<u8>)>) {
+    while let Some((to, datagram)) = backlog.pop_front() {
+        if let Err(e) = udp.send_to(&datagram, to).await {
+            tracing::debug!(error = %e, %to, "udp send failed");
+        }
+    }
+}
+
+/// What the two packet tasks share.
+#[derive(Clone)]
+struct PacketIo {
+    engine: Arc<Engine>,
+    udp: Arc<UdpSocket>,
+    udp_is_v6: bool,
+    tun: Arc<AsyncFd<TunSocket>>,
+    start: Instant,
+}
+
+impl PacketIo {
+    fn now(&self) -> u32 {
+        u32::try_from(self.start.elapsed().as_secs()).unwrap_or(u32::MAX)
+    }
+
+    /// UDP -> decapsulate -> cryptokey routing -> filter -> TUN.
+    async fn inbound(self) -> Result<(), NodeError> {
+        let mut scratch = Scratch::default();
+        let mut backlog = VecDeque::new();
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            let first = self.udp.recv_from(&mut buf).await;
+            let now = self.now();
+            let mut next = first;
+            for _ in 0..BATCH {
+                match next {
+                    Ok((n, from)) => {
+                        let from = SocketAddr::new(from.ip().to_canonical(), from.port());
+                        let mut sink = IoSink::new(
+                            &self.udp,
+                            self.udp_is_v6,
+                            self.tun.get_ref(),
+                            &mut backlog,
+                        );
+                        if let Some(d) = buf.get(..n) {
+                            self.engine
+                                .handle_datagram(&mut scratch, from, d, now, &mut sink);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "udp receive failed");
+                        break;
+                    }
+                }
+                next = self.udp.try_recv_from(&mut buf);
+            }
+            flush_backlog(&self.udp, &mut backlog).await;
+        }
+    }
+
+    /// TUN -> flow state -> peer by AllowedIPs -> encapsulate -> UDP.
+    async fn outbound(self) -> Result<(), NodeError> {
+        let mut scratch = Scratch::default();
+        let mut backlog = VecDeque::new();
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            let mut guard = self
+                .tun
+                .readable()
+                .await
+                .map_err(|e| NodeError::Setup(format!("TUN poll failed: {e}")))?;
+            let now = self.now();
+            for _ in 0..BATCH {
+                let r = guard.try_io(|inner| {
+                    inner
+                        .get_ref()
+                        .read(&mut buf)
+                        .map(|p| p.len())
+                        .map_err(tun_error)
+                });
+                match r {
+                    Ok(Ok(n)) => {
+                        let mut sink = IoSink::new(
+                            &self.udp,
+                            self.udp_is_v6,
+                            self.tun.get_ref(),
+                            &mut backlog,
+                        );
+                        if let Some(packet) = buf.get(..n) {
+                            self.engine
+                                .handle_tun_packet(&mut scratch, packet, now, &mut sink);
+                        }
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "TUN read failed");
+                        break;
+                    }
+                    Err(_would_block) => break,
+                }
+            }
+            drop(guard);
+            flush_backlog(&self.udp, &mut backlog).await;
         }
     }
 }
