@@ -21,6 +21,8 @@ WORK=$(mktemp -d /tmp/tailpolicy-netns.XXXXXX)
 PIDS=()
 NODE_PID=""
 
+# Note: `in_node CMD &` forks a subshell, so its $! is not CMD's PID; background processes
+# whose PID matters are started with `ip netns exec` directly.
 in_node() { ip netns exec "$NS_NODE" "$@"; }
 in_peer() { ip netns exec "$NS_PEER" "$@"; }
 
@@ -76,7 +78,8 @@ setup_underlay_and_peer() {
    wg genkey > "$WORK/node.key"; wg pubkey < "$WORK/node.key" > "$WORK/node.pub"
    wg genkey > "$WORK/peer.key"; wg pubkey < "$WORK/peer.key" > "$WORK/peer.pub")
 
-  in_peer env WG_PROCESS_FOREGROUND=1 wireguard-go "$IF_PEER" > "$WORK/wireguard-go.log" 2>&1 &
+  ip netns exec "$NS_PEER" env WG_PROCESS_FOREGROUND=1 wireguard-go "$IF_PEER" \
+    > "$WORK/wireguard-go.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 50); do [ -S "/var/run/wireguard/$IF_PEER.sock" ] && break; sleep 0.1; done
   in_peer wg set "$IF_PEER" listen-port "$WG_PORT" private-key "$WORK/peer.key" \
@@ -101,8 +104,10 @@ CONF
 # Starts `tailpolicy node` in NS_NODE with the given filter arguments; waits until its
 # status socket answers.
 start_node() {
-  in_node "$BIN" node --wg "$WORK/$IF_NODE.conf" --status-socket "$WORK/node.sock" "$@" \
-    >> "$WORK/node.log" 2>&1 &
+  # A simple command (not the in_node function) so that $! is the node's own PID:
+  # `ip netns exec` execs the node in place.
+  ip netns exec "$NS_NODE" "$BIN" node --wg "$WORK/$IF_NODE.conf" \
+    --status-socket "$WORK/node.sock" "$@" >> "$WORK/node.log" 2>&1 &
   NODE_PID=$!
   for _ in $(seq 100); do
     "$BIN" node --status --status-socket "$WORK/node.sock" >/dev/null 2>&1 && return 0
