@@ -153,8 +153,10 @@ fn init_logging(level: &str) -> Result<(), String> {
     let level: tracing_subscriber::filter::LevelFilter = level
         .parse()
         .map_err(|_| format!("unknown log level `{level}`"))?;
+    use std::io::IsTerminal as _;
     tracing_subscriber::fmt()
         .with_max_level(level)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init()
         .map_err(|e| format!("cannot start logging: {e}"))
