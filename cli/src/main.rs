@@ -22,10 +22,22 @@ struct Cli {
 enum Command {
     /// Check policy files and report diagnostics.
     Lint(commands::lint::LintArgs),
+    /// Compile a policy for a tailnet's nodes: packet filters, SSH policies, routes.
+    Compile(commands::compile::CompileArgs),
     /// Explain a diagnostic code, or list every code.
     Explain(commands::explain::ExplainArgs),
     /// Format policy files in the canonical layout (byte-identical to `hujsonfmt`).
     Fmt(commands::fmt::FmtArgs),
+    /// Run packets through a node's packet filter and explain each verdict.
+    Simulate(commands::simulate::SimulateArgs),
+    /// Run the policy's `tests` and `sshTests` as Tailscale does on save.
+    Test(commands::test::TestArgs),
+    /// Who can reach what, and by which rules.
+    Reach(commands::reach::ReachArgs),
+    /// Semantic difference in access between two policies.
+    Diff(commands::diff::DiffArgs),
+    /// The whole access matrix of the tailnet.
+    Matrix(commands::matrix::MatrixArgs),
     /// Run a userspace WireGuard node that enforces the compiled policy.
     Node(commands::node::NodeArgs),
 }
@@ -34,8 +46,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Lint(args) => commands::lint::run(&args).into(),
+        Command::Compile(args) => commands::compile::run(&args).into(),
         Command::Explain(args) => commands::explain::run(&args).into(),
         Command::Fmt(args) => commands::fmt::run(&args).into(),
+        Command::Simulate(args) => commands::simulate::run(&args).into(),
+        Command::Test(args) => commands::test::run(&args).into(),
+        Command::Reach(args) => commands::reach::run(&args).into(),
+        Command::Diff(args) => commands::diff::run(&args).into(),
+        Command::Matrix(args) => commands::matrix::run(&args).into(),
         Command::Node(args) => commands::node::run(&args).into(),
     }
 }

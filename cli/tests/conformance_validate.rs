@@ -100,13 +100,35 @@ fn validate_verdicts() {
     );
 }
 
-/// Evaluation of `tests`/`sshTests` (compiler crate) joins here once it exists.
+/// Evaluation of `tests`/`sshTests` by the compiler crate's runner.
 mod tailpolicy_compiler_tests {
     use serde_json::Value;
+    use tailpolicy_compiler::eval::{Tailnet, all_passed, run_policy_tests};
+    use tailpolicy_compiler::inventory::conformance::{
+        CaseNode, CaseTailnet, CaseUser, inventory_from_case,
+    };
+    use tailpolicy_compiler::resolve::ResolveOptions;
     use tailpolicy_policy::Analysis;
 
-    /// Whether the policy's tests fail against the case's tailnet.
-    pub fn run(_case: &Value, _analysis: &Analysis) -> bool {
-        false
+    /// Whether the policy's tests fail against the case's tailnet (its approvals are
+    /// given in full, so `autoApprovers` are not applied).
+    pub fn run(case: &Value, analysis: &Analysis) -> bool {
+        let Some(policy) = &analysis.policy else {
+            return false;
+        };
+        let tailnet_info: Option<CaseTailnet> =
+            serde_json::from_value(case["tailnet"].clone()).ok();
+        let users: Vec<CaseUser> =
+            serde_json::from_value(case["users"].clone()).unwrap_or_default();
+        let nodes: Vec<CaseNode> = serde_json::from_value(case["nodes"].clone()).unwrap();
+        let inventory = inventory_from_case(tailnet_info.as_ref(), &users, &nodes);
+        let tailnet = Tailnet::from_inventory(
+            policy,
+            &inventory,
+            ResolveOptions {
+                auto_approve: false,
+            },
+        );
+        !all_passed(&run_policy_tests(policy, &tailnet))
     }
 }

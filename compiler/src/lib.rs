@@ -5,3 +5,16 @@
 //! route approvals; and answers "who can reach what" with a reference evaluator.
 //!
 //! **Invariant:** pure. No IO, no clock, no threads; it cannot fail on a checked policy.
+
+extern crate tailpolicy_dataplane_filter as wire;
+extern crate tailpolicy_policy as policy;
+
+pub mod addr;
+pub mod compile;
+pub mod eval;
+pub mod inventory;
+pub mod resolve;
+
+pub use compile::{CompileOptions, CompiledRule, CompiledSshRule, Compiler, NodeCompiled, compile};
+pub use inventory::{Inventory, Node, Role, User};
+pub mod compare;

@@ -21,6 +21,10 @@ pub struct FilterConfig {
     pub local_nets: Option<AddrSet>,
     /// Node capabilities held by peers, by peer address (for `cap:<name>` sources).
     pub node_caps: Vec<(IpAddr, Vec<String>)>,
+    /// Upper bound on extra merged source intervals per family (a memory/speed trade-off:
+    /// classes over the budget search their rule groups one by one). `None`: 8 × the number
+    /// of source ranges + 65536.
+    pub merge_budget: Option<usize>,
 }
 
 /// Cap names used in `cap:` sources beyond this many are not matched (their rules admit no
@@ -118,8 +122,8 @@ impl Filter {
             .collect();
         let local = config.local_nets.as_ref();
         Self {
-            v4: FamilyMatcher::build(&v4_rules, caps_v4),
-            v6: FamilyMatcher::build(&v6_rules, caps_v6),
+            v4: FamilyMatcher::build(&v4_rules, caps_v4, config.merge_budget),
+            v6: FamilyMatcher::build(&v6_rules, caps_v6, config.merge_budget),
             local_v4: local
                 .map(|l| RangeSet::new(l.v4.iter().map(|x| (x.first, x.last)).collect())),
             local_v6: local

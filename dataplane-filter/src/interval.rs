@@ -17,23 +17,39 @@ pub const NONE: u32 = u32::MAX;
 
 /// An unsigned integer key type.
 pub trait Key: Copy + Ord + Hash + Debug + Default + Send + Sync + 'static {
-    /// `self + 1`, or `None` at [`Self::MAX`].
+    /// `self + 1`, or `None` at the largest value.
     fn succ(self) -> Option<Self>;
+    /// `self - 1`, or `None` at 0.
+    fn pred(self) -> Option<Self>;
+    /// The largest value.
+    const MAX_VALUE: Self;
 }
 
 impl Key for u16 {
+    const MAX_VALUE: Self = u16::MAX;
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
+    }
+    fn pred(self) -> Option<Self> {
+        self.checked_sub(1)
     }
 }
 impl Key for u32 {
+    const MAX_VALUE: Self = u32::MAX;
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
     }
+    fn pred(self) -> Option<Self> {
+        self.checked_sub(1)
+    }
 }
 impl Key for u128 {
+    const MAX_VALUE: Self = u128::MAX;
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
+    }
+    fn pred(self) -> Option<Self> {
+        self.checked_sub(1)
     }
 }
 
@@ -52,6 +68,28 @@ impl<K: Key> IntervalMap<K> {
     pub fn get(&self, key: K) -> u32 {
         let idx = self.starts.partition_point(|s| *s <= key);
         self.vals.get(idx.wrapping_sub(1)).copied().unwrap_or(NONE)
+    }
+
+    /// The intervals that have a value, as `(first, last, value)`.
+    pub fn iter_values(&self) -> impl Iterator<Item = (K, K, u32)> + '_ {
+        self.starts
+            .iter()
+            .zip(self.vals.iter())
+            .enumerate()
+            .filter(|(_, (_, v))| **v != NONE)
+            .map(|(i, (s, v))| {
+                let last = self
+                    .starts
+                    .get(i + 1)
+                    .and_then(|n| n.pred())
+                    .unwrap_or(K::MAX_VALUE);
+                (*s, last, *v)
+            })
+    }
+
+    /// Number of intervals that have a value.
+    pub fn value_count(&self) -> usize {
+        self.vals.iter().filter(|v| **v != NONE).count()
     }
 
     /// Builds the map: at each key, the minimum value among the items covering it.

@@ -47,3 +47,12 @@ fn range_set_merges_and_searches() {
     let top = RangeSet::new(vec![(u16::MAX - 1, u16::MAX), (0, 0)]);
     assert!(top.contains(u16::MAX) && top.contains(0) && !top.contains(1));
 }
+
+#[test]
+fn iter_values_yields_inclusive_valued_intervals() {
+    let m: IntervalMap<u32> =
+        IntervalMap::min_cover(&[(10, 20, 1), (15, 30, 0), (40, u32::MAX, 5)]);
+    let got: Vec<(u32, u32, u32)> = m.iter_values().collect();
+    assert_eq!(got, vec![(10, 14, 1), (15, 30, 0), (40, u32::MAX, 5)]);
+    assert_eq!(m.value_count(), 3);
+}

@@ -20,7 +20,7 @@
 //! ).unwrap_or_default();
 //! let config = FilterConfig {
 //!     local_nets: parse_addr_list(&["100.64.0.1/32"]).ok(),
-//!     node_caps: Vec::new(),
+//!     ..FilterConfig::default()
 //! };
 //! let (filter, errors) = Filter::new(&rules, &config);
 //! assert!(errors.is_empty());

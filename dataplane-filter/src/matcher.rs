@@ -35,10 +35,32 @@ pub(crate) struct FamilyRule<A> {
 /// How a class finds the first rule containing a source.
 #[derive(Debug)]
 enum SrcLookup<A> {
-    /// Merged source map: source → smallest rule index.
+    /// Merged source map of exactly the class's rules: source → smallest rule index.
     Merged(IntervalMap<A>),
-    /// Scan these rules' own source sets, ascending.
-    Scan(Box<[u32]>),
+    /// Minimum over these groups' maps; groups ascending by their smallest rule index, so the
+    /// scan stops as soon as no later group can hold a smaller rule.
+    Groups(Box<[u32]>),
+}
+
+/// Rules with identical protocols and destinations (so they always share classes), with one
+/// merged source map. Every rule is in exactly one group, so groups cost memory linear in the
+/// number of source ranges.
+#[derive(Debug)]
+pub(crate) struct Group<A> {
+    map: IntervalMap<A>,
+    min_rule: u32,
+    /// `(rule, capability mask)` of members with `cap:` sources, ascending by rule.
+    caps: Box<[(u32, u64)]>,
+    /// Intervals with a value in `map` (what merging it into a class costs).
+    cost: usize,
+}
+
+/// Build-time facts about a group.
+struct GroupInfo<'r, A> {
+    protos: ProtoSet,
+    dsts: &'r [DstEntry<A>],
+    /// Some member has a source (address or capability) and the group has destinations.
+    live: bool,
 }
 
 /// The rules sharing one (destination, port) cell.
@@ -61,10 +83,10 @@ pub(crate) struct DstPortIndex<A> {
 }
 
 impl<A: Key> DstPortIndex<A> {
-    /// Builds the index over `(rule, destination, ports)` entries.
+    /// Builds the index over `(group, destination, ports)` entries.
     pub(crate) fn build(
         entries: &[(u32, AddrRange<A>, PortRange)],
-        rules: &[FamilyRule<A>],
+        groups: &[Group<A>],
         budget: &mut Budget,
     ) -> Self {
         let mut points: Vec<A> = vec![A::default()];
@@ -117,7 +139,7 @@ impl<A: Key> DstPortIndex<A> {
             } else if let Some(id) = table_ids.get(&key) {
                 *id
             } else {
-                let table = build_port_table(&key, rules, &mut class_ids, &mut classes, budget);
+                let table = build_port_table(&key, groups, &mut class_ids, &mut classes, budget);
                 let id = u32::try_from(ports.len()).unwrap_or(NONE);
                 ports.push(table);
                 table_ids.insert(key, id);
@@ -140,7 +162,7 @@ impl<A: Key> DstPortIndex<A> {
         dst: A,
         port: u16,
         src_caps: u64,
-        rule_srcs: &[RangeSet<A>],
+        groups: &[Group<A>],
     ) -> u32 {
         let table = self.dst.get(dst);
         if table == NONE {
@@ -155,11 +177,16 @@ impl<A: Key> DstPortIndex<A> {
         };
         let mut best = match &class.srcs {
             SrcLookup::Merged(map) => map.get(src),
-            SrcLookup::Scan(rules) => rules
-                .iter()
-                .copied()
-                .find(|r| rule_srcs.get(*r as usize).is_some_and(|s| s.contains(src)))
-                .unwrap_or(NONE),
+            SrcLookup::Groups(ids) => {
+                let mut best = NONE;
+                for g in ids.iter().filter_map(|g| groups.get(*g as usize)) {
+                    if g.min_rule >= best {
+                        break;
+                    }
+                    best = best.min(g.map.get(src));
+                }
+                best
+            }
         };
         if src_caps != 0 {
             for &(rule, mask) in &class.cap_rules {
@@ -184,17 +211,17 @@ impl<A: Key> DstPortIndex<A> {
 
 fn build_port_table<A: Key>(
     key: &[(u32, u16, u16)],
-    rules: &[FamilyRule<A>],
+    groups: &[Group<A>],
     class_ids: &mut HashMap<Vec<u32>, u32>,
     classes: &mut Vec<Class<A>>,
     budget: &mut Budget,
 ) -> IntervalMap<u16> {
     // Sweep over port boundaries: additions at `first`, removals at `last + 1`.
     let mut events: Vec<(u16, bool, u32)> = Vec::with_capacity(key.len() * 2);
-    for &(rule, first, last) in key {
-        events.push((first, true, rule));
+    for &(group, first, last) in key {
+        events.push((first, true, group));
         if let Some(n) = last.checked_add(1) {
-            events.push((n, false, rule));
+            events.push((n, false, group));
         }
     }
     events.sort_unstable_by_key(|e| e.0);
@@ -222,7 +249,7 @@ fn build_port_table<A: Key>(
         } else if let Some(id) = class_ids.get(&set) {
             *id
         } else {
-            let class = build_class(&set, rules, budget);
+            let class = build_class(&set, groups, budget);
             let id = u32::try_from(classes.len()).unwrap_or(NONE);
             classes.push(class);
             class_ids.insert(set, id);
@@ -233,35 +260,88 @@ fn build_port_table<A: Key>(
     IntervalMap::from_cuts(&cuts)
 }
 
-fn build_class<A: Key>(set: &[u32], rules: &[FamilyRule<A>], budget: &mut Budget) -> Class<A> {
-    let cap_rules: Box<[(u32, u64)]> = set
+/// Groups rules by identical (protocols, destinations) and builds one source map per group.
+fn group_rules<A: Key>(rules: &[FamilyRule<A>]) -> (Vec<Group<A>>, Vec<GroupInfo<'_, A>>) {
+    let mut ids: HashMap<(ProtoSet, &[DstEntry<A>]), usize> = HashMap::new();
+    let mut members: Vec<Vec<u32>> = Vec::new();
+    let mut infos: Vec<GroupInfo<'_, A>> = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        let idx = u32::try_from(i).unwrap_or(NONE);
+        let next = members.len();
+        let g = *ids.entry((r.protos, r.dsts.as_slice())).or_insert(next);
+        if g == next {
+            members.push(Vec::new());
+            infos.push(GroupInfo {
+                protos: r.protos,
+                dsts: &r.dsts,
+                live: false,
+            });
+        }
+        if let Some(m) = members.get_mut(g) {
+            m.push(idx);
+        }
+        if let Some(info) = infos.get_mut(g) {
+            info.live |= (!r.srcs.is_empty() || r.caps != 0) && !r.dsts.is_empty();
+        }
+    }
+    let groups = members
         .iter()
-        .filter_map(|r| {
-            let caps = rules.get(*r as usize)?.caps;
-            (caps != 0).then_some((*r, caps))
+        .map(|m| {
+            let items: Vec<(A, A, u32)> = m
+                .iter()
+                .filter_map(|r| rules.get(*r as usize).map(|x| (*r, x)))
+                .flat_map(|(r, x)| x.srcs.iter().map(move |(a, b)| (a, b, r)))
+                .collect();
+            let map = IntervalMap::min_cover(&items);
+            let caps = m
+                .iter()
+                .filter_map(|r| {
+                    let c = rules.get(*r as usize)?.caps;
+                    (c != 0).then_some((*r, c))
+                })
+                .collect();
+            Group {
+                cost: map.value_count(),
+                map,
+                min_rule: m.first().copied().unwrap_or(NONE),
+                caps,
+            }
         })
         .collect();
-    let cost: usize = set
+    (groups, infos)
+}
+
+fn build_class<A: Key>(set: &[u32], groups: &[Group<A>], budget: &mut Budget) -> Class<A> {
+    let members: Vec<(u32, &Group<A>)> = set
         .iter()
-        .map(|r| rules.get(*r as usize).map_or(0, |x| x.srcs.len()))
-        .sum();
-    let with_srcs = set
+        .filter_map(|g| groups.get(*g as usize).map(|x| (*g, x)))
+        .collect();
+    let mut cap_rules: Vec<(u32, u64)> = members
+        .iter()
+        .flat_map(|(_, g)| g.caps.iter().copied())
+        .collect();
+    cap_rules.sort_unstable();
+    let mut ordered: Vec<(u32, &Group<A>)> = members
         .iter()
         .copied()
-        .filter(|r| rules.get(*r as usize).is_some_and(|x| !x.srcs.is_empty()));
-    let srcs = if cost <= budget.0 {
+        .filter(|(_, g)| g.cost > 0)
+        .collect();
+    ordered.sort_unstable_by_key(|(_, g)| g.min_rule);
+    let cost: usize = ordered.iter().map(|(_, g)| g.cost).sum();
+    let srcs = if ordered.len() > 1 && cost <= budget.0 {
         budget.0 -= cost;
-        let mut items = Vec::with_capacity(cost);
-        for r in with_srcs {
-            if let Some(rule) = rules.get(r as usize) {
-                items.extend(rule.srcs.iter().map(|(a, b)| (a, b, r)));
-            }
-        }
+        let items: Vec<(A, A, u32)> = ordered
+            .iter()
+            .flat_map(|(_, g)| g.map.iter_values())
+            .collect();
         SrcLookup::Merged(IntervalMap::min_cover(&items))
     } else {
-        SrcLookup::Scan(with_srcs.collect())
+        SrcLookup::Groups(ordered.iter().map(|(id, _)| *id).collect())
     };
-    Class { srcs, cap_rules }
+    Class {
+        srcs,
+        cap_rules: cap_rules.into_boxed_slice(),
+    }
 }
 
 /// The whole matcher of one family.
@@ -277,42 +357,66 @@ pub(crate) struct FamilyMatcher<A> {
     /// Protocol → index into `others` (`u8::MAX`: no rule), for port-less protocols.
     other_of_proto: [u8; 256],
     others: Box<[DstPortIndex<A>]>,
-    /// Each rule's own source set (for scanning classes).
-    rule_srcs: Box<[RangeSet<A>]>,
+    /// Source maps of rules with identical protocols and destinations.
+    groups: Box<[Group<A>]>,
     /// Source address → capability mask.
     src_caps: HashMap<A, u64>,
 }
 
 impl<A: Key> FamilyMatcher<A> {
-    /// Builds the family matcher; `budget_factor` × total source ranges bounds merged maps.
-    pub(crate) fn build(rules: &[FamilyRule<A>], src_caps: HashMap<A, u64>) -> Self {
+    /// Builds the family matcher; `merge_budget` bounds the merged class maps.
+    pub(crate) fn build(
+        rules: &[FamilyRule<A>],
+        src_caps: HashMap<A, u64>,
+        merge_budget: Option<usize>,
+    ) -> Self {
         let total_srcs: usize = rules.iter().map(|r| r.srcs.len()).sum();
-        let mut budget = Budget(total_srcs.saturating_mul(8).saturating_add(1 << 16));
+        let mut budget = Budget(
+            merge_budget.unwrap_or_else(|| total_srcs.saturating_mul(8).saturating_add(1 << 16)),
+        );
+        let (groups, infos) = group_rules(rules);
         let surviving =
             |r: &FamilyRule<A>| (!r.srcs.is_empty() || r.caps != 0) && !r.dsts.is_empty();
-        let entries_for = |p: u8| -> Vec<(u32, AddrRange<A>, PortRange)> {
+        // Entries are per group: members share protocols and destinations.
+        let entries_where = |keep: &dyn Fn(&GroupInfo<'_, A>) -> bool,
+                             all_ports_only: bool,
+                             ignore_ports: bool|
+         -> Vec<(u32, AddrRange<A>, PortRange)> {
             let mut out = Vec::new();
-            for (i, r) in rules.iter().enumerate() {
-                if !surviving(r) || !r.protos.contains(p) {
+            for (g, info) in infos.iter().enumerate() {
+                if !info.live || !keep(info) {
                     continue;
                 }
-                let idx = u32::try_from(i).unwrap_or(NONE);
-                out.extend(r.dsts.iter().map(|d| (idx, d.addrs, d.ports)));
+                let id = u32::try_from(g).unwrap_or(NONE);
+                for d in info.dsts {
+                    if all_ports_only && !d.ports.is_all() {
+                        continue;
+                    }
+                    let ports = if ignore_ports {
+                        PortRange::ALL
+                    } else {
+                        d.ports
+                    };
+                    out.push((id, d.addrs, ports));
+                }
             }
             out
         };
-        let tcp = DstPortIndex::build(&entries_for(proto::TCP), rules, &mut budget);
-        let udp = DstPortIndex::build(&entries_for(proto::UDP), rules, &mut budget);
-        let sctp = DstPortIndex::build(&entries_for(proto::SCTP), rules, &mut budget);
+        // The ICMP index is one class per destination cell holding every group; build it
+        // first so it gets the merge budget before the per-port classes.
+        let ips_only =
+            DstPortIndex::build(&entries_where(&|_| true, false, true), &groups, &mut budget);
+        let by_proto = |p: u8| {
+            entries_where(
+                &move |i: &GroupInfo<'_, A>| i.protos.contains(p),
+                false,
+                false,
+            )
+        };
+        let tcp = DstPortIndex::build(&by_proto(proto::TCP), &groups, &mut budget);
+        let udp = DstPortIndex::build(&by_proto(proto::UDP), &groups, &mut budget);
+        let sctp = DstPortIndex::build(&by_proto(proto::SCTP), &groups, &mut budget);
 
-        let mut ips_entries = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            if surviving(r) {
-                let idx = u32::try_from(i).unwrap_or(NONE);
-                ips_entries.extend(r.dsts.iter().map(|d| (idx, d.addrs, PortRange::ALL)));
-            }
-        }
-        let ips_only = DstPortIndex::build(&ips_entries, rules, &mut budget);
         let icmp_cap_rules = rules
             .iter()
             .enumerate()
@@ -323,39 +427,34 @@ impl<A: Key> FamilyMatcher<A> {
         // Port-less protocols: group protocol numbers by the rules that name them with an
         // all-ports destination, and build one index per distinct group.
         let mut other_of_proto = [u8::MAX; 256];
-        let mut groups: BTreeMap<Vec<u32>, u8> = BTreeMap::new();
+        let mut proto_groups: BTreeMap<Vec<u32>, u8> = BTreeMap::new();
         let mut others = Vec::new();
         for (p, slot) in (0u8..=255).zip(other_of_proto.iter_mut()) {
-            let signature: Vec<u32> = rules
+            let signature: Vec<u32> = infos
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| {
-                    surviving(r) && r.protos.contains(p) && r.dsts.iter().any(|d| d.ports.is_all())
+                .filter(|(_, i)| {
+                    i.live && i.protos.contains(p) && i.dsts.iter().any(|d| d.ports.is_all())
                 })
-                .map(|(i, _)| u32::try_from(i).unwrap_or(NONE))
+                .map(|(g, _)| u32::try_from(g).unwrap_or(NONE))
                 .collect();
             if signature.is_empty() {
                 continue;
             }
-            if let Some(id) = groups.get(&signature) {
+            if let Some(id) = proto_groups.get(&signature) {
                 *slot = *id;
                 continue;
             }
             let Ok(id) = u8::try_from(others.len()) else {
                 continue;
             };
-            let entries: Vec<(u32, AddrRange<A>, PortRange)> = signature
-                .iter()
-                .filter_map(|i| rules.get(*i as usize).map(|r| (*i, r)))
-                .flat_map(|(i, r)| {
-                    r.dsts
-                        .iter()
-                        .filter(|d| d.ports.is_all())
-                        .map(move |d| (i, d.addrs, PortRange::ALL))
-                })
-                .collect();
-            others.push(DstPortIndex::build(&entries, rules, &mut budget));
-            groups.insert(signature, id);
+            let entries = entries_where(
+                &move |i: &GroupInfo<'_, A>| i.protos.contains(p),
+                true,
+                true,
+            );
+            others.push(DstPortIndex::build(&entries, &groups, &mut budget));
+            proto_groups.insert(signature, id);
             *slot = id;
         }
         Self {
@@ -366,7 +465,7 @@ impl<A: Key> FamilyMatcher<A> {
             icmp_cap_rules,
             other_of_proto,
             others: others.into_boxed_slice(),
-            rule_srcs: rules.iter().map(|r| r.srcs.clone()).collect(),
+            groups: groups.into_boxed_slice(),
             src_caps,
         }
     }
@@ -388,7 +487,7 @@ impl<A: Key> FamilyMatcher<A> {
             proto::UDP => &self.udp,
             _ => &self.sctp,
         };
-        index.lookup(src, dst, dport, self.caps_of(src), &self.rule_srcs)
+        index.lookup(src, dst, dport, self.caps_of(src), &self.groups)
     }
 
     /// First rule letting `src` reach `dst` on any port and protocol, or a `cap:` rule the
@@ -396,7 +495,7 @@ impl<A: Key> FamilyMatcher<A> {
     #[inline]
     pub(crate) fn match_ips_only(&self, src: A, dst: A) -> u32 {
         let caps = self.caps_of(src);
-        let mut best = self.ips_only.lookup(src, dst, 0, 0, &self.rule_srcs);
+        let mut best = self.ips_only.lookup(src, dst, 0, 0, &self.groups);
         if caps != 0 {
             for &(rule, mask) in &self.icmp_cap_rules {
                 if rule >= best {
@@ -420,7 +519,7 @@ impl<A: Key> FamilyMatcher<A> {
             .copied()
             .unwrap_or(u8::MAX);
         match self.others.get(usize::from(slot)) {
-            Some(index) => index.lookup(src, dst, 0, self.caps_of(src), &self.rule_srcs),
+            Some(index) => index.lookup(src, dst, 0, self.caps_of(src), &self.groups),
             None => NONE,
         }
     }

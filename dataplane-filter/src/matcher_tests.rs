@@ -107,6 +107,7 @@ fn not_local_is_checked_before_rules() {
     let config = FilterConfig {
         local_nets: Some(parse_addr_list(&["100.64.0.1/32"]).unwrap()),
         node_caps: Vec::new(),
+        merge_budget: None,
     };
     let (f, _) = Filter::new(&r, &config);
     assert_eq!(
@@ -164,4 +165,38 @@ fn flow_state_survives_a_swap() {
         dp.run_in(&reply, &mut scratch, 1),
         Verdict::accept(Reason::Flow)
     );
+}
+
+#[test]
+fn group_scan_takes_the_minimum_across_groups() {
+    // Rules 0 and 2 share protocols and destinations (one group); rule 1 is another group in
+    // the same (destination, port) cell. With no merge budget the class scans groups.
+    let r = rules(
+        r#"[{"SrcIPs":["10.0.0.1"],"DstPorts":[{"IP":"10.0.0.0/24","Ports":{"First":0,"Last":65535}}]},
+            {"SrcIPs":["10.0.0.2"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]},
+            {"SrcIPs":["10.0.0.3"],"DstPorts":[{"IP":"10.0.0.0/24","Ports":{"First":0,"Last":65535}}]}]"#,
+    );
+    for budget in [Some(0), None] {
+        let config = FilterConfig {
+            merge_budget: budget,
+            ..FilterConfig::default()
+        };
+        let (f, _) = Filter::new(&r, &config);
+        assert_eq!(
+            decide(&f, &syn("10.0.0.3", "10.0.0.9", 22)),
+            Verdict::rule(2)
+        );
+        assert_eq!(
+            decide(&f, &syn("10.0.0.2", "10.0.0.9", 22)),
+            Verdict::rule(1)
+        );
+        assert_eq!(
+            decide(&f, &syn("10.0.0.1", "10.0.0.9", 22)),
+            Verdict::rule(0)
+        );
+        assert_eq!(
+            decide(&f, &syn("10.0.0.4", "10.0.0.9", 22)),
+            Verdict::drop(Reason::NoRule)
+        );
+    }
 }

@@ -92,7 +92,15 @@ pub struct CapGrant {
     pub caps: Vec<String>,
     /// Capability name → JSON values (the form app grants produce). Omitted when empty.
     /// Keys are sorted, as Go's `encoding/json` writes maps.
-    #[serde(rename = "CapMap", default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// An empty value list is written as `null`, as Go writes a nil slice (SaaS sends
+    /// `"tailscale.com/cap/drive-sharer": null`); `null` reads as empty.
+    #[serde(
+        rename = "CapMap",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "cap_map_ser",
+        deserialize_with = "cap_map_de"
+    )]
     pub cap_map: BTreeMap<String, Vec<serde_json::Value>>,
 }
 
@@ -304,6 +312,32 @@ impl<'de> Deserialize<'de> for SshUsers {
         }
         deserializer.deserialize_any(UsersVisitor)
     }
+}
+
+fn cap_map_ser<S: Serializer>(
+    m: &BTreeMap<String, Vec<serde_json::Value>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(m.len()))?;
+    for (k, v) in m {
+        if v.is_empty() {
+            map.serialize_entry(k, &())?;
+        } else {
+            map.serialize_entry(k, v)?;
+        }
+    }
+    map.end()
+}
+
+fn cap_map_de<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Vec<serde_json::Value>>, D::Error> {
+    let raw: BTreeMap<String, Option<Vec<serde_json::Value>>> =
+        Deserialize::deserialize(deserializer)?;
+    Ok(raw
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_default()))
+        .collect())
 }
 
 // serde's `skip_serializing_if` passes a reference.

@@ -66,6 +66,7 @@ fn every_packet_case_passes() {
                 .as_ref()
                 .map(|l| parse_addr_list(l).expect("valid local_nets")),
             node_caps: case.src_caps.clone().into_iter().collect(),
+            merge_budget: None,
         };
         let (mut sim, _errors) = Simulator::new(&case.rules, &config);
         for (i, s) in case.steps.iter().enumerate() {

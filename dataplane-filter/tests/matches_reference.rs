@@ -89,11 +89,26 @@ fn protos() -> impl Strategy<Value = Vec<i32>> {
     ]
 }
 
+/// Destinations: often one of a few shared lists, so that rules with identical protocols and
+/// destinations (one group) appear at non-adjacent indices.
+fn dst_list() -> impl Strategy<Value = Vec<(String, PortRange)>> {
+    let shared = |ip: &str, first: u16, last: u16| vec![(ip.to_owned(), PortRange { first, last })];
+    prop_oneof![
+        1 => prop::collection::vec((addr_string(false), port_range()), 0..4),
+        1 => Just(shared("*", 22, 22)),
+        1 => Just(shared("10.0.0.0/24", 0, 65535)),
+        1 => Just(shared("fd7a:115c:a1e0::/120", 20, 443)),
+    ]
+}
+
 fn rule() -> impl Strategy<Value = FilterRule> {
     (
-        prop::collection::vec(addr_string(true), 0..5),
-        prop::collection::vec((addr_string(false), port_range()), 0..4),
-        protos(),
+        prop_oneof![
+            prop::collection::vec(addr_string(true), 0..5),
+            any::<u8>().prop_map(|x| vec![v4(x).to_string()]),
+        ],
+        dst_list(),
+        prop_oneof![protos(), Just(vec![])],
     )
         .prop_map(|(srcs, dsts, ip_proto)| FilterRule {
             src_ips: srcs,
@@ -180,17 +195,18 @@ proptest! {
 
     #[test]
     fn compiled_filter_agrees_with_reference(
-        rules in prop::collection::vec(rule(), 0..12),
-        packets in prop::collection::vec(packet(), 1..24),
+        rules in prop::collection::vec(rule(), 0..16),
+        packets in prop::collection::vec(packet(), 1..48),
         local in local_nets(),
         caps_holder in any::<u8>(),
+        merge_budget in prop_oneof![Just(None), Just(Some(0usize)), Just(Some(20usize))],
     ) {
         let local = local.map(|l| parse_addr_list(&l).unwrap());
         let node_caps = vec![
             (IpAddr::V4(v4(caps_holder)), vec!["c0".to_owned()]),
             (IpAddr::V6(v6(caps_holder)), vec!["c1".to_owned(), "c0".to_owned()]),
         ];
-        let config = FilterConfig { local_nets: local.clone(), node_caps: node_caps.clone() };
+        let config = FilterConfig { local_nets: local.clone(), node_caps: node_caps.clone(), merge_budget };
         let (filter, _) = Filter::new(&rules, &config);
         let reference = ReferenceFilter::new(&rules, local, node_caps);
         let flows = FlowTable::new(8, 1);

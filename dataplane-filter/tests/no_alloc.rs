@@ -64,6 +64,7 @@ fn decisions_do_not_allocate() {
     let config = FilterConfig {
         local_nets: None,
         node_caps: vec![("100.64.0.9".parse().unwrap(), vec!["admin".to_owned()])],
+        merge_budget: None,
     };
     let (filter, _) = Filter::new(&rules, &config);
     let dp = Dataplane::new(filter, Arc::new(FlowTable::default()));

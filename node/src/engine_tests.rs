@@ -76,6 +76,7 @@ fn filter_for_a(rules: &[FilterRule]) -> Filter {
     let config = FilterConfig {
         local_nets: parse_addr_list(&["10.100.0.1/32"]).ok(),
         node_caps: Vec::new(),
+        ..FilterConfig::default()
     };
     let (f, errors) = Filter::new(rules, &config);
     assert!(errors.is_empty(), "{errors:?}");

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
+use tailpolicy_compiler::{CompileOptions, Compiler};
 use tailpolicy_dataplane_filter::FilterRule;
+use tailpolicy_policy::{CheckOptions, Diagnostics, Severity, SourceFile};
 
 /// The source of the packet filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,15 +74,12 @@ impl RulesSource {
 pub struct LoadError {
     /// One line per problem.
     pub problems: Vec<String>,
-    /// Whether this is a usage problem (a mode that is not available) rather than bad input.
-    pub unsupported: bool,
 }
 
 impl LoadError {
     fn one(msg: String) -> Self {
         Self {
             problems: vec![msg],
-            unsupported: false,
         }
     }
 }
@@ -107,15 +106,77 @@ pub fn load_rules(source: &RulesSource) -> Result<Vec<FilterRule>, LoadError> {
             rules_from_json(&text, node.as_deref())
                 .map_err(|m| LoadError::one(format!("`{}`: {m}", path.display())))
         }
-        RulesSource::Policy { .. } => Err(LoadError {
-            problems: vec![
-                "`--policy` needs the policy compiler, which this build does not include yet; \
-                 compile the policy elsewhere and pass the result with `--rules RULES.json`"
-                    .to_owned(),
-            ],
-            unsupported: true,
-        }),
+        RulesSource::Policy {
+            policy,
+            nodes,
+            node,
+        } => compile_policy(policy, nodes, node),
     }
+}
+
+/// Compiles `policy` against the inventory `nodes` and returns `node`'s packet filter, as
+/// `tailpolicy compile` would print it. Errors of either file fail the load, each reported
+/// as `FILE:LINE:COLUMN: error[CODE]: message`.
+///
+/// # Errors
+/// Unreadable files, error diagnostics in the policy or the inventory, or an unknown node.
+pub fn compile_policy(
+    policy: &Path,
+    nodes: &Path,
+    node: &str,
+) -> Result<Vec<FilterRule>, LoadError> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map_err(|e| LoadError::one(format!("cannot read `{}`: {e}", p.display())))
+    };
+    let (policy_text, inventory_text) = (read(policy)?, read(nodes)?);
+    let (inventory, inventory_diags) = tailpolicy_compiler::inventory::load(&inventory_text);
+    let options = CheckOptions {
+        tailnet_domains: inventory
+            .as_ref()
+            .and_then(|i| i.tailnet_domain())
+            .map(|d| vec![d.to_owned()]),
+    };
+    let analysis = tailpolicy_policy::analyse(&policy_text, &options);
+    let mut problems = errors_of(nodes, &inventory_text, &inventory_diags);
+    problems.extend(errors_of(policy, &policy_text, &analysis.diagnostics));
+    let (Some(policy_model), Some(inventory), true) =
+        (analysis.policy, inventory, problems.is_empty())
+    else {
+        if problems.is_empty() {
+            problems.push(format!("`{}` could not be compiled", policy.display()));
+        }
+        return Err(LoadError { problems });
+    };
+    let compiler = Compiler::new(&policy_model, inventory, CompileOptions::default());
+    let compiled = compiler.node(node).ok_or_else(|| {
+        LoadError::one(format!("no node called `{node}` in `{}`", nodes.display()))
+    })?;
+    Ok(compiled
+        .packet_filter
+        .iter()
+        .map(|r| r.rule.clone())
+        .collect())
+}
+
+/// `FILE:LINE:COLUMN: error[CODE]: message` for each error diagnostic.
+fn errors_of(path: &Path, text: &str, diagnostics: &Diagnostics) -> Vec<String> {
+    let file = SourceFile::new(path.display().to_string(), text);
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            let at = file.line_col(d.span.start);
+            format!(
+                "{}:{}:{}: error[{}]: {}",
+                path.display(),
+                at.line,
+                at.column,
+                d.code,
+                d.message
+            )
+        })
+        .collect()
 }
 
 /// Extracts FilterRules from JSON text (see [`RulesSource::Rules`] for the accepted shapes).

@@ -60,7 +60,6 @@ fn load_rules_reads_files_and_reports_paths() {
     assert!(mtimes(&src)[0].is_some());
     std::fs::write(&path, "[oops").unwrap();
     let e = load_rules(&src).unwrap_err();
-    assert!(!e.unsupported);
     assert!(e.to_string().contains("rules.json`: invalid JSON"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
     let missing = RulesSource::Rules {
@@ -74,4 +73,31 @@ fn load_rules_reads_files_and_reports_paths() {
             .starts_with("cannot read")
     );
     assert!(load_rules(&RulesSource::Disabled).unwrap().is_empty());
+}
+
+#[test]
+fn policy_mode_compiles_the_node_filter() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/example");
+    let src = RulesSource::Policy {
+        policy: root.join("policy.hujson"),
+        nodes: root.join("nodes.json"),
+        node: "k8s-api".to_owned(),
+    };
+    let rules = load_rules(&src).unwrap();
+    assert!(!rules.is_empty());
+    assert!(
+        rules
+            .iter()
+            .flat_map(|r| r.dst_ports.iter())
+            .any(|d| d.ip.starts_with("100.64.0.20")),
+        "{rules:?}"
+    );
+    assert_eq!(src.watched_files().len(), 2);
+    let unknown = RulesSource::Policy {
+        policy: root.join("policy.hujson"),
+        nodes: root.join("nodes.json"),
+        node: "nope".to_owned(),
+    };
+    let e = load_rules(&unknown).unwrap_err().to_string();
+    assert!(e.starts_with("no node called `nope`"), "{e}");
 }

@@ -59,14 +59,6 @@ pub enum NodeError {
     Setup(String),
 }
 
-impl NodeError {
-    /// Whether this is a usage problem (exit 2) rather than bad input.
-    #[must_use]
-    pub fn is_unsupported(&self) -> bool {
-        matches!(self, Self::Rules(e) if e.unsupported)
-    }
-}
-
 impl fmt::Display for NodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -148,6 +140,7 @@ pub fn filter_config(config: &WgConfig) -> FilterConfig {
     FilterConfig {
         local_nets: parse_addr_list(&hosts).ok(),
         node_caps: Vec::new(),
+        ..FilterConfig::default()
     }
 }
 
@@ -167,7 +160,6 @@ pub fn build_filter(
     } else {
         Err(LoadError {
             problems: errors.iter().map(ToString::to_string).collect(),
-            unsupported: false,
         })
     }
 }

@@ -1,6 +1,5 @@
 //! `run` fails cleanly, before touching the network, on bad configuration or rules.
 #![expect(clippy::unwrap_used, reason = "tests")]
-#![expect(clippy::panic, reason = "tests")]
 
 use std::path::{Path, PathBuf};
 use tailpolicy_node::{NodeError, NodeOptions, RulesSource, run};
@@ -51,12 +50,22 @@ fn bad_config_is_reported_with_file_and_line() {
 }
 
 #[test]
-fn policy_mode_without_compiler_is_a_usage_error_and_bad_rules_stop_start_up() {
+fn policy_errors_and_bad_rules_stop_start_up() {
     let d = dir("policy");
     let conf = d.join("wg9.conf");
     std::fs::write(
         &conf,
         format!("[Interface]\nPrivateKey = {PRIV}\nAddress = 10.0.0.1/24\n[Peer]\nPublicKey = {PUB}\nAllowedIPs = 10.0.0.2/32\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("policy.hujson"),
+        "{\"acls\": [{\"action\": \"accept\", \"src\": [\"tag:nope\"], \"dst\": [\"*:22\"]}]}",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("nodes.json"),
+        r#"{"nodes": [{"name": "a", "addresses": ["100.64.0.1"], "tags": []}]}"#,
     )
     .unwrap();
     let policy = RulesSource::Policy {
@@ -65,8 +74,10 @@ fn policy_mode_without_compiler_is_a_usage_error_and_bad_rules_stop_start_up() {
         node: "a".to_owned(),
     };
     let err = run(&opts(&conf, policy)).unwrap_err();
-    assert!(err.is_unsupported(), "{err}");
-    assert!(err.to_string().contains("--rules RULES.json"));
+    assert!(matches!(err, NodeError::Rules(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("policy.hujson:1:"), "{text}");
+    assert!(text.contains("error[TP"), "{text}");
 
     let rules = d.join("rules.json");
     std::fs::write(
@@ -82,10 +93,7 @@ fn policy_mode_without_compiler_is_a_usage_error_and_bad_rules_stop_start_up() {
         },
     ))
     .unwrap_err();
-    match &err {
-        NodeError::Rules(e) => assert!(!e.unsupported),
-        other => panic!("unexpected {other:?}"),
-    }
+    assert!(matches!(err, NodeError::Rules(_)), "{err:?}");
     assert!(
         err.to_string()
             .starts_with("rule 0: `SrcIPs[0]` `10.0.0.2/8`"),

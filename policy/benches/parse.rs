@@ -6,6 +6,9 @@
 //! After divan's table, the bench prints the median of each over interleaved runs and
 //! their ratio.
 //!
+//! A third bench, `analyse`, runs the whole front end (parse, lower, check, lints) on
+//! the same text: the figure users wait for in `tailpolicy lint`.
+//!
 //! Run: `cargo bench -p tailpolicy-policy --bench parse`
 
 #![expect(clippy::expect_used, reason = "benchmark setup")]
@@ -16,6 +19,7 @@ mod generator;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 use tailpolicy_policy::hujson::parse;
+use tailpolicy_policy::{CheckOptions, analyse};
 
 /// (HuJSON text, the same as standard JSON).
 static INPUT: LazyLock<(String, String)> = LazyLock::new(|| {
@@ -56,12 +60,27 @@ fn serde_json_baseline(bencher: divan::Bencher<'_, '_>) {
         .bench(|| serde_json::from_str::<serde_json::Value>(divan::black_box(standard)));
 }
 
-/// Medians of interleaved runs of both, and their ratio.
+/// The whole front end: parse, lower, check and lint.
+#[divan::bench]
+fn analyse_full(bencher: divan::Bencher<'_, '_>) {
+    let text = &INPUT.0;
+    let options = CheckOptions::default();
+    bencher
+        .counter(divan::counter::BytesCount::new(text.len()))
+        .bench(|| analyse(divan::black_box(text), &options));
+}
+
+/// Medians of interleaved runs of all three, and their ratios to serde_json.
 fn print_ratio(text: &str, standard: &str) {
     const RUNS: usize = 21;
     let mut ours = Vec::with_capacity(RUNS);
     let mut theirs = Vec::with_capacity(RUNS);
+    let mut full = Vec::with_capacity(RUNS);
+    let options = CheckOptions::default();
     for _ in 0..RUNS {
+        let start = Instant::now();
+        divan::black_box(analyse(divan::black_box(text), &options));
+        full.push(start.elapsed());
         let start = Instant::now();
         divan::black_box(parse(divan::black_box(text)));
         ours.push(start.elapsed());
@@ -76,9 +95,11 @@ fn print_ratio(text: &str, standard: &str) {
         v.sort();
         v.get(v.len() / 2).copied().unwrap_or_default()
     };
-    let (ours, theirs) = (median(&mut ours), median(&mut theirs));
+    let (ours, theirs, full) = (median(&mut ours), median(&mut theirs), median(&mut full));
+    let ratio = |d: Duration| d.as_secs_f64() / theirs.as_secs_f64().max(f64::MIN_POSITIVE);
     println!(
-        "median of {RUNS} interleaved runs: hujson::parse {ours:.2?}, serde_json {theirs:.2?}, ratio {:.2}x",
-        ours.as_secs_f64() / theirs.as_secs_f64().max(f64::MIN_POSITIVE)
+        "median of {RUNS} interleaved runs: serde_json {theirs:.2?}; hujson::parse {ours:.2?} ({:.2}x); analyse (parse+check+lints) {full:.2?} ({:.2}x)",
+        ratio(ours),
+        ratio(full)
     );
 }

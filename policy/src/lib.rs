@@ -10,6 +10,7 @@
 
 pub mod diagnostic;
 pub mod hujson;
+pub mod inventory_codes;
 pub mod rules;
 pub mod source;
 pub mod span;

@@ -215,6 +215,14 @@ pub static ALL_RULES: &[&Rule] = &[
     &crate::check::codes::SSH_TEST_FAILED,
     &crate::check::codes::MALFORMED_SSH_TEST,
     // TP05xx inventory
+    &crate::inventory_codes::INVENTORY_FORMAT,
+    &crate::inventory_codes::INVENTORY_UNKNOWN_USER,
+    &crate::inventory_codes::INVENTORY_INVALID_ADDRESS,
+    &crate::inventory_codes::INVENTORY_DUPLICATE_NODE,
+    &crate::inventory_codes::INVENTORY_INVALID_TAG,
+    &crate::inventory_codes::INVENTORY_UNADVERTISED_APPROVAL,
+    &crate::inventory_codes::INVENTORY_TAGGED_NODE_WITH_USER,
+    &crate::inventory_codes::INVENTORY_UNKNOWN_ROLE,
     // TP06xx configuration
     &crate::suppress::INVALID_SUPPRESSION,
     &crate::suppress::UNUSED_SUPPRESSION,

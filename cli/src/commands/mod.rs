@@ -1,6 +1,12 @@
 //! One module per subcommand.
 
+pub mod compile;
+pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod lint;
+pub mod matrix;
 pub mod node;
+pub mod reach;
+pub mod simulate;
+pub mod test;

@@ -1,0 +1,278 @@
+//! `tailpolicy diff OLD NEW --nodes FILE`: the semantic difference in access between
+//! two policies over the same inventory. Every (source, destination, protocols, ports)
+//! gained or lost, grouped by source principal (user, tag set or address range), with
+//! the rules responsible (in NEW for a gain, in OLD for a loss). Cosmetic changes
+//! (order, comments, formatting, equivalent rewrites) show nothing.
+//!
+//! `--format json` is `{"changed": bool, "changes": [{"src", "dst", "change":
+//! "gained"|"lost", "protos": ["tcp", …], "ports": "22,80-90", "devices": {"src": [..],
+//! "dst": [..]}, "rules": [{"section", "index", "file", "line", "column"}]}]}`.
+//!
+//! Exit 0 when access is unchanged, 1 when it changed, 2 on error.
+
+use super::test::{Loaded, load_policy, load_tailnet, origin_json};
+use crate::exit::Exit;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use tailpolicy_compiler::eval::Tailnet;
+use tailpolicy_compiler::eval::matrix::{Diff, diff, ports_text};
+use tailpolicy_policy::SourceFile;
+use tailpolicy_policy::model::{Origin, Policy, Proto};
+
+/// Output formats of `tailpolicy diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Human-readable, grouped by source principal.
+    Full,
+    /// The JSON object documented in the module.
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// Arguments of `tailpolicy diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The old policy.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new policy.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// Node inventory.
+    #[arg(long, value_name = "FILE")]
+    pub nodes: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Full)]
+    pub format: DiffFormat,
+}
+
+/// One reported line: a change between two principals.
+#[derive(Clone, Debug, Default)]
+struct Line {
+    protos: Vec<u8>,
+    rules: Vec<Origin>,
+    src_devices: Vec<String>,
+    dst_devices: Vec<String>,
+}
+
+/// Key: (source principal, gained?, destination principal, ports).
+type Key = (String, bool, String, String);
+
+fn lines(d: &Diff) -> BTreeMap<Key, Line> {
+    let mut out: BTreeMap<Key, Line> = BTreeMap::new();
+    let c = &d.classes;
+    for ch in &d.changes {
+        let srcs: Vec<_> = c
+            .src_classes
+            .get(ch.src_class)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| c.srcs.get(*i))
+            .collect();
+        let dsts: Vec<_> = c
+            .dst_classes
+            .get(ch.dst_class)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| c.dsts.get(*i))
+            .collect();
+        let ports = ports_text(&vec![ch.ports]);
+        for s in &srcs {
+            for t in &dsts {
+                let own = t.dst.identity != tailpolicy_compiler::eval::Identity::Anonymous;
+                if own && s.src.node.is_some() && s.src.node == t.dst.node {
+                    // A node talking to itself never crosses its filter.
+                    continue;
+                }
+                let key = (
+                    s.principal.clone(),
+                    ch.gained,
+                    t.principal.clone(),
+                    ports.clone(),
+                );
+                let line = out.entry(key).or_default();
+                push(&mut line.protos, ch.proto);
+                for r in &ch.rules {
+                    push(&mut line.rules, *r);
+                }
+                push(&mut line.src_devices, s.name.clone());
+                push(&mut line.dst_devices, t.name.clone());
+            }
+        }
+    }
+    for l in out.values_mut() {
+        l.protos.sort_unstable();
+        l.rules.sort();
+    }
+    out
+}
+
+fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+fn protos_text(protos: &[u8]) -> String {
+    let default: Vec<u8> = {
+        let mut d: Vec<u8> = Proto::DEFAULT_SET.iter().map(|p| p.0).collect();
+        d.sort_unstable();
+        d
+    };
+    if protos == default.as_slice() {
+        return "tcp,udp,icmp".to_owned();
+    }
+    protos
+        .iter()
+        .map(|p| Proto(*p).to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn rule_text(file: &SourceFile, o: &Origin) -> String {
+    let lc = file.line_col(o.span.0.start);
+    format!(
+        "{}[{}] {}:{}:{}",
+        o.section.key(),
+        o.index,
+        file.name(),
+        lc.line,
+        lc.column
+    )
+}
+
+/// Runs `tailpolicy diff`.
+pub fn run(args: &DiffArgs) -> Exit {
+    match answer(args) {
+        Ok((text, changed)) => {
+            print!("{text}");
+            if changed { Exit::Findings } else { Exit::Clean }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Failure
+        }
+    }
+}
+
+fn parsed<'a>(l: &'a Loaded, name: &str) -> Result<&'a Policy, String> {
+    if let Some(d) = l.diagnostics.iter().find(|d| d.is_error()) {
+        eprintln!(
+            "warning: `{name}` has errors (first: {} {}); comparing anyway",
+            d.code, d.message
+        );
+    }
+    l.policy
+        .as_ref()
+        .ok_or_else(|| format!("`{name}` does not parse; see `tailpolicy lint`"))
+}
+
+/// The tailnet both policies are judged on: the inventory with routes approved by hand
+/// or by either policy's `autoApprovers`.
+fn common_tailnet(nodes: &PathBuf, old: &Policy, new: &Policy) -> Result<Tailnet, String> {
+    let mut t = load_tailnet(Some(nodes), new)?;
+    let o = load_tailnet(Some(nodes), old)?;
+    for (n, m) in t.nodes.iter_mut().zip(o.nodes) {
+        for r in m.approved_routes {
+            if !n.approved_routes.contains(&r) {
+                n.approved_routes.push(r);
+            }
+        }
+    }
+    Ok(t)
+}
+
+fn answer(args: &DiffArgs) -> Result<(String, bool), String> {
+    let lo = load_policy(&args.old)?;
+    let ln = load_policy(&args.new)?;
+    let (old, new) = (parsed(&lo, &args.old)?, parsed(&ln, &args.new)?);
+    let tailnet = common_tailnet(&args.nodes, old, new)?;
+    let d = diff(old, new, &tailnet);
+    let ls = lines(&d);
+    let changed = !ls.is_empty();
+    let file_of = |gained: bool| if gained { &ln.file } else { &lo.file };
+    let text = match args.format {
+        DiffFormat::Json => {
+            let changes: Vec<Value> = ls
+                .iter()
+                .map(|((s, g, t, ports), l)| {
+                    json!({
+                        "src": s, "dst": t, "change": if *g { "gained" } else { "lost" },
+                        "protos": l.protos.iter().map(|p| Proto(*p).to_string()).collect::<Vec<_>>(),
+                        "ports": ports,
+                        "devices": {"src": l.src_devices, "dst": l.dst_devices},
+                        "rules": l.rules.iter().map(|o| origin_json(file_of(*g), o)).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let mut s =
+                serde_json::to_string_pretty(&json!({"changed": changed, "changes": changes}))
+                    .map_err(|e| e.to_string())?;
+            s.push('\n');
+            s
+        }
+        DiffFormat::Full => {
+            let mut s = String::new();
+            let mut current = None;
+            for ((src, g, dst, ports), l) in &ls {
+                if current != Some(src) {
+                    s.push_str(&format!("{src}\n"));
+                    current = Some(src);
+                }
+                let rules: Vec<String> =
+                    l.rules.iter().map(|o| rule_text(file_of(*g), o)).collect();
+                s.push_str(&format!(
+                    "  {} {dst} {} {ports}  ({})\n",
+                    if *g { "+" } else { "-" },
+                    protos_text(&l.protos),
+                    rules.join(", ")
+                ));
+            }
+            if !changed {
+                s.push_str("no change in access\n");
+            }
+            s
+        }
+        DiffFormat::Markdown => markdown(&ls, &lo.file, &ln.file),
+    };
+    Ok((text, changed))
+}
+
+fn markdown(ls: &BTreeMap<Key, Line>, old: &SourceFile, new: &SourceFile) -> String {
+    let gained = ls.keys().filter(|k| k.1).count();
+    let lost = ls.len() - gained;
+    let mut s = String::from("### Access changes\n\n");
+    if ls.is_empty() {
+        s.push_str("No change in access.\n");
+        return s;
+    }
+    s.push_str(&format!(
+        "**{gained} gained, {lost} lost** (`{}` → `{}`)\n",
+        old.name(),
+        new.name()
+    ));
+    let mut current = None;
+    for ((src, g, dst, ports), l) in ls {
+        if current != Some(src) {
+            s.push_str(&format!(
+                "\n#### `{src}`\n\n| | destination | protocols | ports | rules |\n|---|---|---|---|---|\n"
+            ));
+            current = Some(src);
+        }
+        let file = if *g { new } else { old };
+        let rules: Vec<String> = l
+            .rules
+            .iter()
+            .map(|o| format!("`{}`", rule_text(file, o)))
+            .collect();
+        s.push_str(&format!(
+            "| {} | `{dst}` | {} | {ports} | {} |\n",
+            if *g { "➕ gained" } else { "➖ lost" },
+            protos_text(&l.protos),
+            rules.join("<br>")
+        ));
+    }
+    s
+}

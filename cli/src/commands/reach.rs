@@ -1,0 +1,272 @@
+//! `tailpolicy reach`: who can reach what, and by which rules (with file:line:col).
+//!
+//! - `--from SEL --to SEL[:PORT]`: allowed or not, and by which rules;
+//! - `--from SEL`: everything that source can reach;
+//! - `--to SEL[:PORT]`: everyone who can reach that destination.
+//!
+//! JSON output (`--format json`) is one object:
+//! `{"from": SEL|null, "to": SEL|null, "proto": "tcp"|null, "port": N|null,
+//!   "allowed": bool|null, "rules": [RULE], "pairs": [PAIR], "access": [ACCESS]}` where
+//! `RULE` is `{"section", "index", "file", "line", "column"}`, `PAIR` (for `--from`
+//! with `--to`) is `{"from", "to", "allowed", "rules": [RULE]}` and `ACCESS` (for
+//! `--from` or `--to` alone) is `{"from", "to", "proto", "ports", "rules": [RULE]}`
+//! with `proto` `null` for the default set (tcp, udp, icmp, ipv6-icmp) and `ports` as
+//! written in policies (`22`, `80-90`, `*`). `allowed` is `null` when only one side was
+//! given.
+//!
+//! Exit 0 when the question was answered (allowed or not), 2 on error.
+
+use super::test::{load_policy, load_tailnet, origin_json, origin_text};
+use crate::exit::Exit;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use tailpolicy_compiler::eval::reach::{
+    Access, Endpoint, dst_name, pair_access, reachable_from, reaching, resolve_destinations,
+    resolve_sources, src_name,
+};
+use tailpolicy_compiler::eval::{Evaluator, Tailnet};
+use tailpolicy_policy::SourceFile;
+use tailpolicy_policy::model::{Origin, Proto};
+
+/// Output formats of `tailpolicy reach`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReachFormat {
+    /// Human-readable lines.
+    Full,
+    /// The JSON object documented in the module.
+    Json,
+}
+
+/// Arguments of `tailpolicy reach`.
+#[derive(Debug, clap::Args)]
+pub struct ReachArgs {
+    /// The policy file.
+    #[arg(value_name = "POLICY")]
+    pub policy: String,
+    /// Node inventory.
+    #[arg(long, value_name = "FILE")]
+    pub nodes: PathBuf,
+    /// Source: a selector (user, group, tag, host, autogroup, IP, CIDR) or a node name.
+    #[arg(long, value_name = "SEL")]
+    pub from: Option<String>,
+    /// Destination: a selector or node name, optionally with `:PORT`.
+    #[arg(long, value_name = "SEL[:PORT]")]
+    pub to: Option<String>,
+    /// Protocol (name or number); `tcp` when a port is given.
+    #[arg(long, value_name = "P")]
+    pub proto: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReachFormat::Full)]
+    pub format: ReachFormat,
+}
+
+/// Splits `SEL[:PORT]`: a port only when the text after the last colon is a number and
+/// the whole is not a node name or a bare IPv6 address.
+pub fn split_port(tailnet: &Tailnet, sel: &str) -> (String, Option<u16>) {
+    if tailnet.node_by_name(sel).is_some() || sel.parse::<std::net::IpAddr>().is_ok() {
+        return (sel.to_owned(), None);
+    }
+    match sel.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            match port.parse::<u16>() {
+                Ok(p) => (host.to_owned(), Some(p)),
+                Err(_) => (sel.to_owned(), None),
+            }
+        }
+        _ => (sel.to_owned(), None),
+    }
+}
+
+fn proto_text(p: Option<Proto>) -> Value {
+    p.map_or(Value::Null, |p| Value::String(p.to_string()))
+}
+
+fn endpoint_name(t: &Tailnet, e: &Endpoint) -> String {
+    match e {
+        Endpoint::Node(i) => t.nodes.get(*i).map_or_else(String::new, |n| n.name.clone()),
+        Endpoint::Addrs(s) => s.clone(),
+    }
+}
+
+fn rules_json(file: &SourceFile, rules: &[Origin]) -> Vec<Value> {
+    rules.iter().map(|o| origin_json(file, o)).collect()
+}
+
+/// Runs `tailpolicy reach`.
+pub fn run(args: &ReachArgs) -> Exit {
+    match answer(args) {
+        Ok(text) => {
+            print!("{text}");
+            Exit::Clean
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Failure
+        }
+    }
+}
+
+fn answer(args: &ReachArgs) -> Result<String, String> {
+    let loaded = load_policy(&args.policy)?;
+    let policy = loaded
+        .policy
+        .as_ref()
+        .ok_or_else(|| format!("`{}` does not parse; see `tailpolicy lint`", args.policy))?;
+    if let Some(d) = loaded.diagnostics.iter().find(|d| d.is_error()) {
+        eprintln!(
+            "warning: the policy has errors (first: {} {}); answering anyway",
+            d.code, d.message
+        );
+    }
+    let tailnet = load_tailnet(Some(&args.nodes), policy)?;
+    let ev = Evaluator::new(policy, &tailnet);
+    let file = &loaded.file;
+    let (to_sel, port) = match &args.to {
+        Some(t) => {
+            let (s, p) = split_port(&tailnet, t);
+            (Some(s), p)
+        }
+        None => (None, None),
+    };
+    let proto = match &args.proto {
+        Some(p) => Some(Proto::parse(p)?),
+        None => port.map(|_| Proto::TCP),
+    };
+    let mut allowed = Value::Null;
+    let mut all_rules: Vec<Value> = Vec::new();
+    let mut all_pairs: Vec<Value> = Vec::new();
+    let mut access: Vec<Value> = Vec::new();
+    let mut text = String::new();
+    match (&args.from, &to_sel) {
+        (Some(from), Some(to)) => {
+            let srcs = resolve_sources(&ev, from)?;
+            let dsts = resolve_destinations(&ev, to)?;
+            if dsts.is_empty() {
+                return Err(format!("`{to}` names no device"));
+            }
+            let mut all = true;
+            let mut rules: Vec<Origin> = Vec::new();
+            let mut pairs = Vec::new();
+            for s in &srcs {
+                for d in &dsts {
+                    let acc: Vec<Access> = pair_access(&ev, s, d)
+                        .into_iter()
+                        .filter(|a| proto.is_none_or(|p| a.covers(p, port)))
+                        .collect();
+                    let mut pr: Vec<Origin> = Vec::new();
+                    for a in &acc {
+                        for r in &a.rules {
+                            if !pr.contains(r) {
+                                pr.push(*r);
+                            }
+                        }
+                    }
+                    for r in &pr {
+                        if !rules.contains(r) {
+                            rules.push(*r);
+                        }
+                    }
+                    let ok = !acc.is_empty();
+                    all &= ok;
+                    let (sn, dn) = (src_name(&tailnet, s), dst_name(&tailnet, d));
+                    text.push_str(&format!(
+                        "{sn} -> {dn}: {}\n",
+                        if ok { "allowed" } else { "denied" }
+                    ));
+                    for a in &acc {
+                        text.push_str(&format!(
+                            "  {} {} by {}\n",
+                            a.proto.map_or("tcp,udp,icmp".to_owned(), |p| p.to_string()),
+                            a.ports,
+                            a.rules
+                                .iter()
+                                .map(|o| origin_text(file, o))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                    pairs.push(json!({"from": sn, "to": dn, "allowed": ok, "rules": rules_json(file, &pr)}));
+                }
+            }
+            let what = match (proto, port) {
+                (Some(p), Some(n)) => format!(" on {p}/{n}"),
+                (Some(p), None) => format!(" over {p}"),
+                _ => String::new(),
+            };
+            text = format!(
+                "{from} -> {to}{what}: {}\n{text}",
+                if all { "ALLOWED" } else { "DENIED" }
+            );
+            allowed = json!(all);
+            all_rules = rules_json(file, &rules);
+            all_pairs = pairs;
+        }
+        (Some(from), None) => {
+            for s in resolve_sources(&ev, from)? {
+                let sn = src_name(&tailnet, &s);
+                for a in reachable_from(&ev, &s) {
+                    if !proto.is_none_or(|p| a.covers(p, port)) {
+                        continue;
+                    }
+                    let dn = endpoint_name(&tailnet, &a.endpoint);
+                    push_access(&mut text, &mut access, file, &sn, &dn, &a);
+                }
+            }
+        }
+        (None, Some(to)) => {
+            for d in resolve_destinations(&ev, to)? {
+                let dn = dst_name(&tailnet, &d);
+                for a in reaching(&ev, &d) {
+                    if !proto.is_none_or(|p| a.covers(p, port)) {
+                        continue;
+                    }
+                    let sn = endpoint_name(&tailnet, &a.endpoint);
+                    push_access(&mut text, &mut access, file, &sn, &dn, &a);
+                }
+            }
+        }
+        (None, None) => return Err("give --from, --to, or both".to_owned()),
+    }
+    let doc = json!({
+        "from": args.from, "to": args.to, "proto": proto_text(proto), "port": port,
+        "allowed": allowed, "rules": all_rules, "pairs": all_pairs, "access": access,
+    });
+    Ok(match args.format {
+        ReachFormat::Full => {
+            if text.is_empty() {
+                "nothing\n".to_owned()
+            } else {
+                text
+            }
+        }
+        ReachFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+            s.push('\n');
+            s
+        }
+    })
+}
+
+fn push_access(
+    text: &mut String,
+    access: &mut Vec<Value>,
+    file: &SourceFile,
+    from: &str,
+    to: &str,
+    a: &Access,
+) {
+    text.push_str(&format!(
+        "{from} -> {to} {} {} by {}\n",
+        a.proto.map_or("tcp,udp,icmp".to_owned(), |p| p.to_string()),
+        a.ports,
+        a.rules
+            .iter()
+            .map(|o| origin_text(file, o))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    access.push(json!({
+        "from": from, "to": to, "proto": proto_text(a.proto), "ports": a.ports.to_string(),
+        "rules": rules_json(file, &a.rules),
+    }));
+}

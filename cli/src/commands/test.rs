@@ -1,0 +1,369 @@
+//! `tailpolicy test`: run the policy's `tests` and `sshTests` as Tailscale does when the
+//! policy is saved (policy-spec §6), and report every assertion with the rule that
+//! decided it and the entry's `line:column`.
+//!
+//! Exit 0 when every test passes, 1 when one fails (or the policy has errors), 2 when
+//! the tool could not run (unreadable policy or inventory).
+
+use crate::exit::Exit;
+use crate::input;
+use crate::render::{self, FileDiagnostics, RenderOptions};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use tailpolicy_compiler::eval::{Tailnet, TestOutcome, run_policy_tests};
+use tailpolicy_compiler::resolve::ResolveOptions;
+use tailpolicy_policy::check::codes as cc;
+use tailpolicy_policy::model::{Origin, Policy};
+use tailpolicy_policy::{CheckOptions, Diagnostic, SourceFile, Span};
+
+/// Output formats of `tailpolicy test`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestFormat {
+    /// One line per assertion, then the failures as full diagnostics.
+    Full,
+    /// A JSON document (see the module documentation of `commands::test`).
+    Json,
+    /// JUnit XML, one test case per `tests`/`sshTests` entry, for CI test views.
+    Junit,
+}
+
+/// Arguments of `tailpolicy test`.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// The policy file (`-` reads standard input).
+    #[arg(value_name = "POLICY")]
+    pub policy: String,
+    /// Node inventory. Without it users are judged by identity alone (no unknown-user
+    /// failures) and tags have no devices.
+    #[arg(long, value_name = "FILE")]
+    pub nodes: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Full)]
+    pub format: TestFormat,
+}
+
+/// A policy read and analysed, ready for evaluation.
+pub struct Loaded {
+    /// The source, for positions.
+    pub file: SourceFile,
+    /// The lowered policy (`None` when it did not parse).
+    pub policy: Option<Policy>,
+    /// The front end's diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads and analyses a policy file. `Err` is an IO problem (exit 2).
+pub fn load_policy(arg: &str) -> Result<Loaded, String> {
+    let input = input::read(arg).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&input.bytes).into_owned();
+    let analysis = tailpolicy_policy::analyse(&text, &CheckOptions::default());
+    Ok(Loaded {
+        file: SourceFile::new(input.name, text),
+        policy: analysis.policy,
+        diagnostics: analysis.diagnostics.into_vec(),
+    })
+}
+
+/// Reads the node inventory into the evaluator's view (`None`: no inventory, every
+/// login counts as a user). `Err` when it cannot be read or has errors (exit 2).
+pub fn load_tailnet(path: Option<&PathBuf>, policy: &Policy) -> Result<Tailnet, String> {
+    let Some(path) = path else {
+        return Ok(Tailnet {
+            open_users: true,
+            ..Tailnet::default()
+        });
+    };
+    let arg = path.to_string_lossy();
+    let input = input::read(&arg).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&input.bytes);
+    let (inventory, diags) = tailpolicy_compiler::inventory::load(&text);
+    let file = SourceFile::new(input.name.clone(), text.as_ref());
+    if let Some(d) = diags.iter().find(|d| d.is_error()) {
+        return Err(format!(
+            "{}: inventory error[{}] {}",
+            position(&file, d.span),
+            d.code,
+            d.message
+        ));
+    }
+    let inventory = inventory.ok_or_else(|| format!("cannot read inventory `{arg}`"))?;
+    Ok(Tailnet::from_inventory(
+        policy,
+        &inventory,
+        ResolveOptions::default(),
+    ))
+}
+
+/// `file:line:col` of a span's start.
+pub fn position(file: &SourceFile, span: Span) -> String {
+    let lc = file.line_col(span.start);
+    format!("{}:{}:{}", file.name(), lc.line, lc.column)
+}
+
+/// A rule reference as JSON: section, index, file, line, column.
+pub fn origin_json(file: &SourceFile, o: &Origin) -> Value {
+    let lc = file.line_col(o.span.0.start);
+    json!({
+        "section": o.section.key(),
+        "index": o.index,
+        "file": file.name(),
+        "line": lc.line,
+        "column": lc.column,
+    })
+}
+
+/// `acls[3] (policy.hujson:42:5)`.
+pub fn origin_text(file: &SourceFile, o: &Origin) -> String {
+    if o.section == tailpolicy_policy::model::Section::Default {
+        return "the default allow-all (no `acls` or `grants`)".to_owned();
+    }
+    format!(
+        "{}[{}] ({})",
+        o.section.key(),
+        o.index,
+        position(file, o.span.0)
+    )
+}
+
+/// Runs `tailpolicy test`.
+pub fn run(args: &TestArgs) -> Exit {
+    let loaded = match load_policy(&args.policy) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Failure;
+        }
+    };
+    let Some(policy) = &loaded.policy else {
+        // The policy did not parse: show why.
+        let files = [FileDiagnostics {
+            file: &loaded.file,
+            diagnostics: &loaded.diagnostics,
+        }];
+        let _ = render::emit(
+            render::Format::Full,
+            &files,
+            &RenderOptions::from_environment(),
+        );
+        return Exit::Findings;
+    };
+    let tailnet = match load_tailnet(args.nodes.as_ref(), policy) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Failure;
+        }
+    };
+    let outcomes = run_policy_tests(policy, &tailnet);
+    // The checker's reports of malformed entries, then the runner's failures.
+    let mut diagnostics: Vec<Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            d.code == cc::MALFORMED_TEST.as_code() || d.code == cc::MALFORMED_SSH_TEST.as_code()
+        })
+        .cloned()
+        .collect();
+    diagnostics.extend(outcomes.iter().filter_map(|o| o.diagnostic.clone()));
+    let other_errors = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() && !diagnostics.contains(d))
+        .count();
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    let out = match args.format {
+        TestFormat::Full => full(&loaded.file, &outcomes),
+        TestFormat::Json => json_report(&loaded.file, &outcomes, &diagnostics, other_errors),
+        TestFormat::Junit => junit(&loaded.file, &outcomes),
+    };
+    print!("{out}");
+    if args.format == TestFormat::Full {
+        if !diagnostics.is_empty() {
+            println!();
+            let files = [FileDiagnostics {
+                file: &loaded.file,
+                diagnostics: &diagnostics,
+            }];
+            let _ = render::emit(
+                render::Format::Full,
+                &files,
+                &RenderOptions::from_environment(),
+            );
+        }
+        eprintln!(
+            "{} of {} test entries passed{}",
+            outcomes.len() - failed,
+            outcomes.len(),
+            if other_errors > 0 {
+                format!("; the policy has {other_errors} other error(s), see `tailpolicy lint`")
+            } else {
+                String::new()
+            }
+        );
+    }
+    if failed > 0 || other_errors > 0 {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}
+
+fn entry_name(o: &TestOutcome) -> String {
+    format!(
+        "{}[{}] {}",
+        o.origin.section.key(),
+        o.origin.index,
+        o.src.as_ref().map_or("(no src)", |s| s.value.as_str())
+    )
+}
+
+/// The `full` report: one line per entry and per assertion.
+pub fn full(file: &SourceFile, outcomes: &[TestOutcome]) -> String {
+    let mut out = String::new();
+    if outcomes.is_empty() {
+        out.push_str("no tests or sshTests in the policy\n");
+    }
+    for o in outcomes {
+        let verdict = if o.passed { "PASS" } else { "FAIL" };
+        out.push_str(&format!(
+            "{verdict} {}: {}{}\n",
+            position(file, o.origin.span.0),
+            entry_name(o),
+            if o.malformed { " (malformed)" } else { "" }
+        ));
+        for a in &o.assertions {
+            let mark = if a.passed { "ok  " } else { "FAIL" };
+            let rules: Vec<String> = a.rules.iter().map(|r| origin_text(file, r)).collect();
+            let by = if rules.is_empty() {
+                String::new()
+            } else {
+                format!(" — by {}", rules.join(", "))
+            };
+            out.push_str(&format!(
+                "  {mark} {} {} at {}{by}\n",
+                a.expect.key(),
+                a.target.value,
+                position(file, a.target.span),
+            ));
+            if let Some(f) = &a.failure {
+                out.push_str(&format!("       {f}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// The `json` report.
+pub fn json_report(
+    file: &SourceFile,
+    outcomes: &[TestOutcome],
+    diagnostics: &[Diagnostic],
+    other_errors: usize,
+) -> String {
+    let tests: Vec<Value> = outcomes
+        .iter()
+        .map(|o| {
+            let lc = file.line_col(o.origin.span.0.start);
+            json!({
+                "section": o.origin.section.key(),
+                "index": o.origin.index,
+                "line": lc.line,
+                "column": lc.column,
+                "src": o.src.as_ref().map(|s| s.value.clone()),
+                "passed": o.passed,
+                "malformed": o.malformed,
+                "assertions": o.assertions.iter().map(|a| {
+                    let lc = file.line_col(a.target.span.start);
+                    json!({
+                        "expect": a.expect.key(),
+                        "target": a.target.value,
+                        "line": lc.line,
+                        "column": lc.column,
+                        "passed": a.passed,
+                        "rules": a.rules.iter().map(|r| origin_json(file, r)).collect::<Vec<_>>(),
+                        "failure": a.failure,
+                    })
+                }).collect::<Vec<_>>(),
+                "message": o.diagnostic.as_ref().map(|d| d.message.clone()),
+            })
+        })
+        .collect();
+    let diags: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let lc = file.line_col(d.span.start);
+            json!({"code": d.code.to_string(), "message": d.message, "line": lc.line, "column": lc.column})
+        })
+        .collect();
+    let doc = json!({
+        "file": file.name(),
+        "passed": outcomes.iter().all(|o| o.passed) && other_errors == 0,
+        "tests": tests,
+        "diagnostics": diags,
+        "other_errors": other_errors,
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `junit` report: one `<testcase>` per entry.
+pub fn junit(file: &SourceFile, outcomes: &[TestOutcome]) -> String {
+    let failures = outcomes.iter().filter(|o| !o.passed).count();
+    let name = xml_escape(file.name());
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"tailpolicy\" tests=\"{}\" failures=\"{failures}\">\n  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{failures}\">\n",
+        outcomes.len(),
+        outcomes.len()
+    ));
+    for o in outcomes {
+        let lc = file.line_col(o.origin.span.0.start);
+        out.push_str(&format!(
+            "    <testcase classname=\"{name}\" name=\"{}\" file=\"{name}\" line=\"{}\"",
+            xml_escape(&entry_name(o)),
+            lc.line
+        ));
+        if o.passed {
+            out.push_str("/>\n");
+            continue;
+        }
+        let message = o.diagnostic.as_ref().map_or_else(
+            || "test(s) failed: malformed entry (see `tailpolicy lint`)".to_owned(),
+            |d| d.message.clone(),
+        );
+        let mut body = String::new();
+        for a in o.assertions.iter().filter(|a| !a.passed) {
+            body.push_str(&format!(
+                "{} {} at {}: {}\n",
+                a.expect.key(),
+                a.target.value,
+                position(file, a.target.span),
+                a.failure.as_deref().unwrap_or_default()
+            ));
+        }
+        out.push_str(&format!(
+            ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+            xml_escape(&message),
+            xml_escape(&body)
+        ));
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}

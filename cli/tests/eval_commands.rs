@@ -1,0 +1,291 @@
+//! `tailpolicy test` and `tailpolicy reach` end to end: exit codes and documented JSON.
+#![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+const POLICY: &str = r#"{
+  // Developers reach the database; everyone reaches the web server.
+  "groups": {"group:dev": ["alice@example.com"]},
+  "tagOwners": {"tag:db": [], "tag:web": []},
+  "acls": [
+    {"action": "accept", "src": ["*"], "dst": ["tag:web:443"]},
+    {"action": "accept", "src": ["group:dev"], "dst": ["tag:db:5432"]},
+  ],
+  "ssh": [{"action": "check", "src": ["group:dev"], "dst": ["tag:db"], "users": ["root"]}],
+  "tests": [
+    {"src": "alice@example.com", "accept": ["tag:db:5432", "tag:web:443"]},
+    {"src": "bob@example.com", "deny": ["tag:db:5432"]},
+  ],
+  "sshTests": [{"src": "alice@example.com", "dst": ["tag:db"], "check": ["root"], "deny": ["ubuntu"]}],
+}"#;
+
+const NODES: &str = r#"{
+  "users": [{"login": "alice@example.com"}, {"login": "bob@example.com"}],
+  "nodes": [
+    {"name": "alice-mac", "user": "alice@example.com", "addresses": ["100.64.0.1"]},
+    {"name": "bob-pc", "user": "bob@example.com", "addresses": ["100.64.0.2"]},
+    {"name": "db1", "tags": ["tag:db"], "addresses": ["100.64.0.3"]},
+    {"name": "web1", "tags": ["tag:web"], "addresses": ["100.64.0.4"]},
+  ],
+}"#;
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tailpolicy-eval-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn files(name: &str, policy: &str) -> (PathBuf, PathBuf) {
+    let d = dir(name);
+    let p = d.join("policy.hujson");
+    let n = d.join("nodes.hujson");
+    std::fs::write(&p, policy).unwrap();
+    std::fs::write(&n, NODES).unwrap();
+    (p, n)
+}
+
+fn run(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tailpolicy"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn test_command_passes_and_fails() {
+    let (p, n) = files("pass", POLICY);
+    let (code, out) = run(&[
+        "test",
+        p.to_str().unwrap(),
+        "--nodes",
+        n.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["passed"], true);
+    assert_eq!(doc["tests"].as_array().unwrap().len(), 3);
+    let first = &doc["tests"][0]["assertions"][0];
+    assert_eq!(first["rules"][0]["section"], "acls");
+    assert_eq!(first["rules"][0]["index"], 1);
+    assert_eq!(first["rules"][0]["line"], 7);
+
+    let broken = POLICY.replace(
+        "\"src\": [\"group:dev\"], \"dst\": [\"tag:db:5432\"]",
+        "\"src\": [\"*\"], \"dst\": [\"tag:db:5432\"]",
+    );
+    let (p, n) = files("fail", &broken);
+    let (code, out) = run(&[
+        "test",
+        p.to_str().unwrap(),
+        "--nodes",
+        n.to_str().unwrap(),
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("<testsuites name=\"tailpolicy\" tests=\"3\" failures=\"1\">"),
+        "{out}"
+    );
+    assert!(
+        out.contains("test(s) failed: `bob@example.com` can access `tag:db:5432`"),
+        "{out}"
+    );
+    let (code, out) = run(&["test", p.to_str().unwrap(), "--nodes", n.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAIL"), "{out}");
+    assert!(out.contains("TP0401"), "{out}");
+}
+
+#[test]
+fn reach_answers_the_three_questions() {
+    let (p, n) = files("reach", POLICY);
+    let (p, n) = (p.to_str().unwrap(), n.to_str().unwrap());
+    let (code, out) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--from",
+        "alice@example.com",
+        "--to",
+        "tag:db:5432",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["allowed"], true);
+    assert_eq!(doc["rules"][0]["index"], 1);
+    assert_eq!(doc["rules"][0]["column"], 5);
+
+    let (_, out) = run(&[
+        "reach", p, "--nodes", n, "--from", "bob-pc", "--to", "db1:5432", "--format", "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["allowed"], false);
+
+    let (_, out) = run(&[
+        "reach", p, "--nodes", n, "--to", "tag:db", "--format", "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let from: Vec<&str> = doc["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["from"].as_str().unwrap())
+        .collect();
+    assert_eq!(from, ["alice-mac"]);
+
+    let (_, out) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--from",
+        "bob@example.com",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let to: Vec<&str> = doc["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(to, ["web1"]);
+
+    let (code, _) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--from",
+        "nobody@example.com",
+        "--to",
+        "db1",
+    ]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn diff_reports_changes_and_exit_codes() {
+    let (old, n) = files("diff-old", POLICY);
+    let reordered = POLICY.replace(
+        "    {\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"tag:web:443\"]},\n    {\"action\": \"accept\", \"src\": [\"group:dev\"], \"dst\": [\"tag:db:5432\"]},",
+        "    // reordered\n    {\"action\": \"accept\", \"src\": [\"alice@example.com\"], \"dst\": [\"tag:db:5432\"]},\n    {\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"tag:web:443\"]},",
+    );
+    assert_ne!(reordered, POLICY);
+    let (same, _) = files("diff-same", &reordered);
+    let (o, n, s) = (
+        old.to_str().unwrap(),
+        n.to_str().unwrap(),
+        same.to_str().unwrap(),
+    );
+    let (code, out) = run(&["diff", o, s, "--nodes", n]);
+    assert_eq!(code, 0, "{out}");
+    let wider = POLICY.replace("[\"tag:web:443\"]", "[\"tag:web:443\", \"tag:db:22\"]");
+    let (new, _) = files("diff-new", &wider);
+    let (code, out) = run(&[
+        "diff",
+        o,
+        new.to_str().unwrap(),
+        "--nodes",
+        n,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["changed"], true);
+    let changes = doc["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["change"] == "gained" && c["dst"] == "tag:db" && c["ports"] == "22")
+    );
+    let srcs: Vec<&str> = changes.iter().map(|c| c["src"].as_str().unwrap()).collect();
+    assert_eq!(srcs, ["alice@example.com", "bob@example.com", "tag:web"]);
+    assert_eq!(changes[0]["rules"][0]["index"], 0);
+    let (code, out) = run(&[
+        "diff",
+        o,
+        new.to_str().unwrap(),
+        "--nodes",
+        n,
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("### Access changes"), "{out}");
+    let (code, _) = run(&["diff", o, "/nonexistent.hujson", "--nodes", n]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn matrix_in_every_format() {
+    let (p, n) = files("matrix", POLICY);
+    let (p, n) = (p.to_str().unwrap(), n.to_str().unwrap());
+    let (code, out) = run(&["matrix", p, "--nodes", n, "--format", "json"]);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let cells: Vec<(String, String, String)> = doc["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["src"].as_str().unwrap().to_owned(),
+                c["dst"].as_str().unwrap().to_owned(),
+                c["access"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        cells.contains(&(
+            "alice@example.com".into(),
+            "tag:db".into(),
+            "tcp,udp,icmp 5432".into()
+        )),
+        "{cells:?}"
+    );
+    assert!(
+        cells.contains(&(
+            "bob@example.com".into(),
+            "tag:web".into(),
+            "tcp,udp,icmp 443".into()
+        )),
+        "{cells:?}"
+    );
+    assert!(
+        !cells
+            .iter()
+            .any(|c| c.0 == "bob@example.com" && c.1 == "tag:db")
+    );
+    assert_eq!(doc["principals"]["tag:db"][0], "db1 (100.64.0.3)");
+    let (_, out) = run(&["matrix", p, "--nodes", n, "--format", "csv"]);
+    assert!(out.starts_with("src,dst,proto,ports,rules\n"));
+    assert!(
+        out.contains("alice@example.com,tag:db,tcp,5432,acls[1]@7:5"),
+        "{out}"
+    );
+    let (_, out) = run(&["matrix", p, "--nodes", n, "--format", "dot"]);
+    assert!(out.contains("\"alice@example.com\" -> \"tag:db\""), "{out}");
+    let (_, out) = run(&["matrix", p, "--nodes", n, "--format", "html"]);
+    assert!(
+        out.contains("<table id=\"m\">") && !out.contains("http"),
+        "self-contained page"
+    );
+    let (_, out) = run(&["matrix", p, "--nodes", n]);
+    assert!(out.contains("tag:web"), "{out}");
+}

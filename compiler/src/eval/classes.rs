@@ -1,0 +1,405 @@
+//! Endpoints of a tailnet for whole-tailnet questions (matrix, diff), and their grouping
+//! into classes that every rule treats alike.
+//!
+//! Endpoints are each node address (sources and destinations) plus address regions
+//! that policies name and that are not node addresses: subnets behind routers and the
+//! internet through exit nodes (destinations), addresses behind routers or named by
+//! address selectors (sources). Regions are the elementary intervals cut by every
+//! address the policies mention, so every selector treats a region as one.
+
+use super::access::Evaluator;
+use super::select::{CGNAT, Dst, Identity, Src, TAILSCALE_ULA, is_internet};
+use super::tailnet::Tailnet;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use tailpolicy_policy::model::{Alias, Autogroup, Policy};
+
+/// Who an endpoint belongs to, for grouping output: a user, a tag set, or an address
+/// region.
+pub fn principal(identity: &Identity, region: Option<&str>) -> String {
+    match identity {
+        Identity::User(u) => u.clone(),
+        Identity::Tagged(t) => t.join("+"),
+        Identity::Anonymous => region.unwrap_or("(address)").to_owned(),
+    }
+}
+
+/// A source endpoint.
+#[derive(Clone, Debug)]
+pub struct SrcPoint {
+    /// Display name: `node (address)` or the region.
+    pub name: String,
+    /// The principal it belongs to.
+    pub principal: String,
+    /// The evaluator's source.
+    pub src: Src,
+}
+
+/// A destination endpoint.
+#[derive(Clone, Debug)]
+pub struct DstPoint {
+    /// Display name: `node (address)`, or `region via router`.
+    pub name: String,
+    /// The principal it belongs to (for regions: the region).
+    pub principal: String,
+    /// The evaluator's destination.
+    pub dst: Dst,
+}
+
+fn net_of(first: u128, v4: bool) -> IpNet {
+    if v4 {
+        IpNet::V4(Ipv4Net::from(Ipv4Addr::from(
+            u32::try_from(first).unwrap_or(0),
+        )))
+    } else {
+        IpNet::V6(Ipv6Net::from(Ipv6Addr::from(first)))
+    }
+}
+
+fn bounds(net: &IpNet) -> (bool, u128, u128) {
+    match net {
+        IpNet::V4(n) => (
+            true,
+            u128::from(u32::from(n.network())),
+            u128::from(u32::from(n.broadcast())),
+        ),
+        IpNet::V6(n) => (false, u128::from(n.network()), u128::from(n.broadcast())),
+    }
+}
+
+fn ip_u128(ip: IpAddr) -> (bool, u128) {
+    match ip {
+        IpAddr::V4(a) => (true, u128::from(u32::from(a))),
+        IpAddr::V6(a) => (false, u128::from(a)),
+    }
+}
+
+/// `a-b`, or the CIDR when the interval is one.
+pub fn interval_text(v4: bool, first: u128, last: u128) -> String {
+    let ip = |x: u128| -> IpAddr {
+        if v4 {
+            IpAddr::V4(Ipv4Addr::from(u32::try_from(x).unwrap_or(0)))
+        } else {
+            IpAddr::V6(Ipv6Addr::from(x))
+        }
+    };
+    let size = last.wrapping_sub(first).wrapping_add(1);
+    if size.is_power_of_two() && first % size == 0 {
+        let bits = if v4 { 32 } else { 128 };
+        let len = bits - size.trailing_zeros();
+        if let Ok(n) = IpNet::new(ip(first), u8::try_from(len).unwrap_or(0)) {
+            return n.to_string();
+        }
+    } else if size == 0 {
+        return if v4 {
+            "0.0.0.0/0".to_owned()
+        } else {
+            "::/0".to_owned()
+        };
+    }
+    format!("{}-{}", ip(first), ip(last))
+}
+
+/// An inclusive address range: (is IPv4, first, last).
+type Range = (bool, u128, u128);
+
+/// Address ranges the selectors of `policy` name (sources or destinations).
+fn literal_ranges(policy: &Policy, alias: &Alias, out: &mut Vec<Range>, depth: u8) {
+    match alias {
+        Alias::Addr(a) => out.push(bounds(&a.net)),
+        Alias::Host(h) => {
+            if let Some(h) = policy.host(h) {
+                out.push(bounds(&h.addr.value.net));
+            }
+        }
+        Alias::Range(a, b) => {
+            let ((fa, x), (fb, y)) = (ip_u128(*a), ip_u128(*b));
+            if fa == fb {
+                out.push((fa, x, y));
+            }
+        }
+        Alias::IpSet(name) if depth < 8 => {
+            if let Some(set) = policy.ipset(name) {
+                for op in &set.ops {
+                    literal_ranges(policy, &op.value.target, out, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The internet of `autogroup:internet` as prefixes.
+fn internet_prefixes() -> Vec<IpNet> {
+    let mut v: Vec<IpNet> = [
+        "0.0.0.0/5",
+        "8.0.0.0/7",
+        "11.0.0.0/8",
+        "12.0.0.0/6",
+        "16.0.0.0/4",
+        "32.0.0.0/3",
+        "64.0.0.0/3",
+        "96.0.0.0/6",
+        "100.0.0.0/10",
+        "100.128.0.0/9",
+        "101.0.0.0/8",
+        "102.0.0.0/7",
+        "104.0.0.0/5",
+        "112.0.0.0/4",
+        "128.0.0.0/3",
+        "160.0.0.0/5",
+        "168.0.0.0/8",
+        "169.0.0.0/9",
+        "169.128.0.0/10",
+        "169.192.0.0/11",
+        "169.224.0.0/12",
+        "169.240.0.0/13",
+        "169.248.0.0/14",
+        "169.252.0.0/15",
+        "169.255.0.0/16",
+        "170.0.0.0/7",
+        "172.0.0.0/12",
+        "172.32.0.0/11",
+        "172.64.0.0/10",
+        "172.128.0.0/9",
+        "173.0.0.0/8",
+        "174.0.0.0/7",
+        "176.0.0.0/4",
+        "192.0.0.0/9",
+        "192.128.0.0/11",
+        "192.160.0.0/13",
+        "192.169.0.0/16",
+        "192.170.0.0/15",
+        "192.172.0.0/14",
+        "192.176.0.0/12",
+        "192.192.0.0/10",
+        "193.0.0.0/8",
+        "194.0.0.0/7",
+        "196.0.0.0/6",
+        "200.0.0.0/5",
+        "208.0.0.0/4",
+        "224.0.0.0/3",
+        "2000::/3",
+    ]
+    .iter()
+    .filter_map(|s| s.parse().ok())
+    .collect();
+    v.retain(|n| is_internet(*n));
+    v
+}
+
+/// Cuts the address space at every range boundary and node address; returns the
+/// elementary intervals inside at least one range, minus node addresses and the
+/// tailnet's own ranges.
+fn regions(ranges: &[Range], tailnet: &Tailnet) -> Vec<(bool, u128, u128)> {
+    let mut out = Vec::new();
+    for v4 in [true, false] {
+        let rs: Vec<(u128, u128)> = ranges
+            .iter()
+            .filter(|(f, _, _)| *f == v4)
+            .map(|(_, a, b)| (*a, *b))
+            .collect();
+        if rs.is_empty() {
+            continue;
+        }
+        let mut cuts: Vec<u128> = Vec::new();
+        for (a, b) in &rs {
+            cuts.push(*a);
+            if let Some(n) = b.checked_add(1) {
+                cuts.push(n);
+            }
+        }
+        for n in &tailnet.nodes {
+            for ip in &n.addrs {
+                let (f, x) = ip_u128(*ip);
+                if f == v4 {
+                    cuts.push(x);
+                    cuts.push(x.saturating_add(1));
+                }
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let max: u128 = if v4 { u128::from(u32::MAX) } else { u128::MAX };
+        for (i, start) in cuts.iter().enumerate() {
+            let end = cuts.get(i + 1).map_or(max, |n| n - 1);
+            if end < *start || *start > max {
+                continue;
+            }
+            if !rs.iter().any(|(a, b)| a <= start && end <= *b) {
+                continue;
+            }
+            let rep = net_of(*start, v4);
+            if tailnet.node_by_ip(rep.addr()).is_some() && *start == end {
+                continue;
+            }
+            let own = match rep {
+                IpNet::V4(n) => CGNAT.contains(&n),
+                IpNet::V6(n) => TAILSCALE_ULA.contains(&n),
+            };
+            if own {
+                continue;
+            }
+            out.push((v4, *start, end));
+        }
+    }
+    out
+}
+
+/// Every source endpoint for the given policies over `tailnet`.
+pub fn src_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<SrcPoint> {
+    let mut out = Vec::new();
+    for n in &tailnet.nodes {
+        for ip in &n.addrs {
+            let src = Src::addr(tailnet, IpNet::from(*ip));
+            out.push(SrcPoint {
+                name: format!("{} ({ip})", n.name),
+                principal: principal(&src.identity, None),
+                src,
+            });
+        }
+    }
+    let mut ranges: Vec<Range> = tailnet
+        .nodes
+        .iter()
+        .flat_map(|n| n.subnet_routes().map(bounds))
+        .collect();
+    for p in policies {
+        let rules = super::rules::net_rules(p);
+        for r in &rules {
+            for s in &r.src {
+                literal_ranges(p, &s.value, &mut ranges, 0);
+            }
+        }
+        for r in p.ssh.iter().flatten() {
+            for s in &r.src {
+                literal_ranges(p, &s.value, &mut ranges, 0);
+            }
+        }
+    }
+    for (v4, a, b) in regions(&ranges, tailnet) {
+        let text = interval_text(v4, a, b);
+        let src = Src {
+            identity: Identity::Anonymous,
+            node: None,
+            nets: vec![net_of(a, v4)],
+        };
+        out.push(SrcPoint {
+            name: text.clone(),
+            principal: text,
+            src,
+        });
+    }
+    out
+}
+
+/// Every destination endpoint for the given policies over `tailnet`: node addresses,
+/// and regions that some router or exit node serves.
+pub fn dst_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<DstPoint> {
+    let mut out = Vec::new();
+    for n in &tailnet.nodes {
+        for ip in &n.addrs {
+            let dst = Dst::addr(tailnet, IpNet::from(*ip));
+            out.push(DstPoint {
+                name: format!("{} ({ip})", n.name),
+                principal: principal(&dst.identity, None),
+                dst,
+            });
+        }
+    }
+    let mut ranges: Vec<Range> = tailnet
+        .nodes
+        .iter()
+        .flat_map(|n| n.subnet_routes().map(bounds))
+        .collect();
+    let mut internet = false;
+    for p in policies {
+        for r in &super::rules::net_rules(p) {
+            for a in &r.dst {
+                if a.alias == Alias::Autogroup(Autogroup::Internet) {
+                    internet = true;
+                }
+                literal_ranges(p, &a.alias, &mut ranges, 0);
+            }
+        }
+    }
+    if internet || tailnet.nodes.iter().any(|n| n.is_exit_node()) {
+        ranges.extend(internet_prefixes().iter().map(bounds));
+    }
+    for (v4, a, b) in regions(&ranges, tailnet) {
+        let dst = Dst::addr(tailnet, net_of(a, v4));
+        let Some(router) = dst.node.and_then(|i| tailnet.nodes.get(i)) else {
+            continue;
+        };
+        let text = interval_text(v4, a, b);
+        out.push(DstPoint {
+            name: format!("{text} via {}", router.name),
+            principal: text,
+            dst,
+        });
+    }
+    out
+}
+
+/// Groups points whose signatures are equal. Returns (signature order) class members.
+pub fn classify<K: std::hash::Hash + Eq + Clone>(keys: &[K]) -> Vec<Vec<usize>> {
+    let mut index: HashMap<K, usize> = HashMap::new();
+    let mut classes: Vec<Vec<usize>> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        match index.get(k) {
+            Some(c) => {
+                if let Some(v) = classes.get_mut(*c) {
+                    v.push(i);
+                }
+            }
+            None => {
+                index.insert(k.clone(), classes.len());
+                classes.push(vec![i]);
+            }
+        }
+    }
+    classes
+}
+
+/// The signature of a source under some evaluators: which network rules' sources match it,
+/// and its user (for `autogroup:self`).
+pub fn src_signature(evs: &[&Evaluator<'_>], src: &Src) -> (Vec<bool>, Option<String>) {
+    let mut bits = Vec::new();
+    for ev in evs {
+        let m = ev.matcher();
+        for r in ev.rules() {
+            bits.push(r.src.iter().any(|s| m.src_matches(s, src)));
+        }
+    }
+    let user = match &src.identity {
+        Identity::User(u) => Some(u.to_ascii_lowercase()),
+        _ => None,
+    };
+    (bits, user)
+}
+
+/// The signature of a destination: which destination atoms match it (for a source
+/// that is nobody, i.e. without `autogroup:self`), and the owner of a user's own
+/// address (for `autogroup:self`).
+pub fn dst_signature(evs: &[&Evaluator<'_>], dst: &Dst) -> (Vec<bool>, Option<String>) {
+    let nobody = Src {
+        identity: Identity::Anonymous,
+        node: None,
+        nets: Vec::new(),
+    };
+    let mut bits = Vec::new();
+    for ev in evs {
+        let m = ev.matcher();
+        for r in ev.rules() {
+            for a in &r.dst {
+                bits.push(m.dst_matches(&a.alias, dst, &nobody));
+            }
+        }
+    }
+    let owner = match (&dst.identity, dst.addr, dst.node) {
+        (Identity::User(u), _, Some(_)) => Some(u.to_ascii_lowercase()),
+        _ => None,
+    };
+    (bits, owner)
+}

@@ -1,0 +1,222 @@
+//! Property: the reference evaluator and the compiled packet filter of the receiving
+//! node agree on every packet, over random policies, tailnets and packets (subnet
+//! routes, exit nodes and `autogroup:self` included).
+#![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+use ipnet::IpNet;
+use proptest::prelude::*;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use tailpolicy_compiler::eval::{Dst, Evaluator, Src, Tailnet};
+use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
+use tailpolicy_compiler::resolve::ResolveOptions;
+use tailpolicy_compiler::{CompileOptions, compile};
+use tailpolicy_dataplane_filter::rules::{ParsedRule, parse_rules};
+use tailpolicy_policy::model::Proto;
+use tailpolicy_policy::{CheckOptions, Span, analyse};
+
+const SRCS: &[&str] = &[
+    "*",
+    "alice@example.com",
+    "bob@example.com",
+    "group:g",
+    "tag:a",
+    "tag:b",
+    "autogroup:member",
+    "autogroup:tagged",
+    "100.64.0.1",
+    "10.1.0.0/16",
+    "host1",
+];
+const DSTS: &[&str] = &[
+    "*:*",
+    "tag:a:22",
+    "tag:b:80-90",
+    "alice@example.com:*",
+    "autogroup:self:22",
+    "autogroup:self:*",
+    "host1:443",
+    "10.1.0.0/16:*",
+    "10.1.2.3:22",
+    "10.0.0.0/8:443",
+    "autogroup:internet:443",
+    "autogroup:member:22",
+    "autogroup:tagged:*",
+    "100.64.0.2:*",
+    "group:g:80,443",
+];
+const PROTOS: &[Option<&str>] = &[None, Some("tcp"), Some("udp")];
+
+#[derive(Clone, Debug)]
+struct Case {
+    nodes: Vec<(u8, u8)>, // (owner kind 0..4, route kind 0..3)
+    acls: Vec<(Vec<usize>, Vec<usize>, usize)>,
+    grant: bool,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        prop::collection::vec((0u8..5, 0u8..4), 2..7),
+        prop::collection::vec(
+            (
+                prop::collection::vec(0..SRCS.len(), 1..3),
+                prop::collection::vec(0..DSTS.len(), 1..3),
+                0..PROTOS.len(),
+            ),
+            1..5,
+        ),
+        any::<bool>(),
+    )
+        .prop_map(|(nodes, acls, grant)| Case { nodes, acls, grant })
+}
+
+fn inventory(c: &Case) -> Inventory {
+    let nodes = c
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, (owner, route))| {
+            let i = u8::try_from(i).unwrap();
+            let (user, tags): (Option<&str>, Vec<&str>) = match owner {
+                0 => (Some("alice@example.com"), vec![]),
+                1 => (Some("bob@example.com"), vec![]),
+                2 => (None, vec!["tag:a"]),
+                3 => (None, vec!["tag:b"]),
+                _ => (None, vec!["tag:a", "tag:b"]),
+            };
+            let routes: Vec<IpNet> = match route {
+                1 => vec!["10.1.0.0/16".parse().unwrap()],
+                2 => vec!["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()],
+                _ => vec![],
+            };
+            Node {
+                name: format!("n{i}"),
+                user: user.map(Into::into),
+                tags: tags.into_iter().map(Into::into).collect(),
+                ipv4: Some(Ipv4Addr::new(100, 64, 0, i + 1)),
+                ipv6: Some(Ipv6Addr::new(
+                    0xfd7a,
+                    0x115c,
+                    0xa1e0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    u16::from(i) + 1,
+                )),
+                advertised_routes: routes.clone(),
+                approved_routes: routes,
+                span: Span::default(),
+            }
+        })
+        .collect();
+    let users = ["alice@example.com", "bob@example.com", "carol@example.com"]
+        .iter()
+        .map(|l| User {
+            login: (*l).into(),
+            role: Role::Member,
+            span: Span::default(),
+        })
+        .collect();
+    Inventory {
+        tailnet_owner: Some("alice@example.com".into()),
+        users,
+        nodes,
+    }
+}
+
+fn policy_text(c: &Case) -> String {
+    let list = |ix: &[usize], pool: &[&str]| {
+        ix.iter()
+            .map(|i| format!("{:?}", pool[*i]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let acls: Vec<String> = c
+        .acls
+        .iter()
+        .map(|(s, d, p)| {
+            let proto = PROTOS[*p].map_or(String::new(), |p| format!(", \"proto\": {p:?}"));
+            format!(
+                "{{\"action\": \"accept\", \"src\": [{}], \"dst\": [{}]{proto}}}",
+                list(s, SRCS),
+                list(d, DSTS)
+            )
+        })
+        .collect();
+    let grants = if c.grant {
+        r#""grants": [{"src": ["tag:a"], "dst": ["tag:b", "10.1.2.0/24"], "ip": ["tcp:1000-2000", "udp:53"]}],"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"groups": {{"group:g": ["bob@example.com", "carol@example.com"]}},
+            "tagOwners": {{"tag:a": [], "tag:b": []}},
+            "hosts": {{"host1": "100.64.0.3"}},
+            {grants}
+            "acls": [{}]}}"#,
+        acls.join(",\n")
+    )
+}
+
+fn compiled_allows(rules: &[ParsedRule], src: IpAddr, dst: IpAddr, proto: u8, port: u16) -> bool {
+    rules.iter().any(|r| {
+        r.protos.contains(proto)
+            && r.srcs.contains(src)
+            && match dst {
+                IpAddr::V4(d) => r
+                    .dsts_v4
+                    .iter()
+                    .any(|e| e.addrs.contains(u32::from(d)) && e.ports.contains(port)),
+                IpAddr::V6(d) => r
+                    .dsts_v6
+                    .iter()
+                    .any(|e| e.addrs.contains(u128::from(d)) && e.ports.contains(port)),
+            }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+    #[test]
+    fn evaluator_agrees_with_compiled_filters(c in case()) {
+        let text = policy_text(&c);
+        let analysis = analyse(&text, &CheckOptions::default());
+        prop_assume!(!analysis.diagnostics.has_errors());
+        let policy = analysis.policy.unwrap();
+        let inv = inventory(&c);
+        let compiled = compile(&policy, &inv, &CompileOptions { auto_approve: false, ..CompileOptions::default() });
+        let tailnet = Tailnet::from_inventory(&policy, &inv, ResolveOptions { auto_approve: false });
+        let ev = Evaluator::new(&policy, &tailnet);
+        let mut srcs: Vec<IpAddr> = inv.nodes.iter().flat_map(|n| n.addresses()).collect();
+        srcs.extend(["10.1.2.3", "192.0.2.7"].iter().map(|s| s.parse::<IpAddr>().unwrap()));
+        let mut dsts = srcs.clone();
+        dsts.extend(["10.1.9.9", "10.1.2.5", "8.8.8.8", "2001:db8::1"].iter().map(|s| s.parse::<IpAddr>().unwrap()));
+        for &d in &dsts {
+            let dst = Dst::addr(&tailnet, IpNet::from(d));
+            let Some(receiver) = dst.node else { continue };
+            let name = &tailnet.nodes[receiver].name;
+            let node = compiled.iter().find(|n| &n.name == name).unwrap();
+            let wire: Vec<_> = node.packet_filter.iter().map(|r| r.rule.clone()).collect();
+            let (rules, errors) = parse_rules(&wire);
+            prop_assert!(errors.is_empty(), "{errors:?}");
+            for &s in &srcs {
+                if s.is_ipv4() != d.is_ipv4() {
+                    continue;
+                }
+                let src = Src::addr(&tailnet, IpNet::from(s));
+                for proto in [Proto::TCP, Proto::UDP] {
+                    for port in [22u16, 53, 80, 85, 443, 1500] {
+                        let want = compiled_allows(&rules, s, d, proto.0, port);
+                        let got = ev.allowed(&src, &dst, proto, port);
+                        prop_assert_eq!(
+                            got, want,
+                            "{} -> {} ({}) {}/{}\npolicy: {}\nfilter of {}: {}",
+                            s, d, name, proto, port, text, name,
+                            serde_json::to_string(&wire).unwrap()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The filter's share of a WireGuard data packet: boringtun `Tunn::encapsulate` /
+//! `decapsulate` on 64- and 1420-byte packets, with and without the filter, in one run.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark setup"
+)]
+
+#[path = "common/mod.rs"]
+#[expect(dead_code, reason = "shared helpers; not all used here")]
+mod common;
+
+use boringtun::noise::{Tunn, TunnResult};
+use boringtun::x25519::{PublicKey, StaticSecret};
+use common::{NODE_V4, packet, rules};
+use divan::{Bencher, black_box};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use tailpolicy_dataplane_filter::addr::parse_addr_list;
+use tailpolicy_dataplane_filter::{Dataplane, Filter, FilterConfig, FlowTable, ParsedPacket};
+
+fn main() {
+    divan::main();
+}
+
+const PEER: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 2);
+/// Total IP packet sizes.
+const SIZES: [u16; 2] = [64, 1420];
+
+/// Two tunnels with a completed handshake: `a` sends to `b`.
+fn tunnels() -> (Tunn, Tunn) {
+    let a_sk = StaticSecret::from([1u8; 32]);
+    let b_sk = StaticSecret::from([2u8; 32]);
+    let (a_pk, b_pk) = (PublicKey::from(&a_sk), PublicKey::from(&b_sk));
+    let mut a = Tunn::new(a_sk, b_pk, None, None, 1, None);
+    let mut b = Tunn::new(b_sk, a_pk, None, None, 2, None);
+    let (mut x, mut y) = (vec![0u8; 2048], vec![0u8; 2048]);
+    let init = match a.format_handshake_initiation(&mut x, false) {
+        TunnResult::WriteToNetwork(p) => p.to_vec(),
+        _ => panic!("no handshake initiation"),
+    };
+    let resp = match b.decapsulate(None, &init, &mut y) {
+        TunnResult::WriteToNetwork(p) => p.to_vec(),
+        _ => panic!("no handshake response"),
+    };
+    if let TunnResult::WriteToNetwork(keepalive) = a.decapsulate(None, &resp, &mut x) {
+        let keepalive = keepalive.to_vec();
+        let _ = b.decapsulate(None, &keepalive, &mut y);
+    }
+    (a, b)
+}
+
+/// A TCP ACK (established connection) of `size` bytes from this node (`out`) or to it (`in`).
+fn tcp_packet(size: u16, inbound: bool) -> Vec<u8> {
+    let payload = size - 40;
+    if inbound {
+        packet(6, PEER, NODE_V4, 443, 40000, 0x10, payload)
+    } else {
+        packet(6, NODE_V4, PEER, 40000, 443, 0x10, payload)
+    }
+}
+
+fn dataplane() -> Dataplane {
+    let rules = rules(1000, 10, 7);
+    let config = FilterConfig {
+        local_nets: Some(parse_addr_list(&["100.64.0.1/32"]).unwrap()),
+        ..FilterConfig::default()
+    };
+    Dataplane::new(
+        Filter::new(&rules, &config).0,
+        Arc::new(FlowTable::default()),
+    )
+}
+
+#[divan::bench(args = SIZES)]
+fn encapsulate(bencher: Bencher, size: u16) {
+    let (mut a, _) = tunnels();
+    let pkt = tcp_packet(size, false);
+    let mut out = vec![0u8; 2048];
+    bencher.bench_local(|| {
+        black_box(matches!(
+            a.encapsulate(black_box(&pkt), &mut out),
+            TunnResult::WriteToNetwork(_)
+        ))
+    });
+}
+
+#[divan::bench(args = SIZES)]
+fn encapsulate_with_filter(bencher: Bencher, size: u16) {
+    let (mut a, _) = tunnels();
+    let dp = dataplane();
+    let pkt = tcp_packet(size, false);
+    let mut out = vec![0u8; 2048];
+    let mut scratch = ParsedPacket::default();
+    bencher.bench_local(|| {
+        if dp.run_out(black_box(&pkt), &mut scratch, 1).is_accept() {
+            black_box(matches!(
+                a.encapsulate(&pkt, &mut out),
+                TunnResult::WriteToNetwork(_)
+            ));
+        }
+    });
+}
+
+/// Encrypted inbound packets are produced outside the timed region, in counter order.
+fn decap_bench(bencher: Bencher, size: u16, filter: bool) {
+    let (mut a, mut b) = tunnels();
+    let dp = dataplane();
+    let pkt = tcp_packet(size, true);
+    let mut out = vec![0u8; 2048];
+    let mut scratch = ParsedPacket::default();
+    bencher
+        .with_inputs(|| {
+            let mut buf = vec![0u8; 2048];
+            match a.encapsulate(&pkt, &mut buf) {
+                TunnResult::WriteToNetwork(p) => p.to_vec(),
+                _ => panic!("encapsulate failed"),
+            }
+        })
+        .bench_local_refs(|datagram| match b.decapsulate(None, datagram, &mut out) {
+            TunnResult::WriteToTunnelV4(plain, _) => {
+                if filter {
+                    black_box(dp.run_in(plain, &mut scratch, 1).is_accept());
+                }
+                black_box(plain.len());
+            }
+            _ => panic!("decapsulate failed"),
+        });
+}
+
+#[divan::bench(args = SIZES)]
+fn decapsulate(bencher: Bencher, size: u16) {
+    decap_bench(bencher, size, false);
+}
+
+#[divan::bench(args = SIZES)]
+fn decapsulate_with_filter(bencher: Bencher, size: u16) {
+    decap_bench(bencher, size, true);
+}
