@@ -133,7 +133,7 @@ fn pair(filtered: bool) -> (Engine, Engine, Scratch, Scratch) {
     (a, b, sa, sb)
 }
 
-#[divan::bench(args = [64, 1420], consts = [false, true])]
+#[divan::bench(args = [64, 1420], consts = [false, true], sample_count = 1000, sample_size = 20)]
 fn encrypt_decrypt_filter<const FILTER: bool>(bencher: Bencher, len: usize) {
     let (a, b, mut sa, mut sb) = pair(FILTER);
     let packet = tcp_ack(len);
