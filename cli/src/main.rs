@@ -42,6 +42,8 @@ enum Command {
     Matrix(commands::matrix::MatrixArgs),
     /// Print the JSON Schema of the policy file (for editors).
     Schema(commands::schema::SchemaArgs),
+    /// Run a userspace WireGuard node that enforces the compiled policy.
+    Node(commands::node::NodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +59,6 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(&args).into(),
         Command::Matrix(args) => commands::matrix::run(&args).into(),
         Command::Schema(args) => commands::schema::run(&args).into(),
+        Command::Node(args) => commands::node::run(&args).into(),
     }
 }

@@ -1,0 +1,25 @@
+//! # tailpolicy-node
+//!
+//! A userspace WireGuard node that enforces a compiled tailnet policy on every packet that
+//! leaves the tunnel. Built on `boringtun::noise::Tunn` (one per peer) and tokio.
+//!
+//! * [`config`]: the `wg-quick` configuration format.
+//! * [`engine`]: the per-packet logic without IO (cryptokey routing, filter, peer selection,
+//!   counters), driven by datagrams, TUN packets and timer ticks.
+//! * [`rules_source`]: where the FilterRules come from ([`rules_source::load_rules`]).
+//! * [`run`]: the IO edge: TUN device, UDP socket, signals, reloads, the status socket.
+//!
+//! **Invariant:** the packet path never panics; a rejected policy reload leaves the last good
+//! filter in force.
+#![deny(unsafe_code)]
+
+pub mod config;
+pub mod engine;
+pub mod prefix;
+pub mod rules_source;
+pub mod run;
+pub mod stats;
+pub mod status;
+
+pub use rules_source::{RulesSource, load_rules};
+pub use run::{NodeError, NodeOptions, query_status, run};

@@ -1,0 +1,245 @@
+//! Where the node's FilterRules come from, and [`load_rules`], the one function the start-up
+//! and every reload go through.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use tailpolicy_compiler::{CompileOptions, Compiler};
+use tailpolicy_dataplane_filter::FilterRule;
+use tailpolicy_policy::{CheckOptions, Diagnostics, Severity, SourceFile};
+
+/// The source of the packet filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RulesSource {
+    /// A JSON file: an array of FilterRule, a `{"packetFilter": [...]}` object, or the
+    /// `{"nodes": {NAME: {"packetFilter": [...]}}}` output of `tailpolicy compile` (then
+    /// `node` selects the entry; it may be left out when there is exactly one node).
+    Rules {
+        /// The JSON file.
+        path: PathBuf,
+        /// Which node's filter to use from a `nodes` map.
+        node: Option<String>,
+    },
+    /// A policy file compiled for one node of an inventory.
+    Policy {
+        /// The policy (HuJSON).
+        policy: PathBuf,
+        /// The node inventory.
+        nodes: PathBuf,
+        /// The node to compile for.
+        node: String,
+    },
+    /// No filter at all (`--no-filter`): every decapsulated packet from a peer's AllowedIPs
+    /// reaches the TUN. For throughput baselines.
+    Disabled,
+}
+
+impl RulesSource {
+    /// The files whose modification makes the node reload.
+    #[must_use]
+    pub fn watched_files(&self) -> Vec<&Path> {
+        match self {
+            Self::Rules { path, .. } => vec![path.as_path()],
+            Self::Policy { policy, nodes, .. } => vec![policy.as_path(), nodes.as_path()],
+            Self::Disabled => Vec::new(),
+        }
+    }
+
+    /// A short description for logs and `--status`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Rules { path, node: None } => format!("rules {}", path.display()),
+            Self::Rules {
+                path,
+                node: Some(n),
+            } => format!("rules {} (node `{n}`)", path.display()),
+            Self::Policy {
+                policy,
+                nodes,
+                node,
+            } => format!(
+                "policy {} with inventory {} (node `{node}`)",
+                policy.display(),
+                nodes.display()
+            ),
+            Self::Disabled => "none (--no-filter)".to_owned(),
+        }
+    }
+}
+
+/// Why rules could not be loaded; the message is meant for the user (lower case, paths and
+/// input in backticks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError {
+    /// One line per problem.
+    pub problems: Vec<String>,
+}
+
+impl LoadError {
+    fn one(msg: String) -> Self {
+        Self {
+            problems: vec![msg],
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problems.join("\n"))
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Loads the FilterRules of `source` (`Disabled` gives an empty list).
+///
+/// # Errors
+/// Unreadable files, malformed JSON, a missing or ambiguous node, or (for `Policy`) a mode
+/// this build cannot serve.
+pub fn load_rules(source: &RulesSource) -> Result<Vec<FilterRule>, LoadError> {
+    match source {
+        RulesSource::Disabled => Ok(Vec::new()),
+        RulesSource::Rules { path, node } => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| LoadError::one(format!("cannot read `{}`: {e}", path.display())))?;
+            rules_from_json(&text, node.as_deref())
+                .map_err(|m| LoadError::one(format!("`{}`: {m}", path.display())))
+        }
+        RulesSource::Policy {
+            policy,
+            nodes,
+            node,
+        } => compile_policy(policy, nodes, node),
+    }
+}
+
+/// Compiles `policy` against the inventory `nodes` and returns `node`'s packet filter, as
+/// `tailpolicy compile` would print it. Errors of either file fail the load, each reported
+/// as `FILE:LINE:COLUMN: error[CODE]: message`.
+///
+/// # Errors
+/// Unreadable files, error diagnostics in the policy or the inventory, or an unknown node.
+pub fn compile_policy(
+    policy: &Path,
+    nodes: &Path,
+    node: &str,
+) -> Result<Vec<FilterRule>, LoadError> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map_err(|e| LoadError::one(format!("cannot read `{}`: {e}", p.display())))
+    };
+    let (policy_text, inventory_text) = (read(policy)?, read(nodes)?);
+    let (inventory, inventory_diags) = tailpolicy_compiler::inventory::load(&inventory_text);
+    let options = CheckOptions {
+        tailnet_domains: inventory
+            .as_ref()
+            .and_then(|i| i.tailnet_domain())
+            .map(|d| vec![d.to_owned()]),
+    };
+    let analysis = tailpolicy_policy::analyse(&policy_text, &options);
+    let mut problems = errors_of(nodes, &inventory_text, &inventory_diags);
+    problems.extend(errors_of(policy, &policy_text, &analysis.diagnostics));
+    let (Some(policy_model), Some(inventory), true) =
+        (analysis.policy, inventory, problems.is_empty())
+    else {
+        if problems.is_empty() {
+            problems.push(format!("`{}` could not be compiled", policy.display()));
+        }
+        return Err(LoadError { problems });
+    };
+    let compiler = Compiler::new(&policy_model, inventory, CompileOptions::default());
+    let compiled = compiler.node(node).ok_or_else(|| {
+        LoadError::one(format!("no node called `{node}` in `{}`", nodes.display()))
+    })?;
+    Ok(compiled
+        .packet_filter
+        .iter()
+        .map(|r| r.rule.clone())
+        .collect())
+}
+
+/// `FILE:LINE:COLUMN: error[CODE]: message` for each error diagnostic.
+fn errors_of(path: &Path, text: &str, diagnostics: &Diagnostics) -> Vec<String> {
+    let file = SourceFile::new(path.display().to_string(), text);
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            let at = file.line_col(d.span.start);
+            format!(
+                "{}:{}:{}: error[{}]: {}",
+                path.display(),
+                at.line,
+                at.column,
+                d.code,
+                d.message
+            )
+        })
+        .collect()
+}
+
+/// Extracts FilterRules from JSON text (see [`RulesSource::Rules`] for the accepted shapes).
+///
+/// # Errors
+/// A message naming what is wrong.
+pub fn rules_from_json(text: &str, node: Option<&str>) -> Result<Vec<FilterRule>, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let filter = match &value {
+        serde_json::Value::Array(_) => &value,
+        serde_json::Value::Object(obj) => {
+            if let Some(nodes) = obj.get("nodes") {
+                let nodes = nodes
+                    .as_object()
+                    .ok_or_else(|| "`nodes` must be an object".to_owned())?;
+                let entry = match node {
+                    Some(n) => nodes.get(n).ok_or_else(|| {
+                        let mut known: Vec<&str> = nodes.keys().map(String::as_str).collect();
+                        known.sort_unstable();
+                        format!("no node `{n}` in `nodes` (known: {})", known.join(", "))
+                    })?,
+                    None if nodes.len() == 1 => nodes.values().next().unwrap_or(&value),
+                    None => {
+                        return Err(format!(
+                            "`nodes` holds {} nodes; choose one with `--node NAME`",
+                            nodes.len()
+                        ));
+                    }
+                };
+                entry
+                    .get("packetFilter")
+                    .ok_or_else(|| "the node entry has no `packetFilter`".to_owned())?
+            } else if let Some(pf) = obj.get("packetFilter") {
+                pf
+            } else {
+                return Err(
+                    "expected an array of FilterRule, `{\"packetFilter\": [...]}` or \
+                     `{\"nodes\": {...}}`"
+                        .to_owned(),
+                );
+            }
+        }
+        _ => {
+            return Err("expected an array of FilterRule or an object".to_owned());
+        }
+    };
+    if filter.is_null() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_value(filter.clone()).map_err(|e| format!("invalid FilterRule list: {e}"))
+}
+
+/// The modification times of the watched files (`None` for a file that cannot be read).
+#[must_use]
+pub fn mtimes(source: &RulesSource) -> Vec<Option<SystemTime>> {
+    source
+        .watched_files()
+        .iter()
+        .map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "rules_source_tests.rs"]
+mod tests;

@@ -1,0 +1,656 @@
+//! The IO edge of the node: TUN device, UDP socket, timers, signals, policy reloads and the
+//! status socket, all driven by one tokio task around the sans-IO [`Engine`].
+
+use crate::config::{self, WgConfig};
+use crate::engine::{Engine, Scratch, Sink};
+use crate::rules_source::{LoadError, RulesSource, load_rules, mtimes};
+use crate::status::{ReloadState, render_status};
+use boringtun::device::tun::TunSocket;
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tailpolicy_dataplane_filter::addr::parse_addr_list;
+use tailpolicy_dataplane_filter::{Filter, FilterConfig, FilterRule};
+use tokio::io::AsyncWriteExt;
+use tokio::io::unix::AsyncFd;
+use tokio::net::{UdpSocket, UnixListener};
+use tokio::signal::unix::{SignalKind, signal};
+
+/// How often the watched policy files are checked for changes.
+const RELOAD_POLL: Duration = Duration::from_secs(1);
+/// WireGuard timer period.
+const TIMER_TICK: Duration = Duration::from_millis(250);
+/// Packets handled per readiness event before other events get a turn.
+const BATCH: usize = 64;
+/// Datagrams kept when the UDP socket's send buffer is full.
+const BACKLOG_MAX: usize = 1024;
+
+/// Everything `tailpolicy node` needs to run.
+#[derive(Clone, Debug)]
+pub struct NodeOptions {
+    /// The `wg-quick` configuration file.
+    pub wg_config: PathBuf,
+    /// TUN interface name (default: from the configuration file name).
+    pub interface: Option<String>,
+    /// Where the FilterRules come from.
+    pub source: RulesSource,
+    /// The status socket (default: [`default_status_socket`] of the interface).
+    pub status_socket: Option<PathBuf>,
+}
+
+/// Why the node could not start or had to stop.
+#[derive(Debug)]
+pub enum NodeError {
+    /// The configuration file is unreadable or invalid.
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// Its problems, each with a line.
+        errors: Vec<config::ConfigError>,
+    },
+    /// The initial rules could not be loaded.
+    Rules(LoadError),
+    /// Setting up the interface, socket or runtime failed.
+    Setup(String),
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config { path, errors } => {
+                let mut first = true;
+                for e in errors {
+                    if !first {
+                        writeln!(f)?;
+                    }
+                    first = false;
+                    if e.line == 0 {
+                        write!(f, "{}: {}", path.display(), e.message)?;
+                    } else {
+                        write!(f, "{}:{}: {}", path.display(), e.line, e.message)?;
+                    }
+                }
+                Ok(())
+            }
+            Self::Rules(e) => write!(f, "{e}"),
+            Self::Setup(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for NodeError {}
+
+/// The status socket path for an interface: `/run/tailpolicy/NAME.sock`.
+#[must_use]
+pub fn default_status_socket(interface: &str) -> PathBuf {
+    PathBuf::from(format!("/run/tailpolicy/{interface}.sock"))
+}
+
+/// Reads and parses the configuration file.
+///
+/// # Errors
+/// Unreadable file or invalid content, with lines.
+pub fn read_config(path: &Path) -> Result<WgConfig, NodeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| NodeError::Config {
+        path: path.to_owned(),
+        errors: vec![config::ConfigError {
+            line: 0,
+            message: format!("cannot read the file: {e}"),
+        }],
+    })?;
+    config::parse(&text).map_err(|errors| NodeError::Config {
+        path: path.to_owned(),
+        errors,
+    })
+}
+
+/// The interface name: `--interface` or derived from the configuration file name.
+///
+/// # Errors
+/// When neither gives a valid interface name.
+pub fn interface_name(opts_interface: Option<&str>, wg_config: &Path) -> Result<String, NodeError> {
+    match opts_interface {
+        Some(n) if config::valid_interface_name(n) => Ok(n.to_owned()),
+        Some(n) => Err(NodeError::Setup(format!(
+            "`{n}` is not a valid interface name (1-15 characters of A-Z a-z 0-9 _ = + . -)"
+        ))),
+        None => config::interface_name_from_path(wg_config).ok_or_else(|| {
+            NodeError::Setup(format!(
+                "cannot derive an interface name from `{}`; pass `--interface NAME`",
+                wg_config.display()
+            ))
+        }),
+    }
+}
+
+/// The filter configuration of a node: its own addresses are its local nets.
+#[must_use]
+pub fn filter_config(config: &WgConfig) -> FilterConfig {
+    let hosts: Vec<String> = config
+        .interface
+        .addresses
+        .iter()
+        .map(|a| crate::prefix::Prefix::host(a.addr).to_string())
+        .collect();
+    FilterConfig {
+        local_nets: parse_addr_list(&hosts).ok(),
+        node_caps: Vec::new(),
+        ..FilterConfig::default()
+    }
+}
+
+/// Loads the rules of `source` and compiles them. Any malformed rule entry rejects the whole
+/// set (a reload must neither lose nor open access by accident).
+///
+/// # Errors
+/// The load error, or every malformed entry.
+pub fn build_filter(
+    source: &RulesSource,
+    fc: &FilterConfig,
+) -> Result<(Filter, Vec<FilterRule>), LoadError> {
+    let rules = load_rules(source)?;
+    let (filter, errors) = Filter::new(&rules, fc);
+    if errors.is_empty() {
+        Ok((filter, rules))
+    } else {
+        Err(LoadError {
+            problems: errors.iter().map(ToString::to_string).collect(),
+        })
+    }
+}
+
+/// Connects to a node's status socket and returns its report.
+///
+/// # Errors
+/// When the socket cannot be reached or read.
+pub fn query_status(path: &Path) -> io::Result<String> {
+    use std::io::Read;
+    let mut stream = std::os::unix::net::UnixStream::connect(path)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+/// Runs the node until SIGINT or SIGTERM, then removes the interface and the socket.
+///
+/// # Errors
+/// Invalid configuration or rules, or a failure to set up the interface or sockets.
+pub fn run(opts: &NodeOptions) -> Result<(), NodeError> {
+    let config = read_config(&opts.wg_config)?;
+    for note in &config.ignored {
+        tracing::warn!(
+            "{}:{}: {}",
+            opts.wg_config.display(),
+            note.line,
+            note.message
+        );
+    }
+    let name = interface_name(opts.interface.as_deref(), &opts.wg_config)?;
+    let fc = filter_config(&config);
+    let engine = match &opts.source {
+        RulesSource::Disabled => Engine::new(&config, None),
+        source => {
+            let (filter, rules) = build_filter(source, &fc).map_err(NodeError::Rules)?;
+            Engine::new(&config, Some((filter, &rules, source.describe())))
+        }
+    };
+    let socket_path = opts
+        .status_socket
+        .clone()
+        .unwrap_or_else(|| default_status_socket(&name));
+    // Two workers: the inbound and outbound packet tasks run in parallel; the control loop
+    // (timers, reloads, signals, status) runs on the thread that blocks on it.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| NodeError::Setup(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let mut node = Node::setup(&name, &config, engine, &socket_path, opts, fc).await?;
+        let result = node.serve().await;
+        node.teardown();
+        result
+    })
+}
+
+/// The running node: its sockets, its interface and the engine.
+struct Node<'a> {
+    name: String,
+    engine: Arc<Engine>,
+    udp: Arc<UdpSocket>,
+    udp_is_v6: bool,
+    tun: Arc<AsyncFd<TunSocket>>,
+    status: UnixListener,
+    socket_path: PathBuf,
+    opts: &'a NodeOptions,
+    fc: FilterConfig,
+    reload: ReloadState,
+    listen_port: u16,
+    interface_up: bool,
+    start: Instant,
+}
+
+impl<'a> Node<'a> {
+    async fn setup(
+        name: &str,
+        config: &WgConfig,
+        engine: Engine,
+        socket_path: &Path,
+        opts: &'a NodeOptions,
+        fc: FilterConfig,
+    ) -> Result<Self, NodeError> {
+        let port = config.interface.listen_port.unwrap_or(0);
+        let (udp, udp_is_v6) = bind_udp(port).await?;
+        let listen_port = udp.local_addr().map(|a| a.port()).unwrap_or(port);
+        let tun = TunSocket::new(name)
+            .and_then(TunSocket::set_non_blocking)
+            .map_err(|e| NodeError::Setup(format!("cannot create TUN interface `{name}`: {e}")))?;
+        let tun = register_tun(tun)?;
+        let status = bind_status(socket_path)?;
+        let mut node = Self {
+            name: name.to_owned(),
+            engine: Arc::new(engine),
+            udp: Arc::new(udp),
+            udp_is_v6,
+            tun: Arc::new(tun),
+            status,
+            socket_path: socket_path.to_owned(),
+            opts,
+            fc,
+            reload: ReloadState::new(mtimes(&opts.source)),
+            listen_port,
+            interface_up: true,
+            start: Instant::now(),
+        };
+        if let Err(e) = configure_interface(name, config) {
+            node.teardown();
+            return Err(e);
+        }
+        tracing::info!(
+            interface = name,
+            port = listen_port,
+            peers = config.peers.len(),
+            public_key = %node.engine.public_key().to_base64(),
+            filter = %opts.source.describe(),
+            status = %socket_path.display(),
+            "node up"
+        );
+        Ok(node)
+    }
+
+    async fn serve(&mut self) -> Result<(), NodeError> {
+        let sig = |kind: SignalKind| {
+            signal(kind)
+                .map_err(|e| NodeError::Setup(format!("cannot install a signal handler: {e}")))
+        };
+        let mut sighup = sig(SignalKind::hangup())?;
+        let mut sigterm = sig(SignalKind::terminate())?;
+        let mut sigint = sig(SignalKind::interrupt())?;
+        let mut timers = tokio::time::interval(TIMER_TICK);
+        let mut poll = tokio::time::interval(RELOAD_POLL);
+        let io = PacketIo {
+            engine: Arc::clone(&self.engine),
+            udp: Arc::clone(&self.udp),
+            udp_is_v6: self.udp_is_v6,
+            tun: Arc::clone(&self.tun),
+            start: self.start,
+        };
+        let mut inbound = tokio::spawn(io.clone().inbound());
+        let mut outbound = tokio::spawn(io.outbound());
+        let mut scratch = Scratch::default();
+        let mut backlog = VecDeque::new();
+        let result = loop {
+            tokio::select! {
+                r = &mut inbound => break task_ended("inbound", r),
+                r = &mut outbound => break task_ended("outbound", r),
+                _ = timers.tick() => {
+                    let mut sink = IoSink::new(&self.udp, self.udp_is_v6, self.tun.get_ref(), &mut backlog);
+                    self.engine.tick(&mut scratch, &mut sink);
+                }
+                _ = poll.tick() => {
+                    self.engine.reset_rate_limiter();
+                    let now = mtimes(&self.opts.source);
+                    if self.reload.files_changed(&now) {
+                        self.reload_filter("file change");
+                    }
+                }
+                _ = sighup.recv() => self.reload_filter("SIGHUP"),
+                _ = sigterm.recv() => {
+                    tracing::info!("SIGTERM: shutting down");
+                    break Ok(());
+                }
+                _ = sigint.recv() => {
+                    tracing::info!("SIGINT: shutting down");
+                    break Ok(());
+                }
+                conn = self.status.accept() => {
+                    if let Ok((mut stream, _)) = conn {
+                        let text = render_status(&self.name, self.listen_port, &self.engine, &self.reload);
+                        tokio::spawn(async move {
+                            let _ignored = stream.write_all(text.as_bytes()).await;
+                            let _ignored = stream.shutdown().await;
+                        });
+                    }
+                }
+            }
+            flush_backlog(&self.udp, &mut backlog).await;
+        };
+        inbound.abort();
+        outbound.abort();
+        result
+    }
+
+    fn reload_filter(&mut self, why: &str) {
+        if !self.engine.filter_enabled() {
+            return;
+        }
+        self.reload.observed(mtimes(&self.opts.source));
+        match build_filter(&self.opts.source, &self.fc) {
+            Ok((filter, rules)) => {
+                let generation =
+                    self.engine
+                        .swap_filter(filter, &rules, self.opts.source.describe());
+                tracing::info!(why, generation, rules = rules.len(), "policy reloaded");
+                self.reload.succeeded(generation);
+            }
+            Err(e) => {
+                let current = self.engine.filter_info().map_or(0, |i| i.0);
+                tracing::error!(
+                    why,
+                    keeping = current,
+                    "policy reload rejected, keeping the last good filter: {e}"
+                );
+                self.reload.failed(e.to_string(), current);
+            }
+        }
+    }
+
+    fn teardown(&mut self) {
+        let _ignored = std::fs::remove_file(&self.socket_path);
+        if self.interface_up {
+            self.interface_up = false;
+            // Deleting the link removes its addresses and routes too.
+            if let Err(e) = ip(&["link", "del", "dev", &self.name]) {
+                tracing::debug!("{e}");
+            }
+            tracing::info!(interface = %self.name, "interface removed");
+        }
+    }
+}
+
+fn task_ended(
+    which: &str,
+    r: Result<Result<(), NodeError>, tokio::task::JoinError>,
+) -> Result<(), NodeError> {
+    match r {
+        Ok(Ok(())) => Err(NodeError::Setup(format!("the {which} packet task stopped"))),
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(NodeError::Setup(format!(
+            "the {which} packet task failed: {e}"
+        ))),
+    }
+}
+
+async fn flush_backlog(udp: &UdpSocket, backlog: &mut VecDeque<(SocketAddr, Vec<u8>)>) {
+    while let Some((to, datagram)) = backlog.pop_front() {
+        if let Err(e) = udp.send_to(&datagram, to).await {
+            tracing::debug!(error = %e, %to, "udp send failed");
+        }
+    }
+}
+
+/// What the two packet tasks share.
+#[derive(Clone)]
+struct PacketIo {
+    engine: Arc<Engine>,
+    udp: Arc<UdpSocket>,
+    udp_is_v6: bool,
+    tun: Arc<AsyncFd<TunSocket>>,
+    start: Instant,
+}
+
+impl PacketIo {
+    fn now(&self) -> u32 {
+        u32::try_from(self.start.elapsed().as_secs()).unwrap_or(u32::MAX)
+    }
+
+    /// UDP -> decapsulate -> cryptokey routing -> filter -> TUN.
+    async fn inbound(self) -> Result<(), NodeError> {
+        let mut scratch = Scratch::default();
+        let mut backlog = VecDeque::new();
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            let first = self.udp.recv_from(&mut buf).await;
+            let now = self.now();
+            let mut next = first;
+            for _ in 0..BATCH {
+                match next {
+                    Ok((n, from)) => {
+                        let from = SocketAddr::new(from.ip().to_canonical(), from.port());
+                        let mut sink = IoSink::new(
+                            &self.udp,
+                            self.udp_is_v6,
+                            self.tun.get_ref(),
+                            &mut backlog,
+                        );
+                        if let Some(d) = buf.get(..n) {
+                            self.engine
+                                .handle_datagram(&mut scratch, from, d, now, &mut sink);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "udp receive failed");
+                        break;
+                    }
+                }
+                next = self.udp.try_recv_from(&mut buf);
+            }
+            flush_backlog(&self.udp, &mut backlog).await;
+        }
+    }
+
+    /// TUN -> flow state -> peer by AllowedIPs -> encapsulate -> UDP.
+    async fn outbound(self) -> Result<(), NodeError> {
+        let mut scratch = Scratch::default();
+        let mut backlog = VecDeque::new();
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            let mut guard = self
+                .tun
+                .readable()
+                .await
+                .map_err(|e| NodeError::Setup(format!("TUN poll failed: {e}")))?;
+            let now = self.now();
+            for _ in 0..BATCH {
+                let r = guard.try_io(|inner| {
+                    inner
+                        .get_ref()
+                        .read(&mut buf)
+                        .map(|p| p.len())
+                        .map_err(tun_error)
+                });
+                match r {
+                    Ok(Ok(n)) => {
+                        let mut sink = IoSink::new(
+                            &self.udp,
+                            self.udp_is_v6,
+                            self.tun.get_ref(),
+                            &mut backlog,
+                        );
+                        if let Some(packet) = buf.get(..n) {
+                            self.engine
+                                .handle_tun_packet(&mut scratch, packet, now, &mut sink);
+                        }
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "TUN read failed");
+                        break;
+                    }
+                    Err(_would_block) => break,
+                }
+            }
+            drop(guard);
+            flush_backlog(&self.udp, &mut backlog).await;
+        }
+    }
+}
+
+/// Writes engine output to the UDP socket and the TUN device.
+struct IoSink<'s> {
+    udp: &'s UdpSocket,
+    udp_is_v6: bool,
+    tun: &'s TunSocket,
+    backlog: &'s mut VecDeque<(SocketAddr, Vec<u8>)>,
+}
+
+impl<'s> IoSink<'s> {
+    fn new(
+        udp: &'s UdpSocket,
+        udp_is_v6: bool,
+        tun: &'s TunSocket,
+        backlog: &'s mut VecDeque<(SocketAddr, Vec<u8>)>,
+    ) -> Self {
+        Self {
+            udp,
+            udp_is_v6,
+            tun,
+            backlog,
+        }
+    }
+}
+
+impl Sink for IoSink<'_> {
+    fn to_network(&mut self, to: SocketAddr, datagram: &[u8]) {
+        let to = match (self.udp_is_v6, to.ip()) {
+            (true, IpAddr::V4(v4)) => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), to.port()),
+            _ => to,
+        };
+        if !self.backlog.is_empty() {
+            if self.backlog.len() < BACKLOG_MAX {
+                self.backlog.push_back((to, datagram.to_vec()));
+            }
+            return;
+        }
+        match self.udp.try_send_to(datagram, to) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.backlog.push_back((to, datagram.to_vec()));
+            }
+            Err(e) => tracing::debug!(error = %e, %to, "udp send failed"),
+        }
+    }
+
+    fn to_tun(&mut self, packet: &[u8]) {
+        if self.tun.write4(packet) == 0 {
+            tracing::debug!("TUN write failed");
+        }
+    }
+}
+
+/// Registers the TUN device with tokio's reactor.
+fn register_tun(tun: TunSocket) -> Result<AsyncFd<TunSocket>, NodeError> {
+    #[expect(
+        unsafe_code,
+        reason = "tokio's AsyncFd::register is an unsafe fn; the TUN device is a raw fd"
+    )]
+    // SAFETY: `TunSocket` owns its file descriptor: it opens it in `TunSocket::new`, never
+    // replaces it, returns the same fd from every `as_raw_fd` call, and closes it only in its
+    // `Drop`, which runs when the `AsyncFd` that owns it is dropped. So the fd stays valid and
+    // refers to the same TUN queue for the whole life of the registration.
+    let registered = unsafe { AsyncFd::register(tun) };
+    registered.map_err(|e| NodeError::Setup(format!("cannot poll the TUN device: {e}")))
+}
+
+fn tun_error(e: boringtun::device::Error) -> io::Error {
+    match e {
+        boringtun::device::Error::IfaceRead(e) => e,
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+async fn bind_udp(port: u16) -> Result<(UdpSocket, bool), NodeError> {
+    // Dual-stack first (IPv4 peers appear as mapped addresses), IPv4 only as a fallback.
+    if let Ok(s) = UdpSocket::bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port)).await {
+        return Ok((s, true));
+    }
+    UdpSocket::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port))
+        .await
+        .map(|s| (s, false))
+        .map_err(|e| NodeError::Setup(format!("cannot listen on UDP port {port}: {e}")))
+}
+
+fn bind_status(path: &Path) -> Result<UnixListener, NodeError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| NodeError::Setup(format!("cannot create `{}`: {e}", dir.display())))?;
+    }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(NodeError::Setup(format!(
+            "another node already serves `{}`",
+            path.display()
+        )));
+    }
+    let _stale = std::fs::remove_file(path);
+    UnixListener::bind(path).map_err(|e| {
+        NodeError::Setup(format!(
+            "cannot create the status socket `{}`: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Runs `ip ARGS` (iproute2), as `wg-quick` does.
+fn ip(args: &[&str]) -> Result<(), NodeError> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| NodeError::Setup(format!("cannot run `ip`: {e} (is iproute2 installed?)")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(NodeError::Setup(format!(
+            "`ip {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// Addresses, MTU, link up, and one route per AllowedIPs prefix (skipping default routes and
+/// prefixes that an address's connected route already covers exactly).
+fn configure_interface(name: &str, config: &WgConfig) -> Result<(), NodeError> {
+    let mtu = config.interface.mtu.to_string();
+    ip(&["link", "set", "dev", name, "mtu", &mtu])?;
+    for a in &config.interface.addresses {
+        let addr = a.to_string();
+        ip(&["address", "add", &addr, "dev", name])?;
+    }
+    ip(&["link", "set", "dev", name, "up"])?;
+    let connected: Vec<crate::prefix::Prefix> = config
+        .interface
+        .addresses
+        .iter()
+        .filter_map(|a| crate::prefix::Prefix::new(a.addr, a.len))
+        .collect();
+    let mut added: Vec<crate::prefix::Prefix> = Vec::new();
+    for prefix in config.peers.iter().flat_map(|p| p.allowed_ips.iter()) {
+        if prefix.is_default() {
+            tracing::warn!(%prefix, "not adding a default route through the tunnel; add it by hand if wanted");
+            continue;
+        }
+        if connected.contains(prefix) || added.contains(prefix) {
+            continue;
+        }
+        let p = prefix.to_string();
+        ip(&["route", "add", &p, "dev", name])?;
+        added.push(*prefix);
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! Counters (per filter reason, per direction, and the node's own drop reasons) and the
+//! token bucket that rate-limits packet logs.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use tailpolicy_dataplane_filter::{Reason, Verdict};
+
+/// Every filter reason, in a fixed order (the counters' index).
+pub const ALL_REASONS: [Reason; 14] = [
+    Reason::Keepalive,
+    Reason::ShortPacket,
+    Reason::Undecodable,
+    Reason::Multicast,
+    Reason::LinkLocal,
+    Reason::Fragment,
+    Reason::Outbound,
+    Reason::NotLocal,
+    Reason::IcmpResponse,
+    Reason::TcpNonSyn,
+    Reason::Flow,
+    Reason::Tsmp,
+    Reason::Rule,
+    Reason::NoRule,
+];
+
+const fn reason_index(r: Reason) -> usize {
+    match r {
+        Reason::Keepalive => 0,
+        Reason::ShortPacket => 1,
+        Reason::Undecodable => 2,
+        Reason::Multicast => 3,
+        Reason::LinkLocal => 4,
+        Reason::Fragment => 5,
+        Reason::Outbound => 6,
+        Reason::NotLocal => 7,
+        Reason::IcmpResponse => 8,
+        Reason::TcpNonSyn => 9,
+        Reason::Flow => 10,
+        Reason::Tsmp => 11,
+        Reason::Rule => 12,
+        Reason::NoRule => 13,
+    }
+}
+
+/// Drops decided by the node itself, before or instead of the filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NodeDrop {
+    /// Inbound: the decapsulated packet's source is outside the sending peer's AllowedIPs
+    /// (cryptokey routing).
+    Cryptokey,
+    /// Inbound: a datagram that names no configured peer (unknown key or session index).
+    UnknownPeer,
+    /// Inbound: WireGuard rejected the datagram (bad MAC, replay, no session, …).
+    Decapsulate,
+    /// Outbound: no peer's AllowedIPs contain the destination.
+    NoPeer,
+    /// Outbound: the peer has no endpoint yet (it never contacted us and has none configured).
+    NoEndpoint,
+    /// Outbound: the TUN gave something that is not an IPv4/IPv6 packet.
+    NotIp,
+}
+
+/// Every node drop reason, in counter order.
+pub const ALL_NODE_DROPS: [NodeDrop; 6] = [
+    NodeDrop::Cryptokey,
+    NodeDrop::UnknownPeer,
+    NodeDrop::Decapsulate,
+    NodeDrop::NoPeer,
+    NodeDrop::NoEndpoint,
+    NodeDrop::NotIp,
+];
+
+impl NodeDrop {
+    /// Stable kebab-case name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Cryptokey => "cryptokey",
+            Self::UnknownPeer => "unknown-peer",
+            Self::Decapsulate => "decapsulate",
+            Self::NoPeer => "no-peer",
+            Self::NoEndpoint => "no-endpoint",
+            Self::NotIp => "not-ip",
+        }
+    }
+
+    const fn index(self) -> usize {
+        match self {
+            Self::Cryptokey => 0,
+            Self::UnknownPeer => 1,
+            Self::Decapsulate => 2,
+            Self::NoPeer => 3,
+            Self::NoEndpoint => 4,
+            Self::NotIp => 5,
+        }
+    }
+}
+
+/// Packet direction relative to the tunnel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// From a peer, after decapsulation, towards the TUN.
+    In,
+    /// From the TUN towards a peer.
+    Out,
+}
+
+impl Direction {
+    /// `in` or `out`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::In => "in",
+            Self::Out => "out",
+        }
+    }
+}
+
+/// All counters of a node. Increments are relaxed atomics; readers may see a slightly
+/// stale mix, which is fine for monitoring.
+#[derive(Debug, Default)]
+pub struct Counters {
+    accept: [[AtomicU64; 14]; 2],
+    drop: [[AtomicU64; 14]; 2],
+    node: [AtomicU64; 6],
+}
+
+const fn dir_index(d: Direction) -> usize {
+    match d {
+        Direction::In => 0,
+        Direction::Out => 1,
+    }
+}
+
+impl Counters {
+    /// Counts one filter verdict.
+    #[inline]
+    pub fn verdict(&self, dir: Direction, v: Verdict) {
+        let table = if v.is_accept() {
+            &self.accept
+        } else {
+            &self.drop
+        };
+        if let Some(c) = table
+            .get(dir_index(dir))
+            .and_then(|row| row.get(reason_index(v.reason)))
+        {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts one node drop.
+    #[inline]
+    pub fn node_drop(&self, d: NodeDrop) {
+        if let Some(c) = self.node.get(d.index()) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Filter accepts for `reason` in `dir`.
+    #[must_use]
+    pub fn accepted(&self, dir: Direction, reason: Reason) -> u64 {
+        get(&self.accept, dir, reason)
+    }
+
+    /// Filter drops for `reason` in `dir`.
+    #[must_use]
+    pub fn dropped(&self, dir: Direction, reason: Reason) -> u64 {
+        get(&self.drop, dir, reason)
+    }
+
+    /// Node drops for `d`.
+    #[must_use]
+    pub fn node_dropped(&self, d: NodeDrop) -> u64 {
+        self.node
+            .get(d.index())
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+}
+
+fn get(table: &[[AtomicU64; 14]; 2], dir: Direction, reason: Reason) -> u64 {
+    table
+        .get(dir_index(dir))
+        .and_then(|row| row.get(reason_index(reason)))
+        .map_or(0, |c| c.load(Ordering::Relaxed))
+}
+
+/// A token bucket for log lines: `burst` lines at once, then one per `every_secs`.
+/// Time is passed in (seconds from any monotonic origin), so it is testable.
+#[derive(Clone, Debug)]
+pub struct LogLimiter {
+    burst: u32,
+    every_secs: u64,
+    tokens: u32,
+    last_refill: u64,
+    suppressed: u64,
+}
+
+impl LogLimiter {
+    /// Tailscale's drop-log limits: burst 10, one per 5 s.
+    #[must_use]
+    pub const fn drops() -> Self {
+        Self::new(10, 5)
+    }
+
+    /// Tailscale's accept-log limits: burst 3, one per 10 s.
+    #[must_use]
+    pub const fn accepts() -> Self {
+        Self::new(3, 10)
+    }
+
+    /// A bucket with `burst` tokens refilled one per `every_secs` seconds.
+    #[must_use]
+    pub const fn new(burst: u32, every_secs: u64) -> Self {
+        Self {
+            burst,
+            every_secs,
+            tokens: burst,
+            last_refill: 0,
+            suppressed: 0,
+        }
+    }
+
+    /// Whether a line may be logged at `now`. When it may, also returns how many lines were
+    /// suppressed since the last one that was allowed.
+    pub fn allow(&mut self, now: u64) -> Option<u64> {
+        let elapsed = now.saturating_sub(self.last_refill);
+        if let Some(refill) = elapsed.checked_div(self.every_secs) {
+            if refill > 0 {
+                let add = u32::try_from(refill).unwrap_or(u32::MAX);
+                self.tokens = self.tokens.saturating_add(add).min(self.burst);
+                self.last_refill = self.last_refill.saturating_add(refill * self.every_secs);
+            }
+        }
+        if self.tokens == 0 {
+            self.suppressed = self.suppressed.saturating_add(1);
+            return None;
+        }
+        self.tokens -= 1;
+        Some(std::mem::take(&mut self.suppressed))
+    }
+}
+
+#[cfg(test)]
+#[path = "stats_tests.rs"]
+mod tests;

@@ -1,0 +1,42 @@
+use super::*;
+
+#[test]
+fn reason_order_matches_the_index() {
+    for (i, r) in ALL_REASONS.iter().enumerate() {
+        assert_eq!(reason_index(*r), i, "{r}");
+    }
+    for (i, d) in ALL_NODE_DROPS.iter().enumerate() {
+        assert_eq!(d.index(), i, "{}", d.as_str());
+    }
+}
+
+#[test]
+fn counters_separate_direction_action_and_reason() {
+    let c = Counters::default();
+    c.verdict(Direction::In, Verdict::drop(Reason::NoRule));
+    c.verdict(Direction::In, Verdict::drop(Reason::NoRule));
+    c.verdict(Direction::In, Verdict::rule(3));
+    c.verdict(Direction::Out, Verdict::accept(Reason::Outbound));
+    c.node_drop(NodeDrop::Cryptokey);
+    assert_eq!(c.dropped(Direction::In, Reason::NoRule), 2);
+    assert_eq!(c.dropped(Direction::Out, Reason::NoRule), 0);
+    assert_eq!(c.accepted(Direction::In, Reason::Rule), 1);
+    assert_eq!(c.accepted(Direction::In, Reason::NoRule), 0);
+    assert_eq!(c.accepted(Direction::Out, Reason::Outbound), 1);
+    assert_eq!(c.node_dropped(NodeDrop::Cryptokey), 1);
+    assert_eq!(c.node_dropped(NodeDrop::NoPeer), 0);
+}
+
+#[test]
+fn log_limiter_allows_a_burst_then_one_per_period() {
+    let mut l = LogLimiter::new(2, 5);
+    assert_eq!(l.allow(0), Some(0));
+    assert_eq!(l.allow(0), Some(0));
+    assert_eq!(l.allow(1), None);
+    assert_eq!(l.allow(4), None);
+    assert_eq!(l.allow(5), Some(2), "reports the two suppressed lines");
+    assert_eq!(l.allow(6), None);
+    assert_eq!(l.allow(100), Some(1));
+    assert_eq!(l.allow(100), Some(0));
+    assert_eq!(l.allow(100), None);
+}
