@@ -9,7 +9,6 @@ mod exit;
 mod input;
 mod node_rules;
 mod render;
-mod synthetic;
 
 /// Offline toolkit for Tailscale and Headscale tailnet policy files.
 #[derive(Debug, Parser)]

@@ -82,15 +82,10 @@ pub fn analyse(input: &Input, inventory: Option<&Inventory>) -> Analysis {
     {
         let tailnet = match inventory {
             Some(inv) => Tailnet::from_inventory(policy, inv, ResolveOptions::default()),
-            None => {
-                let mut t = Tailnet::from_inventory(
-                    policy,
-                    &crate::synthetic::inventory(policy),
-                    ResolveOptions::default(),
-                );
-                t.open_users = true;
-                t
-            }
+            None => Tailnet {
+                open_users: true,
+                ..Tailnet::default()
+            },
         };
         let without_inventory = inventory.is_none();
         diagnostics.extend(
@@ -102,7 +97,7 @@ pub fn analyse(input: &Input, inventory: Option<&Inventory>) -> Analysis {
                         // Without the tailnet, devices and addresses the policy does not
                         // describe cannot be judged: report, but do not fail the run.
                         d.with_severity(Severity::Warning).with_help(
-                            "evaluated without an inventory (one device per user and tag the policy names); pass `--nodes` to evaluate against your tailnet as Tailscale does",
+                            "evaluated without an inventory, by identity only; pass `--nodes` to evaluate against your tailnet as Tailscale does",
                         )
                     } else {
                         d
