@@ -168,6 +168,7 @@ pub fn json_schema() -> Value {
 }
 
 #[cfg(test)]
+#[expect(clippy::indexing_slicing, reason = "tests")]
 mod tests {
     use super::*;
 

@@ -467,9 +467,13 @@ fn ssh_rule(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
                     }
                     "root" => SshUser::Root,
                     "autogroup:nonroot" => SshUser::NonRoot,
+                    // `localpart:*@` without a domain is a literal user name to
+                    // Tailscale, like any other string it does not recognise.
                     _ => match u.strip_prefix("localpart:*@") {
-                        Some(domain) => SshUser::LocalpartOf(domain.to_owned()),
-                        None => SshUser::Named(u.to_owned()),
+                        Some(domain) if !domain.is_empty() => {
+                            SshUser::LocalpartOf(domain.to_owned())
+                        }
+                        _ => SshUser::Named(u.to_owned()),
                     },
                 };
                 users.push(Spanned::new(user, s.span));
@@ -477,6 +481,10 @@ fn ssh_rule(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
         }
     }
     let check_period = f.get(4).and_then(|m| {
+        if m.value.is_null() {
+            // Tailscale accepts `null`: no check period.
+            return None;
+        }
         let s = ctx.string(&m.value, "checkPeriod")?;
         let t = s.value.trim();
         if t == "always" {
