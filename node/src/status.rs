@@ -131,3 +131,7 @@ pub fn render_status(interface: &str, port: u16, engine: &Engine, reload: &Reloa
     }
     out
 }
+
+#[cfg(test)]
+#[path = "status_tests.rs"]
+mod tests;
