@@ -7,26 +7,10 @@
     reason = "tests"
 )]
 
-use std::path::PathBuf;
+mod common;
+use common::shared;
 use tailpolicy_policy::SourceFile;
 use tailpolicy_policy::hujson::parse;
-
-/// `<workspace>/../shared/<sub>`, or `None` (with a note) when absent; panics under CI.
-fn shared(sub: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared")
-        .join(sub);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is missing and CI=true",
-        dir.display()
-    );
-    eprintln!("note: {} is absent; skipping", dir.display());
-    None
-}
 
 #[test]
 fn realworld_policies_parse_except_039() {

@@ -2,25 +2,10 @@
 //! `.out` file byte for byte from its input, and leave every `.out` file unchanged.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
+mod common;
+use common::shared;
 use std::path::{Path, PathBuf};
 use tailpolicy_policy::hujson::{format, parse};
-
-/// `<workspace>/../shared/<sub>`, or `None` (with a note) when absent; panics under CI.
-fn shared(sub: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared")
-        .join(sub);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is missing and CI=true",
-        dir.display()
-    );
-    eprintln!("note: {} is absent; skipping", dir.display());
-    None
-}
 
 fn format_file(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;

@@ -2,21 +2,9 @@
 //! valid files no error, FLAG files at least one error, the SYNTAX ERROR file a syntax
 //! error at line 1.
 
-use std::path::PathBuf;
+mod common;
+use common::shared;
 use tailpolicy_policy::{CheckOptions, SourceFile, analyse};
-
-fn shared() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realworld-policies");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "../shared/realworld-policies is missing and CI=true"
-    );
-    println!("note: ../shared/realworld-policies not found; skipping");
-    None
-}
 
 /// Verdicts from INDEX.md: (file number, expected).
 fn verdicts(index: &str) -> Vec<(String, String)> {
@@ -34,7 +22,9 @@ fn verdicts(index: &str) -> Vec<(String, String)> {
 
 #[test]
 fn realworld_verdicts_agree_with_index() {
-    let Some(dir) = shared() else { return };
+    let Some(dir) = shared("realworld-policies") else {
+        return;
+    };
     let index = std::fs::read_to_string(dir.join("INDEX.md")).unwrap_or_default();
     let rows = verdicts(&index);
     assert!(rows.len() >= 40, "INDEX.md rows: {}", rows.len());
