@@ -4,7 +4,8 @@
 //! - `l`: 2,000 nodes, 15,000 rules, a `/8` destination, `autogroup:self`, 150 subnet
 //!   routers.
 //! - `xl`: 10,000 and 50,000 nodes with 500 rules: growth with the tailnet.
-//! - `join_l`: one node joining the L tailnet (`Compiler::add_node`), against the full
+//! - `join_l` / `join_l_tagged`: a user device / a tagged server joining the L tailnet
+//!   (`Compiler::add_node`), against the full
 //!   compile of the same tailnet in the same run (`l`).
 //!
 //! Run: `cargo bench -p tailpolicy-compiler --bench compile`.
@@ -107,6 +108,32 @@ fn join_l(b: Bencher<'_, '_>) {
         approved_routes: Vec::new(),
         span: Default::default(),
     };
-    b.with_inputs(|| base.clone())
-        .bench_local_values(|mut c| black_box(c.add_node(joining.clone()).len()));
+    b.with_inputs(|| base.clone()).bench_local_values(|mut c| {
+        let changed = black_box(c.add_node(joining.clone()).len());
+        // Returned so that dropping the compiler is not timed.
+        (c, changed)
+    });
+}
+
+/// A tagged server (`tag:t3`) joins the L tailnet.
+#[divan::bench(sample_count = 10)]
+fn join_l_tagged(b: Bencher<'_, '_>) {
+    let (policy, inv) = build(L);
+    let base = Compiler::new(&policy, inv.clone(), CompileOptions::default());
+    let i = inv.nodes.len();
+    let joining = Node {
+        name: "joining".to_owned(),
+        user: None,
+        tags: vec!["tag:t3".to_owned()],
+        ipv4: Some(synth::node_v4(i)),
+        ipv6: Some(synth::node_v6(i)),
+        advertised_routes: Vec::new(),
+        approved_routes: Vec::new(),
+        span: Default::default(),
+    };
+    b.with_inputs(|| base.clone()).bench_local_values(|mut c| {
+        let changed = black_box(c.add_node(joining.clone()).len());
+        // Returned so that dropping the compiler is not timed.
+        (c, changed)
+    });
 }

@@ -2,7 +2,7 @@
 //! policy and approved routes (policy-spec §5).
 //!
 //! Three steps, each linear in what it produces:
-//! 1. every `grants`/`acls` entry is resolved once into global rules ([`entries`]);
+//! 1. every `grants`/`acls` entry is resolved once into global rules;
 //! 2. each global rule's destinations are distributed to the nodes that receive them
 //!    through the resolver's address and route indexes (never nodes × rules);
 //! 3. each node's rules are assembled in policy order, merging rules with the same
@@ -98,7 +98,7 @@ pub struct Compiler<'p> {
 }
 
 impl<'p> Compiler<'p> {
-    /// Compiles `policy` (which should have passed [`policy::check`]) for `inventory`.
+    /// Compiles `policy` (which should have passed `policy::check`) for `inventory`.
     pub fn new(policy: &'p Policy, inventory: Inventory, options: CompileOptions) -> Self {
         let mut c = Compiler {
             policy,

@@ -9,6 +9,30 @@
 //! - the Tailscale API's device list (`GET /api/v2/tailnet/-/devices?fields=all`).
 //!
 //! The conformance corpus has a fourth, test-only format ([`conformance`]).
+//!
+//! ## tailpolicy's format
+//!
+//! ```jsonc
+//! {"tailnet": {"owner": "odin@example.com"},          // its domain is the tailnet's
+//!  "users": [{"login": "odin@example.com", "role": "owner"},   // owner, admin, it-admin,
+//!            {"login": "thor@example.org", "role": "member"}], // network-admin, billing-admin,
+//!                                                               // auditor, member, shared
+//!  "nodes": [{"name": "bulbasaur", "user": "odin@example.com", // null for tagged nodes
+//!             "tags": [], "addresses": ["100.117.235.15", "fd7a:115c:a1e0::37:eb0f"],
+//!             "advertisedRoutes": ["10.33.0.0/16"],
+//!             "approvedRoutes": [],    // approved by hand; autoApprovers add more
+//!             "exitNode": false}]}     // true: also advertises 0.0.0.0/0 and ::/0
+//! ```
+//!
+//! Problems are `TP05xx` diagnostics with spans into the inventory text: unknown user
+//! on a node, malformed address or route, duplicate name or address, bad tag, unknown
+//! role, approved-but-not-advertised route, tagged node with a user.
+//!
+//! From `tailscale status --json`: nodes are named by the first label of `DNSName`;
+//! `PrimaryRoutes` (plus both exit routes when `ExitNodeOption`) count as advertised and
+//! approved, since the status output shows only routes in use. From the API device list:
+//! `advertisedRoutes` and `enabledRoutes` (approved); a tagged device's `user` (its
+//! creator) is dropped. Neither carries roles: every user is a member.
 
 pub mod conformance;
 mod load;
