@@ -73,7 +73,7 @@ fn dataplane() -> Dataplane {
     )
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_size = 64)]
 fn encapsulate(bencher: Bencher, size: u16) {
     let (mut a, _) = tunnels();
     let pkt = tcp_packet(size, false);
@@ -86,7 +86,7 @@ fn encapsulate(bencher: Bencher, size: u16) {
     });
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_size = 64)]
 fn encapsulate_with_filter(bencher: Bencher, size: u16) {
     let (mut a, _) = tunnels();
     let dp = dataplane();
@@ -129,12 +129,12 @@ fn decap_bench(bencher: Bencher, size: u16, filter: bool) {
         });
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_size = 64)]
 fn decapsulate(bencher: Bencher, size: u16) {
     decap_bench(bencher, size, false);
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_size = 64)]
 fn decapsulate_with_filter(bencher: Bencher, size: u16) {
     decap_bench(bencher, size, true);
 }
