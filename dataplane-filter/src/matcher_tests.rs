@@ -203,7 +203,8 @@ fn group_scan_takes_the_minimum_across_groups() {
 
 #[test]
 fn cached_reader_follows_swaps() {
-    let allow = rules(r#"[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]}]"#);
+    let allow =
+        rules(r#"[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]}]"#);
     let (deny_all, _) = Filter::new(&[], &FilterConfig::default());
     let dp = Dataplane::new(deny_all, Arc::new(Flows::default()));
     let mut reader = dp.reader();
