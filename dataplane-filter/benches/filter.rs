@@ -124,3 +124,14 @@ fn build_15000_rules(bencher: Bencher) {
     let config = config();
     bencher.bench_local(|| black_box(Filter::new(&rules, &config)));
 }
+
+/// Decoding alone (the share of the packet parser in the paths above).
+#[divan::bench(sample_size = 1000)]
+fn decode_only(bencher: Bencher) {
+    let pkt = packet(6, host_v4(&mut Rng(3)), NODE_V4, 443, 40000, 0x10, 0);
+    let mut p = ParsedPacket::default();
+    bencher.bench_local(|| {
+        p.decode(black_box(&pkt));
+        black_box(p.dport)
+    });
+}
