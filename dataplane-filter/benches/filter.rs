@@ -53,7 +53,7 @@ fn setup(shape: &str) -> &'static Setup {
 }
 
 /// Established TCP (ACK): decode + full inbound decision.
-#[divan::bench(args = SETS)]
+#[divan::bench(args = SETS, sample_size = 1000)]
 fn tcp_established(bencher: Bencher, shape: &str) {
     let s = setup(shape);
     let flows = FlowTable::default();
@@ -66,7 +66,7 @@ fn tcp_established(bencher: Bencher, shape: &str) {
 }
 
 /// UDP reply found in a flow table holding 100,000 flows: decode + decision.
-#[divan::bench(args = SETS)]
+#[divan::bench(args = SETS, sample_size = 1000)]
 fn udp_flow_hit(bencher: Bencher, shape: &str) {
     let s = setup(shape);
     let flows = FlowTable::new(1 << 18, 180);
@@ -91,7 +91,7 @@ fn udp_flow_hit(bencher: Bencher, shape: &str) {
 }
 
 /// New flow (TCP SYN, full rule evaluation), compiled matcher: decode + decision.
-#[divan::bench(args = SETS)]
+#[divan::bench(args = SETS, sample_size = 1000)]
 fn new_flow_fast(bencher: Bencher, shape: &str) {
     let s = setup(shape);
     let flows = FlowTable::default();
@@ -105,7 +105,7 @@ fn new_flow_fast(bencher: Bencher, shape: &str) {
 }
 
 /// New flow, plain loop over the rules (the reference): decode + decision.
-#[divan::bench(args = SETS, sample_count = 20)]
+#[divan::bench(args = SETS, sample_count = 20, sample_size = 4)]
 fn new_flow_reference(bencher: Bencher, shape: &str) {
     let s = setup(shape);
     let mut p = ParsedPacket::default();
@@ -123,4 +123,15 @@ fn build_15000_rules(bencher: Bencher) {
     let rules = rules(15_000, 10, 13);
     let config = config();
     bencher.bench_local(|| black_box(Filter::new(&rules, &config)));
+}
+
+/// Decoding alone (the share of the packet parser in the paths above).
+#[divan::bench(sample_size = 1000)]
+fn decode_only(bencher: Bencher) {
+    let pkt = packet(6, host_v4(&mut Rng(3)), NODE_V4, 443, 40000, 0x10, 0);
+    let mut p = ParsedPacket::default();
+    bencher.bench_local(|| {
+        p.decode(black_box(&pkt));
+        black_box(p.dport)
+    });
 }

@@ -18,7 +18,7 @@ use divan::{Bencher, black_box};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
-use tailpolicy_dataplane_filter::{Dataplane, Filter, FilterConfig, FlowTable, ParsedPacket};
+use tailpolicy_dataplane_filter::{Dataplane, Filter, FilterConfig, FlowTable};
 
 fn main() {
     divan::main();
@@ -73,7 +73,7 @@ fn dataplane() -> Dataplane {
     )
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_size = 64)]
 fn encapsulate(bencher: Bencher, size: u16) {
     let (mut a, _) = tunnels();
     let pkt = tcp_packet(size, false);
@@ -86,15 +86,15 @@ fn encapsulate(bencher: Bencher, size: u16) {
     });
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_size = 64)]
 fn encapsulate_with_filter(bencher: Bencher, size: u16) {
     let (mut a, _) = tunnels();
     let dp = dataplane();
     let pkt = tcp_packet(size, false);
     let mut out = vec![0u8; 2048];
-    let mut scratch = ParsedPacket::default();
+    let mut reader = dp.reader();
     bencher.bench_local(|| {
-        if dp.run_out(black_box(&pkt), &mut scratch, 1).is_accept() {
+        if reader.run_out(black_box(&pkt), 1).is_accept() {
             black_box(matches!(
                 a.encapsulate(&pkt, &mut out),
                 TunnResult::WriteToNetwork(_)
@@ -109,7 +109,7 @@ fn decap_bench(bencher: Bencher, size: u16, filter: bool) {
     let dp = dataplane();
     let pkt = tcp_packet(size, true);
     let mut out = vec![0u8; 2048];
-    let mut scratch = ParsedPacket::default();
+    let mut reader = dp.reader();
     bencher
         .with_inputs(|| {
             let mut buf = vec![0u8; 2048];
@@ -121,7 +121,7 @@ fn decap_bench(bencher: Bencher, size: u16, filter: bool) {
         .bench_local_refs(|datagram| match b.decapsulate(None, datagram, &mut out) {
             TunnResult::WriteToTunnelV4(plain, _) => {
                 if filter {
-                    black_box(dp.run_in(plain, &mut scratch, 1).is_accept());
+                    black_box(reader.run_in(plain, 1).is_accept());
                 }
                 black_box(plain.len());
             }
@@ -129,12 +129,12 @@ fn decap_bench(bencher: Bencher, size: u16, filter: bool) {
         });
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_size = 64)]
 fn decapsulate(bencher: Bencher, size: u16) {
     decap_bench(bencher, size, false);
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_size = 64)]
 fn decapsulate_with_filter(bencher: Bencher, size: u16) {
     decap_bench(bencher, size, true);
 }

@@ -5,7 +5,7 @@ use crate::filter::Filter;
 use crate::flow::FlowTable;
 use crate::packet::ParsedPacket;
 use crate::verdict::Verdict;
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, Cache};
 use std::sync::Arc;
 
 /// The current [`Filter`] behind an atomic pointer plus the shared [`FlowTable`].
@@ -48,6 +48,17 @@ impl Dataplane {
         &self.flows
     }
 
+    /// A per-thread (or per-task) reader that caches the current filter: each decision costs
+    /// one atomic load to notice a swap instead of an `arc-swap` guard. Use one per worker.
+    #[must_use]
+    pub fn reader(&self) -> DataplaneReader<'_> {
+        DataplaneReader {
+            cache: Cache::new(&self.filter),
+            flows: &self.flows,
+            scratch: ParsedPacket::default(),
+        }
+    }
+
     /// Decodes `packet` into `scratch` and decides it as inbound. Never allocates.
     pub fn run_in(&self, packet: &[u8], scratch: &mut ParsedPacket, now: u32) -> Verdict {
         scratch.decode(packet);
@@ -59,5 +70,40 @@ impl Dataplane {
     pub fn run_out(&self, packet: &[u8], scratch: &mut ParsedPacket, now: u32) -> Verdict {
         scratch.decode(packet);
         self.filter.load().check_out(scratch, &self.flows, now)
+    }
+}
+
+/// A worker's view of a [`Dataplane`]: a cached filter pointer that follows swaps, the shared
+/// flow table, and a reusable [`ParsedPacket`].
+pub struct DataplaneReader<'d> {
+    cache: Cache<&'d ArcSwap<Filter>, Arc<Filter>>,
+    flows: &'d FlowTable,
+    scratch: ParsedPacket,
+}
+
+impl std::fmt::Debug for DataplaneReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataplaneReader").finish_non_exhaustive()
+    }
+}
+
+impl DataplaneReader<'_> {
+    /// Decodes and decides an inbound packet. Never allocates.
+    pub fn run_in(&mut self, packet: &[u8], now: u32) -> Verdict {
+        self.scratch.decode(packet);
+        self.cache.load().check_in(&self.scratch, self.flows, now)
+    }
+
+    /// Decodes an outbound packet, runs the pre-checks and records UDP/SCTP flow state.
+    /// Never allocates.
+    pub fn run_out(&mut self, packet: &[u8], now: u32) -> Verdict {
+        self.scratch.decode(packet);
+        self.cache.load().check_out(&self.scratch, self.flows, now)
+    }
+
+    /// The packet decoded by the last call.
+    #[must_use]
+    pub fn last_packet(&self) -> &ParsedPacket {
+        &self.scratch
     }
 }

@@ -22,7 +22,7 @@ pub struct FilterConfig {
     /// Node capabilities held by peers, by peer address (for `cap:<name>` sources).
     pub node_caps: Vec<(IpAddr, Vec<String>)>,
     /// Upper bound on extra merged source intervals per family (a memory/speed trade-off:
-    /// classes over the budget search their rule groups one by one). `None`: 8 × the number
+    /// classes over the budget search their rule groups one by one). `None`: 4 × the number
     /// of source ranges + 65536.
     pub merge_budget: Option<usize>,
 }

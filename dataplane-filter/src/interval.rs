@@ -8,7 +8,6 @@
 //!   build time (the bug class `dataplane.md` §1.14 warns about cannot occur).
 //! * [`RangeSet`]: merged disjoint ranges for plain membership, linear when tiny.
 
-use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -107,7 +106,9 @@ impl<K: Key> IntervalMap<K> {
         // Removals before additions at the same point do not matter: the value is read after
         // all events at a point are applied.
         events.sort_unstable_by_key(|e| e.0);
-        let mut active: BTreeMap<u32, u32> = BTreeMap::new();
+        // Active values as a sorted multiset (value, count); small in practice, and a
+        // sorted vector beats a tree at these sizes.
+        let mut active: Vec<(u32, u32)> = Vec::new();
         let mut starts = vec![K::default()];
         let mut vals = vec![NONE];
         let mut i = 0;
@@ -116,17 +117,27 @@ impl<K: Key> IntervalMap<K> {
                 if p != point {
                     break;
                 }
-                if add {
-                    *active.entry(val).or_insert(0) += 1;
-                } else if let Some(c) = active.get_mut(&val) {
-                    *c -= 1;
-                    if *c == 0 {
-                        active.remove(&val);
+                let pos = active.partition_point(|(v, _)| *v < val);
+                match active.get_mut(pos) {
+                    Some((v, c)) if *v == val => {
+                        if add {
+                            *c += 1;
+                        } else {
+                            *c -= 1;
+                            if *c == 0 {
+                                active.remove(pos);
+                            }
+                        }
+                    }
+                    _ => {
+                        if add {
+                            active.insert(pos, (val, 1));
+                        }
                     }
                 }
                 i += 1;
             }
-            let v = active.keys().next().copied().unwrap_or(NONE);
+            let v = active.first().map_or(NONE, |(v, _)| *v);
             push_interval(&mut starts, &mut vals, point, v);
         }
         Self {

@@ -46,7 +46,7 @@ pub mod sim;
 mod verdict;
 pub mod wire;
 
-pub use dataplane::Dataplane;
+pub use dataplane::{Dataplane, DataplaneReader};
 pub use filter::{Filter, FilterConfig, MAX_SRC_CAPS};
 pub use flow::FlowTable;
 pub use packet::ParsedPacket;

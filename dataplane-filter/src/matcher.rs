@@ -372,7 +372,7 @@ impl<A: Key> FamilyMatcher<A> {
     ) -> Self {
         let total_srcs: usize = rules.iter().map(|r| r.srcs.len()).sum();
         let mut budget = Budget(
-            merge_budget.unwrap_or_else(|| total_srcs.saturating_mul(8).saturating_add(1 << 16)),
+            merge_budget.unwrap_or_else(|| total_srcs.saturating_mul(4).saturating_add(1 << 16)),
         );
         let (groups, infos) = group_rules(rules);
         let surviving =

@@ -200,3 +200,17 @@ fn group_scan_takes_the_minimum_across_groups() {
         );
     }
 }
+
+#[test]
+fn cached_reader_follows_swaps() {
+    let allow =
+        rules(r#"[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]}]"#);
+    let (deny_all, _) = Filter::new(&[], &FilterConfig::default());
+    let dp = Dataplane::new(deny_all, Arc::new(Flows::default()));
+    let mut reader = dp.reader();
+    let pkt = syn("1.1.1.1", "100.64.0.1", 22);
+    assert_eq!(reader.run_in(&pkt, 0), Verdict::drop(Reason::NoRule));
+    dp.swap(Filter::new(&allow, &FilterConfig::default()).0);
+    assert_eq!(reader.run_in(&pkt, 0), Verdict::rule(0));
+    assert_eq!(reader.last_packet().dport, 22);
+}

@@ -351,25 +351,34 @@ impl ParsedPacket {
     }
 
     fn decode4(&mut self, buf: &[u8]) -> Decoded {
-        let Ok(ip) = Ipv4Packet::new_checked(buf) else {
+        // The fixed header as an array: field reads below are constant, in-bounds indices,
+        // checked at compile time (the same checks as `Ipv4Packet::check_len`, done once).
+        let Some(h) = buf.first_chunk::<{ ipv4_field::MIN_HEADER }>() else {
             return Decoded::Unknown;
         };
+        let header_len = usize::from(h[0] & 0x0f) * 4;
+        let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+        if header_len < ipv4_field::MIN_HEADER || total < header_len || total > buf.len() {
+            return Decoded::Unknown;
+        }
         self.family = Family::V4;
-        self.src = u128::from(ip.src());
-        self.dst = u128::from(ip.dst());
-        self.proto = ip.protocol();
-        let offset = ip.frag_offset_blocks();
+        self.src = u128::from(u32::from_be_bytes([h[12], h[13], h[14], h[15]]));
+        self.dst = u128::from(u32::from_be_bytes([h[16], h[17], h[18], h[19]]));
+        self.proto = h[9];
+        let flags_frag = u16::from_be_bytes([h[6], h[7]]);
+        let offset = flags_frag & 0x1fff;
         if offset != 0 {
             if offset < MIN_LATER_FRAG_BLOCKS {
                 return Decoded::Unknown;
             }
             return Decoded::LaterFragment;
         }
+        let more_frags = flags_frag & 0x2000 != 0;
         // Protocol 0 is IPv6 hop-by-hop; on IPv4 it is invalid.
-        if self.proto == 0 || (self.proto == proto::TSMP && ip.more_frags()) {
+        if self.proto == 0 || (self.proto == proto::TSMP && more_frags) {
             return Decoded::Unknown;
         }
-        self.decode_transport(ip.payload())
+        self.decode_transport(buf.get(header_len..total).unwrap_or(&[]))
     }
 
     fn decode6(&mut self, buf: &[u8]) -> Decoded {
@@ -419,8 +428,10 @@ impl ParsedPacket {
         }
         match self.proto {
             proto::TCP | proto::UDP | proto::SCTP => {
-                self.sport = be16(l4, 0);
-                self.dport = be16(l4, 2);
+                if let Some(ports) = l4.first_chunk::<4>() {
+                    self.sport = u16::from_be_bytes([ports[0], ports[1]]);
+                    self.dport = u16::from_be_bytes([ports[2], ports[3]]);
+                }
                 if self.proto == proto::TCP {
                     self.tcp_flags = byte(l4, 13);
                 }
