@@ -205,3 +205,28 @@ fn not_hujson() {
         assert_eq!(diags.len(), 1, "{src:?}: {diags:?}");
     }
 }
+
+#[test]
+fn huge_inputs_get_one_diagnostic() {
+    // 50 MiB when the tests are optimised (`cargo test --release`); unoptimised pest
+    // is far slower (about 1 µs per byte of whitespace), so debug runs use 1 MiB.
+    let size = if cfg!(debug_assertions) { 1 } else { 50 } * 1024 * 1024;
+    let word = "a".repeat(size);
+    let unterminated = format!("[\"{}", "x".repeat(size));
+    let spaces = format!("{}#", " ".repeat(size));
+    let array = format!("[{}", "1,".repeat(size / 2));
+    for (name, src) in [
+        ("word", &word),
+        ("unterminated", &unterminated),
+        ("spaces", &spaces),
+        ("array", &array),
+    ] {
+        let (doc, diags) = parse(src);
+        assert!(doc.is_none(), "{name}");
+        assert_eq!(diags.len(), 1, "{name}: {diags:?}");
+        assert!(
+            diags.iter().all(|d| d.message.len() < 200),
+            "{name}: short message"
+        );
+    }
+}

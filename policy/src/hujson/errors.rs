@@ -368,9 +368,17 @@ fn bad_value_start(source: &str, pos: usize, c: char, expected: &Expected) -> Op
     if !(c.is_ascii_alphabetic() || c == '_' || c == '$') {
         return None;
     }
-    let word_len = rest
+    // Words longer than this are cut short in messages (and not scanned further).
+    const MAX_WORD: usize = 40;
+    let head_len = rest
+        .char_indices()
+        .nth(MAX_WORD + 1)
+        .map_or(rest.len(), |(i, _)| i);
+    let head = rest.get(..head_len).unwrap_or(rest);
+    let word_len = head
         .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '$' || ch == '-'))
-        .unwrap_or(rest.len());
+        .unwrap_or(head.len())
+        .min(MAX_WORD);
     let word = rest.get(..word_len).unwrap_or("");
     let span = Span::new(at, at + offset(word_len));
     if expected.name {
