@@ -2,8 +2,10 @@
 //! the responsible rules.
 #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
+mod common;
+use common::node;
+use tailpolicy_compiler::eval::Tailnet;
 use tailpolicy_compiler::eval::matrix::{diff, matrix};
-use tailpolicy_compiler::eval::{Tailnet, TailnetNode};
 use tailpolicy_policy::model::{Policy, Section};
 use tailpolicy_policy::{CheckOptions, analyse};
 
@@ -11,16 +13,6 @@ fn policy(text: &str) -> Policy {
     let a = analyse(text, &CheckOptions::default());
     assert!(!a.diagnostics.has_errors(), "{:?}", a.diagnostics);
     a.policy.unwrap()
-}
-
-fn node(name: &str, user: Option<&str>, tags: &[&str], v4: &str, routes: &[&str]) -> TailnetNode {
-    TailnetNode {
-        name: name.into(),
-        user: user.map(Into::into),
-        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-        addrs: vec![v4.parse().unwrap()],
-        approved_routes: routes.iter().map(|r| r.parse().unwrap()).collect(),
-    }
 }
 
 fn tailnet() -> Tailnet {

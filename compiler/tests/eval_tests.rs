@@ -2,26 +2,16 @@
 //! tailnets.
 #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
+mod common;
+use common::node;
 use ipnet::IpNet;
 use std::net::IpAddr;
-use tailpolicy_compiler::eval::{
-    Dst, Evaluator, Src, Tailnet, TailnetNode, TestOutcome, run_policy_tests,
-};
+use tailpolicy_compiler::eval::{Dst, Evaluator, Src, Tailnet, TestOutcome, run_policy_tests};
 use tailpolicy_policy::model::{Policy, Proto, Section};
 use tailpolicy_policy::{CheckOptions, analyse};
 
 fn policy(text: &str) -> Policy {
     analyse(text, &CheckOptions::default()).policy.unwrap()
-}
-
-fn node(name: &str, user: Option<&str>, tags: &[&str], v4: &str, routes: &[&str]) -> TailnetNode {
-    TailnetNode {
-        name: name.into(),
-        user: user.map(Into::into),
-        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-        addrs: vec![v4.parse().unwrap()],
-        approved_routes: routes.iter().map(|r| r.parse().unwrap()).collect(),
-    }
 }
 
 fn tailnet() -> Tailnet {
