@@ -57,6 +57,8 @@ fn wg(own: u8, own_ip: [u8; 4], peer: u8, peer_net: &str, endpoint: Option<&str>
             }],
             listen_port: Some(51820),
             mtu: 1420,
+            table: tailpolicy_node::config::RouteTable::Auto,
+            fwmark: None,
         },
         peers: vec![Peer {
             public_key: public(peer),

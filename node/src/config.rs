@@ -54,6 +54,24 @@ pub struct Interface {
     pub listen_port: Option<u16>,
     /// `MTU` (default [`DEFAULT_MTU`]).
     pub mtu: u16,
+    /// `Table`: where the AllowedIPs routes go.
+    pub table: RouteTable,
+    /// `FwMark`: the mark on the node's own UDP packets (`None`: unset, or `off`).
+    pub fwmark: Option<u32>,
+}
+
+/// The `Table` key of `wg-quick`: where the routes for peers' AllowedIPs go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RouteTable {
+    /// `auto` (the default): routes in the main table; a default route (`/0`) goes into its
+    /// own table selected by policy rules, so the tunnel's own UDP packets (marked with
+    /// `FwMark`, default 51820) still leave through the underlay.
+    #[default]
+    Auto,
+    /// `off`: no routes at all.
+    Off,
+    /// A numbered table (`main` is 254): every route goes there, no policy rules.
+    Id(u32),
 }
 
 /// One `Address` entry: the node's own address and the prefix length of its subnet.
@@ -122,13 +140,11 @@ impl fmt::Display for ConfigError {
 /// `wg-quick` keys that are accepted and ignored (with a note).
 const IGNORED_INTERFACE_KEYS: &[&str] = &[
     "dns",
-    "table",
     "preup",
     "postup",
     "predown",
     "postdown",
     "saveconfig",
-    "fwmark",
 ];
 
 #[derive(Default)]
@@ -141,6 +157,8 @@ struct InterfaceDraft {
     addresses: Vec<InterfaceAddress>,
     listen_port: Option<u16>,
     mtu: Option<u16>,
+    table: RouteTable,
+    fwmark: Option<u32>,
 }
 
 struct PeerDraft {
@@ -269,6 +287,8 @@ pub fn parse(text: &str) -> Result<WgConfig, Vec<ConfigError>> {
                 addresses: d.addresses,
                 listen_port: d.listen_port,
                 mtu: d.mtu.unwrap_or(DEFAULT_MTU),
+                table: d.table,
+                fwmark: d.fwmark,
             })
         }
     };
@@ -344,10 +364,49 @@ fn interface_key(
                 .ok_or_else(|| format!("`MTU` must be a number from 576 to 9000, not `{value}`"))?;
             d.mtu = Some(mtu);
         }
+        "table" => d.table = route_table(value)?,
+        "fwmark" => d.fwmark = fwmark(value)?,
         k if IGNORED_INTERFACE_KEYS.contains(&k) => return Ok(KeyOutcome::Ignored),
         _ => return Err(format!("unknown `[Interface]` key `{key}`")),
     }
     Ok(KeyOutcome::Set)
+}
+
+/// `Table = off | auto | main | NUMBER` (table names other than `main` would need
+/// `/etc/iproute2/rt_tables`; use the number).
+fn route_table(value: &str) -> Result<RouteTable, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "off" => Ok(RouteTable::Off),
+        "auto" => Ok(RouteTable::Auto),
+        "main" => Ok(RouteTable::Id(254)),
+        v => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(RouteTable::Id)
+            .ok_or_else(|| {
+                format!("`Table` must be `off`, `auto`, `main` or a table number, not `{value}`")
+            }),
+    }
+}
+
+/// `FwMark = off | NUMBER | 0xHEX`.
+fn fwmark(value: &str) -> Result<Option<u32>, String> {
+    let lower = value.to_ascii_lowercase();
+    let parsed = if lower == "off" {
+        return Ok(None);
+    } else if let Some(hex) = lower.strip_prefix("0x") {
+        u32::from_str_radix(hex, 16).ok()
+    } else {
+        lower.parse::<u32>().ok()
+    };
+    match parsed {
+        Some(0) => Ok(None),
+        Some(mark) => Ok(Some(mark)),
+        None => Err(format!(
+            "`FwMark` must be `off`, a number or `0x` hex, not `{value}`"
+        )),
+    }
 }
 
 fn peer_key(d: &mut PeerDraft, lower: &str, key: &str, value: &str) -> Result<(), String> {

@@ -114,3 +114,36 @@ fn interface_names_follow_wg_quick() {
     assert_eq!(interface_name_from_path(Path::new("bad name.conf")), None);
     assert!(valid_interface_name("tp_node+1"));
 }
+
+#[test]
+fn table_and_fwmark_are_read() {
+    let base = format!("[Interface]\nPrivateKey = {PRIV}\nAddress = 10.0.0.1/32\n");
+    let c = parse(&base).unwrap();
+    assert_eq!(
+        (c.interface.table, c.interface.fwmark),
+        (RouteTable::Auto, None)
+    );
+    for (table, mark, want) in [
+        ("off", "0x1234", (RouteTable::Off, Some(0x1234))),
+        ("main", "51820", (RouteTable::Id(254), Some(51820))),
+        ("1000", "off", (RouteTable::Id(1000), None)),
+        ("Auto", "0", (RouteTable::Auto, None)),
+    ] {
+        let c = parse(&format!("{base}Table = {table}\nFwMark = {mark}\n")).unwrap();
+        assert_eq!(
+            (c.interface.table, c.interface.fwmark),
+            want,
+            "{table} {mark}"
+        );
+        assert!(c.ignored.is_empty());
+    }
+    let errs = parse(&format!("{base}Table = wan\nFwMark = -1\n")).unwrap_err();
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "line 4: `Table` must be `off`, `auto`, `main` or a table number, not `wan`",
+            "line 5: `FwMark` must be `off`, a number or `0x` hex, not `-1`",
+        ]
+    );
+}

@@ -533,12 +533,18 @@ pub fn describe_rule(rule: &FilterRule) -> String {
         .dst_ports
         .iter()
         .map(|d| {
-            if d.ports.first == d.ports.last {
-                format!("{}:{}", d.ip, d.ports.first)
-            } else if d.ports.first == 0 && d.ports.last == u16::MAX {
-                format!("{}:*", d.ip)
+            // IPv6 in brackets, so the port cannot be read as part of the address.
+            let ip = if d.ip.contains(':') {
+                format!("[{}]", d.ip)
             } else {
-                format!("{}:{}-{}", d.ip, d.ports.first, d.ports.last)
+                d.ip.clone()
+            };
+            if d.ports.first == d.ports.last {
+                format!("{ip}:{}", d.ports.first)
+            } else if d.ports.first == 0 && d.ports.last == u16::MAX {
+                format!("{ip}:*")
+            } else {
+                format!("{ip}:{}-{}", d.ports.first, d.ports.last)
             }
         })
         .collect();

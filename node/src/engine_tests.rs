@@ -49,6 +49,8 @@ fn wg(own: u8, own_ip: [u8; 4], peer: u8, peer_ip: &str, endpoint: Option<&str>)
             }],
             listen_port: Some(51820),
             mtu: 1420,
+            table: crate::config::RouteTable::Auto,
+            fwmark: None,
         },
         peers: vec![Peer {
             public_key: public(peer),
@@ -316,5 +318,17 @@ fn describes_rules_for_logs() {
     assert_eq!(
         describe_rule(&r[0]),
         "SrcIPs [10.100.0.2] -> DstPorts [10.100.0.1:22]"
+    );
+}
+
+#[test]
+fn describes_ipv6_destinations_in_brackets() {
+    let r: Vec<FilterRule> = serde_json::from_str(
+        r#"[{"SrcIPs":["fd00::2"],"DstPorts":[{"IP":"fd00::1","Ports":{"First":22,"Last":22}},{"IP":"fd00:1::/64","Ports":{"First":0,"Last":65535}}]}]"#,
+    )
+    .unwrap();
+    assert_eq!(
+        describe_rule(&r[0]),
+        "SrcIPs [fd00::2] -> DstPorts [[fd00::1]:22, [fd00:1::/64]:*]"
     );
 }

@@ -7,6 +7,7 @@
 //! * [`engine`]: the per-packet logic without IO (cryptokey routing, filter, peer selection,
 //!   counters), driven by datagrams, TUN packets and timer ticks.
 //! * [`rules_source`]: where the FilterRules come from ([`rules_source::load_rules`]).
+//! * [`routes`]: what `wg-quick up` does to addresses, routes and policy rules, as a plan.
 //! * [`run`]: the IO edge: TUN device, UDP socket, signals, reloads, the status socket.
 //!
 //! **Invariant:** the packet path never panics; a rejected policy reload leaves the last good
@@ -16,6 +17,7 @@
 pub mod config;
 pub mod engine;
 pub mod prefix;
+pub mod routes;
 pub mod rules_source;
 pub mod run;
 pub mod stats;

@@ -3,8 +3,9 @@
 
 use crate::config::{self, WgConfig};
 use crate::engine::{Engine, Scratch, Sink};
+use crate::routes::{self, RoutePlan};
 use crate::rules_source::{LoadError, RulesSource, load_rules, mtimes};
-use crate::status::{ReloadState, render_status};
+use crate::status::{ReloadState, StatusReport, status_report};
 use boringtun::device::tun::TunSocket;
 use std::collections::VecDeque;
 use std::fmt;
@@ -167,14 +168,19 @@ pub fn build_filter(
 /// Connects to a node's status socket and returns its report.
 ///
 /// # Errors
-/// When the socket cannot be reached or read.
-pub fn query_status(path: &Path) -> io::Result<String> {
+/// When the socket cannot be reached or read, or what it sends is not a status report.
+pub fn query_status(path: &Path) -> io::Result<StatusReport> {
     use std::io::Read;
     let mut stream = std::os::unix::net::UnixStream::connect(path)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut out = String::new();
     stream.read_to_string(&mut out)?;
-    Ok(out)
+    serde_json::from_str(&out).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("not a status report: {e}"),
+        )
+    })
 }
 
 /// Runs the node until SIGINT or SIGTERM, then removes the interface and the socket.
@@ -232,6 +238,7 @@ struct Node<'a> {
     fc: FilterConfig,
     reload: ReloadState,
     listen_port: u16,
+    routes: RoutePlan,
     interface_up: bool,
     start: Instant,
 }
@@ -265,10 +272,11 @@ impl<'a> Node<'a> {
             fc,
             reload: ReloadState::new(mtimes(&opts.source)),
             listen_port,
+            routes: routes::plan(name, config),
             interface_up: true,
             start: Instant::now(),
         };
-        if let Err(e) = configure_interface(name, config) {
+        if let Err(e) = configure_interface(&node.routes, &node.udp) {
             node.teardown();
             return Err(e);
         }
@@ -331,7 +339,9 @@ impl<'a> Node<'a> {
                 }
                 conn = self.status.accept() => {
                     if let Ok((mut stream, _)) = conn {
-                        let text = render_status(&self.name, self.listen_port, &self.engine, &self.reload);
+                        let report = status_report(&self.name, self.listen_port, &self.engine, &self.reload);
+                        let mut text = serde_json::to_string(&report).unwrap_or_default();
+                        text.push('\n');
                         tokio::spawn(async move {
                             let _ignored = stream.write_all(text.as_bytes()).await;
                             let _ignored = stream.shutdown().await;
@@ -375,9 +385,15 @@ impl<'a> Node<'a> {
         let _ignored = std::fs::remove_file(&self.socket_path);
         if self.interface_up {
             self.interface_up = false;
-            // Deleting the link removes its addresses and routes too.
+            // Deleting the link removes its addresses and routes too; policy rules stay.
             if let Err(e) = ip(&["link", "del", "dev", &self.name]) {
                 tracing::debug!("{e}");
+            }
+            for args in &self.routes.teardown {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                if let Err(e) = ip(&args) {
+                    tracing::warn!("{e}");
+                }
             }
             tracing::info!(interface = %self.name, "interface removed");
         }
@@ -623,34 +639,23 @@ fn ip(args: &[&str]) -> Result<(), NodeError> {
     }
 }
 
-/// Addresses, MTU, link up, and one route per AllowedIPs prefix (skipping default routes and
-/// prefixes that an address's connected route already covers exactly).
-fn configure_interface(name: &str, config: &WgConfig) -> Result<(), NodeError> {
-    let mtu = config.interface.mtu.to_string();
-    ip(&["link", "set", "dev", name, "mtu", &mtu])?;
-    for a in &config.interface.addresses {
-        let addr = a.to_string();
-        ip(&["address", "add", &addr, "dev", name])?;
+/// Applies the plan: `ip` commands in order, the socket mark, `src_valid_mark`.
+fn configure_interface(plan: &RoutePlan, udp: &UdpSocket) -> Result<(), NodeError> {
+    if let Some(mark) = plan.socket_mark {
+        socket2::SockRef::from(udp).set_mark(mark).map_err(|e| {
+            NodeError::Setup(format!(
+                "cannot set the firewall mark {mark} on the UDP socket: {e}"
+            ))
+        })?;
     }
-    ip(&["link", "set", "dev", name, "up"])?;
-    let connected: Vec<crate::prefix::Prefix> = config
-        .interface
-        .addresses
-        .iter()
-        .filter_map(|a| crate::prefix::Prefix::new(a.addr, a.len))
-        .collect();
-    let mut added: Vec<crate::prefix::Prefix> = Vec::new();
-    for prefix in config.peers.iter().flat_map(|p| p.allowed_ips.iter()) {
-        if prefix.is_default() {
-            tracing::warn!(%prefix, "not adding a default route through the tunnel; add it by hand if wanted");
-            continue;
-        }
-        if connected.contains(prefix) || added.contains(prefix) {
-            continue;
-        }
-        let p = prefix.to_string();
-        ip(&["route", "add", &p, "dev", name])?;
-        added.push(*prefix);
+    if plan.src_valid_mark {
+        std::fs::write("/proc/sys/net/ipv4/conf/all/src_valid_mark", "1").map_err(|e| {
+            NodeError::Setup(format!("cannot set net.ipv4.conf.all.src_valid_mark: {e}"))
+        })?;
+    }
+    for args in &plan.setup {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ip(&args)?;
     }
     Ok(())
 }

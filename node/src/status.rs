@@ -1,8 +1,10 @@
-//! The `--status` report (peers, handshakes, transfer, filter and counters) and the reload
+//! The status report (peers, handshakes, transfer, filter and counters) a running node serves
+//! as JSON on its status socket, its text rendering for `--status`, and the reload
 //! bookkeeping it shows.
 
 use crate::engine::Engine;
 use crate::stats::{ALL_NODE_DROPS, ALL_REASONS, Direction};
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
@@ -52,50 +54,229 @@ impl ReloadState {
     }
 }
 
-/// Renders the status report. Line-oriented, `key: value` and `  in drop no-rule 3` lines,
-/// so scripts can grep it.
+/// What a running node reports on its status socket, as JSON. This is the stable,
+/// machine-readable form; [`render_text`] turns it into the `--status` text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    /// The TUN interface.
+    pub interface: String,
+    /// The node's public key, base64.
+    pub public_key: String,
+    /// The UDP port the node listens on.
+    pub listening_port: u16,
+    /// The filter in force; `None` when filtering is disabled (`--no-filter`).
+    pub filter: Option<FilterReport>,
+    /// Policy reloads so far.
+    pub reloads: ReloadReport,
+    /// One entry per configured peer.
+    pub peers: Vec<PeerReport>,
+    /// Every non-zero counter.
+    pub counters: Vec<CounterReport>,
+}
+
+/// The filter in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterReport {
+    /// Generation: 1 at start, one more per successful reload.
+    pub generation: u64,
+    /// FilterRules in the filter.
+    pub rules: usize,
+    /// Where the rules came from.
+    pub source: String,
+}
+
+/// Policy reloads so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReloadReport {
+    /// Successful reloads.
+    pub ok: u64,
+    /// Rejected reloads.
+    pub failed: u64,
+    /// The last reload, if any.
+    pub last: Option<LastReload>,
+}
+
+/// The outcome of the last reload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastReload {
+    /// Whether the new filter was installed.
+    pub ok: bool,
+    /// The generation in force after the reload (the new one, or the one kept).
+    pub generation: u64,
+    /// Why the reload was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One peer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerReport {
+    /// Public key, base64.
+    pub public_key: String,
+    /// Current endpoint (`ip:port`), if known.
+    pub endpoint: Option<String>,
+    /// AllowedIPs.
+    pub allowed_ips: Vec<String>,
+    /// Seconds since the last completed handshake; `None`: never.
+    pub latest_handshake_secs: Option<u64>,
+    /// Data bytes received from the peer.
+    pub rx_bytes: u64,
+    /// Data bytes sent to the peer.
+    pub tx_bytes: u64,
+}
+
+/// One non-zero counter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CounterReport {
+    /// `in` (from the tunnel) or `out` (from the TUN); `None` for node-level drops.
+    pub direction: Option<String>,
+    /// `accept`, `drop`, or `node-drop` (dropped before the filter: unknown peer,
+    /// cryptokey routing, no route…).
+    pub verdict: String,
+    /// The reason, e.g. `no-rule`, `tcp-established`, `not-allowed-ip`.
+    pub reason: String,
+    /// Packets.
+    pub count: u64,
+}
+
+/// Collects the status report of a running node.
 #[must_use]
-pub fn render_status(interface: &str, port: u16, engine: &Engine, reload: &ReloadState) -> String {
+pub fn status_report(
+    interface: &str,
+    port: u16,
+    engine: &Engine,
+    reload: &ReloadState,
+) -> StatusReport {
+    let filter = engine
+        .filter_info()
+        .map(|(generation, rules, source)| FilterReport {
+            generation,
+            rules,
+            source,
+        });
+    let last = reload.last.as_ref().map(|l| match l {
+        Ok(generation) => LastReload {
+            ok: true,
+            generation: *generation,
+            error: None,
+        },
+        Err((message, kept)) => LastReload {
+            ok: false,
+            generation: *kept,
+            error: Some(message.clone()),
+        },
+    });
+    let peers = engine
+        .peer_status()
+        .into_iter()
+        .map(|p| PeerReport {
+            public_key: p.public_key,
+            endpoint: p.endpoint.map(|e| e.to_string()),
+            allowed_ips: p.allowed_ips.iter().map(ToString::to_string).collect(),
+            latest_handshake_secs: p.since_handshake.map(|d| d.as_secs()),
+            rx_bytes: p.rx_bytes,
+            tx_bytes: p.tx_bytes,
+        })
+        .collect();
+    let c = engine.counters();
+    let mut counters = Vec::new();
+    let mut push = |direction: Option<Direction>, verdict: &str, reason: &str, count: u64| {
+        if count > 0 {
+            counters.push(CounterReport {
+                direction: direction.map(|d| d.as_str().to_owned()),
+                verdict: verdict.to_owned(),
+                reason: reason.to_owned(),
+                count,
+            });
+        }
+    };
+    for dir in [Direction::In, Direction::Out] {
+        for r in ALL_REASONS {
+            push(Some(dir), "accept", r.as_str(), c.accepted(dir, r));
+        }
+        for r in ALL_REASONS {
+            push(Some(dir), "drop", r.as_str(), c.dropped(dir, r));
+        }
+    }
+    for d in ALL_NODE_DROPS {
+        push(None, "node-drop", d.as_str(), c.node_dropped(d));
+    }
+    StatusReport {
+        interface: interface.to_owned(),
+        public_key: engine.public_key().to_base64(),
+        listening_port: port,
+        filter,
+        reloads: ReloadReport {
+            ok: reload.ok,
+            failed: reload.failed,
+            last,
+        },
+        peers,
+        counters,
+    }
+}
+
+/// Renders a report as the `--status` text: `key: value` lines and `  in drop no-rule 3`
+/// counter lines, so scripts can grep it.
+#[must_use]
+pub fn render_text(r: &StatusReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "interface: {interface}");
-    let _ = writeln!(out, "  public key: {}", engine.public_key().to_base64());
-    let _ = writeln!(out, "  listening port: {port}");
-    match engine.filter_info() {
-        Some((generation, rules, source)) => {
+    let _ = writeln!(out, "interface: {}", r.interface);
+    let _ = writeln!(out, "  public key: {}", r.public_key);
+    let _ = writeln!(out, "  listening port: {}", r.listening_port);
+    match &r.filter {
+        Some(f) => {
             let _ = writeln!(
                 out,
-                "  filter: generation {generation}, {rules} rules from {source}"
+                "  filter: generation {}, {} rules from {}",
+                f.generation, f.rules, f.source
             );
         }
         None => {
             let _ = writeln!(out, "  filter: disabled (--no-filter)");
         }
     }
-    let _ = writeln!(out, "  reloads: {} ok, {} failed", reload.ok, reload.failed);
-    match &reload.last {
+    let _ = writeln!(
+        out,
+        "  reloads: {} ok, {} failed",
+        r.reloads.ok, r.reloads.failed
+    );
+    match &r.reloads.last {
         None => {}
-        Some(Ok(g)) => {
-            let _ = writeln!(out, "  last reload: ok, generation {g}");
+        Some(LastReload {
+            ok: true,
+            generation,
+            ..
+        }) => {
+            let _ = writeln!(out, "  last reload: ok, generation {generation}");
         }
-        Some(Err((msg, kept))) => {
-            let msg = msg.replace('\n', "; ");
+        Some(LastReload {
+            generation, error, ..
+        }) => {
+            let msg = error.as_deref().unwrap_or("").replace('\n', "; ");
             let _ = writeln!(
                 out,
-                "  last reload: failed, keeping generation {kept}: {msg}"
+                "  last reload: failed, keeping generation {generation}: {msg}"
             );
         }
     }
-    for p in engine.peer_status() {
+    for p in &r.peers {
         let _ = writeln!(out, "\npeer: {}", p.public_key);
-        let endpoint = p
-            .endpoint
-            .map_or_else(|| "(none)".to_owned(), |e| e.to_string());
-        let _ = writeln!(out, "  endpoint: {endpoint}");
-        let allowed: Vec<String> = p.allowed_ips.iter().map(ToString::to_string).collect();
-        let _ = writeln!(out, "  allowed ips: {}", allowed.join(", "));
-        match p.since_handshake {
-            Some(d) => {
-                let _ = writeln!(out, "  latest handshake: {} seconds ago", d.as_secs());
+        let _ = writeln!(
+            out,
+            "  endpoint: {}",
+            p.endpoint.as_deref().unwrap_or("(none)")
+        );
+        let _ = writeln!(out, "  allowed ips: {}", p.allowed_ips.join(", "));
+        match p.latest_handshake_secs {
+            Some(s) => {
+                let _ = writeln!(out, "  latest handshake: {s} seconds ago");
             }
             None => {
                 let _ = writeln!(out, "  latest handshake: never");
@@ -107,26 +288,15 @@ pub fn render_status(interface: &str, port: u16, engine: &Engine, reload: &Reloa
             p.rx_bytes, p.tx_bytes
         );
     }
-    let c = engine.counters();
     let _ = writeln!(out, "\ncounters (non-zero):");
-    for dir in [Direction::In, Direction::Out] {
-        for r in ALL_REASONS {
-            let a = c.accepted(dir, r);
-            if a > 0 {
-                let _ = writeln!(out, "  {} accept {} {a}", dir.as_str(), r.as_str());
+    for c in &r.counters {
+        match &c.direction {
+            Some(d) => {
+                let _ = writeln!(out, "  {d} {} {} {}", c.verdict, c.reason, c.count);
             }
-        }
-        for r in ALL_REASONS {
-            let d = c.dropped(dir, r);
-            if d > 0 {
-                let _ = writeln!(out, "  {} drop {} {d}", dir.as_str(), r.as_str());
+            None => {
+                let _ = writeln!(out, "  node drop {} {}", c.reason, c.count);
             }
-        }
-    }
-    for d in ALL_NODE_DROPS {
-        let n = c.node_dropped(d);
-        if n > 0 {
-            let _ = writeln!(out, "  node drop {} {n}", d.as_str());
         }
     }
     out

@@ -40,7 +40,20 @@ fn status_lists_filter_peers_and_non_zero_counters() {
     );
     let mut reload = ReloadState::default();
     reload.failed("`p.hujson`: invalid JSON\nsecond".to_owned(), 1);
-    let text = render_status("wg0", 51820, &engine, &reload);
+    let report = status_report("wg0", 51820, &engine, &reload);
+    let json = serde_json::to_string(&report).unwrap();
+    assert_eq!(
+        serde_json::from_str::<StatusReport>(&json).unwrap(),
+        report,
+        "the JSON report round-trips"
+    );
+    assert!(
+        json.contains(
+            r#""counters":[{"direction":"in","verdict":"drop","reason":"no-rule","count":1}]"#
+        ),
+        "{json}"
+    );
+    let text = render_text(&report);
     for line in [
         "interface: wg0",
         "  public key: ",
@@ -64,11 +77,11 @@ fn status_lists_filter_peers_and_non_zero_counters() {
         !text.contains("accept"),
         "zero counters are left out:\n{text}"
     );
-    let disabled = render_status(
+    let disabled = render_text(&status_report(
         "wg0",
         1,
         &Engine::new(&config, None),
         &ReloadState::default(),
-    );
+    ));
     assert!(disabled.contains("  filter: disabled (--no-filter)"));
 }

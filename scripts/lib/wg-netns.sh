@@ -1,7 +1,8 @@
 # Shared setup for scripts/interop-test and scripts/throughput (sourced, not run).
 #
 # Two network namespaces joined by a veth pair (underlay 10.99.0.0/24): `tailpolicy node` in
-# NS_NODE (overlay 10.100.0.1), Debian's wireguard-go in NS_PEER (overlay 10.100.0.2). Every
+# NS_NODE (overlay 10.100.0.1, fd00:100::1), Debian's wireguard-go in NS_PEER (overlay
+# 10.100.0.2, fd00:100::2). Every
 # name carries this shell's PID so parallel runs do not collide, and cleanup removes exactly
 # the namespaces, interfaces and processes this run created. No traffic leaves the namespaces.
 
@@ -16,6 +17,8 @@ NODE_UL=10.99.0.1
 PEER_UL=10.99.0.2
 NODE_IP=10.100.0.1
 PEER_IP=10.100.0.2
+NODE_IP6=fd00:100::1
+PEER_IP6=fd00:100::2
 WG_PORT=51820
 WORK=$(mktemp -d /tmp/tailpolicy-netns.XXXXXX)
 PIDS=()
@@ -60,7 +63,8 @@ cleanup() {
   rm -rf "$WORK"
 }
 
-# Namespaces, veth, keys, and the wireguard-go peer (allowed 10.100.0.1/32, endpoint the node).
+# Namespaces, veth, keys, and the wireguard-go peer (allowed the node's two overlay addresses,
+# endpoint the node).
 setup_underlay_and_peer() {
   ip netns add "$NS_NODE"
   ip netns add "$NS_PEER"
@@ -83,21 +87,22 @@ setup_underlay_and_peer() {
   PIDS+=($!)
   for _ in $(seq 50); do [ -S "/var/run/wireguard/$IF_PEER.sock" ] && break; sleep 0.1; done
   in_peer wg set "$IF_PEER" listen-port "$WG_PORT" private-key "$WORK/peer.key" \
-    peer "$(cat "$WORK/node.pub")" allowed-ips "$NODE_IP/32" endpoint "$NODE_UL:$WG_PORT"
+    peer "$(cat "$WORK/node.pub")" allowed-ips "$NODE_IP/32,$NODE_IP6/128" endpoint "$NODE_UL:$WG_PORT"
   ip -n "$NS_PEER" addr add "$PEER_IP/24" dev "$IF_PEER"
+  ip -n "$NS_PEER" addr add "$PEER_IP6/64" dev "$IF_PEER" nodad
   ip -n "$NS_PEER" link set "$IF_PEER" mtu 1420 up
 
   cat > "$WORK/$IF_NODE.conf" <<CONF
 # written by scripts/lib/wg-netns.sh
 [Interface]
 PrivateKey = $(cat "$WORK/node.key")
-Address = $NODE_IP/24
+Address = $NODE_IP/24, $NODE_IP6/64
 ListenPort = $WG_PORT
 
 [Peer]
 PublicKey = $(cat "$WORK/peer.pub")
 Endpoint = $PEER_UL:$WG_PORT
-AllowedIPs = $PEER_IP/32
+AllowedIPs = $PEER_IP/32, $PEER_IP6/128
 CONF
 }
 
@@ -126,4 +131,4 @@ stop_node() {
   NODE_PID=""
 }
 
-node_status() { "$BIN" node --status --status-socket "$WORK/node.sock"; }
+node_status() { "$BIN" node --status --status-socket "$WORK/node.sock" "$@"; }

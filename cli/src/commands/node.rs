@@ -4,6 +4,7 @@
 use crate::exit::Exit;
 use std::path::PathBuf;
 use tailpolicy_node::run::{default_status_socket, interface_name};
+use tailpolicy_node::status::render_text;
 use tailpolicy_node::{NodeOptions, RulesSource};
 
 /// Arguments of `tailpolicy node`.
@@ -43,9 +44,21 @@ pub struct NodeArgs {
     /// Print the status of a running node (peers, handshakes, transfer, filter counters).
     #[arg(long)]
     pub status: bool,
+    /// Output of `--status`: `full` (text) or `json` (the report the node serves).
+    #[arg(long, value_enum, default_value_t = StatusFormat::Full, requires = "status")]
+    pub format: StatusFormat,
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     pub log_level: String,
+}
+
+/// Output format of `tailpolicy node --status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// `key: value` lines and counter lines, for people and grep.
+    Full,
+    /// The node's JSON status report, one object.
+    Json,
 }
 
 /// Runs `tailpolicy node`.
@@ -135,8 +148,17 @@ fn status(args: &NodeArgs) -> Exit {
         }
     };
     match tailpolicy_node::query_status(&path) {
-        Ok(text) => {
-            print!("{text}");
+        Ok(report) => {
+            match args.format {
+                StatusFormat::Full => print!("{}", render_text(&report)),
+                StatusFormat::Json => match serde_json::to_string_pretty(&report) {
+                    Ok(json) => println!("{json}"),
+                    Err(e) => {
+                        eprintln!("error: cannot print the status report: {e}");
+                        return Exit::Failure;
+                    }
+                },
+            }
             Exit::Clean
         }
         Err(e) => {
