@@ -8,6 +8,7 @@
 //!   counters), driven by datagrams, TUN packets and timer ticks.
 //! * [`rules_source`]: where the FilterRules come from ([`rules_source::load_rules`]).
 //! * [`routes`]: what `wg-quick up` does to addresses, routes and policy rules, as a plan.
+//! * [`udp`]: batched UDP IO (recvmmsg + GRO, GSO sends).
 //! * [`run`]: the IO edge: TUN device, UDP socket, signals, reloads, the status socket.
 //!
 //! **Invariant:** the packet path never panics; a rejected policy reload leaves the last good
@@ -22,6 +23,7 @@ pub mod rules_source;
 pub mod run;
 pub mod stats;
 pub mod status;
+pub mod udp;
 
 pub use rules_source::{RulesSource, load_rules};
 pub use run::{NodeError, NodeOptions, query_status, run};

@@ -6,11 +6,11 @@ use crate::engine::{Engine, Scratch, Sink};
 use crate::routes::{self, RoutePlan};
 use crate::rules_source::{LoadError, RulesSource, load_rules, mtimes};
 use crate::status::{ReloadState, StatusReport, status_report};
+use crate::udp::{RecvBatch, SendBatch, Udp};
 use boringtun::device::tun::TunSocket;
-use std::collections::VecDeque;
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -19,17 +19,16 @@ use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::{Filter, FilterConfig, FilterRule};
 use tokio::io::AsyncWriteExt;
 use tokio::io::unix::AsyncFd;
-use tokio::net::{UdpSocket, UnixListener};
+use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 /// How often the watched policy files are checked for changes.
 const RELOAD_POLL: Duration = Duration::from_secs(1);
 /// WireGuard timer period.
 const TIMER_TICK: Duration = Duration::from_millis(250);
-/// Packets handled per readiness event before other events get a turn.
+/// Receive calls (UDP) or packets (TUN) handled per readiness event before other events
+/// get a turn.
 const BATCH: usize = 64;
-/// Datagrams kept when the UDP socket's send buffer is full.
-const BACKLOG_MAX: usize = 1024;
 
 /// Everything `tailpolicy node` needs to run.
 #[derive(Clone, Debug)]
@@ -229,8 +228,7 @@ pub fn run(opts: &NodeOptions) -> Result<(), NodeError> {
 struct Node<'a> {
     name: String,
     engine: Arc<Engine>,
-    udp: Arc<UdpSocket>,
-    udp_is_v6: bool,
+    udp: Arc<Udp>,
     tun: Arc<AsyncFd<TunSocket>>,
     status: UnixListener,
     socket_path: PathBuf,
@@ -253,8 +251,10 @@ impl<'a> Node<'a> {
         fc: FilterConfig,
     ) -> Result<Self, NodeError> {
         let port = config.interface.listen_port.unwrap_or(0);
-        let (udp, udp_is_v6) = bind_udp(port).await?;
-        let listen_port = udp.local_addr().map(|a| a.port()).unwrap_or(port);
+        let udp = Udp::bind(port)
+            .await
+            .map_err(|e| NodeError::Setup(format!("cannot listen on UDP port {port}: {e}")))?;
+        let listen_port = udp.local_port().unwrap_or(port);
         let tun = TunSocket::new(name)
             .and_then(TunSocket::set_non_blocking)
             .map_err(|e| NodeError::Setup(format!("cannot create TUN interface `{name}`: {e}")))?;
@@ -264,7 +264,6 @@ impl<'a> Node<'a> {
             name: name.to_owned(),
             engine: Arc::new(engine),
             udp: Arc::new(udp),
-            udp_is_v6,
             tun: Arc::new(tun),
             status,
             socket_path: socket_path.to_owned(),
@@ -305,20 +304,19 @@ impl<'a> Node<'a> {
         let io = PacketIo {
             engine: Arc::clone(&self.engine),
             udp: Arc::clone(&self.udp),
-            udp_is_v6: self.udp_is_v6,
             tun: Arc::clone(&self.tun),
             start: self.start,
         };
         let mut inbound = tokio::spawn(io.clone().inbound());
         let mut outbound = tokio::spawn(io.outbound());
         let mut scratch = Scratch::default();
-        let mut backlog = VecDeque::new();
+        let mut out = SendBatch::default();
         let result = loop {
             tokio::select! {
                 r = &mut inbound => break task_ended("inbound", r),
                 r = &mut outbound => break task_ended("outbound", r),
                 _ = timers.tick() => {
-                    let mut sink = IoSink::new(&self.udp, self.udp_is_v6, self.tun.get_ref(), &mut backlog);
+                    let mut sink = IoSink::new(&self.udp, self.tun.get_ref(), &mut out);
                     self.engine.tick(&mut scratch, &mut sink);
                 }
                 _ = poll.tick() => {
@@ -349,7 +347,8 @@ impl<'a> Node<'a> {
                     }
                 }
             }
-            flush_backlog(&self.udp, &mut backlog).await;
+            out.flush(&self.udp);
+            out.drain(&self.udp).await;
         };
         inbound.abort();
         outbound.abort();
@@ -413,20 +412,11 @@ fn task_ended(
     }
 }
 
-async fn flush_backlog(udp: &UdpSocket, backlog: &mut VecDeque<(SocketAddr, Vec<u8>)>) {
-    while let Some((to, datagram)) = backlog.pop_front() {
-        if let Err(e) = udp.send_to(&datagram, to).await {
-            tracing::debug!(error = %e, %to, "udp send failed");
-        }
-    }
-}
-
 /// What the two packet tasks share.
 #[derive(Clone)]
 struct PacketIo {
     engine: Arc<Engine>,
-    udp: Arc<UdpSocket>,
-    udp_is_v6: bool,
+    udp: Arc<Udp>,
     tun: Arc<AsyncFd<TunSocket>>,
     start: Instant,
 }
@@ -436,46 +426,44 @@ impl PacketIo {
         u32::try_from(self.start.elapsed().as_secs()).unwrap_or(u32::MAX)
     }
 
-    /// UDP -> decapsulate -> cryptokey routing -> filter -> TUN.
+    /// UDP -> decapsulate -> cryptokey routing -> filter -> TUN. Datagrams arrive in
+    /// batches (`recvmmsg`, GRO); replies leave in GSO runs.
     async fn inbound(self) -> Result<(), NodeError> {
         let mut scratch = Scratch::default();
-        let mut backlog = VecDeque::new();
-        let mut buf = vec![0u8; 65_536];
+        let mut out = SendBatch::default();
+        let mut recv = RecvBatch::default();
         loop {
-            let first = self.udp.recv_from(&mut buf).await;
+            self.udp
+                .readable()
+                .await
+                .map_err(|e| NodeError::Setup(format!("UDP poll failed: {e}")))?;
             let now = self.now();
-            let mut next = first;
             for _ in 0..BATCH {
-                match next {
-                    Ok((n, from)) => {
-                        let from = SocketAddr::new(from.ip().to_canonical(), from.port());
-                        let mut sink = IoSink::new(
-                            &self.udp,
-                            self.udp_is_v6,
-                            self.tun.get_ref(),
-                            &mut backlog,
-                        );
-                        if let Some(d) = buf.get(..n) {
-                            self.engine
-                                .handle_datagram(&mut scratch, from, d, now, &mut sink);
-                        }
-                    }
+                let mut sink = IoSink::new(&self.udp, self.tun.get_ref(), &mut out);
+                let received = recv.try_recv(&self.udp, |from, datagram| {
+                    self.engine
+                        .handle_datagram(&mut scratch, from, datagram, now, &mut sink);
+                });
+                match received {
+                    Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => {
                         tracing::debug!(error = %e, "udp receive failed");
                         break;
                     }
                 }
-                next = self.udp.try_recv_from(&mut buf);
             }
-            flush_backlog(&self.udp, &mut backlog).await;
+            out.flush(&self.udp);
+            if out.has_backlog() {
+                out.drain(&self.udp).await;
+            }
         }
     }
 
     /// TUN -> flow state -> peer by AllowedIPs -> encapsulate -> UDP.
     async fn outbound(self) -> Result<(), NodeError> {
         let mut scratch = Scratch::default();
-        let mut backlog = VecDeque::new();
+        let mut out = SendBatch::default();
         let mut buf = vec![0u8; 65_536];
         loop {
             let mut guard = self
@@ -494,12 +482,7 @@ impl PacketIo {
                 });
                 match r {
                     Ok(Ok(n)) => {
-                        let mut sink = IoSink::new(
-                            &self.udp,
-                            self.udp_is_v6,
-                            self.tun.get_ref(),
-                            &mut backlog,
-                        );
+                        let mut sink = IoSink::new(&self.udp, self.tun.get_ref(), &mut out);
                         if let Some(packet) = buf.get(..n) {
                             self.engine
                                 .handle_tun_packet(&mut scratch, packet, now, &mut sink);
@@ -513,54 +496,31 @@ impl PacketIo {
                 }
             }
             drop(guard);
-            flush_backlog(&self.udp, &mut backlog).await;
+            out.flush(&self.udp);
+            if out.has_backlog() {
+                out.drain(&self.udp).await;
+            }
         }
     }
 }
 
-/// Writes engine output to the UDP socket and the TUN device.
+/// Writes engine output to the UDP socket (through the task's send batch) and the TUN
+/// device.
 struct IoSink<'s> {
-    udp: &'s UdpSocket,
-    udp_is_v6: bool,
+    udp: &'s Udp,
     tun: &'s TunSocket,
-    backlog: &'s mut VecDeque<(SocketAddr, Vec<u8>)>,
+    out: &'s mut SendBatch,
 }
 
 impl<'s> IoSink<'s> {
-    fn new(
-        udp: &'s UdpSocket,
-        udp_is_v6: bool,
-        tun: &'s TunSocket,
-        backlog: &'s mut VecDeque<(SocketAddr, Vec<u8>)>,
-    ) -> Self {
-        Self {
-            udp,
-            udp_is_v6,
-            tun,
-            backlog,
-        }
+    fn new(udp: &'s Udp, tun: &'s TunSocket, out: &'s mut SendBatch) -> Self {
+        Self { udp, tun, out }
     }
 }
 
 impl Sink for IoSink<'_> {
     fn to_network(&mut self, to: SocketAddr, datagram: &[u8]) {
-        let to = match (self.udp_is_v6, to.ip()) {
-            (true, IpAddr::V4(v4)) => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), to.port()),
-            _ => to,
-        };
-        if !self.backlog.is_empty() {
-            if self.backlog.len() < BACKLOG_MAX {
-                self.backlog.push_back((to, datagram.to_vec()));
-            }
-            return;
-        }
-        match self.udp.try_send_to(datagram, to) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.backlog.push_back((to, datagram.to_vec()));
-            }
-            Err(e) => tracing::debug!(error = %e, %to, "udp send failed"),
-        }
+        self.out.push(self.udp, to, datagram);
     }
 
     fn to_tun(&mut self, packet: &[u8]) {
@@ -589,17 +549,6 @@ fn tun_error(e: boringtun::device::Error) -> io::Error {
         boringtun::device::Error::IfaceRead(e) => e,
         other => io::Error::other(other.to_string()),
     }
-}
-
-async fn bind_udp(port: u16) -> Result<(UdpSocket, bool), NodeError> {
-    // Dual-stack first (IPv4 peers appear as mapped addresses), IPv4 only as a fallback.
-    if let Ok(s) = UdpSocket::bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port)).await {
-        return Ok((s, true));
-    }
-    UdpSocket::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port))
-        .await
-        .map(|s| (s, false))
-        .map_err(|e| NodeError::Setup(format!("cannot listen on UDP port {port}: {e}")))
 }
 
 fn bind_status(path: &Path) -> Result<UnixListener, NodeError> {
@@ -640,9 +589,9 @@ fn ip(args: &[&str]) -> Result<(), NodeError> {
 }
 
 /// Applies the plan: `ip` commands in order, the socket mark, `src_valid_mark`.
-fn configure_interface(plan: &RoutePlan, udp: &UdpSocket) -> Result<(), NodeError> {
+fn configure_interface(plan: &RoutePlan, udp: &Udp) -> Result<(), NodeError> {
     if let Some(mark) = plan.socket_mark {
-        socket2::SockRef::from(udp).set_mark(mark).map_err(|e| {
+        udp.set_mark(mark).map_err(|e| {
             NodeError::Setup(format!(
                 "cannot set the firewall mark {mark} on the UDP socket: {e}"
             ))
