@@ -1,7 +1,7 @@
 //! Batched UDP IO over loopback (no root needed): GSO runs and GRO buffers deliver every
 //! datagram intact and in order, including runs that must be split (another endpoint, a
 //! longer datagram after a shorter one).
-#![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 
 use std::net::SocketAddr;
 use std::time::Duration;
