@@ -6,6 +6,7 @@
 use crate::config::{Key, WgConfig};
 use crate::prefix::{AllowedIps, Prefix};
 use crate::stats::{Counters, Direction, LogLimiter, NodeDrop};
+use crate::status::PeerReport;
 use boringtun::noise::errors::WireGuardError;
 use boringtun::noise::handshake::parse_handshake_anon;
 use boringtun::noise::rate_limiter::RateLimiter;
@@ -14,7 +15,6 @@ use boringtun::x25519::{PublicKey, StaticSecret};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 use tailpolicy_dataplane_filter::packet::Family;
 use tailpolicy_dataplane_filter::{
     Dataplane, Filter, FilterRule, FlowTable, ParsedPacket, Reason, Verdict,
@@ -55,23 +55,6 @@ impl std::fmt::Debug for PeerSlot {
             .field("public_key", &self.public_key.to_base64())
             .finish_non_exhaustive()
     }
-}
-
-/// A snapshot of one peer for `--status`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeerStatus {
-    /// Public key, base64.
-    pub public_key: String,
-    /// Current endpoint.
-    pub endpoint: Option<SocketAddr>,
-    /// AllowedIPs.
-    pub allowed_ips: Vec<Prefix>,
-    /// Time since the last completed handshake.
-    pub since_handshake: Option<Duration>,
-    /// Data bytes sent.
-    pub tx_bytes: u64,
-    /// Data bytes received.
-    pub rx_bytes: u64,
 }
 
 /// What the active filter was built from (for logs and status).
@@ -239,19 +222,19 @@ impl Engine {
 
     /// Snapshots of every peer.
     #[must_use]
-    pub fn peer_status(&self) -> Vec<PeerStatus> {
+    pub fn peer_status(&self) -> Vec<PeerReport> {
         self.peers
             .iter()
             .map(|p| {
                 let st = lock(&p.state);
                 let (since, tx, rx, _, _) = st.tunn.stats();
-                PeerStatus {
+                PeerReport {
                     public_key: p.public_key.to_base64(),
-                    endpoint: st.endpoint,
-                    allowed_ips: p.allowed_ips.clone(),
-                    since_handshake: since,
-                    tx_bytes: u64::try_from(tx).unwrap_or(u64::MAX),
+                    endpoint: st.endpoint.map(|e| e.to_string()),
+                    allowed_ips: p.allowed_ips.iter().map(ToString::to_string).collect(),
+                    latest_handshake_secs: since.map(|d| d.as_secs()),
                     rx_bytes: u64::try_from(rx).unwrap_or(u64::MAX),
+                    tx_bytes: u64::try_from(tx).unwrap_or(u64::MAX),
                 }
             })
             .collect()

@@ -180,10 +180,10 @@ fn handshake_then_policy_decides_inbound_syns() {
     let syn22 = tcp(B_IP, A_IP, 40000, 22, SYN);
     // The first packet triggers the handshake and is delivered once it completes.
     assert_eq!(b_sends(&mut a, &mut b, &syn22), vec![syn22.clone()]);
-    assert!(a.peer_status()[0].since_handshake.is_some());
+    assert!(a.peer_status()[0].latest_handshake_secs.is_some());
     assert_eq!(
         a.peer_status()[0].endpoint,
-        Some(sa(B_UDP)),
+        Some(sa(B_UDP).to_string()),
         "endpoint learned"
     );
     assert!(b_sends(&mut a, &mut b, &tcp(B_IP, A_IP, 40001, 23, SYN)).is_empty());
@@ -306,7 +306,7 @@ fn a_peer_that_roams_is_answered_at_its_new_address() {
         0,
         &mut VecSink::default(),
     );
-    assert_eq!(a.peer_status()[0].endpoint, Some(roamed));
+    assert_eq!(a.peer_status()[0].endpoint, Some(roamed.to_string()));
     let mut out = VecSink::default();
     a.handle_tun_packet(&mut Scratch::default(), &udp(A_IP, B_IP, 2, 1), 0, &mut out);
     assert_eq!(out.net[0].0, roamed);

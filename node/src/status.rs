@@ -172,18 +172,7 @@ pub fn status_report(
             error: Some(message.clone()),
         },
     });
-    let peers = engine
-        .peer_status()
-        .into_iter()
-        .map(|p| PeerReport {
-            public_key: p.public_key,
-            endpoint: p.endpoint.map(|e| e.to_string()),
-            allowed_ips: p.allowed_ips.iter().map(ToString::to_string).collect(),
-            latest_handshake_secs: p.since_handshake.map(|d| d.as_secs()),
-            rx_bytes: p.rx_bytes,
-            tx_bytes: p.tx_bytes,
-        })
-        .collect();
+    let peers = engine.peer_status();
     let c = engine.counters();
     let mut counters = Vec::new();
     let mut push = |direction: Option<Direction>, verdict: &str, reason: &str, count: u64| {
