@@ -1,6 +1,7 @@
 //! Property: the reference evaluator and the compiled packet filter of the receiving
 //! node agree on every packet, over random policies, tailnets and packets (subnet
-//! routes, exit nodes and `autogroup:self` included).
+//! routes, exit nodes, `autogroup:self`, and device posture (random node attributes,
+//! `srcPosture`, `defaultSrcPosture`, a shared-in user) included).
 #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
 use ipnet::IpNet;
@@ -11,7 +12,7 @@ use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
 use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, compile};
 use tailpolicy_dataplane_filter::rules::{ParsedRule, parse_rules};
-use tailpolicy_policy::model::Proto;
+use tailpolicy_policy::model::{AttrValue, PostureAttrs, Proto};
 use tailpolicy_policy::{CheckOptions, Span, analyse};
 
 const SRCS: &[&str] = &[
@@ -45,28 +46,90 @@ const DSTS: &[&str] = &[
     "group:g:80,443",
 ];
 const PROTOS: &[Option<&str>] = &[None, Some("tcp"), Some("udp")];
+/// `srcPosture` choices for rules (and `defaultSrcPosture`).
+const POSTURE_LISTS: &[&str] = &[
+    "",
+    r#""posture:mac""#,
+    r#""posture:recent""#,
+    r#""posture:mac", "posture:custom""#,
+];
+const POSTURES: &str = r#""postures": {
+    "posture:mac": ["node:os == 'macos'", "node:osVersion >= '13.4'"],
+    "posture:recent": ["node:tsVersion >= '1.60'", "node:tsAutoUpdate != false"],
+    "posture:custom": ["custom:tier IN ['prod', 'dev']", "custom:score > 50", "custom:x NOT SET"]
+},"#;
 
 #[derive(Clone, Debug)]
 struct Case {
-    nodes: Vec<(u8, u8)>, // (owner kind 0..4, route kind 0..3)
-    acls: Vec<(Vec<usize>, Vec<usize>, usize)>,
+    nodes: Vec<(u8, u8, u8)>, // (owner kind 0..4, route kind 0..3, attribute kind 0..5)
+    acls: Vec<(Vec<usize>, Vec<usize>, usize, usize)>,
     grant: bool,
+    grant_posture: usize,
+    default_posture: usize,
+    bob_shared: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
     (
-        prop::collection::vec((0u8..5, 0u8..4), 2..7),
+        prop::collection::vec((0u8..5, 0u8..4, 0u8..6), 2..7),
         prop::collection::vec(
             (
                 prop::collection::vec(0..SRCS.len(), 1..3),
                 prop::collection::vec(0..DSTS.len(), 1..3),
                 0..PROTOS.len(),
+                prop_oneof![3 => Just(0usize), 1 => 1..POSTURE_LISTS.len()],
             ),
             1..5,
         ),
         any::<bool>(),
+        0..POSTURE_LISTS.len(),
+        prop_oneof![2 => Just(0usize), 1 => 1..POSTURE_LISTS.len()],
+        prop::bool::weighted(0.2),
     )
-        .prop_map(|(nodes, acls, grant)| Case { nodes, acls, grant })
+        .prop_map(
+            |(nodes, acls, grant, grant_posture, default_posture, bob_shared)| Case {
+                nodes,
+                acls,
+                grant,
+                grant_posture,
+                default_posture,
+                bob_shared,
+            },
+        )
+}
+
+/// Posture attributes of each attribute kind.
+fn attributes(kind: u8) -> PostureAttrs {
+    let s = |x: &str| AttrValue::String(x.to_owned());
+    let pairs: Vec<(&str, AttrValue)> = match kind {
+        1 => vec![
+            ("node:os", s("macos")),
+            ("node:osVersion", s("14.1")),
+            ("node:tsVersion", s("1.62.0")),
+            ("node:tsAutoUpdate", AttrValue::Bool(true)),
+        ],
+        2 => vec![
+            ("node:os", s("linux")),
+            ("node:osVersion", s("6.1.0")),
+            ("node:tsVersion", s("1.58.2")),
+            ("node:tsAutoUpdate", AttrValue::Bool(false)),
+        ],
+        3 => vec![
+            ("node:os", s("macos")),
+            ("node:osVersion", s("13.3.1")),
+            ("node:tsVersion", s("1.70.0")),
+            ("custom:tier", s("prod")),
+            ("custom:score", AttrValue::Number(80.0)),
+        ],
+        4 => vec![
+            ("node:os", s("windows")),
+            ("custom:tier", s("dev")),
+            ("custom:score", AttrValue::Number(51.0)),
+            ("custom:x", AttrValue::Bool(true)),
+        ],
+        _ => vec![],
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 fn inventory(c: &Case) -> Inventory {
@@ -74,7 +137,7 @@ fn inventory(c: &Case) -> Inventory {
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, (owner, route))| {
+        .map(|(i, (owner, route, attrs))| {
             let i = u8::try_from(i).unwrap();
             let (user, tags): (Option<&str>, Vec<&str>) = match owner {
                 0 => (Some("alice@example.com"), vec![]),
@@ -105,6 +168,7 @@ fn inventory(c: &Case) -> Inventory {
                 )),
                 advertised_routes: routes.clone(),
                 approved_routes: routes,
+                posture: attributes(*attrs),
                 span: Span::default(),
             }
         })
@@ -113,7 +177,11 @@ fn inventory(c: &Case) -> Inventory {
         .iter()
         .map(|l| User {
             login: (*l).into(),
-            role: Role::Member,
+            role: if c.bob_shared && l.starts_with("bob") {
+                Role::Shared
+            } else {
+                Role::Member
+            },
             span: Span::default(),
         })
         .collect();
@@ -134,26 +202,33 @@ fn policy_text(c: &Case) -> String {
     let acls: Vec<String> = c
         .acls
         .iter()
-        .map(|(s, d, p)| {
+        .map(|(s, d, p, posture)| {
             let proto = PROTOS[*p].map_or(String::new(), |p| format!(", \"proto\": {p:?}"));
             format!(
-                "{{\"action\": \"accept\", \"src\": [{}], \"dst\": [{}]{proto}}}",
+                "{{\"action\": \"accept\", \"src\": [{}], \"dst\": [{}]{proto}, \"srcPosture\": [{}]}}",
                 list(s, SRCS),
-                list(d, DSTS)
+                list(d, DSTS),
+                POSTURE_LISTS[*posture]
             )
         })
         .collect();
     let grants = if c.grant {
-        r#""grants": [{"src": ["tag:a"], "dst": ["tag:b", "10.1.2.0/24"], "ip": ["tcp:1000-2000", "udp:53"]}],"#
+        format!(
+            r#""grants": [{{"src": ["tag:a", "*"], "dst": ["tag:b", "10.1.2.0/24"], "ip": ["tcp:1000-2000", "udp:53"], "srcPosture": [{}]}}],"#,
+            POSTURE_LISTS[c.grant_posture]
+        )
     } else {
-        ""
+        String::new()
     };
     format!(
         r#"{{"groups": {{"group:g": ["bob@example.com", "carol@example.com"]}},
             "tagOwners": {{"tag:a": [], "tag:b": []}},
             "hosts": {{"host1": "100.64.0.3"}},
+            {POSTURES}
+            "defaultSrcPosture": [{}],
             {grants}
             "acls": [{}]}}"#,
+        POSTURE_LISTS[c.default_posture],
         acls.join(",\n")
     )
 }

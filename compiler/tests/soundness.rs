@@ -43,6 +43,7 @@ fn random_tailnet(seed: u64) -> (String, Inventory) {
             },
             advertised_routes: Vec::new(),
             approved_routes: Vec::new(),
+            posture: Default::default(),
             span: Default::default(),
         };
         if tagged {
