@@ -804,7 +804,13 @@ fn postures(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Posture> {
             match Condition::parse(&c.value) {
                 Ok(cond) => parsed.push(cond),
                 Err(e) => {
-                    let span = inner_span(ctx.source, c, e.start, e.end);
+                    // A problem with the whole condition points at the whole string.
+                    let whole = e.start == 0 && e.end >= c.value.trim_end().len();
+                    let span = if whole {
+                        c.span
+                    } else {
+                        inner_span(ctx.source, c, e.start, e.end)
+                    };
                     let mut d = Diagnostic::new(
                         cc::INVALID_POSTURE.as_code(),
                         span,

@@ -728,7 +728,7 @@ fn type_check(c: &Condition, text: &str) -> Result<(), ConditionError> {
             (AttrValue::String(_), Some(AttrType::Version)) => Ok(()),
             (AttrValue::Number(_), Some(AttrType::Version)) => fail(
                 format!(
-                    "`{}` is a version and is compared with a quoted version",
+                    "`{}` holds versions, which are compared quoted",
                     c.attribute
                 ),
                 "quote the version: `'1.60'` (an unquoted `1.60` would be the number 1.6)",
@@ -892,7 +892,7 @@ mod tests {
         );
         assert_eq!(
             error("node:tsVersion >= 1.60").message,
-            "`node:tsVersion` is a version and is compared with a quoted version"
+            "`node:tsVersion` holds versions, which are compared quoted"
         );
         assert_eq!(
             error("custom:flag < true").message,
