@@ -1,6 +1,11 @@
 //! Device posture end to end: `testdata/policies/valid/posture.hujson` compiled for
 //! `testdata/inventory/posture.json`, whose nodes carry `postureAttributes`.
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 
 use tailpolicy_compiler::eval::{Tailnet, all_passed, run_policy_tests};
 use tailpolicy_compiler::inventory::{Inventory, load};
