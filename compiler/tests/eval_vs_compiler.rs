@@ -1,7 +1,8 @@
 //! Property: the reference evaluator and the compiled packet filter of the receiving
 //! node agree on every packet, over random policies, tailnets and packets (subnet
 //! routes, exit nodes, `autogroup:self`, and device posture (random node attributes,
-//! `srcPosture`, `defaultSrcPosture`, a shared-in user) included).
+//! `srcPosture`, `defaultSrcPosture`, a shared-in user) included); and the SSH verdict
+//! agrees with the destination's compiled SSH policy.
 #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
 use ipnet::IpNet;
@@ -339,6 +340,99 @@ proptest! {
         }
         for p in &cl.dsts {
             prop_assert_eq!(signer.dst(&p.dst), dst_signature(&evs, &p.dst));
+        }
+    }
+}
+
+const SSH_SRCS: &[&str] = &[
+    "alice@example.com",
+    "bob@example.com",
+    "group:g",
+    "autogroup:member",
+];
+const SSH_DSTS: &[&str] = &["tag:a", "tag:b"];
+const SSH_USERS: &[&str] = &["root", "ubuntu", "autogroup:nonroot"];
+
+/// What a node's compiled SSH policy does with a connection (policy-spec §5.11): the
+/// first rule whose principals hold the source address and whose `sshUsers` map the
+/// login decides.
+fn compiled_ssh(rules: &[tailpolicy_compiler::CompiledSshRule], src: &str, login: &str) -> u8 {
+    for r in rules {
+        if !r.rule.principals.iter().any(|p| p.node_ip == src) {
+            continue;
+        }
+        let users = serde_json::to_value(&r.rule.ssh_users).unwrap();
+        let mapped = users
+            .get(login)
+            .or_else(|| users.get("*"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let ok = match mapped {
+            "" => false,
+            "=" => login != "root",
+            _ => true,
+        };
+        if ok {
+            return if r.rule.action.hold_and_delegate.is_empty() {
+                1
+            } else {
+                2
+            };
+        }
+    }
+    0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The evaluator's SSH verdict equals what the destination's compiled SSH policy
+    /// does, with random `srcPosture`/`defaultSrcPosture` and node attributes.
+    #[test]
+    fn ssh_verdicts_agree_with_compiled_ssh_policies(
+        c in case(),
+        rules in prop::collection::vec(
+            (0..SSH_SRCS.len(), 0..SSH_DSTS.len(), 0..SSH_USERS.len(), any::<bool>(), 0..POSTURE_LISTS.len()),
+            1..4,
+        ),
+    ) {
+        use tailpolicy_compiler::eval::ssh::{SshVerdict, ssh_verdict};
+        let ssh: Vec<String> = rules
+            .iter()
+            .map(|(s, d, u, check, p)| {
+                format!(
+                    r#"{{"action": "{}", "src": ["{}"], "dst": ["{}"], "users": ["{}"], "srcPosture": [{}]}}"#,
+                    if *check { "check" } else { "accept" },
+                    SSH_SRCS[*s], SSH_DSTS[*d], SSH_USERS[*u], POSTURE_LISTS[*p]
+                )
+            })
+            .collect();
+        let text = policy_text(&c);
+        let text = format!("{}, \"ssh\": [{}]}}", text.trim_end().trim_end_matches('}'), ssh.join(","));
+        let analysis = analyse(&text, &CheckOptions::default());
+        prop_assume!(!analysis.diagnostics.has_errors());
+        let policy = analysis.policy.unwrap();
+        let inv = inventory(&c);
+        let compiled = compile(&policy, &inv, &CompileOptions { auto_approve: false, ..CompileOptions::default() });
+        let tailnet = Tailnet::from_inventory(&policy, &inv, ResolveOptions { auto_approve: false });
+        let m = tailpolicy_compiler::eval::select::Matcher::new(&policy, &tailnet);
+        let policy_rules = policy.ssh.as_deref().unwrap_or_default();
+        for (di, dn) in inv.nodes.iter().enumerate() {
+            let out = compiled.iter().find(|n| n.name == dn.name).unwrap();
+            let node_rules = out.ssh_policy.as_deref().unwrap_or_default();
+            let dst = Dst::node(&tailnet, di).unwrap();
+            for si in 0..inv.nodes.len() {
+                let src = Src::node(&tailnet, si).unwrap();
+                let ip = inv.nodes[si].ipv4.unwrap().to_string();
+                for login in ["root", "ubuntu"] {
+                    let want = compiled_ssh(node_rules, &ip, login);
+                    let got = match ssh_verdict(&m, policy_rules, &src, &dst, login) {
+                        SshVerdict::Deny => 0,
+                        SshVerdict::Accept(_) => 1,
+                        SshVerdict::Check(_) => 2,
+                    };
+                    prop_assert_eq!(got, want, "n{} -> {} as {}\n{}", si, dn.name, login, text);
+                }
+            }
         }
     }
 }
