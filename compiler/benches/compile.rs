@@ -106,6 +106,7 @@ fn join_l(b: Bencher<'_, '_>) {
         ipv6: Some(synth::node_v6(i)),
         advertised_routes: Vec::new(),
         approved_routes: Vec::new(),
+        posture: Default::default(),
         span: Default::default(),
     };
     b.with_inputs(|| base.clone()).bench_local_values(|mut c| {
@@ -129,6 +130,7 @@ fn join_l_tagged(b: Bencher<'_, '_>) {
         ipv6: Some(synth::node_v6(i)),
         advertised_routes: Vec::new(),
         approved_routes: Vec::new(),
+        posture: Default::default(),
         span: Default::default(),
     };
     b.with_inputs(|| base.clone()).bench_local_values(|mut c| {

@@ -75,6 +75,7 @@ fn inventory(nodes: usize, users: usize, tags: usize) -> Inventory {
             )),
             advertised_routes: routes.clone(),
             approved_routes: routes,
+            posture: Default::default(),
             span: Span::default(),
         });
     }

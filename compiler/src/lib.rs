@@ -13,6 +13,7 @@ pub mod addr;
 pub mod compile;
 pub mod eval;
 pub mod inventory;
+pub mod posture;
 pub mod resolve;
 
 pub use compile::{CompileOptions, CompiledRule, CompiledSshRule, Compiler, NodeCompiled, compile};

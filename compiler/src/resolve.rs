@@ -7,6 +7,7 @@
 
 use crate::addr::{self, Addr, Interval};
 use crate::inventory::{Inventory, Node, Role, is_exit_route};
+use crate::posture::{Gate, Gates};
 use ipnet::IpNet;
 use policy::Policy;
 use policy::model::{Alias, Autogroup, IpSet};
@@ -45,6 +46,8 @@ pub struct Resolver<'a> {
     pub subnet_routes: Vec<IpNet>,
     /// Nodes with an approved exit route.
     pub exit_nodes: Vec<NodeId>,
+    /// The posture gates of the policy's rules, evaluated on the nodes.
+    pub gates: Gates,
     /// Untagged nodes by owner login.
     user_nodes: HashMap<&'a str, Vec<NodeId>>,
     /// Nodes by tag.
@@ -70,6 +73,7 @@ impl<'a> Resolver<'a> {
             approved: Vec::with_capacity(inventory.nodes.len()),
             subnet_routes: Vec::new(),
             exit_nodes: Vec::new(),
+            gates: Gates::new(policy, inventory),
             user_nodes: HashMap::new(),
             tag_nodes: HashMap::new(),
             tagged: Vec::new(),
@@ -349,6 +353,26 @@ impl<'a> Resolver<'a> {
             self.source_into(&s.value, &mut out);
         }
         out
+    }
+
+    /// [`Self::sources`] of a rule with `srcPosture` `own_posture`: the addresses of
+    /// devices failing the rule's effective posture are left out ([`crate::posture`]).
+    pub fn gated_sources(
+        &self,
+        src: &[Spanned<Alias>],
+        own_posture: &[Spanned<String>],
+    ) -> Vec<Addr> {
+        let addrs = self.sources(src);
+        match self.posture_gate(own_posture) {
+            Some(g) => g.apply(addrs),
+            None => addrs,
+        }
+    }
+
+    /// The posture gate of a rule with `srcPosture` `own_posture`; `None` when no device
+    /// fails it.
+    pub fn posture_gate(&self, own_posture: &[Spanned<String>]) -> Option<&Gate> {
+        self.gates.gate(self.policy, own_posture)
     }
 
     /// Adds the items of one source selector to `out`.

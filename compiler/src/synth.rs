@@ -97,6 +97,7 @@ pub fn tailnet(shape: Shape) -> (String, Inventory) {
             ipv6: Some(node_v6(i)),
             advertised_routes: Vec::new(),
             approved_routes: Vec::new(),
+            posture: Default::default(),
             span: Span::default(),
         };
         if i < shape.routers {

@@ -260,3 +260,90 @@ fn without_an_inventory_names_are_judged_by_identity() {
         1
     );
 }
+
+const POSTURES: &str = r#""postures": {
+    "posture:mac": ["node:os == 'macos'", "node:tsVersion >= '1.60'"],
+    "posture:tier": ["custom:tier IN ['prod']"]
+  },"#;
+
+#[test]
+fn tests_evaluate_the_source_with_src_posture_attrs() {
+    let out = run(&format!(
+        r#"{POSTURES}
+      "acls": [{{"action": "accept", "src": ["group:dev"], "dst": ["tag:db:5432"],
+                 "srcPosture": ["posture:mac", "posture:tier"]}}],
+      "tests": [
+        {{"src": "alice@example.com", "srcPostureAttrs": {{"node:os": "macos", "node:tsVersion": "1.62.0"}},
+          "accept": ["tag:db:5432"]}},
+        {{"src": "alice@example.com", "srcPostureAttrs": {{"custom:tier": "prod"}}, "accept": ["tag:db:5432"]}},
+        {{"src": "alice@example.com", "srcPostureAttrs": {{"node:os": "macos", "node:tsVersion": "1.58.2"}},
+          "deny": ["tag:db:5432"]}},
+        {{"src": "alice@example.com", "deny": ["tag:db:5432"]}},
+        {{"src": "alice@example.com", "accept": ["tag:db:5432"]}}
+      ]"#
+    ));
+    let passed: Vec<bool> = out.iter().map(|o| o.passed).collect();
+    assert_eq!(passed, [true, true, true, true, false], "{out:?}");
+}
+
+#[test]
+fn default_src_posture_gates_rules_without_their_own() {
+    let out = run(&format!(
+        r#"{POSTURES}
+      "defaultSrcPosture": ["posture:tier"],
+      "acls": [
+        {{"action": "accept", "src": ["bob@example.com"], "dst": ["tag:db:22"]}},
+        {{"action": "accept", "src": ["bob@example.com"], "dst": ["tag:db:80"], "srcPosture": ["posture:mac"]}},
+        {{"action": "accept", "src": ["10.1.0.0/16"], "dst": ["tag:db:443"]}}],
+      "tests": [
+        {{"src": "bob@example.com", "srcPostureAttrs": {{"custom:tier": "prod"}},
+          "accept": ["tag:db:22"], "deny": ["tag:db:80"]}},
+        {{"src": "bob@example.com", "srcPostureAttrs": {{"node:os": "macos", "node:tsVersion": "1.60"}},
+          "accept": ["tag:db:80"], "deny": ["tag:db:22"]}},
+        {{"src": "10.1.2.3", "accept": ["tag:db:443"]}}
+      ]"#
+    ));
+    let passed: Vec<bool> = out.iter().map(|o| o.passed).collect();
+    assert_eq!(passed, [true, true, true], "{out:?}");
+}
+
+#[test]
+fn ssh_rules_are_gated_by_posture() {
+    let out = run(&format!(
+        r#"{POSTURES}
+      "ssh": [{{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:db"], "users": ["root"],
+                "srcPosture": ["posture:tier"]}}],
+      "sshTests": [
+        {{"src": "alice@example.com", "srcPostureAttrs": {{"custom:tier": "prod"}}, "dst": ["tag:db"], "accept": ["root"]}},
+        {{"src": "alice@example.com", "srcPostureAttrs": {{"custom:tier": "dev"}}, "dst": ["tag:db"], "deny": ["root"]}}
+      ]"#
+    ));
+    let passed: Vec<bool> = out.iter().map(|o| o.passed).collect();
+    assert_eq!(passed, [true, true], "{out:?}");
+}
+
+#[test]
+fn devices_are_judged_by_their_own_attributes() {
+    let p = policy(&format!(
+        r#"{{{BASE}{POSTURES}
+      "acls": [{{"action": "accept", "src": ["*"], "dst": ["tag:db:22"], "srcPosture": ["posture:tier"]}}]}}"#
+    ));
+    let mut t = tailnet();
+    t.nodes[1].posture.insert(
+        "custom:tier",
+        tailpolicy_policy::model::AttrValue::String("prod".into()),
+    );
+    let ev = Evaluator::new(&p, &t);
+    let db = Dst::node(&t, 2).unwrap();
+    let from = |ip: &str| Src::addr(&t, IpNet::from(ip.parse::<IpAddr>().unwrap()));
+    assert!(
+        ev.allowed(&from("100.64.0.2"), &db, Proto::TCP, 22),
+        "bob passes"
+    );
+    assert!(
+        !ev.allowed(&from("100.64.0.1"), &db, Proto::TCP, 22),
+        "alice has no tier"
+    );
+    // Traffic from behind a subnet router is not gated.
+    assert!(ev.allowed(&from("10.1.2.3"), &db, Proto::TCP, 22));
+}

@@ -1,6 +1,8 @@
 //! Property: the reference evaluator and the compiled packet filter of the receiving
 //! node agree on every packet, over random policies, tailnets and packets (subnet
-//! routes, exit nodes and `autogroup:self` included).
+//! routes, exit nodes, `autogroup:self`, and device posture (random node attributes,
+//! `srcPosture`, `defaultSrcPosture`, a shared-in user) included); and the SSH verdict
+//! agrees with the destination's compiled SSH policy.
 #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
 use ipnet::IpNet;
@@ -11,7 +13,7 @@ use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
 use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, compile};
 use tailpolicy_dataplane_filter::rules::{ParsedRule, parse_rules};
-use tailpolicy_policy::model::Proto;
+use tailpolicy_policy::model::{AttrValue, PostureAttrs, Proto};
 use tailpolicy_policy::{CheckOptions, Span, analyse};
 
 const SRCS: &[&str] = &[
@@ -45,28 +47,90 @@ const DSTS: &[&str] = &[
     "group:g:80,443",
 ];
 const PROTOS: &[Option<&str>] = &[None, Some("tcp"), Some("udp")];
+/// `srcPosture` choices for rules (and `defaultSrcPosture`).
+const POSTURE_LISTS: &[&str] = &[
+    "",
+    r#""posture:mac""#,
+    r#""posture:recent""#,
+    r#""posture:mac", "posture:custom""#,
+];
+const POSTURES: &str = r#""postures": {
+    "posture:mac": ["node:os == 'macos'", "node:osVersion >= '13.4'"],
+    "posture:recent": ["node:tsVersion >= '1.60'", "node:tsAutoUpdate != false"],
+    "posture:custom": ["custom:tier IN ['prod', 'dev']", "custom:score > 50", "custom:x NOT SET"]
+},"#;
 
 #[derive(Clone, Debug)]
 struct Case {
-    nodes: Vec<(u8, u8)>, // (owner kind 0..4, route kind 0..3)
-    acls: Vec<(Vec<usize>, Vec<usize>, usize)>,
+    nodes: Vec<(u8, u8, u8)>, // (owner kind 0..4, route kind 0..3, attribute kind 0..5)
+    acls: Vec<(Vec<usize>, Vec<usize>, usize, usize)>,
     grant: bool,
+    grant_posture: usize,
+    default_posture: usize,
+    bob_shared: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
     (
-        prop::collection::vec((0u8..5, 0u8..4), 2..7),
+        prop::collection::vec((0u8..5, 0u8..4, 0u8..6), 2..7),
         prop::collection::vec(
             (
                 prop::collection::vec(0..SRCS.len(), 1..3),
                 prop::collection::vec(0..DSTS.len(), 1..3),
                 0..PROTOS.len(),
+                prop_oneof![3 => Just(0usize), 1 => 1..POSTURE_LISTS.len()],
             ),
             1..5,
         ),
         any::<bool>(),
+        0..POSTURE_LISTS.len(),
+        prop_oneof![2 => Just(0usize), 1 => 1..POSTURE_LISTS.len()],
+        prop::bool::weighted(0.2),
     )
-        .prop_map(|(nodes, acls, grant)| Case { nodes, acls, grant })
+        .prop_map(
+            |(nodes, acls, grant, grant_posture, default_posture, bob_shared)| Case {
+                nodes,
+                acls,
+                grant,
+                grant_posture,
+                default_posture,
+                bob_shared,
+            },
+        )
+}
+
+/// Posture attributes of each attribute kind.
+fn attributes(kind: u8) -> PostureAttrs {
+    let s = |x: &str| AttrValue::String(x.to_owned());
+    let pairs: Vec<(&str, AttrValue)> = match kind {
+        1 => vec![
+            ("node:os", s("macos")),
+            ("node:osVersion", s("14.1")),
+            ("node:tsVersion", s("1.62.0")),
+            ("node:tsAutoUpdate", AttrValue::Bool(true)),
+        ],
+        2 => vec![
+            ("node:os", s("linux")),
+            ("node:osVersion", s("6.1.0")),
+            ("node:tsVersion", s("1.58.2")),
+            ("node:tsAutoUpdate", AttrValue::Bool(false)),
+        ],
+        3 => vec![
+            ("node:os", s("macos")),
+            ("node:osVersion", s("13.3.1")),
+            ("node:tsVersion", s("1.70.0")),
+            ("custom:tier", s("prod")),
+            ("custom:score", AttrValue::Number(80.0)),
+        ],
+        4 => vec![
+            ("node:os", s("windows")),
+            ("custom:tier", s("dev")),
+            ("custom:score", AttrValue::Number(51.0)),
+            ("custom:x", AttrValue::Bool(true)),
+        ],
+        _ => vec![],
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 fn inventory(c: &Case) -> Inventory {
@@ -74,7 +138,7 @@ fn inventory(c: &Case) -> Inventory {
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, (owner, route))| {
+        .map(|(i, (owner, route, attrs))| {
             let i = u8::try_from(i).unwrap();
             let (user, tags): (Option<&str>, Vec<&str>) = match owner {
                 0 => (Some("alice@example.com"), vec![]),
@@ -105,6 +169,7 @@ fn inventory(c: &Case) -> Inventory {
                 )),
                 advertised_routes: routes.clone(),
                 approved_routes: routes,
+                posture: attributes(*attrs),
                 span: Span::default(),
             }
         })
@@ -113,7 +178,11 @@ fn inventory(c: &Case) -> Inventory {
         .iter()
         .map(|l| User {
             login: (*l).into(),
-            role: Role::Member,
+            role: if c.bob_shared && l.starts_with("bob") {
+                Role::Shared
+            } else {
+                Role::Member
+            },
             span: Span::default(),
         })
         .collect();
@@ -134,26 +203,33 @@ fn policy_text(c: &Case) -> String {
     let acls: Vec<String> = c
         .acls
         .iter()
-        .map(|(s, d, p)| {
+        .map(|(s, d, p, posture)| {
             let proto = PROTOS[*p].map_or(String::new(), |p| format!(", \"proto\": {p:?}"));
             format!(
-                "{{\"action\": \"accept\", \"src\": [{}], \"dst\": [{}]{proto}}}",
+                "{{\"action\": \"accept\", \"src\": [{}], \"dst\": [{}]{proto}, \"srcPosture\": [{}]}}",
                 list(s, SRCS),
-                list(d, DSTS)
+                list(d, DSTS),
+                POSTURE_LISTS[*posture]
             )
         })
         .collect();
     let grants = if c.grant {
-        r#""grants": [{"src": ["tag:a"], "dst": ["tag:b", "10.1.2.0/24"], "ip": ["tcp:1000-2000", "udp:53"]}],"#
+        format!(
+            r#""grants": [{{"src": ["tag:a", "*"], "dst": ["tag:b", "10.1.2.0/24"], "ip": ["tcp:1000-2000", "udp:53"], "srcPosture": [{}]}}],"#,
+            POSTURE_LISTS[c.grant_posture]
+        )
     } else {
-        ""
+        String::new()
     };
     format!(
         r#"{{"groups": {{"group:g": ["bob@example.com", "carol@example.com"]}},
             "tagOwners": {{"tag:a": [], "tag:b": []}},
             "hosts": {{"host1": "100.64.0.3"}},
+            {POSTURES}
+            "defaultSrcPosture": [{}],
             {grants}
             "acls": [{}]}}"#,
+        POSTURE_LISTS[c.default_posture],
         acls.join(",\n")
     )
 }
@@ -264,6 +340,99 @@ proptest! {
         }
         for p in &cl.dsts {
             prop_assert_eq!(signer.dst(&p.dst), dst_signature(&evs, &p.dst));
+        }
+    }
+}
+
+const SSH_SRCS: &[&str] = &[
+    "alice@example.com",
+    "bob@example.com",
+    "group:g",
+    "autogroup:member",
+];
+const SSH_DSTS: &[&str] = &["tag:a", "tag:b"];
+const SSH_USERS: &[&str] = &["root", "ubuntu", "autogroup:nonroot"];
+
+/// What a node's compiled SSH policy does with a connection (policy-spec §5.11): the
+/// first rule whose principals hold the source address and whose `sshUsers` map the
+/// login decides.
+fn compiled_ssh(rules: &[tailpolicy_compiler::CompiledSshRule], src: &str, login: &str) -> u8 {
+    for r in rules {
+        if !r.rule.principals.iter().any(|p| p.node_ip == src) {
+            continue;
+        }
+        let users = serde_json::to_value(&r.rule.ssh_users).unwrap();
+        let mapped = users
+            .get(login)
+            .or_else(|| users.get("*"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let ok = match mapped {
+            "" => false,
+            "=" => login != "root",
+            _ => true,
+        };
+        if ok {
+            return if r.rule.action.hold_and_delegate.is_empty() {
+                1
+            } else {
+                2
+            };
+        }
+    }
+    0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The evaluator's SSH verdict equals what the destination's compiled SSH policy
+    /// does, with random `srcPosture`/`defaultSrcPosture` and node attributes.
+    #[test]
+    fn ssh_verdicts_agree_with_compiled_ssh_policies(
+        c in case(),
+        rules in prop::collection::vec(
+            (0..SSH_SRCS.len(), 0..SSH_DSTS.len(), 0..SSH_USERS.len(), any::<bool>(), 0..POSTURE_LISTS.len()),
+            1..4,
+        ),
+    ) {
+        use tailpolicy_compiler::eval::ssh::{SshVerdict, ssh_verdict};
+        let ssh: Vec<String> = rules
+            .iter()
+            .map(|(s, d, u, check, p)| {
+                format!(
+                    r#"{{"action": "{}", "src": ["{}"], "dst": ["{}"], "users": ["{}"], "srcPosture": [{}]}}"#,
+                    if *check { "check" } else { "accept" },
+                    SSH_SRCS[*s], SSH_DSTS[*d], SSH_USERS[*u], POSTURE_LISTS[*p]
+                )
+            })
+            .collect();
+        let text = policy_text(&c);
+        let text = format!("{}, \"ssh\": [{}]}}", text.trim_end().trim_end_matches('}'), ssh.join(","));
+        let analysis = analyse(&text, &CheckOptions::default());
+        prop_assume!(!analysis.diagnostics.has_errors());
+        let policy = analysis.policy.unwrap();
+        let inv = inventory(&c);
+        let compiled = compile(&policy, &inv, &CompileOptions { auto_approve: false, ..CompileOptions::default() });
+        let tailnet = Tailnet::from_inventory(&policy, &inv, ResolveOptions { auto_approve: false });
+        let m = tailpolicy_compiler::eval::select::Matcher::new(&policy, &tailnet);
+        let policy_rules = policy.ssh.as_deref().unwrap_or_default();
+        for (di, dn) in inv.nodes.iter().enumerate() {
+            let out = compiled.iter().find(|n| n.name == dn.name).unwrap();
+            let node_rules = out.ssh_policy.as_deref().unwrap_or_default();
+            let dst = Dst::node(&tailnet, di).unwrap();
+            for si in 0..inv.nodes.len() {
+                let src = Src::node(&tailnet, si).unwrap();
+                let ip = inv.nodes[si].ipv4.unwrap().to_string();
+                for login in ["root", "ubuntu"] {
+                    let want = compiled_ssh(node_rules, &ip, login);
+                    let got = match ssh_verdict(&m, policy_rules, &src, &dst, login) {
+                        SshVerdict::Deny => 0,
+                        SshVerdict::Accept(_) => 1,
+                        SshVerdict::Check(_) => 2,
+                    };
+                    prop_assert_eq!(got, want, "n{} -> {} as {}\n{}", si, dn.name, login, text);
+                }
+            }
         }
     }
 }

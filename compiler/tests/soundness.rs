@@ -3,6 +3,8 @@
 //!   reading of some `acls`/`grants` entry (its sources, destination, ports and
 //!   protocol), and is local to the node (its address, an approved route, or the
 //!   internet on an approved exit node) — the compiler never grants more than the policy;
+//!   Sources respect device posture: no source item holds a device failing the rule's
+//!   `srcPosture`/`defaultSrcPosture` (random node attributes and postures);
 //! - compilation is deterministic: the same input gives byte-identical JSON.
 #![expect(clippy::expect_used, clippy::indexing_slicing, reason = "test")]
 
@@ -15,11 +17,44 @@ use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
 use tailpolicy_compiler::synth::{Rng, node_v4, node_v6};
 use tailpolicy_compiler::{CompileOptions, Compiler};
 use tailpolicy_policy::CheckOptions;
-use tailpolicy_policy::model::{AclDst, Alias, Autogroup, PortRange, Proto};
+use tailpolicy_policy::model::{
+    AclDst, Alias, AttrValue, Autogroup, PortRange, PostureAttrs, Proto,
+};
 
 const USERS: [&str; 3] = ["a@example.com", "b@example.com", "c@example.org"];
 const TAGS: [&str; 3] = ["tag:x", "tag:y", "tag:z"];
 const ROUTES: [&str; 3] = ["10.1.0.0/16", "10.1.2.0/24", "192.168.0.0/24"];
+/// `srcPosture`/`defaultSrcPosture` choices (most rules have none).
+const GATES: [&str; 6] = [
+    "",
+    "",
+    "",
+    "\"posture:mac\"",
+    "\"posture:new\"",
+    "\"posture:mac\", \"posture:tier\"",
+];
+
+fn random_attrs(rng: &mut Rng) -> PostureAttrs {
+    let s = |x: &str| AttrValue::String(x.to_owned());
+    let mut a = PostureAttrs::new();
+    match rng.below(4) {
+        0 => {}
+        1 => {
+            a.insert("node:os", s("macos"));
+            a.insert("node:tsVersion", s("1.62.1"));
+        }
+        2 => {
+            a.insert("node:os", s("linux"));
+            a.insert("node:tsVersion", s("1.58.0"));
+            a.insert("custom:tier", AttrValue::Number(2.0));
+        }
+        _ => {
+            a.insert("node:os", s("windows"));
+            a.insert("custom:tier", AttrValue::Number(1.0));
+        }
+    }
+    a
+}
 
 fn pick<'a>(rng: &mut Rng, v: &[&'a str]) -> &'a str {
     v[rng.below(v.len())]
@@ -43,6 +78,7 @@ fn random_tailnet(seed: u64) -> (String, Inventory) {
             },
             advertised_routes: Vec::new(),
             approved_routes: Vec::new(),
+            posture: random_attrs(&mut rng),
             span: Default::default(),
         };
         if tagged {
@@ -147,8 +183,9 @@ fn random_tailnet(seed: u64) -> (String, Inventory) {
             } else {
                 d
             };
+            let gate = pick(&mut rng, &GATES);
             acls.push(format!(
-                "{{\"action\": \"accept\", \"src\": [{}], \"dst\": [{}]{proto}}}",
+                "{{\"action\": \"accept\", \"src\": [{}], \"dst\": [{}]{proto}, \"srcPosture\": [{gate}]}}",
                 src.join(","),
                 d.join(",")
             ));
@@ -163,17 +200,23 @@ fn random_tailnet(seed: u64) -> (String, Inventory) {
                 ""
             };
             let d: Vec<String> = dst.iter().map(|d| format!("\"{d}\"")).collect();
+            let gate = pick(&mut rng, &GATES);
             grants.push(format!(
-                "{{\"src\": [{}], \"dst\": [{}], \"ip\": [{ip}]{via}}}",
+                "{{\"src\": [{}], \"dst\": [{}], \"ip\": [{ip}]{via}, \"srcPosture\": [{gate}]}}",
                 src.join(","),
                 d.join(",")
             ));
         }
     }
+    let default_gate = pick(&mut rng, &GATES);
     let policy = format!(
         "{{\"groups\": {{\"group:g\": [\"a@example.com\", \"c@example.org\"], \"group:h\": []}},
           \"tagOwners\": {{\"tag:x\": [], \"tag:y\": [], \"tag:z\": []}},
           \"hosts\": {{\"h1\": \"10.1.2.3\"}},
+          \"postures\": {{\"posture:mac\": [\"node:os == 'macos'\"],
+                          \"posture:new\": [\"node:tsVersion >= '1.60'\"],
+                          \"posture:tier\": [\"custom:tier >= 2\"]}},
+          \"defaultSrcPosture\": [{default_gate}],
           \"acls\": [{}], \"grants\": [{}]}}",
         acls.join(","),
         grants.join(",")
@@ -230,8 +273,32 @@ impl Reader<'_> {
         }
     }
 
-    /// Whether source string `s` is one of the sources `src` names.
-    fn src_ok(&self, src: &[tailpolicy_policy::Spanned<Alias>], s: &str) -> bool {
+    /// Whether source string `s` is one of the sources `src` names (all of an address
+    /// item, or a part of it cut around devices failing the rule's posture), holding no
+    /// address of a device that fails the effective posture of a rule with `srcPosture`
+    /// `own`.
+    fn src_ok(
+        &self,
+        src: &[tailpolicy_policy::Spanned<Alias>],
+        own: &[tailpolicy_policy::Spanned<String>],
+        s: &str,
+    ) -> bool {
+        let gate = self.policy.effective_src_posture(own);
+        let iv = addr_intervals(s);
+        let within = |outer: &str| {
+            let o = addr_intervals(outer);
+            !iv.is_empty() && iv.iter().all(|x| o.iter().any(|y| y.contains(x)))
+        };
+        let holds_failing = self.inv.nodes.iter().any(|n| {
+            !self.policy.admits(gate, &n.posture)
+                && n.addresses().any(|a| {
+                    let p = addr_intervals(&a.to_string());
+                    p.iter().any(|x| iv.iter().any(|y| y.contains(x)))
+                })
+        });
+        if holds_failing {
+            return false;
+        }
         src.iter().any(|a| match &a.value {
             Alias::Wildcard => {
                 [
@@ -239,7 +306,8 @@ impl Reader<'_> {
                     "100.115.94.0-100.127.255.255",
                     "fd7a:115c:a1e0::/48",
                 ]
-                .contains(&s)
+                .iter()
+                .any(|w| within(w))
                     || self.inv.nodes.iter().any(|n| {
                         self.approved(n)
                             .iter()
@@ -248,6 +316,7 @@ impl Reader<'_> {
             }
             other => {
                 self.literal(other).as_deref() == Some(s)
+                    || self.literal(other).is_some_and(|l| within(&l))
                     || self.inv.nodes.iter().any(|n| {
                         self.names(other, n) && n.addresses().any(|ip| ip.to_string() == s)
                     })
@@ -310,7 +379,7 @@ impl Reader<'_> {
         let acl_ok = self.policy.acls.iter().flatten().any(|a| {
             let p: Vec<i32> = a.proto.iter().map(|p| i32::from(p.value.0)).collect();
             p == proto
-                && self.src_ok(&a.src, s)
+                && self.src_ok(&a.src, &a.src_posture, s)
                 && a.dst.iter().any(|d| {
                     let AclDst { alias, ports: rs } = &d.value;
                     in_ports(rs) && self.dst_ok(alias, ip, n, s, &[])
@@ -326,7 +395,7 @@ impl Reader<'_> {
                     .into_iter()
                     .collect();
                 p == proto && in_ports(&e.value.ports)
-            }) && self.src_ok(&g.src, s)
+            }) && self.src_ok(&g.src, &g.src_posture, s)
                 && g.dst.iter().any(|d| self.dst_ok(&d.value, ip, n, s, &via))
         });
         acl_ok || grant_ok

@@ -68,7 +68,11 @@ fn field(section: &str, name: &str) -> Option<Value> {
         ("tests", "accept" | "allow" | "deny") => {
             json!({"type": "array", "items": {"type": "string", "pattern": ":[0-9]+$"}, "description": "`host:port` with exactly one port."})
         }
-        ("tests" | "sshTests", "srcPostureAttrs") => json!({"type": "object"}),
+        ("tests" | "sshTests", "srcPostureAttrs") => json!({
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9]*:[^\\s:]+$"},
+            "additionalProperties": {"type": ["string", "number", "boolean"]}
+        }),
         ("sshTests", "src") => json!({"type": "string", "minLength": 1}),
         ("sshTests", "dst") => json!({"type": "array", "minItems": 1, "items": {"type": "string"}}),
         ("sshTests", "accept" | "check" | "deny") => strings("Local user names."),

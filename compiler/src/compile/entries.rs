@@ -80,7 +80,12 @@ pub(crate) fn all_entries(r: &Resolver<'_>, srcs: &mut SrcTable) -> Vec<EntryRul
     let p = r.policy;
     let mut out = Vec::new();
     if p.is_allow_all_default() {
-        let src = srcs.intern(&r.wildcard_sources());
+        let all = r.wildcard_sources();
+        let all = match r.posture_gate(&[]) {
+            Some(g) => g.apply(all),
+            None => all,
+        };
+        let src = srcs.intern(&all);
         out.push(EntryRules {
             origin: Origin {
                 section: Section::Default,
@@ -123,7 +128,8 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
         .dst
         .iter()
         .any(|d| d.value == Alias::Autogroup(Autogroup::SelfDevices));
-    let src_addrs = r.sources(&g.src);
+    let src_addrs = r.gated_sources(&g.src, &g.src_posture);
+    let gate = r.posture_gate(&g.src_posture);
     // Network capabilities: one rule per distinct protocol, in order of first use.
     let mut protos: Vec<(Option<u8>, Vec<PortRange>)> = Vec::new();
     for ip in &g.ip {
@@ -164,13 +170,14 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
             });
             // The companion grant runs the other way: the sources receive it, from the
             // destinations.
-            let reverse_nodes = cap_receivers(r, g.src.iter().map(|s| &s.value));
+            let mut reverse_nodes = cap_receivers(r, g.src.iter().map(|s| &s.value));
+            reverse_nodes.retain(|id| gate.is_none_or(|x| x.admits(*id)));
             let reverse_src = r.sources(&g.dst);
             companion_rules(srcs, &caps, reverse_nodes, &reverse_src, &mut rules);
         }
     }
     if has_self {
-        for (src, nodes) in self_groups(r, &g.src) {
+        for (src, nodes) in self_groups(r, &g.src, gate) {
             for (proto, ports) in &protos {
                 rules.push(GlobalRule {
                     src: srcs.intern(&src),
@@ -261,7 +268,7 @@ fn companion_rules(
 pub(crate) fn acl_rules(r: &Resolver<'_>, srcs: &mut SrcTable, a: &Acl) -> EntryRules {
     let mut rules = Vec::new();
     let proto: Vec<i32> = a.proto.iter().map(|p| i32::from(p.value.0)).collect();
-    let src_addrs = r.sources(&a.src);
+    let src_addrs = r.gated_sources(&a.src, &a.src_posture);
     if !src_addrs.is_empty() {
         let mut dsts = Vec::new();
         for d in &a.dst {
@@ -287,7 +294,7 @@ pub(crate) fn acl_rules(r: &Resolver<'_>, srcs: &mut SrcTable, a: &Acl) -> Entry
         .flat_map(|d| d.value.ports.iter().copied())
         .collect();
     if !self_ports.is_empty() {
-        for (src, nodes) in self_groups(r, &a.src) {
+        for (src, nodes) in self_groups(r, &a.src, r.posture_gate(&a.src_posture)) {
             rules.push(GlobalRule {
                 src: srcs.intern(&src),
                 proto: proto.clone(),
@@ -303,8 +310,13 @@ pub(crate) fn acl_rules(r: &Resolver<'_>, srcs: &mut SrcTable, a: &Acl) -> Entry
 }
 
 /// For `autogroup:self`: per user, the user's untagged nodes that the sources name,
-/// as (source addresses, all of the user's untagged nodes).
-fn self_groups(r: &Resolver<'_>, src: &[Spanned<Alias>]) -> Vec<(Vec<Addr>, Vec<NodeId>)> {
+/// as (source addresses, all of the user's untagged nodes). Sources failing the rule's
+/// posture `gate` are left out.
+fn self_groups(
+    r: &Resolver<'_>,
+    src: &[Spanned<Alias>],
+    gate: Option<&crate::posture::Gate>,
+) -> Vec<(Vec<Addr>, Vec<NodeId>)> {
     let mut out = Vec::new();
     for login in r.owners() {
         let nodes = r.nodes_of_user(login);
@@ -312,12 +324,13 @@ fn self_groups(r: &Resolver<'_>, src: &[Spanned<Alias>]) -> Vec<(Vec<Addr>, Vec<
             .iter()
             .copied()
             .filter(|id| {
-                r.node(*id).is_some_and(|n| {
-                    src.iter().any(|s| match &s.value {
-                        Alias::Wildcard => true,
-                        other => r.node_matches(n, other),
+                gate.is_none_or(|g| g.admits(*id))
+                    && r.node(*id).is_some_and(|n| {
+                        src.iter().any(|s| match &s.value {
+                            Alias::Wildcard => true,
+                            other => r.node_matches(n, other),
+                        })
                     })
-                })
             })
             .collect();
         if matching.is_empty() {

@@ -183,7 +183,8 @@ impl<'p> Compiler<'p> {
             .approved
             .get(new_id)
             .is_some_and(|v| v.iter().any(|n| !crate::inventory::is_exit_route(n)));
-        if routes {
+        // A node failing a posture gate is cut out of address sources (`*`, CIDRs) too.
+        if routes || r.gates.fails_any(new_id) {
             let before = std::mem::take(&mut self.out);
             self.full();
             return self

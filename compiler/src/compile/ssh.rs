@@ -187,7 +187,7 @@ fn base_ssh_users(users: &[policy::span::Spanned<SshUser>]) -> SshUsers {
     out
 }
 
-/// The source nodes, with a tagged node repeated once per tag when the sources include
+/// The source nodes that pass the rule's posture, with a tagged node repeated once per tag when the sources include
 /// `autogroup:tagged` (as SaaS lists them).
 fn source_nodes(r: &Resolver<'_>, e: &PolicySsh) -> Vec<NodeId> {
     let mut set: Vec<NodeId> = Vec::new();
@@ -202,6 +202,9 @@ fn source_nodes(r: &Resolver<'_>, e: &PolicySsh) -> Vec<NodeId> {
     }
     set.sort_unstable();
     set.dedup();
+    if let Some(gate) = r.posture_gate(&e.src_posture) {
+        set.retain(|id| gate.admits(*id));
+    }
     if !per_tag {
         return set;
     }

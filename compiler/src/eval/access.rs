@@ -42,6 +42,17 @@ impl<'a> Evaluator<'a> {
         &self.rules
     }
 
+    /// Whether `rule`'s sources name `src` and `src` meets the rule's posture.
+    pub fn src_admitted(&self, rule: &NetRule, src: &Src) -> bool {
+        rule.src.iter().any(|s| self.matcher.src_matches(s, src))
+            && super::posture::admits(
+                self.matcher.policy,
+                self.matcher.tailnet,
+                &rule.src_posture,
+                src,
+            )
+    }
+
     /// Every rule that allows `src` to reach `dst` with `proto` on `port`, one entry per
     /// rule, in compilation order. Empty means denied. For ICMP (v4 and v6) ports are
     /// ignored.
@@ -49,7 +60,7 @@ impl<'a> Evaluator<'a> {
         let portless = !proto.has_ports();
         let mut out = Vec::new();
         for rule in &self.rules {
-            if !rule.src.iter().any(|s| self.matcher.src_matches(s, src)) {
+            if !self.src_admitted(rule, src) {
                 continue;
             }
             let hit = rule.dst.iter().find(|a| {
@@ -71,7 +82,7 @@ impl<'a> Evaluator<'a> {
     pub fn allowed(&self, src: &Src, dst: &Dst, proto: Proto, port: u16) -> bool {
         let portless = !proto.has_ports();
         self.rules.iter().any(|rule| {
-            rule.src.iter().any(|s| self.matcher.src_matches(s, src))
+            self.src_admitted(rule, src)
                 && rule.dst.iter().any(|a| {
                     a.allows_proto(proto)
                         && (portless || a.ports.contains(port))

@@ -284,6 +284,7 @@ pub fn src_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<SrcPoint> {
             identity: Identity::Anonymous,
             node: None,
             nets: vec![net_of(a, v4)],
+            posture: None,
         };
         out.push(SrcPoint {
             name: text.clone(),
@@ -367,9 +368,8 @@ pub fn classify<K: std::hash::Hash + Eq + Clone>(keys: &[K]) -> Vec<Vec<usize>> 
 pub fn src_signature(evs: &[&Evaluator<'_>], src: &Src) -> (Vec<bool>, Option<String>) {
     let mut bits = Vec::new();
     for ev in evs {
-        let m = ev.matcher();
         for r in ev.rules() {
-            bits.push(r.src.iter().any(|s| m.src_matches(s, src)));
+            bits.push(ev.src_admitted(r, src));
         }
     }
     let user = match &src.identity {
@@ -387,6 +387,7 @@ pub fn dst_signature(evs: &[&Evaluator<'_>], dst: &Dst) -> (Vec<bool>, Option<St
         identity: Identity::Anonymous,
         node: None,
         nets: Vec::new(),
+        posture: None,
     };
     let mut bits = Vec::new();
     for ev in evs {
@@ -461,6 +462,12 @@ impl<'e, 'a> Signer<'e, 'a> {
                         .iter()
                         .any(|s| !identity_only(&s.value) && m.src_matches(&s.value, src));
                 }
+                // Posture depends on the device, not only on its identity.
+                if let Some(b) = bits.get_mut(k)
+                    && *b
+                {
+                    *b = super::posture::admits(m.policy, m.tailnet, &r.src_posture, src);
+                }
                 k += 1;
             }
         }
@@ -478,6 +485,7 @@ impl<'e, 'a> Signer<'e, 'a> {
             identity: Identity::Anonymous,
             node: None,
             nets: Vec::new(),
+            posture: None,
         };
         let tailnet = evs.first().map(|e| e.matcher().tailnet);
         let own = match (

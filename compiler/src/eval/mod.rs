@@ -8,6 +8,7 @@ pub mod access;
 pub mod classes;
 pub mod matrix;
 pub mod policy_tests;
+pub mod posture;
 pub mod reach;
 pub mod rules;
 pub mod select;

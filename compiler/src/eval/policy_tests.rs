@@ -12,7 +12,9 @@ use super::ssh::{SshVerdict, ssh_verdict};
 use super::tailnet::Tailnet;
 use ipnet::IpNet;
 use tailpolicy_policy::check::codes as cc;
-use tailpolicy_policy::model::{AclTest, Alias, Autogroup, Origin, Policy, Proto, SshTest};
+use tailpolicy_policy::model::{
+    AclTest, Alias, Autogroup, Origin, Policy, PostureAttrs, Proto, SshTest,
+};
 use tailpolicy_policy::{CheckOptions, Diagnostic, Span, Spanned};
 
 /// What an assertion expects.
@@ -143,6 +145,7 @@ fn sources(ev: &Evaluator<'_>, raw: &str) -> Result<Vec<Src>, String> {
                 identity: Identity::User(login.to_owned()),
                 node: None,
                 nets: Vec::new(),
+                posture: None,
             });
         }
         v
@@ -173,6 +176,7 @@ fn sources(ev: &Evaluator<'_>, raw: &str) -> Result<Vec<Src>, String> {
                     identity: Identity::Tagged(vec![t.clone()]),
                     node: None,
                     nets: Vec::new(),
+                    posture: None,
                 });
             }
             Ok(v)
@@ -314,12 +318,33 @@ fn origin_list(rules: &[Origin]) -> String {
         .join(", ")
 }
 
+/// The test's sources as the device it describes: every source that is a device of
+/// the tailnet has the test's `srcPostureAttrs` (none when absent), whatever the real
+/// devices have (Tailscale runs a test "from the perspective of a device authenticated
+/// with the provided identity").
+fn with_test_posture(
+    srcs: Result<Vec<Src>, String>,
+    attrs: Option<&Spanned<PostureAttrs>>,
+) -> Result<Vec<Src>, String> {
+    srcs.map(|v| {
+        v.into_iter()
+            .map(|mut s| {
+                if s.node.is_some() || s.identity != Identity::Anonymous {
+                    s.posture = Some(attrs.map(|a| a.value.clone()).unwrap_or_default());
+                }
+                s
+            })
+            .collect()
+    })
+}
+
 fn run_acl_test(ev: &Evaluator<'_>, t: &AclTest, malformed: bool) -> TestOutcome {
     let src_raw = t.src.as_ref().map(|s| s.value.trim().to_owned());
     let srcs = match &src_raw {
         Some(s) if !s.is_empty() => sources(ev, s),
         _ => Err("missing src".to_owned()),
     };
+    let srcs = with_test_posture(srcs, t.src_posture_attrs.as_ref());
     let proto = test_proto(t);
     let mut assertions = Vec::new();
     let mut entry_error: Option<(Span, String)> = None;
@@ -597,6 +622,7 @@ fn run_ssh_test(ev: &Evaluator<'_>, policy: &Policy, t: &SshTest, malformed: boo
         Some(s) if !s.is_empty() => sources(ev, s),
         _ => Err("missing src".to_owned()),
     };
+    let srcs = with_test_posture(srcs, t.src_posture_attrs.as_ref());
     let rules = policy.ssh.as_deref().unwrap_or_default();
     let src_text = src_raw.clone().unwrap_or_default();
     let mut failures: Vec<(Span, String)> = Vec::new();

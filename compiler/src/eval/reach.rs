@@ -122,9 +122,7 @@ pub fn reaching(ev: &Evaluator<'_>, dst: &Dst) -> Vec<Access> {
     for rule in ev.rules() {
         for atom in &rule.dst {
             for (i, s) in srcs.iter().enumerate() {
-                if rule.src.iter().any(|x| m.src_matches(x, s))
-                    && m.dst_matches(&atom.alias, dst, s)
-                {
+                if ev.src_admitted(rule, s) && m.dst_matches(&atom.alias, dst, s) {
                     add(&mut out, Endpoint::Node(i), atom, rule.origin);
                 }
             }
@@ -133,6 +131,7 @@ pub fn reaching(ev: &Evaluator<'_>, dst: &Dst) -> Vec<Access> {
                 identity: Identity::Anonymous,
                 node: None,
                 nets: Vec::new(),
+                posture: None,
             };
             if m.dst_matches(&atom.alias, dst, &anon) {
                 for s in &rule.src {
@@ -179,6 +178,7 @@ pub fn resolve_sources(ev: &Evaluator<'_>, sel: &str) -> Result<Vec<Src>, String
                 identity: id,
                 node: None,
                 nets: Vec::new(),
+                posture: None,
             });
         }
         v
@@ -268,6 +268,7 @@ pub fn resolve_destinations(ev: &Evaluator<'_>, sel: &str) -> Result<Vec<Dst>, S
                 identity: Identity::Anonymous,
                 node: None,
                 nets: Vec::new(),
+                posture: None,
             };
             (0..t.nodes.len())
                 .filter_map(|i| Dst::node(t, i))

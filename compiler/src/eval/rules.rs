@@ -39,6 +39,8 @@ pub struct NetRule {
     pub src: Vec<Spanned<Alias>>,
     /// Destination atoms (a union).
     pub dst: Vec<DstAtom>,
+    /// The rule's own `srcPosture` (empty: `defaultSrcPosture` applies, if any).
+    pub src_posture: Vec<Spanned<String>>,
 }
 
 /// The policy's network rules in compilation order (grants, then ACLs). A policy with
@@ -59,6 +61,7 @@ pub fn net_rules(policy: &Policy) -> Vec<NetRule> {
                 proto: None,
                 ports: PortRange::ALL,
             }],
+            src_posture: Vec::new(),
         }];
     }
     let mut out = Vec::new();
@@ -80,6 +83,7 @@ pub fn net_rules(policy: &Policy) -> Vec<NetRule> {
             origin: g.origin,
             src: g.src.clone(),
             dst,
+            src_posture: g.src_posture.clone(),
         });
     }
     for a in policy.acls.iter().flatten() {
@@ -99,6 +103,7 @@ pub fn net_rules(policy: &Policy) -> Vec<NetRule> {
             origin: a.origin,
             src: a.src.clone(),
             dst,
+            src_posture: a.src_posture.clone(),
         });
     }
     out

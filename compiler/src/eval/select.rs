@@ -5,7 +5,7 @@
 use super::tailnet::{Tailnet, TailnetNode};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::net::{Ipv4Addr, Ipv6Addr};
-use tailpolicy_policy::model::{Alias, Autogroup, Policy};
+use tailpolicy_policy::model::{Alias, Autogroup, Policy, PostureAttrs};
 
 /// Who an endpoint is, for identity selectors.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,6 +49,9 @@ pub struct Src {
     pub node: Option<usize>,
     /// Source addresses (host prefixes for a node, any prefix for an address source).
     pub nets: Vec<IpNet>,
+    /// The device's posture attributes, when known; a source with an identity or a node
+    /// but no attributes here is a device without attributes (policy-spec §2.7).
+    pub posture: Option<PostureAttrs>,
 }
 
 /// A traffic destination: a node as a whole, a node's address, an address a node
@@ -71,6 +74,7 @@ impl Src {
             identity: Identity::of(n),
             node: Some(index),
             nets: n.addrs.iter().map(|a| IpNet::from(*a)).collect(),
+            posture: Some(n.posture.clone()),
         })
     }
 
@@ -79,13 +83,12 @@ impl Src {
         let node = is_host(net)
             .then(|| tailnet.node_by_ip(net.addr()))
             .flatten();
-        let identity = node
-            .and_then(|i| tailnet.nodes.get(i))
-            .map_or(Identity::Anonymous, Identity::of);
+        let n = node.and_then(|i| tailnet.nodes.get(i));
         Src {
-            identity,
+            identity: n.map_or(Identity::Anonymous, Identity::of),
             node,
             nets: vec![net],
+            posture: n.map(|n| n.posture.clone()),
         }
     }
 }

@@ -51,6 +51,7 @@ pub fn ssh_verdict(
     let applies = |r: &&SshRule| {
         r.dst.iter().any(|d| matcher.dst_matches(d, dst, src))
             && r.src.iter().any(|s| matcher.src_matches(s, src))
+            && super::posture::admits(matcher.policy, matcher.tailnet, &r.src_posture, src)
             && maps_login(&r.users, login, &src.identity)
     };
     // A node's rule list has every check rule before every accept rule; the first

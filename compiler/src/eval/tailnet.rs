@@ -6,7 +6,7 @@
 
 use ipnet::IpNet;
 use std::net::IpAddr;
-use tailpolicy_policy::model::{Autogroup, Policy};
+use tailpolicy_policy::model::{Autogroup, Policy, PostureAttrs};
 
 use crate::inventory::{Inventory, Role};
 use crate::resolve::{ResolveOptions, Resolver};
@@ -25,6 +25,8 @@ pub struct TailnetNode {
     pub addrs: Vec<IpAddr>,
     /// Approved routes, exit routes (`0.0.0.0/0`, `::/0`) included.
     pub approved_routes: Vec<IpNet>,
+    /// Device posture attributes (empty: unknown, every condition but `NOT SET` fails).
+    pub posture: PostureAttrs,
 }
 
 impl TailnetNode {
@@ -105,6 +107,7 @@ impl Tailnet {
                 tags: n.tags.clone(),
                 addrs: n.addresses().collect(),
                 approved_routes: resolver.approved.get(i).cloned().unwrap_or_default(),
+                posture: n.posture.clone(),
             })
             .collect();
         let mut roles = Vec::new();

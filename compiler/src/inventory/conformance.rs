@@ -100,6 +100,7 @@ pub fn inventory_from_case(
             ipv6: n.ipv6,
             advertised_routes: parse_routes(&n.routes),
             approved_routes: parse_routes(&n.approved_routes),
+            posture: Default::default(),
             span: Span::default(),
         })
         .collect();

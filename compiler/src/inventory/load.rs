@@ -7,6 +7,7 @@ use policy::Diagnostic;
 use policy::diagnostic::Diagnostics;
 use policy::hujson::{Document, Object, Value};
 use policy::inventory_codes as codes;
+use policy::model::PostureAttrs;
 use policy::model::alias::is_valid_tag_name;
 use policy::span::Span;
 use std::collections::{BTreeMap, HashMap};
@@ -287,6 +288,9 @@ impl Reader {
         self.addresses(&mut node, o.get_key("addresses"));
         node.advertised_routes = self.routes(o.get_key("advertisedRoutes"), "advertisedRoutes");
         node.approved_routes = self.routes(o.get_key("approvedRoutes"), "approvedRoutes");
+        if let Some(p) = o.get_key("postureAttributes") {
+            node.posture = super::posture::read_attributes(p, &mut self.diags);
+        }
         if let Some(e) = o.get_key("exitNode") {
             match e.as_bool() {
                 Some(true) => {
@@ -381,6 +385,7 @@ impl Reader {
             }
             node.advertised_routes.clone_from(&routes);
             node.approved_routes = routes;
+            super::posture::derive_os(&mut node.posture, o.get_key("OS").and_then(Value::as_str));
             self.user_spans.push(Span::default());
             inv.nodes.push(node);
         }
@@ -433,6 +438,11 @@ impl Reader {
             self.addresses(&mut node, o.get_key("addresses"));
             node.advertised_routes = self.routes(o.get_key("advertisedRoutes"), "advertisedRoutes");
             node.approved_routes = self.routes(o.get_key("enabledRoutes"), "enabledRoutes");
+            super::posture::derive_os(&mut node.posture, o.get_key("os").and_then(Value::as_str));
+            super::posture::derive_ts_version(
+                &mut node.posture,
+                o.get_key("clientVersion").and_then(Value::as_str),
+            );
             self.user_spans.push(Span::default());
             inv.nodes.push(node);
         }
@@ -517,6 +527,7 @@ fn blank_node(name: &str, span: Span) -> Node {
         ipv6: None,
         advertised_routes: Vec::new(),
         approved_routes: Vec::new(),
+        posture: PostureAttrs::new(),
         span,
     }
 }

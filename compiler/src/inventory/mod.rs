@@ -21,7 +21,8 @@
 //!             "tags": [], "addresses": ["100.117.235.15", "fd7a:115c:a1e0::37:eb0f"],
 //!             "advertisedRoutes": ["10.33.0.0/16"],
 //!             "approvedRoutes": [],    // approved by hand; autoApprovers add more
-//!             "exitNode": false}]}     // true: also advertises 0.0.0.0/0 and ::/0
+//!             "exitNode": false,       // true: also advertises 0.0.0.0/0 and ::/0
+//!             "postureAttributes": {"node:os": "macos", "node:tsVersion": "1.62.0"}}]}
 //! ```
 //!
 //! Problems are `TP05xx` diagnostics with spans into the inventory text: unknown user
@@ -30,16 +31,27 @@
 //!
 //! From `tailscale status --json`: nodes are named by the first label of `DNSName`;
 //! `PrimaryRoutes` (plus both exit routes when `ExitNodeOption`) count as advertised and
-//! approved, since the status output shows only routes in use. From the API device list:
-//! `advertisedRoutes` and `enabledRoutes` (approved); a tagged device's `user` (its
-//! creator) is dropped. Neither carries roles: every user is a member.
+//! approved, since the status output shows only routes in use; `OS` gives the posture
+//! attribute `node:os`. From the API device list: `advertisedRoutes` and `enabledRoutes`
+//! (approved); `os` and `clientVersion` give `node:os` and `node:tsVersion`; a tagged
+//! device's `user` (its creator) is dropped. Neither carries roles: every user is a
+//! member. Posture attributes: see below.
+//!
+//! ## Posture
+//!
+//! `postureAttributes` (own format only) maps namespaced keys to strings, numbers or
+//! booleans; built-in keys must have their documented type (`node:tsAutoUpdate` a
+//! boolean, `node:os` a string, …). A node without attributes fails every posture
+//! condition except `NOT SET`.
 
 pub mod conformance;
 mod load;
+mod posture;
 
 pub use load::{from_document, load};
 
 use ipnet::IpNet;
+use policy::model::PostureAttrs;
 use policy::span::Span;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -133,6 +145,9 @@ pub struct Node {
     /// Routes an admin approved by hand. Approvals by the policy's `autoApprovers` are
     /// added by the compiler ([`crate::resolve`]).
     pub approved_routes: Vec<IpNet>,
+    /// Device posture attributes (`node:os`, `custom:…`); empty when unknown, and then
+    /// every posture condition but `NOT SET` fails for the node.
+    pub posture: PostureAttrs,
     /// Where the node is defined in the inventory text (empty when synthesised).
     pub span: Span,
 }

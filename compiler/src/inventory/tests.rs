@@ -80,3 +80,59 @@ fn unknown_format_is_reported() {
     assert!(inv.is_none());
     assert!(diags.has_errors());
 }
+
+#[test]
+fn posture_attributes_are_read_and_derived() {
+    use policy::model::AttrValue;
+    let s = |x: &str| Some(AttrValue::String(x.to_owned()));
+    let (inv, _) = load(include_str!("../../../testdata/inventory/api-devices.json"));
+    let inv = inv.unwrap();
+    let laptop = inv.node("odin-laptop").unwrap();
+    assert_eq!(laptop.posture.get("node:os").cloned(), s("linux"));
+    assert_eq!(laptop.posture.get("node:tsVersion").cloned(), s("1.62.0"));
+    let (inv, _) = load(include_str!(
+        "../../../testdata/inventory/tailscale-status.json"
+    ));
+    let inv = inv.unwrap();
+    let mac = inv.node("odin-mac").unwrap();
+    assert_eq!(mac.posture.get("node:os").cloned(), s("macos"));
+
+    let text = r#"{"users": [{"login": "a@example.com"}], "nodes": [
+      {"name": "a", "user": "a@example.com", "addresses": ["100.64.0.1"],
+       "postureAttributes": {"node:os": "macos", "custom:score": 80, "node:tsAutoUpdate": true,
+                             "tier": "x", "custom:list": [1], "node:tsAutoUpdate2": null,
+                             "node:tsStateEncrypted": "yes"}},
+      {"name": "b", "user": "a@example.com", "addresses": ["100.64.0.2"], "postureAttributes": []}]}"#;
+    let (inv, diags) = load(text);
+    let inv = inv.unwrap();
+    let a = inv.node("a").unwrap();
+    assert_eq!(a.posture.get("node:os").cloned(), s("macos"));
+    assert_eq!(
+        a.posture.get("custom:score").cloned(),
+        Some(AttrValue::Number(80.0))
+    );
+    assert_eq!(
+        a.posture.get("node:tsAutoUpdate").cloned(),
+        Some(AttrValue::Bool(true))
+    );
+    assert_eq!(
+        a.posture.iter().count(),
+        3,
+        "malformed entries are left out"
+    );
+    let spans: Vec<(&str, &str)> = diags
+        .iter()
+        .map(|d| (d.code.as_str(), d.span.text(text)))
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            ("TP0501", "\"tier\""),
+            ("TP0501", "[1]"),
+            ("TP0501", "null"),
+            ("TP0501", "\"yes\""),
+            ("TP0501", "[]"),
+        ],
+        "{diags:?}"
+    );
+}

@@ -18,5 +18,6 @@ pub fn node(
         tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         addrs: vec![v4.parse().unwrap()],
         approved_routes: routes.iter().map(|r| r.parse().unwrap()).collect(),
+        posture: Default::default(),
     }
 }

@@ -238,8 +238,8 @@ declare_rule!(
     Correctness,
     Error,
     "a `postures` entry is malformed",
-    what = "Checks posture names (`posture:`) and that each condition has an attribute, an operator and a value.",
-    why = "Tailscale rejects the policy.",
+    what = "Checks posture names (`posture:`) and each condition: a namespaced attribute (`node:os`), an operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `IN`, `NOT IN`, `IS SET`, `NOT SET`), and a value of the right form (single-quoted string, number, `true`/`false`, or a `[...]` list for `IN`); ordering only numbers and the version attributes `node:osVersion`/`node:tsVersion`, and comparing built-in attributes with values of their documented type. The diagnostic points at the offending part of the condition.",
+    why = "Tailscale rejects a malformed posture. A comparison that suits neither the operator nor the attribute's type could never hold, so the posture would shut out every device.",
     example = "{ \"postures\": { \"posture:a\": [\"node:os\"] } }",
     fix = "Write a full condition: `\"node:os == 'macos'\"`.",
 );

@@ -799,47 +799,110 @@ fn postures(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Posture> {
             continue;
         }
         let conditions = ctx.strings(&m.value, &format!("postures[\"{name}\"]"));
+        let mut parsed = Vec::with_capacity(conditions.len());
         for c in &conditions {
-            if !posture_condition_ok(&c.value) {
-                ctx.push(
-                    Diagnostic::new(
+            match Condition::parse(&c.value) {
+                Ok(cond) => parsed.push(cond),
+                Err(e) => {
+                    // A problem with the whole condition points at the whole string.
+                    let whole = e.start == 0 && e.end >= c.value.trim_end().len();
+                    let span = if whole {
+                        c.span
+                    } else {
+                        inner_span(ctx.source, c, e.start, e.end)
+                    };
+                    let mut d = Diagnostic::new(
                         cc::INVALID_POSTURE.as_code(),
-                        c.span,
-                        format!("postures[\"{name}\"]: invalid condition \"{}\"", c.value),
-                    )
-                    .with_help("a condition is `attribute operator value`, e.g. `node:os == 'macos'` or `node:tsVersion >= '1.60'`"),
-                );
+                        span,
+                        format!("postures[\"{name}\"]: {}", e.message),
+                    );
+                    if span != c.span {
+                        d = d.with_label(c.span, "in this condition");
+                    }
+                    if let Some(h) = e.help {
+                        d = d.with_help(h);
+                    }
+                    ctx.push(d);
+                }
             }
         }
         out.push(Posture {
             name: Spanned::new(name.to_owned(), m.name.span),
             conditions,
+            parsed,
         });
     }
     out
 }
 
-/// A posture condition: `ns:attr OP value`, `ns:attr IN [...]`, `ns:attr IS SET`,
-/// `ns:attr NOT SET`, `ns:attr NOT IN [...]`.
-fn posture_condition_ok(c: &str) -> bool {
-    let c = c.trim();
-    let Some((attr, rest)) = c.split_once(char::is_whitespace) else {
-        return false;
+/// The span of bytes `start..end` of a string value's text, when the source spells the
+/// string without escapes (so offsets carry over); the whole string's span otherwise.
+fn inner_span(source: &str, s: &Spanned<String>, start: usize, end: usize) -> crate::span::Span {
+    let raw = s.span.text(source);
+    let plain =
+        raw.len() == s.value.len() + 2 && raw.get(1..raw.len() - 1) == Some(s.value.as_str());
+    let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(end)) else {
+        return s.span;
     };
-    if !attr.contains(':') {
-        return false;
+    if plain && start <= end && end <= s.value.len() {
+        crate::span::Span {
+            start: s.span.start + 1 + a,
+            end: s.span.start + 1 + b,
+        }
+    } else {
+        s.span
     }
-    let rest = rest.trim_start();
-    let upper = rest.to_ascii_uppercase();
-    if upper == "IS SET" || upper == "NOT SET" {
-        return true;
-    }
-    for op in ["NOT IN ", "IN ", "==", "!=", "<=", ">=", "<", ">"] {
-        if upper.starts_with(op) {
-            return rest.get(op.len()..).is_some_and(|v| !v.trim().is_empty());
+}
+
+/// Reads a test's `srcPostureAttrs`: an object of namespaced keys to strings, numbers
+/// or booleans. Bad entries are reported (`code`) and left out.
+fn posture_attrs(
+    ctx: &mut Ctx<'_>,
+    v: &Value,
+    context: &str,
+    code: crate::rules::Code,
+) -> Option<Spanned<PostureAttrs>> {
+    let Some(obj) = v.as_object() else {
+        ctx.push(
+            Diagnostic::new(
+                code,
+                v.span,
+                format!(
+                    "{context}.srcPostureAttrs must be an object, found {}",
+                    v.type_name()
+                ),
+            )
+            .with_help("write `{\"node:os\": \"macos\", \"node:tsVersion\": \"1.62.0\"}`"),
+        );
+        return None;
+    };
+    let mut attrs = PostureAttrs::new();
+    for m in &obj.members {
+        let key = m.key();
+        if !posture::is_attribute_key(key) {
+            ctx.push(
+                Diagnostic::new(
+                    code,
+                    m.name.span,
+                    format!("{context}.srcPostureAttrs: `{key}` is not a posture attribute"),
+                )
+                .with_help("attributes are namespaced: `node:os`, `node:tsVersion`, `custom:name`"),
+            );
+            continue;
+        }
+        match AttrValue::from_json(&m.value.to_json()) {
+            Some(value) => attrs.insert(key, value),
+            None => ctx.push(Diagnostic::new(
+                code,
+                m.value.span,
+                format!(
+                    "{context}.srcPostureAttrs[\"{key}\"] must be a string, number or boolean, found {}",
+                    m.value.type_name()
+                ),
+            )),
         }
     }
-    false
+    Some(Spanned::new(attrs, v.span))
 }
 
 fn auto_approvers(ctx: &mut Ctx<'_>, v: &Value) -> AutoApprovers {
@@ -937,7 +1000,9 @@ fn acl_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
     let deny = f
         .get(5)
         .map(|m| ctx.strings(&m.value, &format!("{context}.deny")));
-    let src_posture_attrs = f.get(6).map(|m| m.value.to_json());
+    let src_posture_attrs = f
+        .get(6)
+        .and_then(|m| posture_attrs(ctx, &m.value, context, cc::MALFORMED_TEST.as_code()));
     Some(AclTest {
         origin,
         src,
@@ -971,20 +1036,16 @@ fn ssh_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
         accept,
         check,
         deny,
-        src_posture_attrs: f.get(5).map(|m| m.value.to_json()),
+        src_posture_attrs: f
+            .get(5)
+            .and_then(|m| posture_attrs(ctx, &m.value, context, cc::MALFORMED_SSH_TEST.as_code())),
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn posture_conditions() {
-        assert!(posture_condition_ok("node:os == 'macos'"));
-        assert!(posture_condition_ok("node:os IN ['macos', 'linux']"));
-        assert!(posture_condition_ok("custom:x IS SET"));
-        assert!(!posture_condition_ok("node:os"));
+    fn ranges() {
         assert!(crate::model::alias::parse_range("10.0.0.1-10.0.0.5").is_some());
     }
 }

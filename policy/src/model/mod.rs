@@ -8,9 +8,11 @@
 
 pub mod alias;
 pub mod ports;
+pub mod posture;
 
 pub use alias::{AddrLit, Alias, AliasError, Autogroup};
 pub use ports::{PortRange, Proto};
+pub use posture::{AttrValue, Condition, PostureAttrs};
 
 use crate::span::{Span, Spanned};
 use ipnet::IpNet;
@@ -228,8 +230,19 @@ pub struct IpSetOp {
 pub struct Posture {
     /// `posture:name`.
     pub name: Spanned<String>,
-    /// Condition strings (all must hold).
+    /// Condition strings as written (all must hold).
     pub conditions: Vec<Spanned<String>>,
+    /// The conditions that could be read, in order; a malformed one was reported by
+    /// [`crate::lower`] and is missing here.
+    pub parsed: Vec<Condition>,
+}
+
+impl Posture {
+    /// Whether a device with `attrs` meets every condition. A posture with a malformed
+    /// condition never matches.
+    pub fn satisfies(&self, attrs: &PostureAttrs) -> bool {
+        self.parsed.len() == self.conditions.len() && self.parsed.iter().all(|c| c.holds(attrs))
+    }
 }
 
 /// `autoApprovers`.
@@ -328,8 +341,9 @@ pub struct AclTest {
     pub accept: Option<Vec<Spanned<String>>>,
     /// `deny`; `None` when absent.
     pub deny: Option<Vec<Spanned<String>>>,
-    /// `srcPostureAttrs`.
-    pub src_posture_attrs: Option<serde_json::Value>,
+    /// `srcPostureAttrs`: the attributes the source device is assumed to have
+    /// (entries that could not be read were reported and left out).
+    pub src_posture_attrs: Option<Spanned<PostureAttrs>>,
 }
 
 /// One `sshTests` entry.
@@ -347,8 +361,9 @@ pub struct SshTest {
     pub check: Vec<Spanned<String>>,
     /// `deny`.
     pub deny: Vec<Spanned<String>>,
-    /// `srcPostureAttrs`.
-    pub src_posture_attrs: Option<serde_json::Value>,
+    /// `srcPostureAttrs`: the attributes the source device is assumed to have
+    /// (entries that could not be read were reported and left out).
+    pub src_posture_attrs: Option<Spanned<PostureAttrs>>,
 }
 
 /// Top-level settings that do not affect compilation.
@@ -392,5 +407,34 @@ impl Policy {
     /// The ipset called `name`.
     pub fn ipset(&self, name: &str) -> Option<&IpSet> {
         self.ipsets.iter().find(|s| s.name.value == name)
+    }
+
+    /// The posture called `name`.
+    pub fn posture(&self, name: &str) -> Option<&Posture> {
+        self.postures.iter().find(|p| p.name.value == name)
+    }
+
+    /// The postures that gate a rule's sources: the rule's own `srcPosture`, or
+    /// `defaultSrcPosture` when it has none (the default replaces, never adds to, a
+    /// rule's own). Empty: the rule is not gated.
+    pub fn effective_src_posture<'a>(
+        &'a self,
+        own: &'a [Spanned<String>],
+    ) -> &'a [Spanned<String>] {
+        if own.is_empty() {
+            &self.default_src_posture
+        } else {
+            own
+        }
+    }
+
+    /// Whether a source device with `attrs` passes a gate of posture names: any one of
+    /// them must be satisfied (an undefined posture is never satisfied). An empty gate
+    /// admits everything.
+    pub fn admits(&self, gate: &[Spanned<String>], attrs: &PostureAttrs) -> bool {
+        gate.is_empty()
+            || gate
+                .iter()
+                .any(|n| self.posture(&n.value).is_some_and(|p| p.satisfies(attrs)))
     }
 }
