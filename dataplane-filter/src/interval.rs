@@ -22,10 +22,16 @@ pub trait Key: Copy + Ord + Hash + Debug + Default + Send + Sync + 'static {
     fn pred(self) -> Option<Self>;
     /// The largest value.
     const MAX_VALUE: Self;
+    /// `self - other`, wrapping around.
+    fn wrapping_sub(self, other: Self) -> Self;
 }
 
 impl Key for u16 {
     const MAX_VALUE: Self = u16::MAX;
+    #[inline]
+    fn wrapping_sub(self, other: Self) -> Self {
+        u16::wrapping_sub(self, other)
+    }
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
     }
@@ -35,6 +41,10 @@ impl Key for u16 {
 }
 impl Key for u32 {
     const MAX_VALUE: Self = u32::MAX;
+    #[inline]
+    fn wrapping_sub(self, other: Self) -> Self {
+        u32::wrapping_sub(self, other)
+    }
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
     }
@@ -44,6 +54,10 @@ impl Key for u32 {
 }
 impl Key for u128 {
     const MAX_VALUE: Self = u128::MAX;
+    #[inline]
+    fn wrapping_sub(self, other: Self) -> Self {
+        u128::wrapping_sub(self, other)
+    }
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
     }
