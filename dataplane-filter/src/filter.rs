@@ -6,7 +6,7 @@ use crate::addr::AddrSet;
 use crate::flow::FlowTable;
 use crate::interval::{Key, NONE, RangeSet};
 use crate::local::LocalSet;
-use crate::matcher::{FamilyMatcher, FamilyRule};
+use crate::matcher::{FamilyMatcher, FamilyRule, SMALL_CLASS};
 use crate::packet::{Decoded, Family, ParsedPacket, tcp_flag};
 use crate::rules::{ParsedRule, RuleError, parse_rules, proto};
 use crate::verdict::{Reason, Verdict};
@@ -67,6 +67,12 @@ impl Filter {
     /// Compiles already parsed rules.
     #[must_use]
     pub fn from_parsed(rules: &[ParsedRule], config: &FilterConfig) -> Self {
+        Self::build(rules, config, SMALL_CLASS)
+    }
+
+    /// [`Self::from_parsed`] with the whole-merge limit of classes as a parameter (tests use
+    /// 0 to force the split layout).
+    pub(crate) fn build(rules: &[ParsedRule], config: &FilterConfig, small_class: usize) -> Self {
         // Intern capability names used as sources (the first MAX_SRC_CAPS get a bit).
         let mut cap_bits: HashMap<&str, u64> = HashMap::new();
         for name in rules.iter().flat_map(|r| r.src_caps.iter()) {
@@ -123,8 +129,8 @@ impl Filter {
             .collect();
         let local = config.local_nets.as_ref();
         Self {
-            v4: FamilyMatcher::build(&v4_rules, caps_v4, config.merge_budget),
-            v6: FamilyMatcher::build(&v6_rules, caps_v6, config.merge_budget),
+            v4: FamilyMatcher::build(&v4_rules, caps_v4, config.merge_budget, small_class),
+            v6: FamilyMatcher::build(&v6_rules, caps_v6, config.merge_budget, small_class),
             local_v4: LocalSet::new(
                 local.map(|l| RangeSet::new(l.v4.iter().map(|x| (x.first, x.last)).collect())),
             ),
@@ -326,6 +332,11 @@ fn decide_by_rules<A: Key>(
 
 #[cfg(test)]
 impl Filter {
+    /// Split classes of both families' TCP and UDP indexes, for structure tests.
+    pub(crate) fn split_classes(&self) -> usize {
+        self.v4.split_counts() + self.v6.split_counts()
+    }
+
     /// Class counts of the IPv4 indexes (tcp, udp, sctp, ips-only), for structure tests.
     pub(crate) fn class_counts_v4(&self) -> [usize; 4] {
         self.v4.class_counts()
