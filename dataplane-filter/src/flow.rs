@@ -10,6 +10,10 @@
 //!   that races a writer retries a few times and then reports a miss, so a concurrent update can
 //!   at worst send one reply through full rule evaluation.
 //! * **Shared across filter swaps**: the table lives outside the immutable [`crate::Filter`].
+//! * **Hashing**: three folded 64×64→128-bit multiplies over the key words with per-table
+//!   random keys (foldhash/wyhash style); a lookup first compares a slot's ports/protocol
+//!   word and reads the full key under the seqlock only for a candidate. A hit costs one
+//!   cache line; with a table larger than the CPU caches that line usually comes from DRAM.
 //!
 //! Keys are the *reversed* tuple of an outbound packet, i.e. exactly the inbound reply's
 //! (protocol, family, source, destination, source port, destination port).
