@@ -5,7 +5,8 @@
 use crate::addr::AddrSet;
 use crate::flow::FlowTable;
 use crate::interval::{Key, NONE, RangeSet};
-use crate::matcher::{FamilyMatcher, FamilyRule};
+use crate::local::LocalSet;
+use crate::matcher::{FamilyMatcher, FamilyRule, SMALL_CLASS};
 use crate::packet::{Decoded, Family, ParsedPacket, tcp_flag};
 use crate::rules::{ParsedRule, RuleError, parse_rules, proto};
 use crate::verdict::{Reason, Verdict};
@@ -45,8 +46,8 @@ struct GrantEntry {
 pub struct Filter {
     v4: FamilyMatcher<u32>,
     v6: FamilyMatcher<u128>,
-    local_v4: Option<RangeSet<u32>>,
-    local_v6: Option<RangeSet<u128>>,
+    local_v4: LocalSet<u32>,
+    local_v6: LocalSet<u128>,
     grants: Vec<GrantEntry>,
     rule_count: usize,
 }
@@ -66,6 +67,12 @@ impl Filter {
     /// Compiles already parsed rules.
     #[must_use]
     pub fn from_parsed(rules: &[ParsedRule], config: &FilterConfig) -> Self {
+        Self::build(rules, config, SMALL_CLASS)
+    }
+
+    /// [`Self::from_parsed`] with the whole-merge limit of classes as a parameter (tests use
+    /// 0 to force the split layout).
+    pub(crate) fn build(rules: &[ParsedRule], config: &FilterConfig, small_class: usize) -> Self {
         // Intern capability names used as sources (the first MAX_SRC_CAPS get a bit).
         let mut cap_bits: HashMap<&str, u64> = HashMap::new();
         for name in rules.iter().flat_map(|r| r.src_caps.iter()) {
@@ -122,12 +129,14 @@ impl Filter {
             .collect();
         let local = config.local_nets.as_ref();
         Self {
-            v4: FamilyMatcher::build(&v4_rules, caps_v4, config.merge_budget),
-            v6: FamilyMatcher::build(&v6_rules, caps_v6, config.merge_budget),
-            local_v4: local
-                .map(|l| RangeSet::new(l.v4.iter().map(|x| (x.first, x.last)).collect())),
-            local_v6: local
-                .map(|l| RangeSet::new(l.v6.iter().map(|x| (x.first, x.last)).collect())),
+            v4: FamilyMatcher::build(&v4_rules, caps_v4, config.merge_budget, small_class),
+            v6: FamilyMatcher::build(&v6_rules, caps_v6, config.merge_budget, small_class),
+            local_v4: LocalSet::new(
+                local.map(|l| RangeSet::new(l.v4.iter().map(|x| (x.first, x.last)).collect())),
+            ),
+            local_v6: LocalSet::new(
+                local.map(|l| RangeSet::new(l.v6.iter().map(|x| (x.first, x.last)).collect())),
+            ),
             grants,
             rule_count: rules.len(),
         }
@@ -140,21 +149,36 @@ impl Filter {
     }
 
     /// Decides an inbound packet (from a peer to this node). Never allocates.
+    ///
+    /// The common case (a complete IPv4 packet to a local unicast address) is decided inline:
+    /// established TCP returns after a handful of comparisons; everything else goes through
+    /// the general path in the order Tailscale checks it.
     #[inline]
     pub fn check_in(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
+        if p.decoded == Decoded::Ip && p.family == Family::V4 {
+            let dst = low32(p.dst);
+            if is_plain_unicast_v4(dst) && self.local_v4.contains(dst) {
+                return decide(&self.v4, p, low32(p.src), dst, proto::ICMP4, flows, now);
+            }
+        }
+        self.check_in_general(p, flows, now)
+    }
+
+    /// [`Self::check_in`] for every packet: pre-checks, local destination, decision.
+    fn check_in_general(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
         if let Some(v) = pre_check(p) {
             return v;
         }
         match p.family {
             Family::V4 => {
                 let (src, dst) = (low32(p.src), low32(p.dst));
-                if !is_local(self.local_v4.as_ref(), dst) {
+                if !self.local_v4.contains(dst) {
                     return Verdict::drop(Reason::NotLocal);
                 }
                 decide(&self.v4, p, src, dst, proto::ICMP4, flows, now)
             }
             Family::V6 => {
-                if !is_local(self.local_v6.as_ref(), p.dst) {
+                if !self.local_v6.contains(p.dst) {
                     return Verdict::drop(Reason::NotLocal);
                 }
                 decide(&self.v6, p, p.src, p.dst, proto::ICMP6, flows, now)
@@ -197,9 +221,11 @@ fn low32(v: u128) -> u32 {
     u32::try_from(v & u128::from(u32::MAX)).unwrap_or(0)
 }
 
+/// Neither multicast (224.0.0.0/4) nor link-local unicast (169.254.0.0/16 except
+/// 169.254.169.254): the IPv4 destinations the pre-checks let through.
 #[inline]
-fn is_local<A: Key>(set: Option<&RangeSet<A>>, dst: A) -> bool {
-    set.is_none_or(|s| s.contains(dst))
+fn is_plain_unicast_v4(dst: u32) -> bool {
+    (dst & 0xf000_0000 != 0xe000_0000) & (dst & 0xffff_0000 != 0xa9fe_0000 || dst == METADATA_V4)
 }
 
 /// Direction-independent pre-checks (Tailscale `filter.pre`). `None`: continue.
@@ -255,6 +281,9 @@ pub(crate) fn is_icmp_response(family: Family, icmp_type: u8) -> bool {
     }
 }
 
+/// The protocol policy for a packet to a local address (after the pre-checks). The
+/// stateless and stateful accepts (established TCP, a UDP/SCTP reply to a recorded flow) are
+/// inlined; rule evaluation is out of line.
 #[inline]
 fn decide<A: Key>(
     m: &FamilyMatcher<A>,
@@ -265,19 +294,26 @@ fn decide<A: Key>(
     flows: &FlowTable,
     now: u32,
 ) -> Verdict {
+    match p.proto {
+        proto::TCP if p.tcp_flags & (tcp_flag::SYN | tcp_flag::ACK) != tcp_flag::SYN => {
+            Verdict::accept(Reason::TcpNonSyn)
+        }
+        proto::UDP | proto::SCTP if flows.contains_reply(p, now) => Verdict::accept(Reason::Flow),
+        _ => decide_by_rules(m, p, src, dst, icmp),
+    }
+}
+
+/// The rest of [`decide`]: TCP SYNs, UDP/SCTP without a flow, ICMP, TSMP, other protocols.
+#[inline(never)]
+fn decide_by_rules<A: Key>(
+    m: &FamilyMatcher<A>,
+    p: &ParsedPacket,
+    src: A,
+    dst: A,
+    icmp: u8,
+) -> Verdict {
     let rule = match p.proto {
-        proto::TCP => {
-            if p.tcp_flags & (tcp_flag::SYN | tcp_flag::ACK) != tcp_flag::SYN {
-                return Verdict::accept(Reason::TcpNonSyn);
-            }
-            m.match_ports(proto::TCP, src, dst, p.dport)
-        }
-        proto::UDP | proto::SCTP => {
-            if flows.contains_reply(p, now) {
-                return Verdict::accept(Reason::Flow);
-            }
-            m.match_ports(p.proto, src, dst, p.dport)
-        }
+        proto::TCP | proto::UDP | proto::SCTP => m.match_ports(p.proto, src, dst, p.dport),
         proto::TSMP => return Verdict::accept(Reason::Tsmp),
         x if x == icmp => {
             if is_icmp_response(p.family, p.icmp_type) {
@@ -296,6 +332,11 @@ fn decide<A: Key>(
 
 #[cfg(test)]
 impl Filter {
+    /// Split classes of both families' TCP and UDP indexes, for structure tests.
+    pub(crate) fn split_classes(&self) -> usize {
+        self.v4.split_counts() + self.v6.split_counts()
+    }
+
     /// Class counts of the IPv4 indexes (tcp, udp, sctp, ips-only), for structure tests.
     pub(crate) fn class_counts_v4(&self) -> [usize; 4] {
         self.v4.class_counts()

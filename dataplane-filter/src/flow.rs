@@ -10,6 +10,10 @@
 //!   that races a writer retries a few times and then reports a miss, so a concurrent update can
 //!   at worst send one reply through full rule evaluation.
 //! * **Shared across filter swaps**: the table lives outside the immutable [`crate::Filter`].
+//! * **Hashing**: three folded 64×64→128-bit multiplies over the key words with per-table
+//!   random keys (foldhash/wyhash style); a lookup first compares a slot's ports/protocol
+//!   word and reads the full key under the seqlock only for a candidate. A hit costs one
+//!   cache line; with a table larger than the CPU caches that line usually comes from DRAM.
 //!
 //! Keys are the *reversed* tuple of an outbound packet, i.e. exactly the inbound reply's
 //! (protocol, family, source, destination, source port, destination port).
@@ -44,31 +48,50 @@ struct Slot {
     seen: AtomicU32,
 }
 
-/// A flow key: the inbound packet's tuple.
+impl Slot {
+    /// Whether the slot's key words equal `k` (relaxed loads; callers validate under the
+    /// seqlock when it matters).
+    #[inline]
+    fn holds(&self, k: &FlowKey) -> bool {
+        // Non-short-circuit: five loads and compares, one branch.
+        (self.meta.load(Ordering::Relaxed) == k.meta)
+            & (self.src_lo.load(Ordering::Relaxed) == k.src_lo)
+            & (self.dst_lo.load(Ordering::Relaxed) == k.dst_lo)
+            & (self.src_hi.load(Ordering::Relaxed) == k.src_hi)
+            & (self.dst_hi.load(Ordering::Relaxed) == k.dst_hi)
+    }
+}
+
+/// A flow key: the inbound packet's tuple, as the words a slot stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct FlowKey {
-    src: u128,
-    dst: u128,
+    src_hi: u64,
+    src_lo: u64,
+    dst_hi: u64,
+    dst_lo: u64,
     meta: u64,
 }
 
 impl FlowKey {
     #[inline]
-    fn inbound(p: &ParsedPacket) -> Self {
+    fn new(src: u128, dst: u128, meta: u64) -> Self {
         Self {
-            src: p.src,
-            dst: p.dst,
-            meta: meta(p.family, p.proto, p.sport, p.dport),
+            src_hi: (src >> 64) as u64,
+            src_lo: src as u64,
+            dst_hi: (dst >> 64) as u64,
+            dst_lo: dst as u64,
+            meta,
         }
     }
 
     #[inline]
+    fn inbound(p: &ParsedPacket) -> Self {
+        Self::new(p.src, p.dst, meta(p.family, p.proto, p.sport, p.dport))
+    }
+
+    #[inline]
     fn reply_to(p: &ParsedPacket) -> Self {
-        Self {
-            src: p.dst,
-            dst: p.src,
-            meta: meta(p.family, p.proto, p.dport, p.sport),
-        }
+        Self::new(p.dst, p.src, meta(p.family, p.proto, p.dport, p.sport))
     }
 }
 
@@ -81,14 +104,12 @@ fn meta(family: Family, proto: u8, sport: u16, dport: u16) -> u64 {
     (u64::from(sport) << 32) | (u64::from(dport) << 16) | (u64::from(proto) << 8) | fam
 }
 
-/// Splits a `u128` into (high, low) halves without lossy casts.
+/// The high and low halves of the full 128-bit product (a "folded multiply", as in
+/// foldhash and wyhash): every input bit affects many output bits, in one multiplication.
 #[inline]
-fn halves(v: u128) -> (u64, u64) {
-    let b = v.to_be_bytes();
-    let (hi, lo) = b.split_at(8);
-    let hi = hi.first_chunk::<8>().map_or(0, |h| u64::from_be_bytes(*h));
-    let lo = lo.first_chunk::<8>().map_or(0, |l| u64::from_be_bytes(*l));
-    (hi, lo)
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
 }
 
 /// The bounded, TTL'd flow table. Share it (e.g. in an `Arc`) between filter generations.
@@ -97,7 +118,8 @@ pub struct FlowTable {
     slots: Box<[Slot]>,
     mask: usize,
     ttl: u32,
-    seed: u64,
+    /// Per-table random hash keys.
+    seeds: [u64; 5],
 }
 
 impl Default for FlowTable {
@@ -116,17 +138,20 @@ impl FlowTable {
             .checked_next_power_of_two()
             .unwrap_or(1 << 20);
         let slots: Box<[Slot]> = (0..cap).map(|_| Slot::default()).collect();
-        // A per-table random seed (from the std hasher's random keys; no clock) keeps bucket
+        // Per-table random keys (from the std hasher's random keys; no clock) keep bucket
         // placement unpredictable to peers.
-        let seed = std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish()
-            | 1;
+        let random = std::collections::hash_map::RandomState::new();
+        let mut seeds = [0u64; 5];
+        for (i, s) in (0u64..).zip(seeds.iter_mut()) {
+            let mut h = random.build_hasher();
+            h.write_u64(i);
+            *s = h.finish() | 1;
+        }
         Self {
             slots,
             mask: cap - 1,
             ttl: ttl_secs,
-            seed,
+            seeds,
         }
     }
 
@@ -136,17 +161,17 @@ impl FlowTable {
         self.slots.len()
     }
 
+    /// The bucket of `k`: its slots, `WAYS` in a row (empty only if the table were smaller
+    /// than a bucket, which [`Self::new`] prevents).
     #[inline]
-    fn bucket(&self, k: &FlowKey) -> usize {
-        let (sh, sl) = halves(k.src);
-        let (dh, dl) = halves(k.dst);
-        let mut h = self.seed;
-        for w in [sh, sl, dh, dl, k.meta] {
-            h = (h ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            h ^= h >> 29;
-        }
+    fn bucket(&self, k: &FlowKey) -> &[Slot] {
+        let [k0, k1, k2, k3, k4] = self.seeds;
+        let lo = fold_mul(k.src_lo ^ k0, k.dst_lo ^ k1);
+        let hi = fold_mul(k.src_hi ^ k2, k.dst_hi ^ k3);
+        let h = fold_mul(lo ^ k.meta, hi ^ k4);
         // Bucket start, aligned to WAYS so buckets do not overlap.
-        usize::try_from(h).unwrap_or(0) & self.mask & !(WAYS - 1)
+        let start = (h as usize) & self.mask & !(WAYS - 1);
+        self.slots.get(start..start + WAYS).unwrap_or(&[])
     }
 
     #[inline]
@@ -155,24 +180,24 @@ impl FlowTable {
     }
 
     /// Whether an inbound UDP/SCTP packet is a reply to a live outbound flow.
+    ///
+    /// Per slot of the key's bucket: a cheap unsynchronised look at the ports and protocol
+    /// word skips slots holding other flows; a candidate is then read consistently under its
+    /// seqlock. A torn first look can only cause a miss, never a false hit.
     #[inline]
     pub fn contains_reply(&self, p: &ParsedPacket, now: u32) -> bool {
         let k = FlowKey::inbound(p);
-        let (sh, sl) = halves(k.src);
-        let (dh, dl) = halves(k.dst);
-        let start = self.bucket(&k);
-        for slot in self.slots.iter().skip(start).take(WAYS) {
+        for slot in self.bucket(&k) {
+            if slot.meta.load(Ordering::Relaxed) != k.meta {
+                continue;
+            }
             for _ in 0..READ_RETRIES {
                 let v1 = slot.version.load(Ordering::Acquire);
                 if v1 & 1 == 1 {
                     std::hint::spin_loop();
                     continue;
                 }
-                let same = slot.meta.load(Ordering::Relaxed) == k.meta
-                    && slot.src_lo.load(Ordering::Relaxed) == sl
-                    && slot.dst_lo.load(Ordering::Relaxed) == dl
-                    && slot.src_hi.load(Ordering::Relaxed) == sh
-                    && slot.dst_hi.load(Ordering::Relaxed) == dh;
+                let same = slot.holds(&k);
                 let seen = slot.seen.load(Ordering::Relaxed);
                 fence(Ordering::Acquire);
                 if slot.version.load(Ordering::Relaxed) != v1 {
@@ -194,22 +219,15 @@ impl FlowTable {
             return;
         }
         let k = FlowKey::reply_to(p);
-        let start = self.bucket(&k);
+        let bucket = self.bucket(&k);
         let stamp = now.saturating_add(1);
         // Pick: the slot already holding the key, else an empty or expired one, else the
         // oldest.
         let mut target = None;
         let mut oldest: Option<(usize, u32)> = None;
-        let (sh, sl) = halves(k.src);
-        let (dh, dl) = halves(k.dst);
-        for (i, slot) in self.slots.iter().enumerate().skip(start).take(WAYS) {
+        for (i, slot) in bucket.iter().enumerate() {
             let seen = slot.seen.load(Ordering::Relaxed);
-            let same = slot.meta.load(Ordering::Relaxed) == k.meta
-                && slot.src_lo.load(Ordering::Relaxed) == sl
-                && slot.dst_lo.load(Ordering::Relaxed) == dl
-                && slot.src_hi.load(Ordering::Relaxed) == sh
-                && slot.dst_hi.load(Ordering::Relaxed) == dh;
-            if same && seen != 0 {
+            if slot.holds(&k) && seen != 0 {
                 target = Some(i);
                 break;
             }
@@ -223,7 +241,7 @@ impl FlowTable {
         let Some(i) = target.or(oldest.map(|(i, _)| i)) else {
             return;
         };
-        let Some(slot) = self.slots.get(i) else {
+        let Some(slot) = bucket.get(i) else {
             return;
         };
         // Take the slot's write lock (odd version); if another writer holds it, skip: the next
@@ -238,10 +256,10 @@ impl FlowTable {
             return;
         }
         fence(Ordering::Release);
-        slot.src_hi.store(sh, Ordering::Relaxed);
-        slot.src_lo.store(sl, Ordering::Relaxed);
-        slot.dst_hi.store(dh, Ordering::Relaxed);
-        slot.dst_lo.store(dl, Ordering::Relaxed);
+        slot.src_hi.store(k.src_hi, Ordering::Relaxed);
+        slot.src_lo.store(k.src_lo, Ordering::Relaxed);
+        slot.dst_hi.store(k.dst_hi, Ordering::Relaxed);
+        slot.dst_lo.store(k.dst_lo, Ordering::Relaxed);
         slot.meta.store(k.meta, Ordering::Relaxed);
         slot.seen.store(stamp, Ordering::Relaxed);
         slot.version.store(v.wrapping_add(2), Ordering::Release);

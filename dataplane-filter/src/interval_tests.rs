@@ -56,3 +56,44 @@ fn iter_values_yields_inclusive_valued_intervals() {
     assert_eq!(got, vec![(10, 14, 1), (15, 30, 0), (40, u32::MAX, 5)]);
     assert_eq!(m.value_count(), 3);
 }
+
+/// The byte-indexed port map answers exactly like the plain map, at every port, for maps with
+/// cuts on byte boundaries, inside bytes, at 0 and at 65535, and for an empty map.
+#[test]
+fn port_map_agrees_with_the_interval_map_at_every_port() {
+    let mut x: u32 = 12345;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    let mut shapes: Vec<Vec<(u16, u16, u32)>> = vec![
+        vec![],
+        vec![(0, 65535, 1)],
+        vec![(255, 256, 0), (65535, 65535, 2), (0, 0, 3), (512, 767, 4)],
+    ];
+    for n in [10u32, 300, 3000] {
+        shapes.push(
+            (0..n)
+                .map(|i| {
+                    let a = (next() & 0xffff) as u16;
+                    let w = (next() % 40) as u16;
+                    (a, a.saturating_add(w), i % 7)
+                })
+                .collect(),
+        );
+    }
+    for items in shapes {
+        let m = IntervalMap::min_cover(&items);
+        let p = PortMap::new(m.clone());
+        for port in 0..=u16::MAX {
+            assert_eq!(
+                p.get(port),
+                m.get(port),
+                "port {port}, {} items",
+                items.len()
+            );
+        }
+    }
+}

@@ -38,6 +38,7 @@ mod dataplane;
 mod filter;
 pub mod flow;
 mod interval;
+mod local;
 mod matcher;
 pub mod packet;
 pub mod reference;

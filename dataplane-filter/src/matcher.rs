@@ -19,7 +19,7 @@
 //! source intervals; nothing allocates.
 
 use crate::addr::AddrRange;
-use crate::interval::{IntervalMap, Key, NONE, RangeSet};
+use crate::interval::{IntervalMap, Key, NONE, PortMap, RangeSet};
 use crate::rules::{DstEntry, ProtoSet, proto};
 use crate::wire::PortRange;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -37,6 +37,12 @@ pub(crate) struct FamilyRule<A> {
 enum SrcLookup<A> {
     /// Merged source map of exactly the class's rules: source → smallest rule index.
     Merged(IntervalMap<A>),
+    /// The minimum of two maps: the class's single-port groups (own merge, or one group's
+    /// map) and its *wide* groups, whose port range spans more than one port (a merge shared
+    /// by every class with the same wide groups, or one group's map). Wide groups (all ports,
+    /// port ranges) recur in every class their range overlaps; sharing their merge keeps
+    /// memory linear where a per-class merge would copy them into each of those classes.
+    Split { small: MapRef<A>, large: MapRef<A> },
     /// Minimum over these groups' maps; groups ascending by their smallest rule index, so the
     /// scan stops as soon as no later group can hold a smaller rule.
     Groups(Box<[u32]>),
@@ -55,6 +61,23 @@ pub(crate) struct Group<A> {
     cost: usize,
 }
 
+/// One source map a [`SrcLookup::Split`] class searches.
+#[derive(Debug)]
+enum MapRef<A> {
+    /// No rule.
+    Empty,
+    /// A group's own map.
+    Group(u32),
+    /// A map merged for this class.
+    Own(IntervalMap<A>),
+    /// A merged map in [`DstPortIndex::shared`].
+    Shared(u32),
+}
+
+/// Classes with at most this many source intervals in all are merged whole (one search)
+/// even when they have wide groups.
+pub(crate) const SMALL_CLASS: usize = 512;
+
 /// Build-time facts about a group.
 struct GroupInfo<'r, A> {
     protos: ProtoSet,
@@ -71,15 +94,28 @@ struct Class<A> {
     cap_rules: Box<[(u32, u64)]>,
 }
 
-/// Remaining number of merged source intervals the builder may create.
-pub(crate) struct Budget(pub usize);
+/// Remaining number of merged source intervals the builder may create (`.0`), and the size
+/// up to which a class with wide groups is still merged whole (`.1`, [`SMALL_CLASS`] except
+/// in tests that force the split layout).
+pub(crate) struct Budget(pub usize, pub usize);
 
 /// Destination → ports → class → source index for one protocol group.
 #[derive(Debug)]
 pub(crate) struct DstPortIndex<A> {
     dst: IntervalMap<A>,
-    ports: Box<[IntervalMap<u16>]>,
+    ports: Box<[PortMap]>,
     classes: Box<[Class<A>]>,
+    /// Merged maps of large-group sets, shared between classes.
+    shared: Box<[IntervalMap<A>]>,
+}
+
+/// Build state shared by the classes of one index.
+struct ClassBuilder<'g, A> {
+    groups: &'g [Group<A>],
+    class_ids: HashMap<Vec<u32>, u32>,
+    classes: Vec<Class<A>>,
+    shared_ids: HashMap<Vec<u32>, u32>,
+    shared: Vec<IntervalMap<A>>,
 }
 
 impl<A: Key> DstPortIndex<A> {
@@ -106,9 +142,14 @@ impl<A: Key> DstPortIndex<A> {
 
         let mut active: BTreeSet<(u32, u16, u16, usize)> = BTreeSet::new();
         let mut table_ids: HashMap<Vec<(u32, u16, u16)>, u32> = HashMap::new();
-        let mut class_ids: HashMap<Vec<u32>, u32> = HashMap::new();
-        let mut ports: Vec<IntervalMap<u16>> = Vec::new();
-        let mut classes: Vec<Class<A>> = Vec::new();
+        let mut ports: Vec<PortMap> = Vec::new();
+        let mut cb = ClassBuilder {
+            groups,
+            class_ids: HashMap::new(),
+            classes: Vec::new(),
+            shared_ids: HashMap::new(),
+            shared: Vec::new(),
+        };
         let mut cuts: Vec<(A, u32)> = Vec::with_capacity(points.len());
         let (mut fi, mut li) = (0, 0);
         for &p in &points {
@@ -139,7 +180,7 @@ impl<A: Key> DstPortIndex<A> {
             } else if let Some(id) = table_ids.get(&key) {
                 *id
             } else {
-                let table = build_port_table(&key, groups, &mut class_ids, &mut classes, budget);
+                let table = build_port_table(&key, &mut cb, budget);
                 let id = u32::try_from(ports.len()).unwrap_or(NONE);
                 ports.push(table);
                 table_ids.insert(key, id);
@@ -150,7 +191,8 @@ impl<A: Key> DstPortIndex<A> {
         Self {
             dst: IntervalMap::from_cuts(&cuts),
             ports: ports.into_boxed_slice(),
-            classes: classes.into_boxed_slice(),
+            classes: cb.classes.into_boxed_slice(),
+            shared: cb.shared.into_boxed_slice(),
         }
     }
 
@@ -177,6 +219,9 @@ impl<A: Key> DstPortIndex<A> {
         };
         let mut best = match &class.srcs {
             SrcLookup::Merged(map) => map.get(src),
+            SrcLookup::Split { small, large } => self
+                .map_get(small, src, groups)
+                .min(self.map_get(large, src, groups)),
             SrcLookup::Groups(ids) => {
                 let mut best = NONE;
                 for g in ids.iter().filter_map(|g| groups.get(*g as usize)) {
@@ -202,20 +247,38 @@ impl<A: Key> DstPortIndex<A> {
         best
     }
 
+    #[inline]
+    fn map_get(&self, m: &MapRef<A>, src: A, groups: &[Group<A>]) -> u32 {
+        let map = match m {
+            MapRef::Empty => return NONE,
+            MapRef::Group(g) => groups.get(*g as usize).map(|g| &g.map),
+            MapRef::Own(map) => Some(map),
+            MapRef::Shared(i) => self.shared.get(*i as usize),
+        };
+        map.map_or(NONE, |m| m.get(src))
+    }
+
     /// Number of classes (for tests of the structure).
     #[cfg(test)]
     pub(crate) fn class_count(&self) -> usize {
         self.classes.len()
     }
+
+    /// Number of classes with the split layout (for tests of the structure).
+    #[cfg(test)]
+    pub(crate) fn split_count(&self) -> usize {
+        self.classes
+            .iter()
+            .filter(|c| matches!(c.srcs, SrcLookup::Split { .. }))
+            .count()
+    }
 }
 
 fn build_port_table<A: Key>(
     key: &[(u32, u16, u16)],
-    groups: &[Group<A>],
-    class_ids: &mut HashMap<Vec<u32>, u32>,
-    classes: &mut Vec<Class<A>>,
+    cb: &mut ClassBuilder<'_, A>,
     budget: &mut Budget,
-) -> IntervalMap<u16> {
+) -> PortMap {
     // Sweep over port boundaries: additions at `first`, removals at `last + 1`.
     let mut events: Vec<(u16, bool, u32)> = Vec::with_capacity(key.len() * 2);
     for &(group, first, last) in key {
@@ -225,6 +288,11 @@ fn build_port_table<A: Key>(
         }
     }
     events.sort_unstable_by_key(|e| e.0);
+    let wide: BTreeSet<u32> = key
+        .iter()
+        .filter(|(_, first, last)| last > first)
+        .map(|(g, _, _)| *g)
+        .collect();
     let mut active: BTreeMap<u32, u32> = BTreeMap::new();
     let mut cuts = Vec::new();
     let mut i = 0;
@@ -246,18 +314,18 @@ fn build_port_table<A: Key>(
         let set: Vec<u32> = active.keys().copied().collect();
         let id = if set.is_empty() {
             NONE
-        } else if let Some(id) = class_ids.get(&set) {
+        } else if let Some(id) = cb.class_ids.get(&set) {
             *id
         } else {
-            let class = build_class(&set, groups, budget);
-            let id = u32::try_from(classes.len()).unwrap_or(NONE);
-            classes.push(class);
-            class_ids.insert(set, id);
+            let class = build_class(&set, &wide, cb, budget);
+            let id = u32::try_from(cb.classes.len()).unwrap_or(NONE);
+            cb.classes.push(class);
+            cb.class_ids.insert(set, id);
             id
         };
         cuts.push((point, id));
     }
-    IntervalMap::from_cuts(&cuts)
+    PortMap::new(IntervalMap::from_cuts(&cuts))
 }
 
 /// Groups rules by identical (protocols, destinations) and builds one source map per group.
@@ -311,7 +379,15 @@ fn group_rules<A: Key>(rules: &[FamilyRule<A>]) -> (Vec<Group<A>>, Vec<GroupInfo
     (groups, infos)
 }
 
-fn build_class<A: Key>(set: &[u32], groups: &[Group<A>], budget: &mut Budget) -> Class<A> {
+/// Builds the class of groups `set`; `wide`: the groups whose port range in this table spans
+/// more than one port.
+fn build_class<A: Key>(
+    set: &[u32],
+    wide: &BTreeSet<u32>,
+    cb: &mut ClassBuilder<'_, A>,
+    budget: &mut Budget,
+) -> Class<A> {
+    let groups = cb.groups;
     let members: Vec<(u32, &Group<A>)> = set
         .iter()
         .filter_map(|g| groups.get(*g as usize).map(|x| (*g, x)))
@@ -327,21 +403,66 @@ fn build_class<A: Key>(set: &[u32], groups: &[Group<A>], budget: &mut Budget) ->
         .filter(|(_, g)| g.cost > 0)
         .collect();
     ordered.sort_unstable_by_key(|(_, g)| g.min_rule);
-    let cost: usize = ordered.iter().map(|(_, g)| g.cost).sum();
-    let srcs = if ordered.len() > 1 && cost <= budget.0 {
-        budget.0 -= cost;
-        let items: Vec<(A, A, u32)> = ordered
-            .iter()
-            .flat_map(|(_, g)| g.map.iter_values())
-            .collect();
-        SrcLookup::Merged(IntervalMap::min_cover(&items))
-    } else {
+    let (large, small): (Vec<Member<'_, A>>, Vec<Member<'_, A>>) = ordered
+        .iter()
+        .copied()
+        .partition(|(id, _)| wide.contains(id));
+    let cost = |part: &[(u32, &Group<A>)]| -> usize { part.iter().map(|(_, g)| g.cost).sum() };
+    let srcs = if ordered.len() <= 1 {
         SrcLookup::Groups(ordered.iter().map(|(id, _)| *id).collect())
+    } else if large.is_empty() || cost(&ordered) <= budget.1 {
+        if cost(&ordered) <= budget.0 {
+            budget.0 -= cost(&ordered);
+            SrcLookup::Merged(merge(&ordered))
+        } else {
+            SrcLookup::Groups(ordered.iter().map(|(id, _)| *id).collect())
+        }
+    } else {
+        let large_ids: Vec<u32> = large.iter().map(|(id, _)| *id).collect();
+        let new_large = large.len() > 1 && !cb.shared_ids.contains_key(&large_ids);
+        let need = if small.len() > 1 { cost(&small) } else { 0 }
+            + if new_large { cost(&large) } else { 0 };
+        if need <= budget.0 {
+            budget.0 -= need;
+            let small_ref = match small.as_slice() {
+                [] => MapRef::Empty,
+                [(id, _)] => MapRef::Group(*id),
+                _ => MapRef::Own(merge(&small)),
+            };
+            let large_ref = match large.as_slice() {
+                [(id, _)] => MapRef::Group(*id),
+                _ => {
+                    if let Some(i) = cb.shared_ids.get(&large_ids) {
+                        MapRef::Shared(*i)
+                    } else {
+                        let i = u32::try_from(cb.shared.len()).unwrap_or(NONE);
+                        cb.shared.push(merge(&large));
+                        cb.shared_ids.insert(large_ids, i);
+                        MapRef::Shared(i)
+                    }
+                }
+            };
+            SrcLookup::Split {
+                small: small_ref,
+                large: large_ref,
+            }
+        } else {
+            SrcLookup::Groups(ordered.iter().map(|(id, _)| *id).collect())
+        }
     };
     Class {
         srcs,
         cap_rules: cap_rules.into_boxed_slice(),
     }
+}
+
+/// A group of a class, with its id.
+type Member<'g, A> = (u32, &'g Group<A>);
+
+/// The merged source map of `part`'s groups: source → smallest rule index.
+fn merge<A: Key>(part: &[(u32, &Group<A>)]) -> IntervalMap<A> {
+    let items: Vec<(A, A, u32)> = part.iter().flat_map(|(_, g)| g.map.iter_values()).collect();
+    IntervalMap::min_cover(&items)
 }
 
 /// The whole matcher of one family.
@@ -364,15 +485,18 @@ pub(crate) struct FamilyMatcher<A> {
 }
 
 impl<A: Key> FamilyMatcher<A> {
-    /// Builds the family matcher; `merge_budget` bounds the merged class maps.
+    /// Builds the family matcher; `merge_budget` bounds the merged class maps; classes with
+    /// wide groups and more than `small_class` source intervals get the split layout.
     pub(crate) fn build(
         rules: &[FamilyRule<A>],
         src_caps: HashMap<A, u64>,
         merge_budget: Option<usize>,
+        small_class: usize,
     ) -> Self {
         let total_srcs: usize = rules.iter().map(|r| r.srcs.len()).sum();
         let mut budget = Budget(
             merge_budget.unwrap_or_else(|| total_srcs.saturating_mul(4).saturating_add(1 << 16)),
+            small_class,
         );
         let (groups, infos) = group_rules(rules);
         let surviving =
@@ -522,6 +646,12 @@ impl<A: Key> FamilyMatcher<A> {
             Some(index) => index.lookup(src, dst, 0, self.caps_of(src), &self.groups),
             None => NONE,
         }
+    }
+
+    /// Number of split classes in the TCP and UDP indexes, for structure tests.
+    #[cfg(test)]
+    pub(crate) fn split_counts(&self) -> usize {
+        self.tcp.split_count() + self.udp.split_count()
     }
 
     /// Number of classes per index (tcp, udp, sctp, ips-only), for structure tests.
