@@ -328,16 +328,19 @@ pub fn dst_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<DstPoint> {
         ranges.extend(internet_prefixes().iter().map(bounds));
     }
     for (v4, a, b) in regions(&ranges, tailnet) {
-        let dst = Dst::addr(tailnet, net_of(a, v4));
-        let Some(router) = dst.node.and_then(|i| tailnet.nodes.get(i)) else {
-            continue;
-        };
-        let text = interval_text(v4, a, b);
-        out.push(DstPoint {
-            name: format!("{text} via {}", router.name),
-            principal: text,
-            dst,
-        });
+        // One endpoint per router or exit node that carries it (`via` can tell them
+        // apart).
+        for dst in Dst::routes(tailnet, net_of(a, v4)) {
+            let Some(router) = dst.node.and_then(|i| tailnet.nodes.get(i)) else {
+                continue;
+            };
+            let text = interval_text(v4, a, b);
+            out.push(DstPoint {
+                name: format!("{text} via {}", router.name),
+                principal: text,
+                dst,
+            });
+        }
     }
     out
 }
@@ -390,10 +393,9 @@ pub fn dst_signature(evs: &[&Evaluator<'_>], dst: &Dst) -> (Vec<bool>, Option<St
     };
     let mut bits = Vec::new();
     for ev in evs {
-        let m = ev.matcher();
         for r in ev.rules() {
             for a in &r.dst {
-                bits.push(m.dst_matches(&a.alias, dst, &nobody));
+                bits.push(ev.atom_matches(r, a, dst, &nobody));
             }
         }
     }
@@ -517,13 +519,12 @@ impl<'e, 'a> Signer<'e, 'a> {
         let mut bits = id_bits;
         let mut k = 0;
         for ev in evs {
-            let m = ev.matcher();
             for r in ev.rules() {
                 for a in &r.dst {
                     if !identity_only(&a.alias)
                         && let Some(b) = bits.get_mut(k)
                     {
-                        *b = m.dst_matches(&a.alias, dst, &nobody);
+                        *b = ev.atom_matches(r, a, dst, &nobody);
                     }
                     k += 1;
                 }

@@ -4,12 +4,12 @@
 //! Endpoints ([`super::classes`]) are grouped into classes that every rule of the
 //! policies treats alike, so the work is classes × classes × rules, not nodes².
 
-use super::access::Evaluator;
+use super::access::{Evaluator, is_icmp};
 use super::classes::{DstPoint, Signer, SrcPoint, classify, dst_points, src_points};
 use super::select::Identity;
 use super::tailnet::Tailnet;
 use std::collections::BTreeMap;
-use tailpolicy_policy::model::{Alias, Autogroup, Origin, Policy, Proto};
+use tailpolicy_policy::model::{Alias, Autogroup, Origin, Policy, PortRange, Proto};
 
 /// Inclusive port intervals, sorted and merged.
 pub type Ports = Vec<(u16, u16)>;
@@ -107,8 +107,19 @@ pub struct Classes {
 impl Classes {
     /// Classes that the rules of every evaluator treat alike.
     pub fn new(evs: &[&Evaluator<'_>], policies: &[&Policy], tailnet: &Tailnet) -> Classes {
-        let srcs = src_points(policies, tailnet);
-        let dsts = dst_points(policies, tailnet);
+        Classes::from_points(
+            evs,
+            src_points(policies, tailnet),
+            dst_points(policies, tailnet),
+        )
+    }
+
+    /// Classes of the given endpoints that the rules of every evaluator treat alike.
+    pub fn from_points(
+        evs: &[&Evaluator<'_>],
+        srcs: Vec<SrcPoint>,
+        dsts: Vec<DstPoint>,
+    ) -> Classes {
         let mut signer = Signer::new(evs);
         let sk: Vec<_> = srcs.iter().map(|p| signer.src(&p.src)).collect();
         let dk: Vec<_> = dsts.iter().map(|p| signer.dst(&p.dst)).collect();
@@ -169,10 +180,66 @@ impl Classes {
         }
     }
 
+    /// The pairs of classes that some rule of the evaluators numbered `which` (of those
+    /// the classes were built with) applies to: its sources match the source class and
+    /// one of its destinations the destination class. Sorted, without duplicates.
+    pub fn touched_pairs(&self, evs: &[&Evaluator<'_>], which: &[usize]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let (mut so, mut dof) = (0usize, 0usize);
+        for (e, ev) in evs.iter().enumerate() {
+            for (ri, rule) in ev.rules().iter().enumerate() {
+                let k0 = dof;
+                dof += rule.dst.len();
+                if !which.contains(&e) {
+                    continue;
+                }
+                let scs: Vec<usize> = (0..self.src_sigs.len())
+                    .filter(|sc| {
+                        self.src_sigs
+                            .get(*sc)
+                            .and_then(|(b, _)| b.get(so + ri))
+                            .copied()
+                            .unwrap_or(false)
+                    })
+                    .collect();
+                if scs.is_empty() {
+                    continue;
+                }
+                let has_self = rule
+                    .dst
+                    .iter()
+                    .any(|a| a.alias == Alias::Autogroup(Autogroup::SelfDevices));
+                let dcs: Vec<usize> = (0..self.dst_sigs.len())
+                    .filter(|dc| {
+                        self.dst_sigs.get(*dc).is_some_and(|(b, owner)| {
+                            (has_self && owner.is_some())
+                                || (k0..dof).any(|k| b.get(k).copied().unwrap_or(false))
+                        })
+                    })
+                    .collect();
+                for sc in &scs {
+                    out.extend(dcs.iter().map(|dc| (*sc, *dc)));
+                }
+            }
+            so += ev.rules().len();
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// What source class `sc` may do to destination class `dc` under the `which`-th
     /// evaluator (of those the classes were built with), read off the signatures: no
-    /// selector is matched again.
-    fn access(&self, evs: &[&Evaluator<'_>], which: usize, sc: usize, dc: usize) -> ClassAccess {
+    /// selector is matched again. Protocols are counted as the client's filter counts
+    /// them (policy-spec §5.12): any rule that applies allows ICMP (v4 and v6) on every
+    /// "port"; protocols without ports need a destination covering every port.
+    pub fn access(
+        &self,
+        evs: &[&Evaluator<'_>],
+        which: usize,
+        sc: usize,
+        dc: usize,
+    ) -> ClassAccess {
         let mut out: ClassAccess = BTreeMap::new();
         let (Some((sbits, user)), Some((dbits, owner))) =
             (self.src_sigs.get(sc), self.dst_sigs.get(dc))
@@ -194,6 +261,7 @@ impl Classes {
             if !sbits.get(so + ri).copied().unwrap_or(false) {
                 continue;
             }
+            let mut any = false;
             for (j, atom) in rule.dst.iter().enumerate() {
                 let hit = if atom.alias == Alias::Autogroup(Autogroup::SelfDevices) {
                     self_ok
@@ -203,16 +271,25 @@ impl Classes {
                 if !hit {
                     continue;
                 }
-                let protos: Vec<u8> = match atom.proto {
-                    Some(p) => vec![p.0],
-                    None => Proto::DEFAULT_SET.iter().map(|p| p.0).collect(),
+                any = true;
+                let protos: Vec<Proto> = match atom.proto {
+                    Some(p) => vec![p],
+                    None => Proto::DEFAULT_SET.to_vec(),
                 };
                 for p in protos {
-                    out.entry(p).or_default().push((
+                    if is_icmp(p) || !(p.has_ports() || atom.ports == PortRange::ALL) {
+                        continue;
+                    }
+                    out.entry(p.0).or_default().push((
                         atom.ports.first,
                         atom.ports.last,
                         rule.origin,
                     ));
+                }
+            }
+            if any {
+                for p in [Proto::ICMP, Proto::ICMPV6] {
+                    out.entry(p.0).or_default().push((0, u16::MAX, rule.origin));
                 }
             }
         }
@@ -275,8 +352,16 @@ pub struct Diff {
     pub changes: Vec<Change>,
 }
 
-/// Compares the access `old` and `new` give over `tailnet`.
+/// Compares the access `old` and `new` give over `tailnet`, from the rules that differ
+/// (see [`super::diff`]); equal to [`diff_full`].
 pub fn diff(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
+    super::diff::diff(old, new, tailnet)
+}
+
+/// Compares the access `old` and `new` give over `tailnet` the straightforward way:
+/// every pair of endpoint classes under every rule of both policies. The reference
+/// that [`diff`] is checked against; its work grows with the tailnet, not the change.
+pub fn diff_full(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
     let eo = Evaluator::new(old, tailnet);
     let en = Evaluator::new(new, tailnet);
     let classes = Classes::new(&[&eo, &en], &[old, new], tailnet);
@@ -285,38 +370,38 @@ pub fn diff(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
         for dc in 0..classes.dst_classes.len() {
             let ao = classes.access(&[&eo, &en], 0, sc, dc);
             let an = classes.access(&[&eo, &en], 1, sc, dc);
-            if ao.is_empty() && an.is_empty() {
-                continue;
-            }
-            let mut protos: Vec<u8> = ao.keys().chain(an.keys()).copied().collect();
-            protos.sort_unstable();
-            protos.dedup();
-            for p in protos {
-                let (po, pn) = (ports_of(&ao, p), ports_of(&an, p));
-                for (a, b) in subtract(&pn, &po) {
-                    changes.push(Change {
-                        src_class: sc,
-                        dst_class: dc,
-                        proto: p,
-                        ports: (a, b),
-                        gained: true,
-                        rules: rules_meeting(&an, p, a, b),
-                    });
-                }
-                for (a, b) in subtract(&po, &pn) {
-                    changes.push(Change {
-                        src_class: sc,
-                        dst_class: dc,
-                        proto: p,
-                        ports: (a, b),
-                        gained: false,
-                        rules: rules_meeting(&ao, p, a, b),
-                    });
-                }
-            }
+            compare(sc, dc, &ao, &an, &mut changes);
         }
     }
     Diff { classes, changes }
+}
+
+/// Appends the changes from access `ao` (old) to `an` (new) between two classes: per
+/// protocol, the port ranges gained and lost, each with the rules responsible (sorted).
+pub fn compare(sc: usize, dc: usize, ao: &ClassAccess, an: &ClassAccess, out: &mut Vec<Change>) {
+    if ao.is_empty() && an.is_empty() {
+        return;
+    }
+    let mut protos: Vec<u8> = ao.keys().chain(an.keys()).copied().collect();
+    protos.sort_unstable();
+    protos.dedup();
+    for p in protos {
+        let (po, pn) = (ports_of(ao, p), ports_of(an, p));
+        for (gained, from, minus, access) in [(true, &pn, &po, an), (false, &po, &pn, ao)] {
+            for (a, b) in subtract(from, minus) {
+                let mut rules = rules_meeting(access, p, a, b);
+                rules.sort();
+                out.push(Change {
+                    src_class: sc,
+                    dst_class: dc,
+                    proto: p,
+                    ports: (a, b),
+                    gained,
+                    rules,
+                });
+            }
+        }
+    }
 }
 
 /// Access between principals (users, tag sets, address regions): the union over their

@@ -1,7 +1,7 @@
 //! Reachability questions over the reference evaluator: what a source can reach, who
 //! can reach a destination, and the endpoints a selector names.
 
-use super::access::Evaluator;
+use super::access::{Evaluator, is_icmp};
 use super::rules::DstAtom;
 use super::select::{Dst, Identity, Src, alias_is_address, is_host};
 use super::tailnet::Tailnet;
@@ -80,7 +80,7 @@ pub fn reachable_from(ev: &Evaluator<'_>, src: &Src) -> Vec<Access> {
         for atom in &rule.dst {
             for i in 0..tailnet.nodes.len() {
                 if let Some(d) = Dst::node(tailnet, i)
-                    && m.dst_matches(&atom.alias, &d, src)
+                    && ev.atom_matches(rule, atom, &d, src)
                 {
                     add(&mut out, Endpoint::Node(i), atom, rule.origin);
                 }
@@ -123,7 +123,7 @@ pub fn reaching(ev: &Evaluator<'_>, dst: &Dst) -> Vec<Access> {
         for atom in &rule.dst {
             for (i, s) in srcs.iter().enumerate() {
                 if rule.src.iter().any(|x| m.src_matches(x, s))
-                    && m.dst_matches(&atom.alias, dst, s)
+                    && ev.atom_matches(rule, atom, dst, s)
                 {
                     add(&mut out, Endpoint::Node(i), atom, rule.origin);
                 }
@@ -134,7 +134,7 @@ pub fn reaching(ev: &Evaluator<'_>, dst: &Dst) -> Vec<Access> {
                 node: None,
                 nets: Vec::new(),
             };
-            if m.dst_matches(&atom.alias, dst, &anon) {
+            if ev.atom_matches(rule, atom, dst, &anon) {
                 for s in &rule.src {
                     let literal = alias_is_address(&s.value)
                         || matches!(
@@ -317,7 +317,7 @@ pub fn pair_access(ev: &Evaluator<'_>, src: &Src, dst: &Dst) -> Vec<Access> {
             continue;
         }
         for atom in &rule.dst {
-            if m.dst_matches(&atom.alias, dst, src) {
+            if ev.atom_matches(rule, atom, dst, src) {
                 add(&mut out, endpoint.clone(), atom, rule.origin);
             }
         }
@@ -327,11 +327,20 @@ pub fn pair_access(ev: &Evaluator<'_>, src: &Src, dst: &Dst) -> Vec<Access> {
 
 impl Access {
     /// Whether this access covers `proto` (and `port`, for protocols with ports).
+    /// As the client's filter decides (policy-spec §5.12): ICMP is covered by any
+    /// access; other protocols without ports need an access on every port.
     pub fn covers(&self, proto: Proto, port: Option<u16>) -> bool {
+        if is_icmp(proto) {
+            return true;
+        }
         let p = match self.proto {
             Some(p) => p == proto,
             None => Proto::DEFAULT_SET.contains(&proto),
         };
-        p && (!proto.has_ports() || port.is_none_or(|x| self.ports.contains(x)))
+        p && if proto.has_ports() {
+            port.is_none_or(|x| self.ports.contains(x))
+        } else {
+            self.ports == PortRange::ALL
+        }
     }
 }

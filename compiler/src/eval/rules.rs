@@ -39,6 +39,9 @@ pub struct NetRule {
     pub src: Vec<Spanned<Alias>>,
     /// Destination atoms (a union).
     pub dst: Vec<DstAtom>,
+    /// The grant's `via` tags (policy-spec §5.9): traffic a router or exit node forwards
+    /// is only allowed through nodes carrying one of them. Empty: any router.
+    pub via: Vec<String>,
 }
 
 /// The policy's network rules in compilation order (grants, then ACLs). A policy with
@@ -59,6 +62,7 @@ pub fn net_rules(policy: &Policy) -> Vec<NetRule> {
                 proto: None,
                 ports: PortRange::ALL,
             }],
+            via: Vec::new(),
         }];
     }
     let mut out = Vec::new();
@@ -80,6 +84,14 @@ pub fn net_rules(policy: &Policy) -> Vec<NetRule> {
             origin: g.origin,
             src: g.src.clone(),
             dst,
+            via: g
+                .via
+                .iter()
+                .filter_map(|v| match &v.value {
+                    Alias::Tag(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect(),
         });
     }
     for a in policy.acls.iter().flatten() {
@@ -99,6 +111,7 @@ pub fn net_rules(policy: &Policy) -> Vec<NetRule> {
             origin: a.origin,
             src: a.src.clone(),
             dst,
+            via: Vec::new(),
         });
     }
     out

@@ -132,6 +132,44 @@ impl Dst {
     }
 }
 
+impl Dst {
+    /// An address as each node that could carry traffic to it sees it: a node's own
+    /// address (one entry), else one entry per subnet router whose route covers it, else
+    /// (for the internet) one per exit node. Empty for an address nothing routes. The
+    /// first entry is [`Dst::addr`]'s choice; the others matter for `via`, which lets
+    /// traffic through some routers only.
+    pub fn routes(tailnet: &Tailnet, net: IpNet) -> Vec<Dst> {
+        let first = Dst::addr(tailnet, net);
+        if first.node.is_none() || first.identity != Identity::Anonymous {
+            return first.node.map(|_| first).into_iter().collect();
+        }
+        let mut routers: Vec<usize> = tailnet
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.subnet_routes().any(|r| r.contains(&net)))
+            .map(|(i, _)| i)
+            .collect();
+        if routers.is_empty() && is_internet(net) {
+            routers = tailnet
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.is_exit_node())
+                .map(|(i, _)| i)
+                .collect();
+        }
+        routers
+            .into_iter()
+            .map(|i| Dst {
+                identity: Identity::Anonymous,
+                node: Some(i),
+                addr: Some(net),
+            })
+            .collect()
+    }
+}
+
 /// Whether the prefix is a single address.
 pub fn is_host(net: IpNet) -> bool {
     net.prefix_len() == net.max_prefix_len()
