@@ -449,7 +449,8 @@ fn principals(members: Option<&Vec<usize>>, name: impl Fn(usize) -> Option<Strin
 }
 
 /// A short text for an access: protocols with their ports, `all` for every default
-/// protocol on every port (e.g. `tcp 22,443; udp 53`).
+/// protocol on every port, `icmp` for ICMP and ICMPv6 (which any rule allows, so
+/// they follow the protocols with ports), e.g. `tcp 22,443; udp 53; icmp`.
 pub fn summary(access: &ClassAccess) -> String {
     let mut groups: Vec<(Ports, Vec<u8>)> = Vec::new();
     for p in access.keys() {
@@ -459,6 +460,7 @@ pub fn summary(access: &ClassAccess) -> String {
             None => groups.push((ports, vec![*p])),
         }
     }
+    groups.sort_by_key(|(_, ps)| ps.iter().all(|p| !Proto(*p).has_ports()));
     let mut parts = Vec::new();
     for (ports, protos) in groups {
         let all_ports = ports == [(0, u16::MAX)];
@@ -469,6 +471,8 @@ pub fn summary(access: &ClassAccess) -> String {
         }
         let names: Vec<String> = if default {
             vec!["tcp,udp,icmp".to_owned()]
+        } else if protos == [Proto::ICMP.0, Proto::ICMPV6.0] {
+            vec!["icmp".to_owned()]
         } else {
             protos.iter().map(|p| Proto(*p).to_string()).collect()
         };
