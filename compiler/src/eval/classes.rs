@@ -414,6 +414,12 @@ pub struct Signer<'e, 'a> {
     evs: &'e [&'e Evaluator<'a>],
     src_cache: HashMap<Identity, Vec<bool>>,
     dst_cache: HashMap<Identity, Vec<bool>>,
+    /// Rules with a source selector that is not identity-only: (bit, evaluator, rule).
+    src_addr: Vec<(usize, usize, usize)>,
+    /// Destinations that are not identity-only: (bit, evaluator, rule, destination).
+    dst_addr: Vec<(usize, usize, usize, usize)>,
+    /// Number of destination bits.
+    dst_len: usize,
 }
 
 /// Whether a selector's match depends only on identity.
@@ -424,10 +430,29 @@ fn identity_only(alias: &Alias) -> bool {
 impl<'e, 'a> Signer<'e, 'a> {
     /// A signer for these evaluators.
     pub fn new(evs: &'e [&'e Evaluator<'a>]) -> Self {
+        let (mut src_addr, mut dst_addr) = (Vec::new(), Vec::new());
+        let (mut k, mut d) = (0, 0);
+        for (e, ev) in evs.iter().enumerate() {
+            for (ri, r) in ev.rules().iter().enumerate() {
+                if r.src.iter().any(|s| !identity_only(&s.value)) {
+                    src_addr.push((k, e, ri));
+                }
+                k += 1;
+                for (j, a) in r.dst.iter().enumerate() {
+                    if !identity_only(&a.alias) {
+                        dst_addr.push((d, e, ri, j));
+                    }
+                    d += 1;
+                }
+            }
+        }
         Signer {
             evs,
             src_cache: HashMap::new(),
             dst_cache: HashMap::new(),
+            src_addr,
+            dst_addr,
+            dst_len: d,
         }
     }
 
@@ -451,19 +476,16 @@ impl<'e, 'a> Signer<'e, 'a> {
             })
             .clone();
         let mut bits = id_bits;
-        let mut k = 0;
-        for ev in evs {
-            let m = ev.matcher();
-            for r in ev.rules() {
-                if let Some(b) = bits.get_mut(k)
-                    && !*b
-                {
-                    *b = r
-                        .src
-                        .iter()
-                        .any(|s| !identity_only(&s.value) && m.src_matches(&s.value, src));
-                }
-                k += 1;
+        for &(k, e, ri) in &self.src_addr {
+            let (Some(ev), Some(b)) = (evs.get(e), bits.get_mut(k)) else {
+                continue;
+            };
+            if !*b && let Some(r) = ev.rules().get(ri) {
+                let m = ev.matcher();
+                *b = r
+                    .src
+                    .iter()
+                    .any(|s| !identity_only(&s.value) && m.src_matches(&s.value, src));
             }
         }
         let user = match &src.identity {
@@ -510,24 +532,16 @@ impl<'e, 'a> Signer<'e, 'a> {
                 })
                 .clone()
         } else {
-            let n: usize = evs
-                .iter()
-                .map(|e| e.rules().iter().map(|r| r.dst.len()).sum::<usize>())
-                .sum();
-            vec![false; n]
+            vec![false; self.dst_len]
         };
         let mut bits = id_bits;
-        let mut k = 0;
-        for ev in evs {
-            for r in ev.rules() {
-                for a in &r.dst {
-                    if !identity_only(&a.alias)
-                        && let Some(b) = bits.get_mut(k)
-                    {
-                        *b = ev.atom_matches(r, a, dst, &nobody);
-                    }
-                    k += 1;
-                }
+        for &(k, e, ri, j) in &self.dst_addr {
+            let Some(ev) = evs.get(e) else { continue };
+            if let Some(r) = ev.rules().get(ri)
+                && let Some(a) = r.dst.get(j)
+                && let Some(b) = bits.get_mut(k)
+            {
+                *b = ev.atom_matches(r, a, dst, &nobody);
             }
         }
         let owner = match (&dst.identity, dst.addr, dst.node) {

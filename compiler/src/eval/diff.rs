@@ -144,8 +144,26 @@ pub fn diff(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
     let evs = [&e_old, &e_new, &e_common];
     let classes = Classes::from_points(&evs, srcs, dsts);
     let mut changes = Vec::new();
+    // The common rules that apply to a pair: those matching its source class and its
+    // destination class, as bit sets worked out once per class.
+    let mut src_bits: HashMap<usize, Vec<u64>> = HashMap::new();
+    let mut dst_bits: HashMap<usize, Vec<u64>> = HashMap::new();
     for (sc, dc) in classes.touched_pairs(&evs, &[0, 1]) {
-        let both = classes.access(&evs, 2, sc, dc);
+        let sb = src_bits
+            .entry(sc)
+            .or_insert_with(|| classes.src_rule_bits(2, sc));
+        let db = dst_bits
+            .entry(dc)
+            .or_insert_with(|| classes.dst_rule_bits(&evs, 2, dc));
+        let mut rules = Vec::new();
+        for (w, (a, b)) in sb.iter().zip(db.iter()).enumerate() {
+            let mut x = a & b;
+            while x != 0 {
+                rules.push(w * 64 + x.trailing_zeros() as usize);
+                x &= x - 1;
+            }
+        }
+        let both = classes.access_of(&evs, 2, sc, dc, &rules);
         let ao = union(classes.access(&evs, 0, sc, dc), &both);
         let an = union(classes.access(&evs, 1, sc, dc), &both);
         compare(sc, dc, &ao, &an, &mut changes);

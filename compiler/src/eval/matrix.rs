@@ -31,35 +31,32 @@ pub fn merge(mut v: Vec<(u16, u16)>) -> Ports {
     out
 }
 
-/// `a − b` for merged interval lists.
+/// `a − b` for merged interval lists (sorted, disjoint), in one pass over both.
 pub fn subtract(a: &Ports, b: &Ports) -> Ports {
-    let mut out = Vec::new();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    let mut j = 0;
     for &(x, y) in a {
-        let mut pieces = vec![(u32::from(x), u32::from(y))];
-        for &(p, q) in b {
-            let (p, q) = (u32::from(p), u32::from(q));
-            let mut next = Vec::new();
-            for (s, e) in pieces {
-                if q < s || p > e {
-                    next.push((s, e));
-                    continue;
-                }
-                if p > s {
-                    next.push((s, p - 1));
-                }
-                if q < e {
-                    next.push((q + 1, e));
-                }
-            }
-            pieces = next;
+        let (mut start, end) = (u32::from(x), u32::from(y));
+        while b.get(j).is_some_and(|&(_, q)| u32::from(q) < start) {
+            j += 1;
         }
-        out.extend(
-            pieces
-                .into_iter()
-                .filter_map(|(s, e)| Some((u16::try_from(s).ok()?, u16::try_from(e).ok()?))),
-        );
+        for &(p, q) in b.iter().skip(j) {
+            let (p, q) = (u32::from(p), u32::from(q));
+            if p > end || start > end {
+                break;
+            }
+            if p > start {
+                out.push((start, p - 1));
+            }
+            start = start.max(q + 1);
+        }
+        if start <= end {
+            out.push((start, end));
+        }
     }
-    out
+    out.into_iter()
+        .filter_map(|(s, e)| Some((u16::try_from(s).ok()?, u16::try_from(e).ok()?)))
+        .collect()
 }
 
 /// The ports of `access` for `proto`, merged.
@@ -102,6 +99,9 @@ pub struct Classes {
     src_single: Vec<Option<usize>>,
     /// Per destination class: the node all its members are own addresses of, if one.
     dst_single: Vec<Option<usize>>,
+    /// Per evaluator: where its rules start in source signatures, and where each of its
+    /// rules' destinations start in destination signatures.
+    layout: Vec<(usize, Vec<usize>)>,
 }
 
 impl Classes {
@@ -123,8 +123,18 @@ impl Classes {
         let mut signer = Signer::new(evs);
         let sk: Vec<_> = srcs.iter().map(|p| signer.src(&p.src)).collect();
         let dk: Vec<_> = dsts.iter().map(|p| signer.dst(&p.dst)).collect();
-        let src_classes = classify(&sk);
-        let dst_classes = classify(&dk);
+        // Packed to bits: signatures are as long as the policies have rules.
+        let pack = |(b, u): &(Vec<bool>, Option<String>)| {
+            let mut words = vec![0u64; b.len().div_ceil(64)];
+            for (i, x) in b.iter().enumerate() {
+                if *x && let Some(w) = words.get_mut(i / 64) {
+                    *w |= 1 << (i % 64);
+                }
+            }
+            (words, u.clone())
+        };
+        let src_classes = classify(&sk.iter().map(pack).collect::<Vec<_>>());
+        let dst_classes = classify(&dk.iter().map(pack).collect::<Vec<_>>());
         let first = |c: &Vec<usize>| c.first().copied().unwrap_or(0);
         let single = |nodes: Vec<Option<usize>>| match nodes.first() {
             Some(Some(n)) if nodes.iter().all(|x| *x == Some(*n)) => Some(*n),
@@ -154,7 +164,19 @@ impl Classes {
                 )
             })
             .collect();
+        let mut layout = Vec::new();
+        let (mut so, mut dof) = (0usize, 0usize);
+        for ev in evs {
+            let mut offs = Vec::new();
+            for r in ev.rules() {
+                offs.push(dof);
+                dof += r.dst.len();
+            }
+            layout.push((so, offs));
+            so += ev.rules().len();
+        }
         Classes {
+            layout,
             src_sigs: src_classes
                 .iter()
                 .map(|c| sk.get(first(c)).cloned().unwrap_or_default())
@@ -240,25 +262,94 @@ impl Classes {
         sc: usize,
         dc: usize,
     ) -> ClassAccess {
-        let mut out: ClassAccess = BTreeMap::new();
-        let (Some((sbits, user)), Some((dbits, owner))) =
-            (self.src_sigs.get(sc), self.dst_sigs.get(dc))
+        self.access_of(evs, which, sc, dc, &self.matching_rules(which, sc))
+    }
+
+    /// The rules of the `which`-th evaluator whose sources match source class `sc`
+    /// (indices into its rules).
+    pub fn matching_rules(&self, which: usize, sc: usize) -> Vec<usize> {
+        let (Some((so, offs)), Some((bits, _))) = (self.layout.get(which), self.src_sigs.get(sc))
         else {
+            return Vec::new();
+        };
+        (0..offs.len())
+            .filter(|ri| bits.get(so + ri).copied().unwrap_or(false))
+            .collect()
+    }
+
+    /// The rules of the `which`-th evaluator whose sources match source class `sc`, as
+    /// a bit set (bit `i` of word `i / 64`).
+    pub fn src_rule_bits(&self, which: usize, sc: usize) -> Vec<u64> {
+        let (Some((so, offs)), Some((bits, _))) = (self.layout.get(which), self.src_sigs.get(sc))
+        else {
+            return Vec::new();
+        };
+        let mut out = vec![0u64; offs.len().div_ceil(64)];
+        for ri in 0..offs.len() {
+            if bits.get(so + ri).copied().unwrap_or(false)
+                && let Some(w) = out.get_mut(ri / 64)
+            {
+                *w |= 1 << (ri % 64);
+            }
+        }
+        out
+    }
+
+    /// The rules of the `which`-th evaluator with a destination that matches
+    /// destination class `dc` (for some source: `autogroup:self` counts when the class
+    /// is a user's), as a bit set like [`Classes::src_rule_bits`].
+    pub fn dst_rule_bits(&self, evs: &[&Evaluator<'_>], which: usize, dc: usize) -> Vec<u64> {
+        let (Some((_, offs)), Some((bits, owner)), Some(ev)) = (
+            self.layout.get(which),
+            self.dst_sigs.get(dc),
+            evs.get(which),
+        ) else {
+            return Vec::new();
+        };
+        let mut out = vec![0u64; offs.len().div_ceil(64)];
+        for (ri, (rule, k0)) in ev.rules().iter().zip(offs).enumerate() {
+            let hit = rule.dst.iter().enumerate().any(|(j, a)| {
+                if a.alias == Alias::Autogroup(Autogroup::SelfDevices) {
+                    owner.is_some()
+                } else {
+                    bits.get(k0 + j).copied().unwrap_or(false)
+                }
+            });
+            if hit && let Some(w) = out.get_mut(ri / 64) {
+                *w |= 1 << (ri % 64);
+            }
+        }
+        out
+    }
+
+    /// [`Classes::access`] given the rules that can apply: at least every rule of
+    /// [`Classes::matching_rules`] with a destination matching the class (so that it can
+    /// be worked out once per class). Rules whose sources do not match are skipped.
+    pub fn access_of(
+        &self,
+        evs: &[&Evaluator<'_>],
+        which: usize,
+        sc: usize,
+        dc: usize,
+        rules: &[usize],
+    ) -> ClassAccess {
+        let mut out: ClassAccess = BTreeMap::new();
+        let (Some((_, user)), Some((dbits, owner)), Some(ev), Some((_, offs))) = (
+            self.src_sigs.get(sc),
+            self.dst_sigs.get(dc),
+            evs.get(which),
+            self.layout.get(which),
+        ) else {
             return out;
         };
         let self_ok = matches!((user, owner), (Some(u), Some(o)) if u == o);
-        let (mut so, mut dof) = (0usize, 0usize);
-        for ev in evs.iter().take(which) {
-            so += ev.rules().len();
-            dof += ev.rules().iter().map(|r| r.dst.len()).sum::<usize>();
-        }
-        let Some(ev) = evs.get(which) else {
-            return out;
-        };
-        for (ri, rule) in ev.rules().iter().enumerate() {
-            let k0 = dof;
-            dof += rule.dst.len();
-            if !sbits.get(so + ri).copied().unwrap_or(false) {
+        let sbits = self.src_sigs.get(sc).map(|(b, _)| b);
+        let so = self.layout.get(which).map_or(0, |(so, _)| *so);
+        for &ri in rules {
+            let (Some(rule), Some(&k0)) = (ev.rules().get(ri), offs.get(ri)) else {
+                continue;
+            };
+            if !sbits.and_then(|b| b.get(so + ri)).copied().unwrap_or(false) {
                 continue;
             }
             let mut any = false;
@@ -515,4 +606,45 @@ pub fn all_rules(access: &ClassAccess) -> Vec<Origin> {
     }
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::indexing_slicing, reason = "tests")]
+    use super::{merge, subtract};
+
+    /// The set of ports in merged intervals.
+    fn set(v: &[(u16, u16)]) -> Vec<bool> {
+        let mut out = vec![false; 70_000];
+        for &(a, b) in v {
+            for p in a..=b {
+                out[usize::from(p)] = true;
+            }
+        }
+        out
+    }
+
+    /// Two interval lists.
+    type Case<'a> = (&'a [(u16, u16)], &'a [(u16, u16)]);
+
+    #[test]
+    fn subtract_is_set_difference() {
+        let cases: &[Case<'_>] = &[
+            (&[(0, u16::MAX)], &[(22, 22), (80, 90)]),
+            (&[(10, 20), (30, 40)], &[(15, 35)]),
+            (&[(10, 20), (30, 40)], &[(0, 9), (21, 29), (41, 50)]),
+            (&[(5, 5)], &[(5, 5)]),
+            (&[(0, 100)], &[(0, 0), (100, 100)]),
+            (&[(0, 10), (12, 30), (50, 60)], &[(5, 13), (29, 55)]),
+            (&[(1, 3)], &[]),
+            (&[], &[(1, 3)]),
+        ];
+        for (a, b) in cases {
+            let (a, b) = (merge(a.to_vec()), merge(b.to_vec()));
+            let got = subtract(&a, &b);
+            let want: Vec<bool> = set(&a).iter().zip(set(&b)).map(|(x, y)| *x && !y).collect();
+            assert_eq!(set(&got), want, "{a:?} - {b:?} = {got:?}");
+            assert_eq!(merge(got.clone()), got, "merged and sorted");
+        }
+    }
 }

@@ -4,8 +4,9 @@
 
 use super::tailnet::{Tailnet, TailnetNode};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use tailpolicy_policy::model::{Alias, Autogroup, Policy};
+use tailpolicy_policy::model::{Alias, Autogroup, Group, Policy};
 
 /// Who an endpoint is, for identity selectors.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -183,6 +184,8 @@ pub struct Matcher<'a> {
     /// The tailnet.
     pub tailnet: &'a Tailnet,
     star: Vec<IpNet>,
+    /// The policy's groups by name (the first of a name, as [`Policy::group`]).
+    groups: HashMap<&'a str, &'a Group>,
 }
 
 const CHROMEOS_VM_RANGE: Ipv4Net = Ipv4Net::new_assert(Ipv4Addr::new(100, 115, 92, 0), 23);
@@ -219,10 +222,15 @@ impl<'a> Matcher<'a> {
         for n in &tailnet.nodes {
             star.extend(n.subnet_routes().copied());
         }
+        let mut groups = HashMap::new();
+        for g in &policy.groups {
+            groups.entry(g.name.value.as_str()).or_insert(g);
+        }
         Matcher {
             policy,
             tailnet,
             star,
+            groups,
         }
     }
 
@@ -238,7 +246,7 @@ impl<'a> Matcher<'a> {
     }
 
     fn group_has(&self, group: &str, login: &str) -> bool {
-        self.policy.group(group).is_some_and(|g| {
+        self.groups.get(group).is_some_and(|g| {
             g.members
                 .iter()
                 .any(|m| m.value.eq_ignore_ascii_case(login))
