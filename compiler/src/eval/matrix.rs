@@ -437,7 +437,8 @@ pub struct Change {
 /// The semantic difference between two policies over one tailnet.
 #[derive(Clone, Debug)]
 pub struct Diff {
-    /// Endpoints and classes (common to both policies).
+    /// Endpoints and classes (common to both policies). From [`diff`], only the
+    /// endpoints that some rule differing between the policies applies to.
     pub classes: Classes,
     /// Every change; empty when access is the same.
     pub changes: Vec<Change>,
