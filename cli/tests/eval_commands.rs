@@ -212,11 +212,23 @@ fn diff_reports_changes_and_exit_codes() {
     assert!(
         changes
             .iter()
-            .all(|c| c["change"] == "gained" && c["dst"] == "tag:db" && c["ports"] == "22")
+            .all(|c| c["change"] == "gained" && c["dst"] == "tag:db"),
+        "{changes:?}"
     );
-    let srcs: Vec<&str> = changes.iter().map(|c| c["src"].as_str().unwrap()).collect();
+    let (ports, icmp): (Vec<&Value>, Vec<&Value>) =
+        changes.iter().partition(|c| c["ports"] == "22");
+    let srcs: Vec<&str> = ports.iter().map(|c| c["src"].as_str().unwrap()).collect();
     assert_eq!(srcs, ["alice@example.com", "bob@example.com", "tag:web"]);
-    assert_eq!(changes[0]["rules"][0]["index"], 0);
+    assert_eq!(ports[0]["rules"][0]["index"], 0);
+    // Whoever could not reach the database at all may now ping it too (any rule
+    // allows ICMP); alice already could.
+    let pingers: Vec<&str> = icmp.iter().map(|c| c["src"].as_str().unwrap()).collect();
+    assert_eq!(pingers, ["bob@example.com", "tag:web"], "{icmp:?}");
+    assert!(
+        icmp.iter()
+            .all(|c| c["protos"] == serde_json::json!(["icmp", "ipv6-icmp"])),
+        "{icmp:?}"
+    );
     let (code, out) = run(&[
         "diff",
         o,
@@ -255,7 +267,7 @@ fn matrix_in_every_format() {
         cells.contains(&(
             "alice@example.com".into(),
             "tag:db".into(),
-            "tcp,udp,icmp 5432".into()
+            "tcp,udp 5432; icmp".into()
         )),
         "{cells:?}"
     );
@@ -263,7 +275,7 @@ fn matrix_in_every_format() {
         cells.contains(&(
             "bob@example.com".into(),
             "tag:web".into(),
-            "tcp,udp,icmp 443".into()
+            "tcp,udp 443; icmp".into()
         )),
         "{cells:?}"
     );
@@ -288,4 +300,209 @@ fn matrix_in_every_format() {
     );
     let (_, out) = run(&["matrix", p, "--nodes", n]);
     assert!(out.contains("tag:web"), "{out}");
+}
+
+const INTERNET_POLICY: &str = r#"{
+  "groups": {"group:dev": ["alice@example.com"]},
+  "tagOwners": {"tag:exit-eu": [], "tag:exit-us": []},
+  "grants": [
+    // Developers browse anything, through the EU exit node only.
+    {"src": ["group:dev"], "dst": ["autogroup:internet"], "ip": ["*"], "via": ["tag:exit-eu"]},
+    // Everyone reaches the web through any exit node.
+    {"src": ["autogroup:member"], "dst": ["autogroup:internet"], "ip": ["tcp:443"]},
+  ],
+}"#;
+
+const INTERNET_NODES: &str = r#"{
+  "users": [{"login": "alice@example.com"}, {"login": "bob@example.com"}],
+  "nodes": [
+    {"name": "alice-mac", "user": "alice@example.com", "addresses": ["100.64.0.1"]},
+    {"name": "bob-pc", "user": "bob@example.com", "addresses": ["100.64.0.2"]},
+    {"name": "exit-eu", "tags": ["tag:exit-eu"], "addresses": ["100.64.0.3"],
+     "advertisedRoutes": ["0.0.0.0/0", "::/0"], "approvedRoutes": ["0.0.0.0/0", "::/0"]},
+    {"name": "exit-us", "tags": ["tag:exit-us"], "addresses": ["100.64.0.4"],
+     "advertisedRoutes": ["0.0.0.0/0", "::/0"], "approvedRoutes": ["0.0.0.0/0", "::/0"]},
+  ],
+}"#;
+
+fn access_of(doc: &Value) -> Vec<(String, String, String)> {
+    doc["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["from"].as_str().unwrap().to_owned(),
+                a["to"].as_str().unwrap().to_owned(),
+                a["ports"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn reach_answers_for_the_internet() {
+    let (p, _) = files("internet", INTERNET_POLICY);
+    let n = p.with_file_name("internet-nodes.hujson");
+    std::fs::write(&n, INTERNET_NODES).unwrap();
+    let (p, n) = (p.to_str().unwrap(), n.to_str().unwrap());
+
+    // Who reaches the internet, through which exit node, by which rule.
+    let (code, out) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--to",
+        "autogroup:internet",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let acc = access_of(&doc);
+    let via_eu = "autogroup:internet via exit-eu".to_owned();
+    let via_us = "autogroup:internet via exit-us".to_owned();
+    assert!(
+        acc.contains(&("alice-mac".into(), via_eu.clone(), "*".into())),
+        "{acc:?}"
+    );
+    assert!(
+        !acc.contains(&("alice-mac".into(), via_us.clone(), "*".into())),
+        "{acc:?}"
+    );
+    assert!(
+        !acc.iter().any(|a| a.0 == "bob-pc" && a.2 == "*"),
+        "{acc:?}"
+    );
+    for who in ["alice-mac", "bob-pc"] {
+        for via in [&via_eu, &via_us] {
+            assert!(
+                acc.contains(&(who.into(), via.clone(), "443".into())),
+                "{acc:?}"
+            );
+        }
+    }
+    let rule = doc["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["ports"] == "*")
+        .unwrap();
+    assert_eq!(rule["rules"][0]["section"], "grants");
+    assert_eq!(rule["rules"][0]["index"], 0);
+
+    // Port 80: alice through the EU exit node only; bob not at all.
+    let (_, out) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--from",
+        "alice@example.com",
+        "--to",
+        "autogroup:internet:80",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["allowed"], true, "{doc}");
+    let pairs: Vec<(String, bool)> = doc["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["to"].as_str().unwrap().to_owned(),
+                x["allowed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pairs, [(via_eu.clone(), true), (via_us.clone(), false)]);
+    let (_, out) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--from",
+        "bob@example.com",
+        "--to",
+        "autogroup:internet:80",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["allowed"], false, "{doc}");
+
+    // Everything a source reaches lists the internet per exit node.
+    let (_, out) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--from",
+        "bob@example.com",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let acc = access_of(&doc);
+    assert_eq!(
+        acc,
+        [
+            ("bob-pc".to_owned(), via_eu.clone(), "443".to_owned()),
+            ("bob-pc".to_owned(), via_us.clone(), "443".to_owned())
+        ]
+    );
+    let (_, out) = run(&["reach", p, "--nodes", n, "--from", "alice-mac"]);
+    assert!(
+        out.contains("alice-mac -> autogroup:internet via exit-eu tcp,udp,icmp *"),
+        "{out}"
+    );
+}
+
+#[test]
+fn reach_icmp_follows_the_filter() {
+    // A TCP-only rule also lets ping through (the client filter ignores the protocol
+    // and ports of rules for ICMP echo requests).
+    let (p, n) = files("icmp", POLICY);
+    let (p, n) = (p.to_str().unwrap(), n.to_str().unwrap());
+    let (_, out) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--from",
+        "alice-mac",
+        "--to",
+        "db1",
+        "--proto",
+        "icmp",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["allowed"], true, "{doc}");
+    let (_, out) = run(&[
+        "reach", p, "--nodes", n, "--from", "bob-pc", "--to", "db1", "--proto", "icmp", "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["allowed"], false, "{doc}");
+    let (_, out) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--from",
+        "alice-mac",
+        "--to",
+        "db1",
+        "--proto",
+        "gre",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["allowed"], false, "{doc}");
 }

@@ -3,19 +3,32 @@
 //! policies. Each is compared with `compile` of the same policy and tailnet, measured
 //! in the same run, as the baseline.
 //!
+//! The diffs (`eval::matrix::diff`, which works from the rules that differ):
+//! - `diff_m`, `diff_l`: the policy against the same generator shifted by three rules
+//!   (three rules removed at the top, three added at the end, every other rule
+//!   renumbered), on M and on L (5,000 nodes, 2,000 rules);
+//! - `diff_l_edit`: L against itself with a typical review's change: two rules
+//!   removed, one rule's ports and one rule's sources edited, two rules added (rules
+//!   renumbered after the removals);
+//! - `diff_synth_l_edit`: the same edit on issue 3's L tailnet (`synth`, 2,000 nodes,
+//!   15,000 rules, 150 subnet routers), against `baseline_compile_synth_l`;
+//! - `diff_full_m`: the straightforward diff (`diff_full`, every class pair under
+//!   every rule) of `diff_m`'s policies, for the ratio fast/full.
+//!
 //! Run: `cargo bench -p tailpolicy-compiler --bench eval`.
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup")]
 
 use ipnet::IpNet;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use tailpolicy_compiler::eval::matrix::{diff, matrix};
+use tailpolicy_compiler::eval::matrix::{diff, diff_full, matrix};
 use tailpolicy_compiler::eval::reach::reachable_from;
 use tailpolicy_compiler::eval::{Dst, Evaluator, Src, Tailnet};
 use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
 use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, compile};
-use tailpolicy_policy::model::{Policy, Proto};
+use tailpolicy_policy::model::{Alias, Policy, PortRange, Proto};
+use tailpolicy_policy::span::Spanned;
 use tailpolicy_policy::{CheckOptions, Span, analyse};
 
 fn main() {
@@ -264,4 +277,91 @@ fn baseline_compile_l(bencher: divan::Bencher) {
             &CompileOptions::default(),
         )
     });
+}
+
+/// A typical review's change of a policy's ACLs: the entries at 1/3 and 2/3 removed,
+/// the middle entry's first destination moved to port 8443, the sources of the entry
+/// at 1/4 replaced by `autogroup:member`, and two entries added at the end (copies of
+/// the first two with port 9000). Entries are renumbered as the file would be.
+fn edited(p: &Policy) -> Policy {
+    let mut out = p.clone();
+    let acls = out.acls.as_mut().expect("acls");
+    let n = acls.len();
+    let mut added: Vec<_> = acls.iter().take(2).cloned().collect();
+    for a in &mut added {
+        for d in &mut a.dst {
+            d.value.ports = vec![PortRange {
+                first: 9000,
+                last: 9000,
+            }];
+        }
+    }
+    if let Some(a) = acls.get_mut(n / 2)
+        && let Some(d) = a.dst.first_mut()
+    {
+        d.value.ports = vec![PortRange {
+            first: 8443,
+            last: 8443,
+        }];
+    }
+    if let Some(a) = acls.get_mut(n / 4) {
+        a.src = vec![Spanned::new(
+            Alias::parse("autogroup:member", false).unwrap(),
+            Span::default(),
+        )];
+    }
+    acls.remove(2 * n / 3);
+    acls.remove(n / 3);
+    acls.extend(added);
+    for (i, a) in acls.iter_mut().enumerate() {
+        a.origin.index = i;
+    }
+    out
+}
+
+#[divan::bench(sample_count = 2, sample_size = 1)]
+fn diff_l_edit(bencher: divan::Bencher) {
+    let s = l_setup();
+    let new = edited(&s.policy);
+    bencher.bench(|| diff(black_box(&s.policy), &new, &s.tailnet).changes.len());
+}
+
+#[divan::bench(sample_count = 3)]
+fn diff_full_m(bencher: divan::Bencher) {
+    let s = m_setup();
+    bencher.bench(|| {
+        diff_full(black_box(&s.policy), &s.other, &s.tailnet)
+            .changes
+            .len()
+    });
+}
+
+/// Issue 3's L tailnet (`synth`): 2,000 nodes, 15,000 rules, 150 subnet routers.
+fn synth_l_setup() -> (Policy, Inventory, Tailnet) {
+    use tailpolicy_compiler::synth::{Shape, tailnet};
+    let (text, inventory) = tailnet(Shape {
+        nodes: 2_000,
+        users: 600,
+        groups: 300,
+        rules: 15_000,
+        routers: 150,
+        tags: 80,
+        seed: 2,
+    });
+    let policy = parse(&text);
+    let t = Tailnet::from_inventory(&policy, &inventory, ResolveOptions::default());
+    (policy, inventory, t)
+}
+
+#[divan::bench(sample_count = 2, sample_size = 1)]
+fn diff_synth_l_edit(bencher: divan::Bencher) {
+    let (policy, _, tailnet) = synth_l_setup();
+    let new = edited(&policy);
+    bencher.bench(|| diff(black_box(&policy), &new, &tailnet).changes.len());
+}
+
+#[divan::bench(sample_count = 2, sample_size = 1)]
+fn baseline_compile_synth_l(bencher: divan::Bencher) {
+    let (policy, inventory, _) = synth_l_setup();
+    bencher.bench(|| compile(black_box(&policy), &inventory, &CompileOptions::default()));
 }

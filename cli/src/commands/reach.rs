@@ -14,6 +14,13 @@
 //! written in policies (`22`, `80-90`, `*`). `allowed` is `null` when only one side was
 //! given.
 //!
+//! The internet: `--to autogroup:internet[:PORT]` answers per exit node; its `to` is
+//! `autogroup:internet via EXIT`, or the parts of the internet the access covers
+//! (`8.8.8.8, 1.0.0.0/8 via EXIT`) when a rule names only some; `--from` lists internet
+//! access the same way (`autogroup:internet via EXIT`). With `--from` and `--to`,
+//! one `PAIR` per exit node, allowed when the source reaches some of the internet
+//! through it; `allowed` is true when every source reaches it through some exit node.
+//!
 //! Exit 0 when the question was answered (allowed or not), 2 on error.
 
 use super::test::{load_policy, load_tailnet, origin_json, origin_text};
@@ -21,8 +28,8 @@ use crate::exit::Exit;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use tailpolicy_compiler::eval::reach::{
-    Access, Endpoint, dst_name, pair_access, reachable_from, reaching, resolve_destinations,
-    resolve_sources, src_name,
+    Access, Endpoint, InternetAccess, dst_name, internet_from, pair_access, reachable_from,
+    reaching, reaching_internet, resolve_destinations, resolve_sources, src_name,
 };
 use tailpolicy_compiler::eval::{Evaluator, Tailnet};
 use tailpolicy_policy::SourceFile;
@@ -137,7 +144,81 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
     let mut all_pairs: Vec<Value> = Vec::new();
     let mut access: Vec<Value> = Vec::new();
     let mut text = String::new();
+    let internet = to_sel.as_deref() == Some("autogroup:internet");
     match (&args.from, &to_sel) {
+        (Some(from), Some(_)) if internet => {
+            let mut all = true;
+            let mut rules: Vec<Origin> = Vec::new();
+            let mut pairs = Vec::new();
+            let exits: Vec<usize> = (0..tailnet.nodes.len())
+                .filter(|i| tailnet.nodes.get(*i).is_some_and(|n| n.is_exit_node()))
+                .collect();
+            if exits.is_empty() {
+                return Err("no exit node carries `autogroup:internet`".to_owned());
+            }
+            for s in resolve_sources(&ev, from)? {
+                let sn = src_name(&tailnet, &s);
+                let mut some = false;
+                let acc: Vec<InternetAccess> = internet_from(&ev, &s)
+                    .into_iter()
+                    .filter(|a| proto.is_none_or(|p| a.access.covers(p, port)))
+                    .collect();
+                for e in &exits {
+                    let mine: Vec<&InternetAccess> = acc.iter().filter(|a| a.exit == *e).collect();
+                    let mut pr: Vec<Origin> = Vec::new();
+                    for r in mine.iter().flat_map(|a| &a.access.rules) {
+                        if !pr.contains(r) {
+                            pr.push(*r);
+                        }
+                        if !rules.contains(r) {
+                            rules.push(*r);
+                        }
+                    }
+                    let ok = !mine.is_empty();
+                    some |= ok;
+                    let dn = internet_name(&tailnet, *e, &[]);
+                    text.push_str(&format!(
+                        "{sn} -> {dn}: {}\n",
+                        if ok { "allowed" } else { "denied" }
+                    ));
+                    for a in &mine {
+                        text.push_str(&format!(
+                            "  {} {}{} by {}\n",
+                            a.access
+                                .proto
+                                .map_or("tcp,udp,icmp".to_owned(), |p| p.to_string()),
+                            a.access.ports,
+                            if a.parts.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" to {}", a.parts.join(", "))
+                            },
+                            rule_list(file, &a.access.rules)
+                        ));
+                    }
+                    pairs.push(json!({"from": sn, "to": dn, "allowed": ok, "rules": rules_json(file, &pr)}));
+                }
+                all &= some;
+            }
+            text = format!(
+                "{from} -> autogroup:internet{}: {}\n{text}",
+                what_text(proto, port),
+                if all { "ALLOWED" } else { "DENIED" }
+            );
+            allowed = json!(all);
+            all_rules = rules_json(file, &rules);
+            all_pairs = pairs;
+        }
+        (None, Some(_)) if internet => {
+            for a in reaching_internet(&ev) {
+                if !proto.is_none_or(|p| a.access.covers(p, port)) {
+                    continue;
+                }
+                let sn = endpoint_name(&tailnet, &a.access.endpoint);
+                let dn = internet_name(&tailnet, a.exit, &a.parts);
+                push_access(&mut text, &mut access, file, &sn, &dn, &a.access);
+            }
+        }
         (Some(from), Some(to)) => {
             let srcs = resolve_sources(&ev, from)?;
             let dsts = resolve_destinations(&ev, to)?;
@@ -188,11 +269,7 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
                     pairs.push(json!({"from": sn, "to": dn, "allowed": ok, "rules": rules_json(file, &pr)}));
                 }
             }
-            let what = match (proto, port) {
-                (Some(p), Some(n)) => format!(" on {p}/{n}"),
-                (Some(p), None) => format!(" over {p}"),
-                _ => String::new(),
-            };
+            let what = what_text(proto, port);
             text = format!(
                 "{from} -> {to}{what}: {}\n{text}",
                 if all { "ALLOWED" } else { "DENIED" }
@@ -245,6 +322,33 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
             s
         }
     })
+}
+
+/// ` on tcp/443`, ` over udp` or nothing.
+fn what_text(proto: Option<Proto>, port: Option<u16>) -> String {
+    match (proto, port) {
+        (Some(p), Some(n)) => format!(" on {p}/{n}"),
+        (Some(p), None) => format!(" over {p}"),
+        _ => String::new(),
+    }
+}
+
+/// `autogroup:internet via EXIT`, or the parts of it (`8.0.0.0/7, … via EXIT`).
+fn internet_name(t: &Tailnet, exit: usize, parts: &[String]) -> String {
+    let e = t.nodes.get(exit).map_or("", |n| n.name.as_str());
+    if parts.is_empty() {
+        format!("autogroup:internet via {e}")
+    } else {
+        format!("{} via {e}", parts.join(", "))
+    }
+}
+
+fn rule_list(file: &SourceFile, rules: &[Origin]) -> String {
+    rules
+        .iter()
+        .map(|o| origin_text(file, o))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn push_access(

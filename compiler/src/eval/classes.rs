@@ -329,16 +329,19 @@ pub fn dst_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<DstPoint> {
         ranges.extend(internet_prefixes().iter().map(bounds));
     }
     for (v4, a, b) in regions(&ranges, tailnet) {
-        let dst = Dst::addr(tailnet, net_of(a, v4));
-        let Some(router) = dst.node.and_then(|i| tailnet.nodes.get(i)) else {
-            continue;
-        };
-        let text = interval_text(v4, a, b);
-        out.push(DstPoint {
-            name: format!("{text} via {}", router.name),
-            principal: text,
-            dst,
-        });
+        // One endpoint per router or exit node that carries it (`via` can tell them
+        // apart).
+        for dst in Dst::routes(tailnet, net_of(a, v4)) {
+            let Some(router) = dst.node.and_then(|i| tailnet.nodes.get(i)) else {
+                continue;
+            };
+            let text = interval_text(v4, a, b);
+            out.push(DstPoint {
+                name: format!("{text} via {}", router.name),
+                principal: text,
+                dst,
+            });
+        }
     }
     out
 }
@@ -391,10 +394,9 @@ pub fn dst_signature(evs: &[&Evaluator<'_>], dst: &Dst) -> (Vec<bool>, Option<St
     };
     let mut bits = Vec::new();
     for ev in evs {
-        let m = ev.matcher();
         for r in ev.rules() {
             for a in &r.dst {
-                bits.push(m.dst_matches(&a.alias, dst, &nobody));
+                bits.push(ev.atom_matches(r, a, dst, &nobody));
             }
         }
     }
@@ -413,6 +415,14 @@ pub struct Signer<'e, 'a> {
     evs: &'e [&'e Evaluator<'a>],
     src_cache: HashMap<Identity, Vec<bool>>,
     dst_cache: HashMap<Identity, Vec<bool>>,
+    /// Rules with a source selector that is not identity-only: (bit, evaluator, rule).
+    src_addr: Vec<(usize, usize, usize)>,
+    /// Destinations that are not identity-only: (bit, evaluator, rule, destination).
+    dst_addr: Vec<(usize, usize, usize, usize)>,
+    /// Number of destination bits.
+    dst_len: usize,
+    /// Some rule is gated by a device posture (its own or `defaultSrcPosture`).
+    gated: bool,
 }
 
 /// Whether a selector's match depends only on identity.
@@ -423,10 +433,34 @@ fn identity_only(alias: &Alias) -> bool {
 impl<'e, 'a> Signer<'e, 'a> {
     /// A signer for these evaluators.
     pub fn new(evs: &'e [&'e Evaluator<'a>]) -> Self {
+        let (mut src_addr, mut dst_addr) = (Vec::new(), Vec::new());
+        let (mut k, mut d) = (0, 0);
+        for (e, ev) in evs.iter().enumerate() {
+            for (ri, r) in ev.rules().iter().enumerate() {
+                if r.src.iter().any(|s| !identity_only(&s.value)) {
+                    src_addr.push((k, e, ri));
+                }
+                k += 1;
+                for (j, a) in r.dst.iter().enumerate() {
+                    if !identity_only(&a.alias) {
+                        dst_addr.push((d, e, ri, j));
+                    }
+                    d += 1;
+                }
+            }
+        }
+        let gated = evs.iter().any(|ev| {
+            !ev.matcher().policy.default_src_posture.is_empty()
+                || ev.rules().iter().any(|r| !r.src_posture.is_empty())
+        });
         Signer {
             evs,
             src_cache: HashMap::new(),
             dst_cache: HashMap::new(),
+            src_addr,
+            dst_addr,
+            dst_len: d,
+            gated,
         }
     }
 
@@ -450,25 +484,31 @@ impl<'e, 'a> Signer<'e, 'a> {
             })
             .clone();
         let mut bits = id_bits;
-        let mut k = 0;
-        for ev in evs {
-            let m = ev.matcher();
-            for r in ev.rules() {
-                if let Some(b) = bits.get_mut(k)
-                    && !*b
-                {
-                    *b = r
-                        .src
-                        .iter()
-                        .any(|s| !identity_only(&s.value) && m.src_matches(&s.value, src));
+        for &(k, e, ri) in &self.src_addr {
+            let (Some(ev), Some(b)) = (evs.get(e), bits.get_mut(k)) else {
+                continue;
+            };
+            if !*b && let Some(r) = ev.rules().get(ri) {
+                let m = ev.matcher();
+                *b = r
+                    .src
+                    .iter()
+                    .any(|s| !identity_only(&s.value) && m.src_matches(&s.value, src));
+            }
+        }
+        // Posture depends on the device, not only on its identity.
+        if self.gated {
+            let mut k = 0;
+            for ev in evs {
+                let m = ev.matcher();
+                for r in ev.rules() {
+                    if let Some(b) = bits.get_mut(k)
+                        && *b
+                    {
+                        *b = super::posture::admits(m.policy, m.tailnet, &r.src_posture, src);
+                    }
+                    k += 1;
                 }
-                // Posture depends on the device, not only on its identity.
-                if let Some(b) = bits.get_mut(k)
-                    && *b
-                {
-                    *b = super::posture::admits(m.policy, m.tailnet, &r.src_posture, src);
-                }
-                k += 1;
             }
         }
         let user = match &src.identity {
@@ -516,25 +556,16 @@ impl<'e, 'a> Signer<'e, 'a> {
                 })
                 .clone()
         } else {
-            let n: usize = evs
-                .iter()
-                .map(|e| e.rules().iter().map(|r| r.dst.len()).sum::<usize>())
-                .sum();
-            vec![false; n]
+            vec![false; self.dst_len]
         };
         let mut bits = id_bits;
-        let mut k = 0;
-        for ev in evs {
-            let m = ev.matcher();
-            for r in ev.rules() {
-                for a in &r.dst {
-                    if !identity_only(&a.alias)
-                        && let Some(b) = bits.get_mut(k)
-                    {
-                        *b = m.dst_matches(&a.alias, dst, &nobody);
-                    }
-                    k += 1;
-                }
+        for &(k, e, ri, j) in &self.dst_addr {
+            let Some(ev) = evs.get(e) else { continue };
+            if let Some(r) = ev.rules().get(ri)
+                && let Some(a) = r.dst.get(j)
+                && let Some(b) = bits.get_mut(k)
+            {
+                *b = ev.atom_matches(r, a, dst, &nobody);
             }
         }
         let owner = match (&dst.identity, dst.addr, dst.node) {

@@ -4,12 +4,12 @@
 //! Endpoints ([`super::classes`]) are grouped into classes that every rule of the
 //! policies treats alike, so the work is classes × classes × rules, not nodes².
 
-use super::access::Evaluator;
+use super::access::{Evaluator, is_icmp};
 use super::classes::{DstPoint, Signer, SrcPoint, classify, dst_points, src_points};
 use super::select::Identity;
 use super::tailnet::Tailnet;
 use std::collections::BTreeMap;
-use tailpolicy_policy::model::{Alias, Autogroup, Origin, Policy, Proto};
+use tailpolicy_policy::model::{Alias, Autogroup, Origin, Policy, PortRange, Proto};
 
 /// Inclusive port intervals, sorted and merged.
 pub type Ports = Vec<(u16, u16)>;
@@ -31,35 +31,32 @@ pub fn merge(mut v: Vec<(u16, u16)>) -> Ports {
     out
 }
 
-/// `a − b` for merged interval lists.
+/// `a − b` for merged interval lists (sorted, disjoint), in one pass over both.
 pub fn subtract(a: &Ports, b: &Ports) -> Ports {
-    let mut out = Vec::new();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    let mut j = 0;
     for &(x, y) in a {
-        let mut pieces = vec![(u32::from(x), u32::from(y))];
-        for &(p, q) in b {
-            let (p, q) = (u32::from(p), u32::from(q));
-            let mut next = Vec::new();
-            for (s, e) in pieces {
-                if q < s || p > e {
-                    next.push((s, e));
-                    continue;
-                }
-                if p > s {
-                    next.push((s, p - 1));
-                }
-                if q < e {
-                    next.push((q + 1, e));
-                }
-            }
-            pieces = next;
+        let (mut start, end) = (u32::from(x), u32::from(y));
+        while b.get(j).is_some_and(|&(_, q)| u32::from(q) < start) {
+            j += 1;
         }
-        out.extend(
-            pieces
-                .into_iter()
-                .filter_map(|(s, e)| Some((u16::try_from(s).ok()?, u16::try_from(e).ok()?))),
-        );
+        for &(p, q) in b.iter().skip(j) {
+            let (p, q) = (u32::from(p), u32::from(q));
+            if p > end || start > end {
+                break;
+            }
+            if p > start {
+                out.push((start, p - 1));
+            }
+            start = start.max(q + 1);
+        }
+        if start <= end {
+            out.push((start, end));
+        }
     }
-    out
+    out.into_iter()
+        .filter_map(|(s, e)| Some((u16::try_from(s).ok()?, u16::try_from(e).ok()?)))
+        .collect()
 }
 
 /// The ports of `access` for `proto`, merged.
@@ -102,18 +99,42 @@ pub struct Classes {
     src_single: Vec<Option<usize>>,
     /// Per destination class: the node all its members are own addresses of, if one.
     dst_single: Vec<Option<usize>>,
+    /// Per evaluator: where its rules start in source signatures, and where each of its
+    /// rules' destinations start in destination signatures.
+    layout: Vec<(usize, Vec<usize>)>,
 }
 
 impl Classes {
     /// Classes that the rules of every evaluator treat alike.
     pub fn new(evs: &[&Evaluator<'_>], policies: &[&Policy], tailnet: &Tailnet) -> Classes {
-        let srcs = src_points(policies, tailnet);
-        let dsts = dst_points(policies, tailnet);
+        Classes::from_points(
+            evs,
+            src_points(policies, tailnet),
+            dst_points(policies, tailnet),
+        )
+    }
+
+    /// Classes of the given endpoints that the rules of every evaluator treat alike.
+    pub fn from_points(
+        evs: &[&Evaluator<'_>],
+        srcs: Vec<SrcPoint>,
+        dsts: Vec<DstPoint>,
+    ) -> Classes {
         let mut signer = Signer::new(evs);
         let sk: Vec<_> = srcs.iter().map(|p| signer.src(&p.src)).collect();
         let dk: Vec<_> = dsts.iter().map(|p| signer.dst(&p.dst)).collect();
-        let src_classes = classify(&sk);
-        let dst_classes = classify(&dk);
+        // Packed to bits: signatures are as long as the policies have rules.
+        let pack = |(b, u): &(Vec<bool>, Option<String>)| {
+            let mut words = vec![0u64; b.len().div_ceil(64)];
+            for (i, x) in b.iter().enumerate() {
+                if *x && let Some(w) = words.get_mut(i / 64) {
+                    *w |= 1 << (i % 64);
+                }
+            }
+            (words, u.clone())
+        };
+        let src_classes = classify(&sk.iter().map(pack).collect::<Vec<_>>());
+        let dst_classes = classify(&dk.iter().map(pack).collect::<Vec<_>>());
         let first = |c: &Vec<usize>| c.first().copied().unwrap_or(0);
         let single = |nodes: Vec<Option<usize>>| match nodes.first() {
             Some(Some(n)) if nodes.iter().all(|x| *x == Some(*n)) => Some(*n),
@@ -143,7 +164,19 @@ impl Classes {
                 )
             })
             .collect();
+        let mut layout = Vec::new();
+        let (mut so, mut dof) = (0usize, 0usize);
+        for ev in evs {
+            let mut offs = Vec::new();
+            for r in ev.rules() {
+                offs.push(dof);
+                dof += r.dst.len();
+            }
+            layout.push((so, offs));
+            so += ev.rules().len();
+        }
         Classes {
+            layout,
             src_sigs: src_classes
                 .iter()
                 .map(|c| sk.get(first(c)).cloned().unwrap_or_default())
@@ -169,31 +202,157 @@ impl Classes {
         }
     }
 
+    /// The pairs of classes that some rule of the evaluators numbered `which` (of those
+    /// the classes were built with) applies to: its sources match the source class and
+    /// one of its destinations the destination class. Sorted, without duplicates.
+    pub fn touched_pairs(&self, evs: &[&Evaluator<'_>], which: &[usize]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let (mut so, mut dof) = (0usize, 0usize);
+        for (e, ev) in evs.iter().enumerate() {
+            for (ri, rule) in ev.rules().iter().enumerate() {
+                let k0 = dof;
+                dof += rule.dst.len();
+                if !which.contains(&e) {
+                    continue;
+                }
+                let scs: Vec<usize> = (0..self.src_sigs.len())
+                    .filter(|sc| {
+                        self.src_sigs
+                            .get(*sc)
+                            .and_then(|(b, _)| b.get(so + ri))
+                            .copied()
+                            .unwrap_or(false)
+                    })
+                    .collect();
+                if scs.is_empty() {
+                    continue;
+                }
+                let has_self = rule
+                    .dst
+                    .iter()
+                    .any(|a| a.alias == Alias::Autogroup(Autogroup::SelfDevices));
+                let dcs: Vec<usize> = (0..self.dst_sigs.len())
+                    .filter(|dc| {
+                        self.dst_sigs.get(*dc).is_some_and(|(b, owner)| {
+                            (has_self && owner.is_some())
+                                || (k0..dof).any(|k| b.get(k).copied().unwrap_or(false))
+                        })
+                    })
+                    .collect();
+                for sc in &scs {
+                    out.extend(dcs.iter().map(|dc| (*sc, *dc)));
+                }
+            }
+            so += ev.rules().len();
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// What source class `sc` may do to destination class `dc` under the `which`-th
     /// evaluator (of those the classes were built with), read off the signatures: no
-    /// selector is matched again.
-    fn access(&self, evs: &[&Evaluator<'_>], which: usize, sc: usize, dc: usize) -> ClassAccess {
-        let mut out: ClassAccess = BTreeMap::new();
-        let (Some((sbits, user)), Some((dbits, owner))) =
-            (self.src_sigs.get(sc), self.dst_sigs.get(dc))
+    /// selector is matched again. Protocols are counted as the client's filter counts
+    /// them (policy-spec §5.12): any rule that applies allows ICMP (v4 and v6) on every
+    /// "port"; protocols without ports need a destination covering every port.
+    pub fn access(
+        &self,
+        evs: &[&Evaluator<'_>],
+        which: usize,
+        sc: usize,
+        dc: usize,
+    ) -> ClassAccess {
+        self.access_of(evs, which, sc, dc, &self.matching_rules(which, sc))
+    }
+
+    /// The rules of the `which`-th evaluator whose sources match source class `sc`
+    /// (indices into its rules).
+    pub fn matching_rules(&self, which: usize, sc: usize) -> Vec<usize> {
+        let (Some((so, offs)), Some((bits, _))) = (self.layout.get(which), self.src_sigs.get(sc))
         else {
+            return Vec::new();
+        };
+        (0..offs.len())
+            .filter(|ri| bits.get(so + ri).copied().unwrap_or(false))
+            .collect()
+    }
+
+    /// The rules of the `which`-th evaluator whose sources match source class `sc`, as
+    /// a bit set (bit `i` of word `i / 64`).
+    pub fn src_rule_bits(&self, which: usize, sc: usize) -> Vec<u64> {
+        let (Some((so, offs)), Some((bits, _))) = (self.layout.get(which), self.src_sigs.get(sc))
+        else {
+            return Vec::new();
+        };
+        let mut out = vec![0u64; offs.len().div_ceil(64)];
+        for ri in 0..offs.len() {
+            if bits.get(so + ri).copied().unwrap_or(false)
+                && let Some(w) = out.get_mut(ri / 64)
+            {
+                *w |= 1 << (ri % 64);
+            }
+        }
+        out
+    }
+
+    /// The rules of the `which`-th evaluator with a destination that matches
+    /// destination class `dc` (for some source: `autogroup:self` counts when the class
+    /// is a user's), as a bit set like [`Classes::src_rule_bits`].
+    pub fn dst_rule_bits(&self, evs: &[&Evaluator<'_>], which: usize, dc: usize) -> Vec<u64> {
+        let (Some((_, offs)), Some((bits, owner)), Some(ev)) = (
+            self.layout.get(which),
+            self.dst_sigs.get(dc),
+            evs.get(which),
+        ) else {
+            return Vec::new();
+        };
+        let mut out = vec![0u64; offs.len().div_ceil(64)];
+        for (ri, (rule, k0)) in ev.rules().iter().zip(offs).enumerate() {
+            let hit = rule.dst.iter().enumerate().any(|(j, a)| {
+                if a.alias == Alias::Autogroup(Autogroup::SelfDevices) {
+                    owner.is_some()
+                } else {
+                    bits.get(k0 + j).copied().unwrap_or(false)
+                }
+            });
+            if hit && let Some(w) = out.get_mut(ri / 64) {
+                *w |= 1 << (ri % 64);
+            }
+        }
+        out
+    }
+
+    /// [`Classes::access`] given the rules that can apply: at least every rule of
+    /// [`Classes::matching_rules`] with a destination matching the class (so that it can
+    /// be worked out once per class). Rules whose sources do not match are skipped.
+    pub fn access_of(
+        &self,
+        evs: &[&Evaluator<'_>],
+        which: usize,
+        sc: usize,
+        dc: usize,
+        rules: &[usize],
+    ) -> ClassAccess {
+        let mut out: ClassAccess = BTreeMap::new();
+        let (Some((_, user)), Some((dbits, owner)), Some(ev), Some((_, offs))) = (
+            self.src_sigs.get(sc),
+            self.dst_sigs.get(dc),
+            evs.get(which),
+            self.layout.get(which),
+        ) else {
             return out;
         };
         let self_ok = matches!((user, owner), (Some(u), Some(o)) if u == o);
-        let (mut so, mut dof) = (0usize, 0usize);
-        for ev in evs.iter().take(which) {
-            so += ev.rules().len();
-            dof += ev.rules().iter().map(|r| r.dst.len()).sum::<usize>();
-        }
-        let Some(ev) = evs.get(which) else {
-            return out;
-        };
-        for (ri, rule) in ev.rules().iter().enumerate() {
-            let k0 = dof;
-            dof += rule.dst.len();
-            if !sbits.get(so + ri).copied().unwrap_or(false) {
+        let sbits = self.src_sigs.get(sc).map(|(b, _)| b);
+        let so = self.layout.get(which).map_or(0, |(so, _)| *so);
+        for &ri in rules {
+            let (Some(rule), Some(&k0)) = (ev.rules().get(ri), offs.get(ri)) else {
+                continue;
+            };
+            if !sbits.and_then(|b| b.get(so + ri)).copied().unwrap_or(false) {
                 continue;
             }
+            let mut any = false;
             for (j, atom) in rule.dst.iter().enumerate() {
                 let hit = if atom.alias == Alias::Autogroup(Autogroup::SelfDevices) {
                     self_ok
@@ -203,16 +362,25 @@ impl Classes {
                 if !hit {
                     continue;
                 }
-                let protos: Vec<u8> = match atom.proto {
-                    Some(p) => vec![p.0],
-                    None => Proto::DEFAULT_SET.iter().map(|p| p.0).collect(),
+                any = true;
+                let protos: Vec<Proto> = match atom.proto {
+                    Some(p) => vec![p],
+                    None => Proto::DEFAULT_SET.to_vec(),
                 };
                 for p in protos {
-                    out.entry(p).or_default().push((
+                    if is_icmp(p) || !(p.has_ports() || atom.ports == PortRange::ALL) {
+                        continue;
+                    }
+                    out.entry(p.0).or_default().push((
                         atom.ports.first,
                         atom.ports.last,
                         rule.origin,
                     ));
+                }
+            }
+            if any {
+                for p in [Proto::ICMP, Proto::ICMPV6] {
+                    out.entry(p.0).or_default().push((0, u16::MAX, rule.origin));
                 }
             }
         }
@@ -269,14 +437,23 @@ pub struct Change {
 /// The semantic difference between two policies over one tailnet.
 #[derive(Clone, Debug)]
 pub struct Diff {
-    /// Endpoints and classes (common to both policies).
+    /// Endpoints and classes (common to both policies). From [`diff`], only the
+    /// endpoints that some rule differing between the policies applies to.
     pub classes: Classes,
     /// Every change; empty when access is the same.
     pub changes: Vec<Change>,
 }
 
-/// Compares the access `old` and `new` give over `tailnet`.
+/// Compares the access `old` and `new` give over `tailnet`, from the rules that differ
+/// (see [`super::diff`]); equal to [`diff_full`].
 pub fn diff(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
+    super::diff::diff(old, new, tailnet)
+}
+
+/// Compares the access `old` and `new` give over `tailnet` the straightforward way:
+/// every pair of endpoint classes under every rule of both policies. The reference
+/// that [`diff`] is checked against; its work grows with the tailnet, not the change.
+pub fn diff_full(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
     let eo = Evaluator::new(old, tailnet);
     let en = Evaluator::new(new, tailnet);
     let classes = Classes::new(&[&eo, &en], &[old, new], tailnet);
@@ -285,38 +462,38 @@ pub fn diff(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
         for dc in 0..classes.dst_classes.len() {
             let ao = classes.access(&[&eo, &en], 0, sc, dc);
             let an = classes.access(&[&eo, &en], 1, sc, dc);
-            if ao.is_empty() && an.is_empty() {
-                continue;
-            }
-            let mut protos: Vec<u8> = ao.keys().chain(an.keys()).copied().collect();
-            protos.sort_unstable();
-            protos.dedup();
-            for p in protos {
-                let (po, pn) = (ports_of(&ao, p), ports_of(&an, p));
-                for (a, b) in subtract(&pn, &po) {
-                    changes.push(Change {
-                        src_class: sc,
-                        dst_class: dc,
-                        proto: p,
-                        ports: (a, b),
-                        gained: true,
-                        rules: rules_meeting(&an, p, a, b),
-                    });
-                }
-                for (a, b) in subtract(&po, &pn) {
-                    changes.push(Change {
-                        src_class: sc,
-                        dst_class: dc,
-                        proto: p,
-                        ports: (a, b),
-                        gained: false,
-                        rules: rules_meeting(&ao, p, a, b),
-                    });
-                }
-            }
+            compare(sc, dc, &ao, &an, &mut changes);
         }
     }
     Diff { classes, changes }
+}
+
+/// Appends the changes from access `ao` (old) to `an` (new) between two classes: per
+/// protocol, the port ranges gained and lost, each with the rules responsible (sorted).
+pub fn compare(sc: usize, dc: usize, ao: &ClassAccess, an: &ClassAccess, out: &mut Vec<Change>) {
+    if ao.is_empty() && an.is_empty() {
+        return;
+    }
+    let mut protos: Vec<u8> = ao.keys().chain(an.keys()).copied().collect();
+    protos.sort_unstable();
+    protos.dedup();
+    for p in protos {
+        let (po, pn) = (ports_of(ao, p), ports_of(an, p));
+        for (gained, from, minus, access) in [(true, &pn, &po, an), (false, &po, &pn, ao)] {
+            for (a, b) in subtract(from, minus) {
+                let mut rules = rules_meeting(access, p, a, b);
+                rules.sort();
+                out.push(Change {
+                    src_class: sc,
+                    dst_class: dc,
+                    proto: p,
+                    ports: (a, b),
+                    gained,
+                    rules,
+                });
+            }
+        }
+    }
 }
 
 /// Access between principals (users, tag sets, address regions): the union over their
@@ -364,7 +541,8 @@ fn principals(members: Option<&Vec<usize>>, name: impl Fn(usize) -> Option<Strin
 }
 
 /// A short text for an access: protocols with their ports, `all` for every default
-/// protocol on every port (e.g. `tcp 22,443; udp 53`).
+/// protocol on every port, `icmp` for ICMP and ICMPv6 (which any rule allows, so
+/// they follow the protocols with ports), e.g. `tcp 22,443; udp 53; icmp`.
 pub fn summary(access: &ClassAccess) -> String {
     let mut groups: Vec<(Ports, Vec<u8>)> = Vec::new();
     for p in access.keys() {
@@ -374,6 +552,7 @@ pub fn summary(access: &ClassAccess) -> String {
             None => groups.push((ports, vec![*p])),
         }
     }
+    groups.sort_by_key(|(_, ps)| ps.iter().all(|p| !Proto(*p).has_ports()));
     let mut parts = Vec::new();
     for (ports, protos) in groups {
         let all_ports = ports == [(0, u16::MAX)];
@@ -384,6 +563,8 @@ pub fn summary(access: &ClassAccess) -> String {
         }
         let names: Vec<String> = if default {
             vec!["tcp,udp,icmp".to_owned()]
+        } else if protos == [Proto::ICMP.0, Proto::ICMPV6.0] {
+            vec!["icmp".to_owned()]
         } else {
             protos.iter().map(|p| Proto(*p).to_string()).collect()
         };
@@ -426,4 +607,45 @@ pub fn all_rules(access: &ClassAccess) -> Vec<Origin> {
     }
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::indexing_slicing, reason = "tests")]
+    use super::{merge, subtract};
+
+    /// The set of ports in merged intervals.
+    fn set(v: &[(u16, u16)]) -> Vec<bool> {
+        let mut out = vec![false; 70_000];
+        for &(a, b) in v {
+            for p in a..=b {
+                out[usize::from(p)] = true;
+            }
+        }
+        out
+    }
+
+    /// Two interval lists.
+    type Case<'a> = (&'a [(u16, u16)], &'a [(u16, u16)]);
+
+    #[test]
+    fn subtract_is_set_difference() {
+        let cases: &[Case<'_>] = &[
+            (&[(0, u16::MAX)], &[(22, 22), (80, 90)]),
+            (&[(10, 20), (30, 40)], &[(15, 35)]),
+            (&[(10, 20), (30, 40)], &[(0, 9), (21, 29), (41, 50)]),
+            (&[(5, 5)], &[(5, 5)]),
+            (&[(0, 100)], &[(0, 0), (100, 100)]),
+            (&[(0, 10), (12, 30), (50, 60)], &[(5, 13), (29, 55)]),
+            (&[(1, 3)], &[]),
+            (&[], &[(1, 3)]),
+        ];
+        for (a, b) in cases {
+            let (a, b) = (merge(a.to_vec()), merge(b.to_vec()));
+            let got = subtract(&a, &b);
+            let want: Vec<bool> = set(&a).iter().zip(set(&b)).map(|(x, y)| *x && !y).collect();
+            assert_eq!(set(&got), want, "{a:?} - {b:?} = {got:?}");
+            assert_eq!(merge(got.clone()), got, "merged and sorted");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod classes;
+pub mod diff;
 pub mod matrix;
 pub mod policy_tests;
 pub mod posture;

@@ -1,11 +1,12 @@
 //! Reachability questions over the reference evaluator: what a source can reach, who
 //! can reach a destination, and the endpoints a selector names.
 
-use super::access::Evaluator;
+use super::access::{Evaluator, is_icmp, via_allows};
+use super::classes::dst_points;
 use super::rules::DstAtom;
-use super::select::{Dst, Identity, Src, alias_is_address, is_host};
+use super::select::{Dst, Identity, Src, alias_is_address, is_host, is_internet};
 use super::tailnet::Tailnet;
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net};
 use tailpolicy_policy::model::{Alias, Autogroup, Origin, PortRange, Proto};
 
 /// Something traffic goes to or comes from, as reported.
@@ -80,26 +81,36 @@ pub fn reachable_from(ev: &Evaluator<'_>, src: &Src) -> Vec<Access> {
         for atom in &rule.dst {
             for i in 0..tailnet.nodes.len() {
                 if let Some(d) = Dst::node(tailnet, i)
-                    && m.dst_matches(&atom.alias, &d, src)
+                    && ev.atom_matches(rule, atom, &d, src)
                 {
                     add(&mut out, Endpoint::Node(i), atom, rule.origin);
                 }
             }
-            if names_more_than_nodes(ev, &atom.alias) {
-                let reachable = match &atom.alias {
-                    Alias::Autogroup(Autogroup::Internet) => {
-                        tailnet.nodes.iter().any(|n| n.is_exit_node())
+            let internet = matches!(
+                atom.alias,
+                Alias::Autogroup(Autogroup::Internet) | Alias::Wildcard
+            );
+            if internet {
+                // The internet, through each exit node that lets it through (`*` and
+                // `autogroup:internet` are on every exit node's filter; `via` picks).
+                for (i, n) in tailnet.nodes.iter().enumerate() {
+                    let through = Dst {
+                        identity: Identity::Anonymous,
+                        node: Some(i),
+                        addr: Some(IpNet::V4(Ipv4Net::default())),
+                    };
+                    if n.is_exit_node() && via_allows(tailnet, &rule.via, &atom.alias, &through) {
+                        let e = Endpoint::Addrs(format!("autogroup:internet via {}", n.name));
+                        add(&mut out, e, atom, rule.origin);
                     }
-                    _ => true,
-                };
-                if reachable {
-                    add(
-                        &mut out,
-                        Endpoint::Addrs(atom.alias.to_string()),
-                        atom,
-                        rule.origin,
-                    );
                 }
+            } else if names_more_than_nodes(ev, &atom.alias) {
+                add(
+                    &mut out,
+                    Endpoint::Addrs(atom.alias.to_string()),
+                    atom,
+                    rule.origin,
+                );
             }
             if atom.alias == Alias::Wildcard {
                 add(&mut out, Endpoint::Addrs("*".to_owned()), atom, rule.origin);
@@ -122,7 +133,7 @@ pub fn reaching(ev: &Evaluator<'_>, dst: &Dst) -> Vec<Access> {
     for rule in ev.rules() {
         for atom in &rule.dst {
             for (i, s) in srcs.iter().enumerate() {
-                if ev.src_admitted(rule, s) && m.dst_matches(&atom.alias, dst, s) {
+                if ev.src_admitted(rule, s) && ev.atom_matches(rule, atom, dst, s) {
                     add(&mut out, Endpoint::Node(i), atom, rule.origin);
                 }
             }
@@ -133,7 +144,7 @@ pub fn reaching(ev: &Evaluator<'_>, dst: &Dst) -> Vec<Access> {
                 nets: Vec::new(),
                 posture: None,
             };
-            if m.dst_matches(&atom.alias, dst, &anon) {
+            if ev.atom_matches(rule, atom, dst, &anon) {
                 for s in &rule.src {
                     let literal = alias_is_address(&s.value)
                         || matches!(
@@ -318,7 +329,7 @@ pub fn pair_access(ev: &Evaluator<'_>, src: &Src, dst: &Dst) -> Vec<Access> {
             continue;
         }
         for atom in &rule.dst {
-            if m.dst_matches(&atom.alias, dst, src) {
+            if ev.atom_matches(rule, atom, dst, src) {
                 add(&mut out, endpoint.clone(), atom, rule.origin);
             }
         }
@@ -328,11 +339,108 @@ pub fn pair_access(ev: &Evaluator<'_>, src: &Src, dst: &Dst) -> Vec<Access> {
 
 impl Access {
     /// Whether this access covers `proto` (and `port`, for protocols with ports).
+    /// As the client's filter decides (policy-spec §5.12): ICMP is covered by any
+    /// access; other protocols without ports need an access on every port.
     pub fn covers(&self, proto: Proto, port: Option<u16>) -> bool {
+        if is_icmp(proto) {
+            return true;
+        }
         let p = match self.proto {
             Some(p) => p == proto,
             None => Proto::DEFAULT_SET.contains(&proto),
         };
-        p && (!proto.has_ports() || port.is_none_or(|x| self.ports.contains(x)))
+        p && if proto.has_ports() {
+            port.is_none_or(|x| self.ports.contains(x))
+        } else {
+            self.ports == PortRange::ALL
+        }
     }
+}
+
+/// Access to the internet through one exit node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InternetAccess {
+    /// The exit node (index into [`Tailnet::nodes`]).
+    pub exit: usize,
+    /// The access; its endpoint is the source (for [`reaching_internet`]) or
+    /// `autogroup:internet` (for [`internet_from`]).
+    pub access: Access,
+    /// The parts of the internet it covers, as address ranges; empty when it covers
+    /// all of it (every part the policy's selectors cut it into).
+    pub parts: Vec<String>,
+}
+
+/// The internet of `autogroup:internet` as destinations: for every exit node, one per
+/// part that the policy's address selectors cut the internet into (parts a subnet route
+/// covers go to that router instead). Each with its exit node and its range as text.
+pub fn internet_destinations(ev: &Evaluator<'_>) -> Vec<(usize, String, Dst)> {
+    let m = ev.matcher();
+    let t = m.tailnet;
+    dst_points(&[m.policy], t)
+        .into_iter()
+        .filter_map(|p| {
+            let i = p.dst.node?;
+            let n = t.nodes.get(i)?;
+            let a = p.dst.addr?;
+            (p.dst.identity == Identity::Anonymous
+                && n.is_exit_node()
+                && is_internet(a)
+                && !n.subnet_routes().any(|r| r.contains(&a)))
+            .then_some((i, p.principal, p.dst))
+        })
+        .collect()
+}
+
+/// Gathers per-part answers into per-exit-node ones: the same access (endpoint,
+/// protocol, ports, rules) through the same exit node is one entry with the parts it
+/// holds for, none when it holds for all.
+fn gather(
+    parts: Vec<(usize, String, Dst)>,
+    answer: impl Fn(&Dst) -> Vec<Access>,
+) -> Vec<InternetAccess> {
+    let mut total: Vec<(usize, usize)> = Vec::new();
+    let mut out: Vec<InternetAccess> = Vec::new();
+    for (exit, part, dst) in parts {
+        match total.iter_mut().find(|(e, _)| *e == exit) {
+            Some((_, n)) => *n += 1,
+            None => total.push((exit, 1)),
+        }
+        for a in answer(&dst) {
+            match out.iter_mut().find(|x| x.exit == exit && x.access == a) {
+                Some(x) => x.parts.push(part.clone()),
+                None => out.push(InternetAccess {
+                    exit,
+                    access: a,
+                    parts: vec![part.clone()],
+                }),
+            }
+        }
+    }
+    for x in &mut out {
+        if total
+            .iter()
+            .any(|(e, n)| *e == x.exit && *n == x.parts.len())
+        {
+            x.parts.clear();
+        }
+    }
+    out
+}
+
+/// Everyone who can reach the internet, through which exit node and by which rules.
+pub fn reaching_internet(ev: &Evaluator<'_>) -> Vec<InternetAccess> {
+    gather(internet_destinations(ev), |d| reaching(ev, d))
+}
+
+/// How `src` can reach the internet: through which exit nodes, on what, by which rules.
+pub fn internet_from(ev: &Evaluator<'_>, src: &Src) -> Vec<InternetAccess> {
+    gather(internet_destinations(ev), |d| {
+        pair_access(ev, src, d)
+            .into_iter()
+            .map(|mut a| {
+                a.endpoint = Endpoint::Addrs("autogroup:internet".to_owned());
+                a
+            })
+            .collect()
+    })
 }

@@ -41,6 +41,9 @@ pub struct NetRule {
     pub dst: Vec<DstAtom>,
     /// The rule's own `srcPosture` (empty: `defaultSrcPosture` applies, if any).
     pub src_posture: Vec<Spanned<String>>,
+    /// The grant's `via` tags (policy-spec §5.9): traffic a router or exit node forwards
+    /// is only allowed through nodes carrying one of them. Empty: any router.
+    pub via: Vec<String>,
 }
 
 /// The policy's network rules in compilation order (grants, then ACLs). A policy with
@@ -62,6 +65,7 @@ pub fn net_rules(policy: &Policy) -> Vec<NetRule> {
                 ports: PortRange::ALL,
             }],
             src_posture: Vec::new(),
+            via: Vec::new(),
         }];
     }
     let mut out = Vec::new();
@@ -84,6 +88,14 @@ pub fn net_rules(policy: &Policy) -> Vec<NetRule> {
             src: g.src.clone(),
             dst,
             src_posture: g.src_posture.clone(),
+            via: g
+                .via
+                .iter()
+                .filter_map(|v| match &v.value {
+                    Alias::Tag(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect(),
         });
     }
     for a in policy.acls.iter().flatten() {
@@ -104,6 +116,7 @@ pub fn net_rules(policy: &Policy) -> Vec<NetRule> {
             src: a.src.clone(),
             dst,
             src_posture: a.src_posture.clone(),
+            via: Vec::new(),
         });
     }
     out

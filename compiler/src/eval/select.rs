@@ -4,8 +4,9 @@
 
 use super::tailnet::{Tailnet, TailnetNode};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use tailpolicy_policy::model::{Alias, Autogroup, Policy, PostureAttrs};
+use tailpolicy_policy::model::{Alias, Autogroup, Group, Policy, PostureAttrs};
 
 /// Who an endpoint is, for identity selectors.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -135,6 +136,44 @@ impl Dst {
     }
 }
 
+impl Dst {
+    /// An address as each node that could carry traffic to it sees it: a node's own
+    /// address (one entry), else one entry per subnet router whose route covers it, else
+    /// (for the internet) one per exit node. Empty for an address nothing routes. The
+    /// first entry is [`Dst::addr`]'s choice; the others matter for `via`, which lets
+    /// traffic through some routers only.
+    pub fn routes(tailnet: &Tailnet, net: IpNet) -> Vec<Dst> {
+        let first = Dst::addr(tailnet, net);
+        if first.node.is_none() || first.identity != Identity::Anonymous {
+            return first.node.map(|_| first).into_iter().collect();
+        }
+        let mut routers: Vec<usize> = tailnet
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.subnet_routes().any(|r| r.contains(&net)))
+            .map(|(i, _)| i)
+            .collect();
+        if routers.is_empty() && is_internet(net) {
+            routers = tailnet
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.is_exit_node())
+                .map(|(i, _)| i)
+                .collect();
+        }
+        routers
+            .into_iter()
+            .map(|i| Dst {
+                identity: Identity::Anonymous,
+                node: Some(i),
+                addr: Some(net),
+            })
+            .collect()
+    }
+}
+
 /// Whether the prefix is a single address.
 pub fn is_host(net: IpNet) -> bool {
     net.prefix_len() == net.max_prefix_len()
@@ -148,6 +187,8 @@ pub struct Matcher<'a> {
     /// The tailnet.
     pub tailnet: &'a Tailnet,
     star: Vec<IpNet>,
+    /// The policy's groups by name (the first of a name, as [`Policy::group`]).
+    groups: HashMap<&'a str, &'a Group>,
 }
 
 const CHROMEOS_VM_RANGE: Ipv4Net = Ipv4Net::new_assert(Ipv4Addr::new(100, 115, 92, 0), 23);
@@ -184,10 +225,15 @@ impl<'a> Matcher<'a> {
         for n in &tailnet.nodes {
             star.extend(n.subnet_routes().copied());
         }
+        let mut groups = HashMap::new();
+        for g in &policy.groups {
+            groups.entry(g.name.value.as_str()).or_insert(g);
+        }
         Matcher {
             policy,
             tailnet,
             star,
+            groups,
         }
     }
 
@@ -203,7 +249,7 @@ impl<'a> Matcher<'a> {
     }
 
     fn group_has(&self, group: &str, login: &str) -> bool {
-        self.policy.group(group).is_some_and(|g| {
+        self.groups.get(group).is_some_and(|g| {
             g.members
                 .iter()
                 .any(|m| m.value.eq_ignore_ascii_case(login))
