@@ -8,11 +8,15 @@ use std::sync::Arc;
 /// Id of an interned source list.
 pub(crate) type SrcId = u32;
 
+/// Id of an interned (source list, protocols) pair: network rules a node merges.
+pub(crate) type GroupId = u32;
+
 /// The interned source lists.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SrcTable {
     ids: HashMap<Arc<[String]>, SrcId>,
     lists: Vec<Arc<[String]>>,
+    groups: HashMap<(SrcId, Box<[i32]>), GroupId>,
 }
 
 impl SrcTable {
@@ -38,5 +42,16 @@ impl SrcTable {
             .ok()
             .and_then(|i| self.lists.get(i))
             .map_or(&[], |l| l)
+    }
+
+    /// Interns the pair (`src`, `proto`).
+    pub(crate) fn group(&mut self, src: SrcId, proto: &[i32]) -> GroupId {
+        let next = GroupId::try_from(self.groups.len()).unwrap_or(GroupId::MAX);
+        *self.groups.entry((src, proto.into())).or_insert(next)
+    }
+
+    /// Number of interned groups (every [`GroupId`] is below it).
+    pub(crate) fn group_count(&self) -> usize {
+        self.groups.len()
     }
 }
