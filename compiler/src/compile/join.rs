@@ -40,6 +40,9 @@ impl Compiler<'_> {
         };
         drop(r);
         self.inventory = inventory;
+        if let Some(n) = self.inventory.nodes.get(new_id) {
+            self.by_name.entry(n.name.clone()).or_insert(new_id);
+        }
         changed.unwrap_or_else(|| self.recompile())
     }
 
@@ -64,6 +67,7 @@ impl Compiler<'_> {
             let changed = self.update(&r, &node, None);
             drop(r);
             self.inventory = inventory;
+            self.index_names();
             return Some(changed);
         }
         None
@@ -130,7 +134,8 @@ impl Compiler<'_> {
         let mut names = Names::new(r, subject);
         let mut affected: Vec<NodeId> = joined.into_iter().collect();
         let mut touched_everyone = false;
-        let mut changed_entries = vec![false; self.entries.len()];
+        // Per entry, `None` when unchanged, else which of its (new) rules changed.
+        let mut changed_rules: Vec<Option<Vec<bool>>> = vec![None; self.entries.len()];
         let mut dirty_groups = vec![false; self.srcs.group_count()];
         let grants: Vec<_> = self.policy.grants.iter().flatten().collect();
         let acls: Vec<_> = self.policy.acls.iter().flatten().collect();
@@ -197,11 +202,13 @@ impl Compiler<'_> {
                     }
                 }
             }
+            let fresh_len = fresh.rules.len();
+            let differs: Vec<bool> = (0..fresh_len).map(differs).collect();
             if let Some(slot) = self.entries.get_mut(e) {
                 *slot = fresh;
             }
-            if let Some(c) = changed_entries.get_mut(e) {
-                *c = true;
+            if let Some(c) = changed_rules.get_mut(e) {
+                *c = Some(differs);
             }
         }
         if touched_everyone {
@@ -210,13 +217,13 @@ impl Compiler<'_> {
         affected.retain(|id| *id < node_count);
         affected.sort_unstable();
         affected.dedup();
-        self.redistribute(r, &changed_entries, &affected, joined);
+        self.redistribute(r, &changed_rules, &affected, joined);
         self.update_ssh(r, &mut names, &mut affected);
         affected.sort_unstable();
         affected.dedup();
         let dirty = Dirty {
             groups: &dirty_groups,
-            entries: &changed_entries,
+            rules: &changed_rules,
         };
         self.rerender(r, &affected, &dirty)
     }
@@ -226,16 +233,16 @@ impl Compiler<'_> {
     fn redistribute(
         &mut self,
         r: &Resolver<'_>,
-        changed_entries: &[bool],
+        changed_rules: &[Option<Vec<bool>>],
         affected: &[NodeId],
         joined: Option<NodeId>,
     ) {
-        let changed = |e: u32| changed_entries.get(e as usize).copied().unwrap_or(false);
-        self.everyone.retain(|(e, _, _)| !changed(*e));
+        let changed = |e: u32, ri: u32| rule_changed(changed_rules, e, ri);
+        self.everyone.retain(|(e, ri, _)| !changed(*e, *ri));
         let mut sink = vec![Vec::new(); self.per_node.len()];
         for (e, entry) in self.entries.iter().enumerate() {
-            if changed(to_u32(e)) {
-                distribute(r, e, entry, &mut self.everyone, &mut sink, None);
+            if let Some(Some(only)) = changed_rules.get(e) {
+                distribute(r, e, entry, &mut self.everyone, &mut sink, Some(only));
             }
         }
         self.everyone.sort_unstable();
@@ -246,7 +253,10 @@ impl Compiler<'_> {
             // Both are sorted: keep the unchanged items and merge the new ones in.
             let kept = std::mem::take(list);
             let mut merged = Vec::with_capacity(kept.len() + new.len());
-            let mut kept = kept.into_iter().filter(|(e, _, _)| !changed(*e)).peekable();
+            let mut kept = kept
+                .into_iter()
+                .filter(|(e, ri, _)| !changed(*e, *ri))
+                .peekable();
             let mut new = std::mem::take(new).into_iter().peekable();
             loop {
                 let next = match (kept.peek(), new.peek()) {
@@ -271,10 +281,10 @@ impl Compiler<'_> {
         let Some(id) = joined else { return };
         let mut extra = Vec::new();
         for (e, entry) in self.entries.iter().enumerate() {
-            if changed(to_u32(e)) {
-                continue;
-            }
             for (ri, rule) in entry.rules.iter().enumerate() {
+                if changed(to_u32(e), to_u32(ri)) {
+                    continue;
+                }
                 if let Body::Ports(dsts) = &rule.body {
                     for (di, d) in dsts.iter().enumerate() {
                         if matches!(d.addr, DstAddr::Lit(_) | DstAddr::Internet(_))
@@ -393,6 +403,14 @@ impl Compiler<'_> {
             }
         }
         changed
+    }
+}
+
+/// Whether rule `ri` of entry `e` changed (a rule past the end of a changed entry did).
+fn rule_changed(changed_rules: &[Option<Vec<bool>>], e: u32, ri: u32) -> bool {
+    match changed_rules.get(e as usize) {
+        Some(Some(rules)) => rules.get(ri as usize).copied().unwrap_or(true),
+        _ => false,
     }
 }
 

@@ -30,6 +30,7 @@ use policy::Policy;
 use policy::model::Origin;
 use render::{RuleKey, Scratch, View, render};
 use srcset::SrcTable;
+use std::collections::HashMap;
 use wire::FilterRule;
 
 /// How to compile.
@@ -100,6 +101,8 @@ pub struct Compiler<'p> {
     /// Per node, what each rule of its packet filter was assembled from (parallel to
     /// `out[node].packet_filter`), so that an update rebuilds only the rules it touches.
     keys: Vec<Vec<RuleKey>>,
+    /// Node name → index of its first node.
+    by_name: HashMap<String, NodeId>,
 }
 
 impl<'p> Compiler<'p> {
@@ -117,9 +120,18 @@ impl<'p> Compiler<'p> {
             per_node: Vec::new(),
             out: Vec::new(),
             keys: Vec::new(),
+            by_name: HashMap::new(),
         };
         c.full();
         c
+    }
+
+    /// Rebuilds the name index.
+    fn index_names(&mut self) {
+        self.by_name.clear();
+        for (id, n) in self.inventory.nodes.iter().enumerate() {
+            self.by_name.entry(n.name.clone()).or_insert(id);
+        }
     }
 
     fn resolve_options(&self) -> ResolveOptions {
@@ -154,6 +166,7 @@ impl<'p> Compiler<'p> {
             .unzip();
         self.out = out;
         self.keys = keys;
+        self.index_names();
     }
 
     fn view(&self) -> View<'_> {
@@ -179,7 +192,7 @@ impl<'p> Compiler<'p> {
 
     /// The output of the node called `name`.
     pub fn node(&self, name: &str) -> Option<&NodeCompiled> {
-        self.out.iter().find(|n| n.name == name)
+        self.by_name.get(name).and_then(|id| self.out.get(*id))
     }
 }
 
@@ -221,7 +234,7 @@ fn receivers(r: &Resolver<'_>, rule: &GlobalRule, addr: &DstAddr) -> Vec<NodeId>
                     .into_iter()
                     .filter(|x| via_ok(x)),
             );
-            if addr::within_internet(a) {
+            if !r.exit_nodes.is_empty() && addr::within_internet(a) {
                 v.extend(r.exit_nodes.iter().copied().filter(|x| via_ok(x)));
             }
             v
@@ -249,39 +262,37 @@ fn receives(r: &Resolver<'_>, rule: &GlobalRule, addr: &DstAddr, id: NodeId) -> 
             r.node(id)
                 .is_some_and(|n| n.addresses().any(|ip| a.contains_ip(ip)))
                 || (r.node_routes_overlap(id, a) && via_ok())
-                || (addr::within_internet(a) && is_exit() && via_ok())
+                || (is_exit() && addr::within_internet(a) && via_ok())
         }
         DstAddr::Internet(_) => is_exit() && via_ok(),
     }
 }
 
-/// Hands every destination of an entry to the nodes that receive it.
+/// Hands every destination of an entry to the nodes that receive it; with `only`, just
+/// the destinations of the rules it marks.
 fn distribute(
     r: &Resolver<'_>,
     ei: usize,
     e: &EntryRules,
     everyone: &mut Vec<Item>,
     per_node: &mut [Vec<Item>],
-    mut touched: Option<&mut Vec<NodeId>>,
+    only: Option<&[bool]>,
 ) {
     for (ri, rule) in e.rules.iter().enumerate() {
+        if only.is_some_and(|o| !o.get(ri).copied().unwrap_or(true)) {
+            continue;
+        }
         match &rule.body {
             Body::Ports(dsts) => {
                 for (di, d) in dsts.iter().enumerate() {
                     let item = (to_u32(ei), to_u32(ri), to_u32(di));
                     if d.addr == DstAddr::Any {
                         everyone.push(item);
-                        if let Some(t) = touched.as_deref_mut() {
-                            t.extend(0..per_node.len());
-                        }
                         continue;
                     }
                     for id in receivers(r, rule, &d.addr) {
                         if let Some(items) = per_node.get_mut(id) {
                             items.push(item);
-                        }
-                        if let Some(t) = touched.as_deref_mut() {
-                            t.push(id);
                         }
                     }
                 }
@@ -290,9 +301,6 @@ fn distribute(
                 for id in nodes {
                     if let Some(items) = per_node.get_mut(*id) {
                         items.push((to_u32(ei), to_u32(ri), u32::MAX));
-                    }
-                    if let Some(t) = touched.as_deref_mut() {
-                        t.push(*id);
                     }
                 }
             }

@@ -93,15 +93,19 @@ impl Scratch {
 pub(super) struct Dirty<'a> {
     /// Per merge group, whether a changed entry contributes to it (before or after).
     pub groups: &'a [bool],
-    /// Per entry, whether it changed.
-    pub entries: &'a [bool],
+    /// Per entry, `None` when unchanged, else whether each of its rules changed.
+    pub rules: &'a [Option<Vec<bool>>],
 }
 
 impl Dirty<'_> {
     fn touches(&self, key: RuleKey) -> bool {
         match key {
             RuleKey::Group(g) => self.groups.get(g as usize).copied().unwrap_or(true),
-            RuleKey::Cap(e, _) => self.entries.get(e as usize).copied().unwrap_or(true),
+            RuleKey::Cap(e, ri) => match self.rules.get(e as usize) {
+                Some(Some(rules)) => rules.get(ri as usize).copied().unwrap_or(true),
+                Some(None) => false,
+                None => true,
+            },
         }
     }
 }
@@ -215,9 +219,10 @@ pub(super) fn render(
         };
     };
     let mine = v.per_node.get(id).map_or(&[][..], Vec::as_slice);
-    let mut filter: Vec<CompiledRule> = Vec::new();
-    let mut keys: Vec<RuleKey> = Vec::new();
-    let mut reused: Vec<bool> = Vec::new();
+    let expect = reuse.as_deref().map_or(0, |u| u.old_keys.len());
+    let mut filter: Vec<CompiledRule> = Vec::with_capacity(expect);
+    let mut keys: Vec<RuleKey> = Vec::with_capacity(expect);
+    let mut reused: Vec<bool> = Vec::with_capacity(expect);
     let (mut a, mut b) = (v.everyone.iter().peekable(), mine.iter().peekable());
     loop {
         let item = match (a.peek(), b.peek()) {

@@ -16,6 +16,8 @@ pub(crate) type GroupId = u32;
 pub(crate) struct SrcTable {
     ids: HashMap<Arc<[String]>, SrcId>,
     lists: Vec<Arc<[String]>>,
+    /// Address lists already interned, as given (spelling is the costly part).
+    by_addrs: HashMap<Box<[Addr]>, SrcId>,
     groups: HashMap<(SrcId, Box<[i32]>), GroupId>,
 }
 
@@ -23,6 +25,15 @@ impl SrcTable {
     /// Interns the sources `addrs`: spelled, sorted as strings (as SaaS sends them) and
     /// de-duplicated.
     pub(crate) fn intern(&mut self, addrs: &[Addr]) -> SrcId {
+        if let Some(id) = self.by_addrs.get(addrs) {
+            return *id;
+        }
+        let id = self.intern_spelled(addrs);
+        self.by_addrs.insert(addrs.into(), id);
+        id
+    }
+
+    fn intern_spelled(&mut self, addrs: &[Addr]) -> SrcId {
         let mut v: Vec<String> = addrs.iter().map(ToString::to_string).collect();
         v.sort_unstable();
         v.dedup();
