@@ -228,3 +228,42 @@ fn hand_made_tailnet_joins_and_departures_match_a_full_compile() {
         assert_matches_scratch(&policy, &inc, &old, &changed, &what);
     }
 }
+
+/// Chains of departures and arrivals on random small tailnets: the state an update
+/// leaves behind must serve the next one.
+#[test]
+fn chains_of_updates_match_a_full_compile() {
+    for seed in 0..10u64 {
+        let mut rng = synth::Rng::new(seed);
+        let shape = Shape {
+            nodes: 20 + rng.below(30),
+            users: 2 + rng.below(12),
+            groups: 1 + rng.below(6),
+            rules: 10 + rng.below(60),
+            routers: rng.below(3),
+            tags: 1 + rng.below(4),
+            seed,
+        };
+        let (text, inv) = synth::tailnet(shape);
+        let policy = parse(&text);
+        let mut inc = Compiler::new(&policy, inv, CompileOptions::default());
+        let mut away: Vec<Node> = Vec::new();
+        for step in 0..8 {
+            let old = inc.nodes().to_vec();
+            let leave = away.is_empty() || rng.below(2) == 0;
+            let (changed, what) = if leave && !inc.inventory().nodes.is_empty() {
+                let i = rng.below(inc.inventory().nodes.len());
+                let node = inc.inventory().nodes.get(i).expect("node").clone();
+                let changed = inc.remove_node(&node.name).expect("known node");
+                let what = format!("seed {seed} step {step}: {} leaves", node.name);
+                away.push(node);
+                (changed, what)
+            } else {
+                let node = away.swap_remove(rng.below(away.len()));
+                let what = format!("seed {seed} step {step}: {} joins", node.name);
+                (inc.add_node(node), what)
+            };
+            assert_matches_scratch(&policy, &inc, &old, &changed, &what);
+        }
+    }
+}

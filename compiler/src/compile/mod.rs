@@ -8,8 +8,13 @@
 //! 3. each node's rules are assembled in policy order, merging rules with the same
 //!    sources and protocols (§5.7).
 //!
-//! [`Compiler`] keeps steps 1 and 2 so that a node joining the tailnet recomputes only
-//! the entries that name it and the nodes that receive them ([`Compiler::add_node`]).
+//! [`Compiler`] keeps the three steps' results (with, per node, what each rule of its
+//! filter was assembled from) so that a node joining or leaving the tailnet
+//! ([`Compiler::add_node`], [`Compiler::remove_node`]) recomputes only the entries that
+//! name it, hands out again only the rules that changed, and rebuilds only the filter
+//! rules those contribute to, on the nodes that receive them; the call returns the nodes
+//! whose output changed (what a control plane must push), readable with
+//! [`Compiler::node`]. See the `join` module for what "names it" covers.
 
 mod entries;
 mod join;
