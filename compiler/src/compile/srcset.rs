@@ -16,6 +16,8 @@ pub(crate) type GroupId = u32;
 pub(crate) struct SrcTable {
     ids: HashMap<Arc<[String]>, SrcId>,
     lists: Vec<Arc<[String]>>,
+    /// Each address as spelled (the same node addresses recur in many lists).
+    spelled: HashMap<Addr, String>,
     /// Address lists already interned, as given (spelling is the costly part).
     by_addrs: HashMap<Box<[Addr]>, SrcId>,
     groups: HashMap<(SrcId, Box<[i32]>), GroupId>,
@@ -34,7 +36,11 @@ impl SrcTable {
     }
 
     fn intern_spelled(&mut self, addrs: &[Addr]) -> SrcId {
-        let mut v: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        let spelled = &mut self.spelled;
+        let mut v: Vec<String> = addrs
+            .iter()
+            .map(|a| spelled.entry(*a).or_insert_with(|| a.to_string()).clone())
+            .collect();
         v.sort_unstable();
         v.dedup();
         let list: Arc<[String]> = v.into();
