@@ -1,12 +1,31 @@
 //! Compilation benchmarks on synthetic tailnets (`tailpolicy_compiler::synth`).
 //!
-//! - `m`: 1,000 nodes, 300 users, 300 groups, 500 rules: every node's filter.
+//! Full compiles (`Compiler::new`: resolve every entry, hand out every destination,
+//! render every node's packet filter, SSH policy and routes; cloning the inventory in):
+//! - `m`: 1,000 nodes, 300 users, 300 groups, 500 rules.
 //! - `l`: 2,000 nodes, 15,000 rules, a `/8` destination, `autogroup:self`, 150 subnet
 //!   routers.
 //! - `xl`: 10,000 and 50,000 nodes with 500 rules: growth with the tailnet.
-//! - `join_l` / `join_l_tagged`: a user device / a tagged server joining the L tailnet
-//!   (`Compiler::add_node`), against the full
-//!   compile of the same tailnet in the same run (`l`).
+//! - `l_rules`: the L tailnet with 5,000 / 15,000 / 30,000 rules: growth with the policy.
+//!
+//! Incremental updates of the L tailnet: what a control plane calls when a node joins or
+//! leaves, and what it then reads to push. Each timed call is `Compiler::add_node` (or
+//! `Compiler::remove_node`), which returns the names of the nodes whose output changed,
+//! followed by `Compiler::node` for each of them, reading its new packet filter (the
+//! rules are built, in memory). Not timed: cloning the compiled L tailnet before each
+//! call and dropping it after. Not included: serialising the filters to JSON, which is
+//! proportional to the size of the changed nodes' filters, not to the change — except in
+//! `join_l_json`, which also serialises each changed node's packet filter
+//! (`serde_json::to_vec`), as a control plane sending full filters would.
+//! - `join_l`: a user's laptop joins (its user is in several groups and has devices:
+//!   `autogroup:self`, group sources on the `/8` received by the 150 routers).
+//! - `join_l_json`: the same, plus the JSON of every changed node's packet filter.
+//! - `join_l_tagged`: a tagged server (`tag:t3`) joins.
+//! - `join_l_router`: a subnet router with an auto-approved route joins: `*` sources
+//!   change, so this recompiles everything (compare with `l`).
+//! - `leave_l`: a user's laptop leaves.
+//!
+//! Compare each with `l` measured in the same run (the machine may be loaded).
 //!
 //! Run: `cargo bench -p tailpolicy-compiler --bench compile`.
 #![expect(clippy::expect_used, reason = "benchmark setup")]
@@ -92,50 +111,92 @@ fn xl(b: Bencher<'_, '_>, nodes: usize) {
     );
 }
 
-/// A user's laptop joins the L tailnet.
-#[divan::bench(sample_count = 10)]
-fn join_l(b: Bencher<'_, '_>) {
-    let (policy, inv) = build(L);
-    let base = Compiler::new(&policy, inv.clone(), CompileOptions::default());
+#[divan::bench(sample_count = 3, args = [5_000, 15_000, 30_000])]
+fn l_rules(b: Bencher<'_, '_>, rules: usize) {
+    compile_all(b, Shape { rules, ..L });
+}
+
+/// A node of the L tailnet, numbered after the last one.
+fn l_node(inv: &Inventory, user: Option<&str>, tags: &[&str], routes: &[&str]) -> Node {
     let i = inv.nodes.len();
-    let joining = Node {
+    Node {
         name: "joining".to_owned(),
-        user: Some("user7@example.com".to_owned()),
-        tags: Vec::new(),
+        user: user.map(str::to_owned),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         ipv4: Some(synth::node_v4(i)),
         ipv6: Some(synth::node_v6(i)),
-        advertised_routes: Vec::new(),
+        advertised_routes: routes.iter().map(|r| r.parse().expect("route")).collect(),
         approved_routes: Vec::new(),
         posture: Default::default(),
         span: Default::default(),
-    };
+    }
+}
+
+/// The changed nodes' packet filters, read as a control plane would: rule count.
+fn read_changed(c: &Compiler<'_>, changed: &[String]) -> usize {
+    changed
+        .iter()
+        .filter_map(|name| c.node(name))
+        .map(|n| n.packet_filter.len())
+        .sum()
+}
+
+/// Times `joining` joining the compiled L tailnet; with `json`, also serialises every
+/// changed node's packet filter.
+fn bench_join(b: Bencher<'_, '_>, user: Option<&str>, tags: &[&str], routes: &[&str], json: bool) {
+    let (policy, inv) = build(L);
+    let base = Compiler::new(&policy, inv.clone(), CompileOptions::default());
+    let joining = l_node(&inv, user, tags, routes);
     b.with_inputs(|| base.clone()).bench_local_values(|mut c| {
-        let changed = black_box(c.add_node(joining.clone()).len());
+        let changed = c.add_node(joining.clone());
+        let mut size = read_changed(&c, &changed);
+        if json {
+            for n in changed.iter().filter_map(|name| c.node(name)) {
+                let rules: Vec<_> = n.packet_filter.iter().map(|r| &r.rule).collect();
+                size += serde_json::to_vec(&rules).map_or(0, |v| v.len());
+            }
+        }
+        black_box(size);
         // Returned so that dropping the compiler is not timed.
         (c, changed)
     });
 }
 
+/// A user's laptop joins the L tailnet.
+#[divan::bench(sample_count = 10)]
+fn join_l(b: Bencher<'_, '_>) {
+    bench_join(b, Some("user7@example.com"), &[], &[], false);
+}
+
+/// A user's laptop joins the L tailnet; the changed filters are serialised.
+#[divan::bench(sample_count = 10)]
+fn join_l_json(b: Bencher<'_, '_>) {
+    bench_join(b, Some("user7@example.com"), &[], &[], true);
+}
+
 /// A tagged server (`tag:t3`) joins the L tailnet.
 #[divan::bench(sample_count = 10)]
 fn join_l_tagged(b: Bencher<'_, '_>) {
-    let (policy, inv) = build(L);
-    let base = Compiler::new(&policy, inv.clone(), CompileOptions::default());
-    let i = inv.nodes.len();
-    let joining = Node {
-        name: "joining".to_owned(),
-        user: None,
-        tags: vec!["tag:t3".to_owned()],
-        ipv4: Some(synth::node_v4(i)),
-        ipv6: Some(synth::node_v6(i)),
-        advertised_routes: Vec::new(),
-        approved_routes: Vec::new(),
-        posture: Default::default(),
-        span: Default::default(),
-    };
+    bench_join(b, None, &["tag:t3"], &[], false);
+}
+
+/// A subnet router with an auto-approved route joins the L tailnet.
+#[divan::bench(sample_count = 5)]
+fn join_l_router(b: Bencher<'_, '_>) {
+    bench_join(b, None, &["tag:router"], &["10.200.0.0/24"], false);
+}
+
+/// A user's laptop (the last node, `user7`'s) leaves the L tailnet.
+#[divan::bench(sample_count = 10)]
+fn leave_l(b: Bencher<'_, '_>) {
+    let (policy, mut inv) = build(L);
+    let leaving = l_node(&inv, Some("user7@example.com"), &[], &[]);
+    let name = leaving.name.clone();
+    inv.nodes.push(leaving);
+    let base = Compiler::new(&policy, inv, CompileOptions::default());
     b.with_inputs(|| base.clone()).bench_local_values(|mut c| {
-        let changed = black_box(c.add_node(joining.clone()).len());
-        // Returned so that dropping the compiler is not timed.
+        let changed = c.remove_node(&name).unwrap_or_default();
+        black_box(read_changed(&c, &changed));
         (c, changed)
     });
 }

@@ -58,8 +58,11 @@ pub struct Resolver<'a> {
     members: Vec<NodeId>,
     /// Roles by login.
     roles: HashMap<&'a str, Role>,
-    /// Approved non-exit routes with their node.
+    /// Approved non-exit routes with their node, sorted by (family, first address).
     route_holders: Vec<(Interval, NodeId)>,
+    /// Per route holder, the highest last address of it and the holders before it in
+    /// the same family (stops the overlap search early).
+    route_reach: Vec<u128>,
     /// Node addresses sorted, for prefix lookups.
     addr_index: Vec<(bool, u128, NodeId)>,
 }
@@ -84,6 +87,7 @@ impl<'a> Resolver<'a> {
                 .map(|u| (u.login.as_str(), u.role))
                 .collect(),
             route_holders: Vec::new(),
+            route_reach: Vec::new(),
             addr_index: Vec::new(),
         };
         for (id, node) in inventory.nodes.iter().enumerate() {
@@ -120,6 +124,17 @@ impl<'a> Resolver<'a> {
                 }
             }
             r.approved.push(approved);
+        }
+        r.route_holders
+            .sort_unstable_by_key(|(i, id)| (i.v6, i.lo, i.hi, *id));
+        let mut reach: Option<(bool, u128)> = None;
+        for (i, _) in &r.route_holders {
+            let hi = match reach {
+                Some((v6, hi)) if v6 == i.v6 => hi.max(i.hi),
+                _ => i.hi,
+            };
+            reach = Some((i.v6, hi));
+            r.route_reach.push(hi);
         }
         r
     }
@@ -412,14 +427,26 @@ impl<'a> Resolver<'a> {
     }
 
     /// Nodes with an approved non-exit route that overlaps `a`.
+    /// Sorted and unique.
     pub fn nodes_with_route_overlapping(&self, a: &Addr) -> Vec<NodeId> {
-        let ivs = a.intervals();
-        let mut out: Vec<NodeId> = self
-            .route_holders
-            .iter()
-            .filter(|(r, _)| ivs.iter().any(|i| i.overlaps(r)))
-            .map(|(_, id)| *id)
-            .collect();
+        let mut out: Vec<NodeId> = Vec::new();
+        for q in a.intervals() {
+            // Holders starting at or before the end of `q`, walked backwards while one of
+            // them (or one before) still reaches the start of `q`.
+            let end = self
+                .route_holders
+                .partition_point(|(r, _)| (r.v6, r.lo) <= (q.v6, q.hi));
+            let holders = self.route_holders.iter().zip(&self.route_reach).take(end);
+            for ((r, id), reach) in holders.rev() {
+                if r.v6 != q.v6 || *reach < q.lo {
+                    break;
+                }
+                if r.hi >= q.lo {
+                    out.push(*id);
+                }
+            }
+        }
+        out.sort_unstable();
         out.dedup();
         out
     }

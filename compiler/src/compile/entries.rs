@@ -2,7 +2,7 @@
 //! the whole tailnet, into "global" rules (sources, protocols, destinations), before any
 //! per-node reduction (policy-spec §5.3, §5.4, §5.6, §5.7, §5.9, §5.10).
 
-use super::srcset::{SrcId, SrcTable};
+use super::srcset::{GroupId, SrcId, SrcTable};
 use crate::addr::{self, Addr};
 use crate::resolve::{NodeId, Resolver};
 use policy::model::{Acl, Alias, Autogroup, Grant, Origin, PortRange, Section};
@@ -51,6 +51,8 @@ pub(crate) enum Body {
 pub(crate) struct GlobalRule {
     /// Interned sources.
     pub src: SrcId,
+    /// Interned (sources, protocols): the rules a node merges into one (§5.7).
+    pub group: GroupId,
     /// `IPProto` (empty: the client default).
     pub proto: Vec<i32>,
     /// What it grants.
@@ -94,6 +96,7 @@ pub(crate) fn all_entries(r: &Resolver<'_>, srcs: &mut SrcTable) -> Vec<EntryRul
             },
             rules: vec![GlobalRule {
                 src,
+                group: 0,
                 proto: Vec::new(),
                 body: Body::Ports(vec![Dst {
                     addr: DstAddr::Any,
@@ -102,6 +105,7 @@ pub(crate) fn all_entries(r: &Resolver<'_>, srcs: &mut SrcTable) -> Vec<EntryRul
                 via: Vec::new(),
             }],
         });
+        assign_groups(srcs, &mut out);
         return out;
     }
     for g in p.grants.iter().flatten() {
@@ -146,6 +150,7 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
             if !dsts.is_empty() {
                 rules.push(GlobalRule {
                     src,
+                    group: 0,
                     proto: proto.map(i32::from).into_iter().collect(),
                     body: Body::Ports(dsts),
                     via: via.clone(),
@@ -161,6 +166,7 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
         if !nodes.is_empty() {
             rules.push(GlobalRule {
                 src,
+                group: 0,
                 proto: Vec::new(),
                 body: Body::Caps {
                     nodes,
@@ -181,6 +187,7 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
             for (proto, ports) in &protos {
                 rules.push(GlobalRule {
                     src: srcs.intern(&src),
+                    group: 0,
                     proto: proto.map(i32::from).into_iter().collect(),
                     body: Body::Ports(node_dsts(r, &nodes, ports)),
                     via: Vec::new(),
@@ -190,6 +197,7 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
                 let caps = cap_map(&g.app);
                 rules.push(GlobalRule {
                     src: srcs.intern(&src),
+                    group: 0,
                     proto: Vec::new(),
                     body: Body::Caps {
                         nodes: nodes.clone(),
@@ -214,9 +222,18 @@ pub(crate) fn grant_rules(r: &Resolver<'_>, srcs: &mut SrcTable, g: &Grant) -> E
             }
         }
     }
-    EntryRules {
+    let mut entry = EntryRules {
         origin: g.origin,
         rules,
+    };
+    assign_groups(srcs, std::slice::from_mut(&mut entry));
+    entry
+}
+
+/// Sets every rule's merge group from its sources and protocols.
+fn assign_groups(srcs: &mut SrcTable, entries: &mut [EntryRules]) {
+    for rule in entries.iter_mut().flat_map(|e| e.rules.iter_mut()) {
+        rule.group = srcs.group(rule.src, &rule.proto);
     }
 }
 
@@ -252,6 +269,7 @@ fn companion_rules(
             reverse.insert((*companion).to_owned(), Vec::new());
             out.push(GlobalRule {
                 src: srcs.intern(reverse_src),
+                group: 0,
                 proto: Vec::new(),
                 body: Body::Caps {
                     nodes: receivers.clone(),
@@ -281,6 +299,7 @@ pub(crate) fn acl_rules(r: &Resolver<'_>, srcs: &mut SrcTable, a: &Acl) -> Entry
         if !dsts.is_empty() {
             rules.push(GlobalRule {
                 src: srcs.intern(&src_addrs),
+                group: 0,
                 proto: proto.clone(),
                 body: Body::Ports(dsts),
                 via: Vec::new(),
@@ -297,16 +316,19 @@ pub(crate) fn acl_rules(r: &Resolver<'_>, srcs: &mut SrcTable, a: &Acl) -> Entry
         for (src, nodes) in self_groups(r, &a.src, r.posture_gate(&a.src_posture)) {
             rules.push(GlobalRule {
                 src: srcs.intern(&src),
+                group: 0,
                 proto: proto.clone(),
                 body: Body::Ports(node_dsts(r, &nodes, &self_ports)),
                 via: Vec::new(),
             });
         }
     }
-    EntryRules {
+    let mut entry = EntryRules {
         origin: a.origin,
         rules,
-    }
+    };
+    assign_groups(srcs, std::slice::from_mut(&mut entry));
+    entry
 }
 
 /// For `autogroup:self`: per user, the user's untagged nodes that the sources name,

@@ -121,6 +121,9 @@ pub(crate) fn entry_rules(r: &Resolver<'_>, e: &PolicySsh, control_url: &str) ->
                 m
             })
             .collect();
+        // A user's devices all receive the same rules: built once per (group, user).
+        let mut built: std::collections::HashMap<(usize, &str), Vec<CompiledSshRule>> =
+            std::collections::HashMap::new();
         for id in 0..r.node_count() {
             let Some(owner) = r.node(id).and_then(|n| n.owner()) else {
                 continue;
@@ -128,15 +131,18 @@ pub(crate) fn entry_rules(r: &Resolver<'_>, e: &PolicySsh, control_url: &str) ->
             if dst_nodes.binary_search(&id).is_ok() {
                 continue;
             }
-            for ((g_owner, _), mine) in groups.iter().zip(&by_owner) {
+            for (gi, ((g_owner, _), mine)) in groups.iter().zip(&by_owner).enumerate() {
                 let Some(mine) = mine.get(owner) else {
                     continue;
                 };
                 if g_owner.is_some_and(|o| o != owner) {
                     continue;
                 }
-                for rule in group_rules(Some(owner), mine) {
-                    out.push((id, rule));
+                let rules = built
+                    .entry((gi, owner))
+                    .or_insert_with(|| group_rules(Some(owner), mine));
+                for rule in rules.iter() {
+                    out.push((id, rule.clone()));
                 }
             }
         }
