@@ -4,6 +4,7 @@ use super::build::build;
 use super::codes::{FILE_TOO_LARGE, INVALID_ENCODING, NESTING_TOO_DEEP};
 use super::depth::{MAX_DEPTH, find_too_deep};
 use super::errors::{syntax_error, too_deep};
+use super::grammar::fast::{self, FastParser};
 use super::grammar::{HujsonParser, Rule};
 use super::tree::Document;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -30,35 +31,44 @@ pub fn parse(source: &str) -> (Option<Document>, Diagnostics) {
         diagnostics.push(too_deep(pos));
         return (None, diagnostics);
     }
+    if let Ok(pairs) = FastParser::parse(fast::Rule::document, source) {
+        let root = build(source, pairs.tokens(), &mut diagnostics);
+        let document = root.map(|root| Document {
+            source: source.to_owned(),
+            root,
+        });
+        let document = document.filter(|_| !has_syntax_errors(&diagnostics));
+        return (document, diagnostics);
+    }
+    // The fast grammar says what is wrong only vaguely; the diagnostic grammar, which
+    // accepts exactly the same inputs, says precisely what was expected where.
+    diagnostics.push(explain_failure(source));
+    (None, diagnostics)
+}
+
+/// The syntax error in `source`, which the fast grammar rejected, from the diagnostic
+/// grammar.
+fn explain_failure(source: &str) -> Diagnostic {
     match HujsonParser::parse(Rule::document, source) {
-        Ok(pairs) => {
-            let root = build(source, pairs.tokens(), &mut diagnostics);
-            let document = root.map(|root| Document {
-                source: source.to_owned(),
-                root,
-            });
-            let document = document.filter(|_| !has_syntax_errors(&diagnostics));
-            (document, diagnostics)
-        }
+        // The grammars disagree: a bug (the property tests check that they agree).
+        Ok(_) => super::build::internal_error(u32::try_from(source.len()).unwrap_or(u32::MAX)),
         Err(error) => {
             let pos = match error.location {
                 InputLocation::Pos(p) => p,
                 InputLocation::Span((start, _)) => start,
             };
-            let diagnostic = match &error.variant {
+            match &error.variant {
                 ErrorVariant::ParsingError { positives, .. } => {
                     syntax_error(source, pos, positives)
                 }
-                // pest's own resource limits ("stack limit reached"); the depth bound above
+                // pest's own resource limits ("stack limit reached"); the depth bound
                 // should make this unreachable.
                 ErrorVariant::CustomError { message } => Diagnostic::new(
                     Code(&NESTING_TOO_DEEP),
                     Span::empty(u32::try_from(pos).unwrap_or(u32::MAX)),
                     format!("the parser gave up: {message}"),
                 ),
-            };
-            diagnostics.push(diagnostic);
-            (None, diagnostics)
+            }
         }
     }
 }
