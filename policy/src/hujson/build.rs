@@ -38,15 +38,25 @@ enum Frame {
     },
 }
 
-/// Builds the root value from the tokens of a successful parse of `source`.
+/// Why [`build`] produced no tree.
+pub(crate) enum Rejected {
+    /// A string contains a raw line break, which the fast grammar lets through (see
+    /// `fast.pest`) but HuJSON does not allow: the input is invalid.
+    LineBreakInString,
+    /// The token stream does not have the shape the grammar guarantees: a bug, reported
+    /// as an internal-error diagnostic.
+    Internal,
+}
+
+/// Builds the root value from the tokens of a successful fast parse of `source`.
 ///
-/// Returns `None` (with an internal-error diagnostic) only if the token stream does not
-/// have the shape the grammar guarantees, which would be a bug.
+/// Duplicate keys, out-of-range numbers and control characters in strings are reported
+/// to `diagnostics` and leave a tree.
 pub(crate) fn build<'i>(
     source: &'i str,
     tokens: impl Iterator<Item = Token<'i, Rule>>,
     diagnostics: &mut Diagnostics,
-) -> Option<Value> {
+) -> Result<Value, Rejected> {
     let mut builder = Builder {
         source,
         cursor: 0,
@@ -56,6 +66,7 @@ pub(crate) fn build<'i>(
         control: Vec::new(),
         diagnostics,
         ok: true,
+        line_break_in_string: false,
     };
     for token in tokens {
         match token {
@@ -68,16 +79,21 @@ pub(crate) fn build<'i>(
     }
     let len = offset(source.len());
     let Builder {
-        root, ok, cursor, ..
+        root,
+        ok,
+        cursor,
+        line_break_in_string,
+        ..
     } = builder;
     match root {
+        _ if line_break_in_string => Err(Rejected::LineBreakInString),
         Some(mut root) if ok => {
             root.after = extra(cursor, len);
-            Some(root)
+            Ok(root)
         }
         _ => {
             diagnostics.push(internal_error(len));
-            None
+            Err(Rejected::Internal)
         }
     }
 }
@@ -91,6 +107,7 @@ struct Builder<'i, 'd> {
     control: Vec<ControlChar>,
     diagnostics: &'d mut Diagnostics,
     ok: bool,
+    line_break_in_string: bool,
 }
 
 fn offset(pos: usize) -> u32 {
@@ -269,6 +286,12 @@ impl Builder<'_, '_> {
         let text = span.text(self.source);
         let decoded = decode_string(text, &mut self.control);
         if self.control.is_empty() {
+            return decoded;
+        }
+        if self.control.iter().any(|c| c.byte == b'\n') {
+            self.line_break_in_string = true;
+            self.ok = false;
+            self.control.clear();
             return decoded;
         }
         for c in std::mem::take(&mut self.control) {
