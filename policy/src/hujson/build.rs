@@ -1,6 +1,7 @@
 //! Builds the lossless tree in one pass over pest's flat token stream.
 //!
-//! The fast grammar (`fast.pest`) emits pairs only for values, member names and EOI;
+//! The fast grammar (`fast.pest`) emits pairs only for values, member names, comments
+//! (ignored here) and EOI;
 //! every gap between two of them is whitespace and comments, plus at most one `,` or `:`
 //! (the grammar has validated that). The builder finds that punctuation by scanning the
 //! gap, and the whitespace and comments on either side of it become [`Extra`]s.
