@@ -9,6 +9,11 @@
 //! A third bench, `analyse`, runs the whole front end (parse, lower, check, lints) on
 //! the same text: the figure users wait for in `tailpolicy lint`.
 //!
+//! The two ratios answer different questions: divan runs each bench back to back (a warm
+//! allocator, which helps `serde_json` most), the interleaved medians run each parser right
+//! after the others (closer to one parse in a CLI run). For load-independent instruction
+//! counts of the same three calls, see `parse_once.rs`.
+//!
 //! Run: `cargo bench -p tailpolicy-policy --bench parse`
 
 #![expect(clippy::expect_used, reason = "benchmark setup")]

@@ -109,6 +109,55 @@ fn nesting_up_to_the_limit_parses() {
     assert_eq!(doc.unwrap().to_source(), src);
 }
 
+/// pest recurses per level and has no stack guard of its own (pest 2.8): the depth bound
+/// must leave room on a small thread stack, on the fast path (valid input) and on the
+/// diagnostic path (invalid input at the deepest level), for objects and arrays.
+#[test]
+fn nesting_at_the_limit_fits_a_one_mebibyte_stack() {
+    let deep = |open: &str, close: &str, inner: &str| {
+        format!(
+            "{}{inner}{}",
+            open.repeat(MAX_DEPTH),
+            close.repeat(MAX_DEPTH)
+        )
+    };
+    let cases = [
+        (deep("[", "]", ""), None),
+        (deep("{\"a\": ", "}", "1"), None),
+        (
+            format!(
+                "{}1{}",
+                "[{\"a\":".repeat(MAX_DEPTH / 2),
+                "}]".repeat(MAX_DEPTH / 2)
+            ),
+            None,
+        ),
+        (deep("[", "]", "1 2"), Some("TP0001")),
+        (deep("{\"a\": ", "}", "[1,,]"), Some("TP0007")),
+        (deep("{\"a\": ", "}", "1 2"), Some("TP0001")),
+    ];
+    let handle = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || {
+            for (src, code) in cases {
+                let (doc, diags) = parse(&src);
+                match code {
+                    None => assert!(doc.is_some() && diags.is_empty(), "{diags:?}"),
+                    Some(code) => {
+                        assert!(doc.is_none());
+                        assert_eq!(
+                            diags.iter().next().unwrap().code.as_str(),
+                            code,
+                            "{diags:?}"
+                        );
+                    }
+                }
+            }
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
+
 #[test]
 fn nesting_beyond_the_limit_is_an_error_not_a_crash() {
     for depth in [MAX_DEPTH + 1, 100_000] {

@@ -1,13 +1,16 @@
 //! Builds the lossless tree in one pass over pest's flat token stream.
 //!
-//! The grammar emits pairs only for values, member names, `,`, `:`, `}`, `]` and EOI;
-//! every gap between two of them is whitespace and comments and becomes an [`Extra`].
-//! The builder keeps an explicit stack of open composites (no recursion), and a cursor:
-//! the offset just after the last token consumed, where the next extra starts.
+//! The fast grammar (`fast.pest`) emits pairs only for values, member names, comments
+//! (ignored here) and EOI;
+//! every gap between two of them is whitespace and comments, plus at most one `,` or `:`
+//! (the grammar has validated that). The builder finds that punctuation by scanning the
+//! gap, and the whitespace and comments on either side of it become [`Extra`]s.
+//! It keeps an explicit stack of open composites (no recursion), and a cursor: the
+//! offset just after the last token consumed, where the next extra starts.
 
 use super::codes::{DUPLICATE_KEY, INVALID_STRING, SYNTAX_ERROR};
 use super::decode::{ControlChar, decode_number, decode_string};
-use super::grammar::Rule;
+use super::grammar::fast::Rule;
 use super::tree::{Array, Extra, Member, Object, Value, ValueKind};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::rules::Code;
@@ -36,15 +39,25 @@ enum Frame {
     },
 }
 
-/// Builds the root value from the tokens of a successful parse of `source`.
+/// Why [`build`] produced no tree.
+pub(crate) enum Rejected {
+    /// A string contains a raw line break, which the fast grammar lets through (see
+    /// `fast.pest`) but HuJSON does not allow: the input is invalid.
+    LineBreakInString,
+    /// The token stream does not have the shape the grammar guarantees: a bug, reported
+    /// as an internal-error diagnostic.
+    Internal,
+}
+
+/// Builds the root value from the tokens of a successful fast parse of `source`.
 ///
-/// Returns `None` (with an internal-error diagnostic) only if the token stream does not
-/// have the shape the grammar guarantees, which would be a bug.
+/// Duplicate keys, out-of-range numbers and control characters in strings are reported
+/// to `diagnostics` and leave a tree.
 pub(crate) fn build<'i>(
     source: &'i str,
     tokens: impl Iterator<Item = Token<'i, Rule>>,
     diagnostics: &mut Diagnostics,
-) -> Option<Value> {
+) -> Result<Value, Rejected> {
     let mut builder = Builder {
         source,
         cursor: 0,
@@ -54,6 +67,7 @@ pub(crate) fn build<'i>(
         control: Vec::new(),
         diagnostics,
         ok: true,
+        line_break_in_string: false,
     };
     for token in tokens {
         match token {
@@ -66,16 +80,21 @@ pub(crate) fn build<'i>(
     }
     let len = offset(source.len());
     let Builder {
-        root, ok, cursor, ..
+        root,
+        ok,
+        cursor,
+        line_break_in_string,
+        ..
     } = builder;
     match root {
+        _ if line_break_in_string => Err(Rejected::LineBreakInString),
         Some(mut root) if ok => {
             root.after = extra(cursor, len);
-            Some(root)
+            Ok(root)
         }
         _ => {
             diagnostics.push(internal_error(len));
-            None
+            Err(Rejected::Internal)
         }
     }
 }
@@ -89,6 +108,7 @@ struct Builder<'i, 'd> {
     control: Vec<ControlChar>,
     diagnostics: &'d mut Diagnostics,
     ok: bool,
+    line_break_in_string: bool,
 }
 
 fn offset(pos: usize) -> u32 {
@@ -101,7 +121,7 @@ fn extra(start: u32, end: u32) -> Extra {
     }
 }
 
-fn internal_error(at: u32) -> Diagnostic {
+pub(crate) fn internal_error(at: u32) -> Diagnostic {
     Diagnostic::new(
         Code(&SYNTAX_ERROR),
         Span::empty(at),
@@ -113,85 +133,83 @@ fn internal_error(at: u32) -> Diagnostic {
 impl Builder<'_, '_> {
     fn start(&mut self, rule: Rule, pos: u32) {
         match rule {
-            Rule::object => {
+            Rule::object | Rule::array => {
+                self.gap(pos);
                 let before = extra(self.cursor, pos);
-                self.stack.push(Frame::Object {
-                    start: pos,
-                    before,
-                    members: Vec::new(),
-                    name: None,
-                    after_comma: false,
-                    after_last: Extra::default(),
+                self.stack.push(if rule == Rule::object {
+                    Frame::Object {
+                        start: pos,
+                        before,
+                        members: Vec::new(),
+                        name: None,
+                        after_comma: false,
+                        after_last: Extra::default(),
+                    }
+                } else {
+                    Frame::Array {
+                        start: pos,
+                        before,
+                        elements: Vec::new(),
+                        after_comma: false,
+                        after_last: Extra::default(),
+                    }
                 });
                 self.cursor = pos + 1;
             }
-            Rule::array => {
-                let before = extra(self.cursor, pos);
-                self.stack.push(Frame::Array {
-                    start: pos,
-                    before,
-                    elements: Vec::new(),
-                    after_comma: false,
-                    after_last: Extra::default(),
-                });
-                self.cursor = pos + 1;
+            Rule::name | Rule::string | Rule::number | Rule::literal => {
+                self.gap(pos);
+                self.scalar_start = pos;
             }
-            Rule::comma => {
-                let after = extra(self.cursor, pos);
-                match self.stack.last_mut() {
-                    Some(Frame::Object {
-                        members,
-                        after_comma,
-                        ..
-                    }) => {
-                        if let Some(last) = members.last_mut() {
-                            last.value.after = after;
-                        }
-                        *after_comma = true;
-                    }
-                    Some(Frame::Array {
-                        elements,
-                        after_comma,
-                        ..
-                    }) => {
-                        if let Some(last) = elements.last_mut() {
-                            last.after = after;
-                        }
-                        *after_comma = true;
-                    }
-                    None => self.ok = false,
-                }
-                self.cursor = pos + 1;
-            }
-            Rule::colon => {
-                let after = extra(self.cursor, pos);
-                match self.stack.last_mut() {
-                    Some(Frame::Object {
-                        name: Some(name), ..
-                    }) => name.after = after,
-                    _ => self.ok = false,
-                }
-                self.cursor = pos + 1;
-            }
-            Rule::close_brace | Rule::close_bracket => {
-                let rest = extra(self.cursor, pos);
-                match self.stack.last_mut() {
-                    Some(Frame::Object { after_last, .. } | Frame::Array { after_last, .. }) => {
-                        *after_last = rest;
-                    }
-                    None => self.ok = false,
-                }
-                self.cursor = pos + 1;
-            }
-            Rule::name
-            | Rule::string
-            | Rule::number
-            | Rule::true_lit
-            | Rule::false_lit
-            | Rule::null_lit => self.scalar_start = pos,
-            // Silent rules never appear in the token stream; `document` and EOI carry nothing.
+            // `document` and EOI carry nothing; silent rules never appear.
             _ => {}
         }
+    }
+
+    /// Handles the `,` or `:` in the gap from the cursor to `end`, if there is one.
+    fn gap(&mut self, end: u32) {
+        let Some(at) = find_punctuation(self.source, self.cursor, end) else {
+            return;
+        };
+        let separated = extra(self.cursor, at);
+        match (
+            self.source.as_bytes().get(at as usize),
+            self.stack.last_mut(),
+        ) {
+            (
+                Some(b','),
+                Some(Frame::Object {
+                    members,
+                    after_comma,
+                    ..
+                }),
+            ) => {
+                if let Some(last) = members.last_mut() {
+                    last.value.after = separated;
+                }
+                *after_comma = true;
+            }
+            (
+                Some(b','),
+                Some(Frame::Array {
+                    elements,
+                    after_comma,
+                    ..
+                }),
+            ) => {
+                if let Some(last) = elements.last_mut() {
+                    last.after = separated;
+                }
+                *after_comma = true;
+            }
+            (
+                Some(b':'),
+                Some(Frame::Object {
+                    name: Some(name), ..
+                }),
+            ) => name.after = separated,
+            _ => self.ok = false,
+        }
+        self.cursor = at + 1;
     }
 
     fn end(&mut self, rule: Rule, pos: u32) {
@@ -234,10 +252,22 @@ impl Builder<'_, '_> {
                     ValueKind::Null
                 }
             },
-            Rule::true_lit => ValueKind::Bool(true),
-            Rule::false_lit => ValueKind::Bool(false),
-            Rule::null_lit => ValueKind::Null,
+            Rule::literal => match self.source.as_bytes().get(self.scalar_start as usize) {
+                Some(b't') => ValueKind::Bool(true),
+                Some(b'f') => ValueKind::Bool(false),
+                _ => ValueKind::Null,
+            },
             Rule::object | Rule::array => {
+                // The closing bracket is the last byte; a trailing comma may precede it.
+                let close = pos.saturating_sub(1);
+                self.gap(close);
+                let rest = extra(self.cursor, close);
+                match self.stack.last_mut() {
+                    Some(Frame::Object { after_last, .. } | Frame::Array { after_last, .. }) => {
+                        *after_last = rest;
+                    }
+                    None => self.ok = false,
+                }
                 self.close(pos);
                 return;
             }
@@ -257,6 +287,12 @@ impl Builder<'_, '_> {
         let text = span.text(self.source);
         let decoded = decode_string(text, &mut self.control);
         if self.control.is_empty() {
+            return decoded;
+        }
+        if self.control.iter().any(|c| c.byte == b'\n') {
+            self.line_break_in_string = true;
+            self.ok = false;
+            self.control.clear();
             return decoded;
         }
         for c in std::mem::take(&mut self.control) {
@@ -352,6 +388,32 @@ impl Builder<'_, '_> {
             None => self.ok = false,
         }
     }
+}
+
+/// The offset of the first byte in `start..end` of `source` that is neither whitespace
+/// nor part of a comment: the `,` or `:` of a gap the grammar has validated.
+fn find_punctuation(source: &str, start: u32, end: u32) -> Option<u32> {
+    let bytes = source.as_bytes().get(start as usize..end as usize)?;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'/' => {
+                let rest = bytes.get(i + 2..).unwrap_or_default();
+                i += 2 + if bytes.get(i + 1) == Some(&b'/') {
+                    rest.iter()
+                        .position(|&c| c == b'\n')
+                        .map_or(rest.len(), |n| n + 1)
+                } else {
+                    rest.windows(2)
+                        .position(|w| w == b"*/")
+                        .map_or(rest.len(), |n| n + 2)
+                };
+            }
+            _ => return Some(start + offset(i)),
+        }
+    }
+    None
 }
 
 /// Members above this count are checked with a hash map, below it pairwise.

@@ -1,9 +1,10 @@
 //! The entry points: [`parse`] for text and [`parse_bytes`] for raw file contents.
 
-use super::build::build;
+use super::build::{Rejected, build};
 use super::codes::{FILE_TOO_LARGE, INVALID_ENCODING, NESTING_TOO_DEEP};
 use super::depth::{MAX_DEPTH, find_too_deep};
 use super::errors::{syntax_error, too_deep};
+use super::grammar::fast::{self, FastParser};
 use super::grammar::{HujsonParser, Rule};
 use super::tree::Document;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -30,35 +31,50 @@ pub fn parse(source: &str) -> (Option<Document>, Diagnostics) {
         diagnostics.push(too_deep(pos));
         return (None, diagnostics);
     }
-    match HujsonParser::parse(Rule::document, source) {
-        Ok(pairs) => {
-            let root = build(source, pairs.tokens(), &mut diagnostics);
-            let document = root.map(|root| Document {
-                source: source.to_owned(),
-                root,
-            });
-            let document = document.filter(|_| !has_syntax_errors(&diagnostics));
-            (document, diagnostics)
+    if let Ok(pairs) = FastParser::parse(fast::Rule::document, source) {
+        match build(source, pairs.tokens(), &mut diagnostics) {
+            Ok(root) => {
+                let document = Document {
+                    source: source.to_owned(),
+                    root,
+                };
+                let document = Some(document).filter(|_| !has_syntax_errors(&diagnostics));
+                return (document, diagnostics);
+            }
+            Err(Rejected::Internal) => return (None, diagnostics),
+            // Not HuJSON after all: explained below.
+            Err(Rejected::LineBreakInString) => diagnostics = Diagnostics::new(),
         }
+    }
+    // The fast grammar says what is wrong only vaguely; the diagnostic grammar, which
+    // accepts exactly the same inputs, says precisely what was expected where.
+    diagnostics.push(explain_failure(source));
+    (None, diagnostics)
+}
+
+/// The syntax error in `source`, which the fast grammar rejected, from the diagnostic
+/// grammar.
+fn explain_failure(source: &str) -> Diagnostic {
+    match HujsonParser::parse(Rule::document, source) {
+        // The grammars disagree: a bug (the property tests check that they agree).
+        Ok(_) => super::build::internal_error(u32::try_from(source.len()).unwrap_or(u32::MAX)),
         Err(error) => {
             let pos = match error.location {
                 InputLocation::Pos(p) => p,
                 InputLocation::Span((start, _)) => start,
             };
-            let diagnostic = match &error.variant {
+            match &error.variant {
                 ErrorVariant::ParsingError { positives, .. } => {
                     syntax_error(source, pos, positives)
                 }
-                // pest's own resource limits ("stack limit reached"); the depth bound above
+                // pest's own resource limits ("stack limit reached"); the depth bound
                 // should make this unreachable.
                 ErrorVariant::CustomError { message } => Diagnostic::new(
                     Code(&NESTING_TOO_DEEP),
                     Span::empty(u32::try_from(pos).unwrap_or(u32::MAX)),
                     format!("the parser gave up: {message}"),
                 ),
-            };
-            diagnostics.push(diagnostic);
-            (None, diagnostics)
+            }
         }
     }
 }
@@ -144,4 +160,154 @@ fn too_large() -> Diagnostic {
         "the file is 4 GiB or larger",
     )
     .with_help("policy files are at most a few megabytes; check that this is the right file")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Whether the fast path (the fast grammar, then the builder's line-break check)
+    /// accepts `source`.
+    fn fast_path_accepts(source: &str) -> bool {
+        FastParser::parse(fast::Rule::document, source)
+            .is_ok_and(|pairs| build(source, pairs.tokens(), &mut Diagnostics::new()).is_ok())
+    }
+
+    fn reference_accepts(source: &str) -> bool {
+        HujsonParser::parse(Rule::document, source).is_ok()
+    }
+
+    /// Pieces of HuJSON and of the mistakes people make, glued at random.
+    const PIECES: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        " ",
+        "\n",
+        "\t",
+        "\r",
+        "\u{b}",
+        "\"a\"",
+        "\"a:b\"",
+        "\"\\n\\\"\"",
+        "\"\\u00e9\"",
+        "\"\\u00g\"",
+        "\"\\x\"",
+        "\"x\ny\"",
+        "\"\t\"",
+        "\"",
+        "\\",
+        "1",
+        "-0.5e3",
+        "01",
+        "1.",
+        "-",
+        "true",
+        "false",
+        "null",
+        "nul",
+        "// c\n",
+        "// c",
+        "/* c */",
+        "/* c",
+        "/",
+        "*/",
+        "'a'",
+        "a",
+    ];
+
+    /// A valid HuJSON value nested up to `depth` levels, from `choices`.
+    fn valid(choices: &[u8], depth: usize, out: &mut String, next: &mut usize) {
+        let mut choose = |n: u8| {
+            let c = choices
+                .get(*next % choices.len().max(1))
+                .copied()
+                .unwrap_or(0);
+            *next += 1;
+            c % n
+        };
+        let gap = |c: u8| match c {
+            0 => "",
+            1 => " ",
+            2 => "\n\t",
+            3 => "/* c */",
+            _ => " // c\n",
+        };
+        let kind = if depth == 0 { choose(3) } else { choose(5) };
+        let count = choose(4);
+        let trailing = choose(2) == 0;
+        let (gap_a, gap_b) = (gap(choose(5)), gap(choose(5)));
+        match kind {
+            0 => out.push_str("\"s\""),
+            1 => out.push_str("-12.5"),
+            2 => out.push_str("null"),
+            3 => {
+                out.push('[');
+                for i in 0..count {
+                    out.push_str(gap_a);
+                    valid(choices, depth - 1, out, next);
+                    out.push_str(gap_b);
+                    if i + 1 < count || trailing {
+                        out.push(',');
+                    }
+                }
+                out.push_str(gap_a);
+                out.push(']');
+            }
+            _ => {
+                out.push('{');
+                for i in 0..count {
+                    out.push_str(gap_a);
+                    out.push_str("\"k\"");
+                    out.push_str(gap_b);
+                    out.push(':');
+                    out.push_str(gap_a);
+                    valid(choices, depth - 1, out, next);
+                    out.push_str(gap_b);
+                    if i + 1 < count || trailing {
+                        out.push(',');
+                    }
+                }
+                out.push_str(gap_b);
+                out.push('}');
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn grammars_agree_on_pieces(pieces in prop::collection::vec(prop::sample::select(PIECES), 0..16)) {
+            let source = pieces.concat();
+            prop_assert_eq!(fast_path_accepts(&source), reference_accepts(&source), "{:?}", source);
+        }
+
+        #[test]
+        fn grammars_agree_near_valid_documents(
+            choices in prop::collection::vec(any::<u8>(), 1..64),
+            edit in prop::option::of((any::<prop::sample::Index>(), prop::sample::select(PIECES), any::<bool>())),
+        ) {
+            let mut source = String::new();
+            valid(&choices, 3, &mut source, &mut 0);
+            prop_assert!(fast_path_accepts(&source), "{:?}", source);
+            if let Some((at, piece, replace)) = edit {
+                let mut at = at.index(source.len() + 1);
+                while !source.is_char_boundary(at) {
+                    at -= 1;
+                }
+                if replace && at < source.len() {
+                    let end = source[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                    source.replace_range(at..end, piece);
+                } else {
+                    source.insert_str(at, piece);
+                }
+            }
+            prop_assert_eq!(fast_path_accepts(&source), reference_accepts(&source), "{:?}", source);
+        }
+    }
 }
