@@ -3,6 +3,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+mod analysis_input;
 mod commands;
 mod config;
 mod exit;

@@ -10,7 +10,7 @@
 //!
 //! Exit 0 when access is unchanged, 1 when it changed, 2 on error.
 
-use super::test::{Loaded, load_policy, load_tailnet, origin_json};
+use crate::analysis_input::{Loaded, load_policy, load_tailnet, origin_json, origin_short};
 use crate::exit::Exit;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -152,18 +152,6 @@ fn protos_text(protos: &[u8]) -> String {
         .join(",")
 }
 
-fn rule_text(file: &SourceFile, o: &Origin) -> String {
-    let lc = file.line_col(o.span.0.start);
-    format!(
-        "{}[{}] {}:{}:{}",
-        o.section.key(),
-        o.index,
-        file.name(),
-        lc.line,
-        lc.column
-    )
-}
-
 /// Runs `tailpolicy diff`.
 pub fn run(args: &DiffArgs) -> Exit {
     match answer(args) {
@@ -242,8 +230,11 @@ fn answer(args: &DiffArgs) -> Result<(String, bool), String> {
                     s.push_str(&format!("{src}\n"));
                     current = Some(src);
                 }
-                let rules: Vec<String> =
-                    l.rules.iter().map(|o| rule_text(file_of(*g), o)).collect();
+                let rules: Vec<String> = l
+                    .rules
+                    .iter()
+                    .map(|o| origin_short(file_of(*g), o))
+                    .collect();
                 s.push_str(&format!(
                     "  {} {dst} {} {ports}  ({})\n",
                     if *g { "+" } else { "-" },
@@ -286,7 +277,7 @@ fn markdown(ls: &BTreeMap<Key, Line>, old: &SourceFile, new: &SourceFile) -> Str
         let rules: Vec<String> = l
             .rules
             .iter()
-            .map(|o| format!("`{}`", rule_text(file, o)))
+            .map(|o| format!("`{}`", origin_short(file, o)))
             .collect();
         s.push_str(&format!(
             "| {} | `{dst}` | {} | {ports} | {} |\n",

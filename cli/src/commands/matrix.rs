@@ -7,7 +7,7 @@
 //! "rules": [RULE]}]}`), `csv` (`src,dst,proto,ports,rules`), `dot` (Graphviz) and
 //! `html` (one self-contained, searchable page; the allowing rules show on hover).
 
-use super::test::{load_policy, load_tailnet, origin_json};
+use crate::analysis_input::{load_policy, load_tailnet, origin_json, origin_short, print_answer};
 use crate::exit::Exit;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -49,16 +49,7 @@ pub struct MatrixArgs {
 
 /// Runs `tailpolicy matrix`.
 pub fn run(args: &MatrixArgs) -> Exit {
-    match answer(args) {
-        Ok(text) => {
-            print!("{text}");
-            Exit::Clean
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Exit::Failure
-        }
-    }
+    print_answer(answer(args))
 }
 
 fn rule_short(file: &SourceFile, o: &Origin) -> String {
@@ -216,20 +207,7 @@ fn html(
 ) -> String {
     let mut rows = String::new();
     for ((s, d), a) in cells {
-        let rules: Vec<String> = all_rules(a)
-            .iter()
-            .map(|o| {
-                let lc = file.line_col(o.span.0.start);
-                format!(
-                    "{}[{}] {}:{}:{}",
-                    o.section.key(),
-                    o.index,
-                    file.name(),
-                    lc.line,
-                    lc.column
-                )
-            })
-            .collect();
+        let rules: Vec<String> = all_rules(a).iter().map(|o| origin_short(file, o)).collect();
         let devices = |p: &str| members.get(p).map(|v| v.join("\n")).unwrap_or_default();
         rows.push_str(&format!(
             "<tr><td title=\"{}\">{}</td><td title=\"{}\">{}</td><td title=\"{}\">{}</td></tr>\n",

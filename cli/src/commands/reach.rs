@@ -23,7 +23,7 @@
 //!
 //! Exit 0 when the question was answered (allowed or not), 2 on error.
 
-use super::test::{load_policy, load_tailnet, origin_json, origin_text};
+use crate::analysis_input::{load_policy, load_tailnet, origin_json, origin_text, print_answer};
 use crate::exit::Exit;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -101,16 +101,7 @@ fn rules_json(file: &SourceFile, rules: &[Origin]) -> Vec<Value> {
 
 /// Runs `tailpolicy reach`.
 pub fn run(args: &ReachArgs) -> Exit {
-    match answer(args) {
-        Ok(text) => {
-            print!("{text}");
-            Exit::Clean
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Exit::Failure
-        }
-    }
+    print_answer(answer(args))
 }
 
 fn answer(args: &ReachArgs) -> Result<String, String> {

@@ -5,16 +5,14 @@
 //! Exit 0 when every test passes, 1 when one fails (or the policy has errors), 2 when
 //! the tool could not run (unreadable policy or inventory).
 
+use crate::analysis_input::{load_policy, load_tailnet, origin_json, origin_text, position};
 use crate::exit::Exit;
-use crate::input;
 use crate::render::{self, FileDiagnostics, RenderOptions};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use tailpolicy_compiler::eval::{Tailnet, TestOutcome, run_policy_tests};
-use tailpolicy_compiler::resolve::ResolveOptions;
+use tailpolicy_compiler::eval::{TestOutcome, run_policy_tests};
 use tailpolicy_policy::check::codes as cc;
-use tailpolicy_policy::model::{Origin, Policy};
-use tailpolicy_policy::{CheckOptions, Diagnostic, SourceFile, Span};
+use tailpolicy_policy::{Diagnostic, SourceFile};
 
 /// Output formats of `tailpolicy test`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -40,89 +38,6 @@ pub struct TestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TestFormat::Full)]
     pub format: TestFormat,
-}
-
-/// A policy read and analysed, ready for evaluation.
-pub struct Loaded {
-    /// The source, for positions.
-    pub file: SourceFile,
-    /// The lowered policy (`None` when it did not parse).
-    pub policy: Option<Policy>,
-    /// The front end's diagnostics.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Reads and analyses a policy file. `Err` is an IO problem (exit 2).
-pub fn load_policy(arg: &str) -> Result<Loaded, String> {
-    let input = input::read(arg).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&input.bytes).into_owned();
-    let analysis = tailpolicy_policy::analyse(&text, &CheckOptions::default());
-    Ok(Loaded {
-        file: SourceFile::new(input.name, text),
-        policy: analysis.policy,
-        diagnostics: analysis.diagnostics.into_vec(),
-    })
-}
-
-/// Reads the node inventory into the evaluator's view (`None`: no inventory, every
-/// login counts as a user). `Err` when it cannot be read or has errors (exit 2).
-pub fn load_tailnet(path: Option<&PathBuf>, policy: &Policy) -> Result<Tailnet, String> {
-    let Some(path) = path else {
-        return Ok(Tailnet {
-            open_users: true,
-            ..Tailnet::default()
-        });
-    };
-    let arg = path.to_string_lossy();
-    let input = input::read(&arg).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&input.bytes);
-    let (inventory, diags) = tailpolicy_compiler::inventory::load(&text);
-    let file = SourceFile::new(input.name.clone(), text.as_ref());
-    if let Some(d) = diags.iter().find(|d| d.is_error()) {
-        return Err(format!(
-            "{}: inventory error[{}] {}",
-            position(&file, d.span),
-            d.code,
-            d.message
-        ));
-    }
-    let inventory = inventory.ok_or_else(|| format!("cannot read inventory `{arg}`"))?;
-    Ok(Tailnet::from_inventory(
-        policy,
-        &inventory,
-        ResolveOptions::default(),
-    ))
-}
-
-/// `file:line:col` of a span's start.
-pub fn position(file: &SourceFile, span: Span) -> String {
-    let lc = file.line_col(span.start);
-    format!("{}:{}:{}", file.name(), lc.line, lc.column)
-}
-
-/// A rule reference as JSON: section, index, file, line, column.
-pub fn origin_json(file: &SourceFile, o: &Origin) -> Value {
-    let lc = file.line_col(o.span.0.start);
-    json!({
-        "section": o.section.key(),
-        "index": o.index,
-        "file": file.name(),
-        "line": lc.line,
-        "column": lc.column,
-    })
-}
-
-/// `acls[3] (policy.hujson:42:5)`.
-pub fn origin_text(file: &SourceFile, o: &Origin) -> String {
-    if o.section == tailpolicy_policy::model::Section::Default {
-        return "the default allow-all (no `acls` or `grants`)".to_owned();
-    }
-    format!(
-        "{}[{}] ({})",
-        o.section.key(),
-        o.index,
-        position(file, o.span.0)
-    )
 }
 
 /// Runs `tailpolicy test`.
