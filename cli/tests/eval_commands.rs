@@ -419,6 +419,43 @@ fn reach_answers_for_the_internet() {
         })
         .collect();
     assert_eq!(pairs, [(via_eu.clone(), true), (via_us.clone(), false)]);
+    // A single internet address: one answer per exit node that could carry it.
+    let (_, out) = run(&[
+        "reach",
+        p,
+        "--nodes",
+        n,
+        "--from",
+        "alice-mac",
+        "--to",
+        "8.8.8.8:80",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let pairs: Vec<(String, bool)> = doc["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["to"].as_str().unwrap().to_owned(),
+                x["allowed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("8.8.8.8/32 via exit-eu".to_owned(), true),
+            ("8.8.8.8/32 via exit-us".to_owned(), false)
+        ],
+        "{doc}"
+    );
+    assert_eq!(
+        doc["allowed"], true,
+        "reached through some exit node: {doc}"
+    );
     let (_, out) = run(&[
         "reach",
         p,

@@ -20,17 +20,23 @@
 //! access the same way (`autogroup:internet via EXIT`). With `--from` and `--to`,
 //! one `PAIR` per exit node, allowed when the source reaches some of the internet
 //! through it; `allowed` is true when every source reaches it through some exit node.
+//! Likewise an address that several subnet routers or exit nodes carry gets one `PAIR`
+//! per router (`10.1.2.3 via router-a`), and counts as reached when some router lets the
+//! traffic through (`via` may allow some routers and not others).
 //!
 //! Exit 0 when the question was answered (allowed or not), 2 on error.
 
 use crate::analysis_input::{load_policy, load_tailnet, origin_json, origin_text, print_answer};
 use crate::exit::Exit;
+use ipnet::IpNet;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tailpolicy_compiler::eval::reach::{
     Access, Endpoint, InternetAccess, dst_name, internet_from, pair_access, reachable_from,
     reaching, reaching_internet, resolve_destinations, resolve_sources, src_name,
 };
+use tailpolicy_compiler::eval::select::Identity;
 use tailpolicy_compiler::eval::{Evaluator, Tailnet};
 use tailpolicy_policy::SourceFile;
 use tailpolicy_policy::model::{Origin, Proto};
@@ -217,9 +223,12 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
                 return Err(format!("`{to}` names no device"));
             }
             let mut all = true;
+            // An address routed by several nodes (subnet routers, exit nodes) is reached
+            // through any one of them: (source, address) -> allowed through some route.
+            let mut through_some: BTreeMap<(usize, IpNet), bool> = BTreeMap::new();
             let mut rules: Vec<Origin> = Vec::new();
             let mut pairs = Vec::new();
-            for s in &srcs {
+            for (si, s) in srcs.iter().enumerate() {
                 for d in &dsts {
                     let acc: Vec<Access> = pair_access(&ev, s, d)
                         .into_iter()
@@ -239,7 +248,12 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
                         }
                     }
                     let ok = !acc.is_empty();
-                    all &= ok;
+                    match d.addr {
+                        Some(a) if d.identity == Identity::Anonymous && d.node.is_some() => {
+                            *through_some.entry((si, a)).or_insert(false) |= ok;
+                        }
+                        _ => all &= ok,
+                    }
                     let (sn, dn) = (src_name(&tailnet, s), dst_name(&tailnet, d));
                     text.push_str(&format!(
                         "{sn} -> {dn}: {}\n",
@@ -260,6 +274,7 @@ fn answer(args: &ReachArgs) -> Result<String, String> {
                     pairs.push(json!({"from": sn, "to": dn, "allowed": ok, "rules": rules_json(file, &pr)}));
                 }
             }
+            all &= through_some.values().all(|ok| *ok);
             let what = what_text(proto, port);
             text = format!(
                 "{from} -> {to}{what}: {}\n{text}",

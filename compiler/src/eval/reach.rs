@@ -249,13 +249,13 @@ pub fn resolve_destinations(ev: &Evaluator<'_>, sel: &str) -> Result<Vec<Dst>, S
             .collect()
     };
     Ok(match &alias {
-        Alias::Addr(a) => vec![Dst::addr(t, a.net)],
+        Alias::Addr(a) => routed(t, a.net),
         Alias::Host(h) => {
             let host = m
                 .policy
                 .host(h)
                 .ok_or_else(|| format!("host `{h}` is not defined"))?;
-            vec![Dst::addr(t, host.addr.value.net)]
+            routed(t, host.addr.value.net)
         }
         Alias::User(u) => {
             if !t.has_user(u) {
@@ -301,7 +301,20 @@ pub fn src_name(tailnet: &Tailnet, src: &Src) -> String {
     }
 }
 
-/// A human name for a destination point.
+/// An address as a destination: one entry per node that could carry traffic to it (with
+/// `via`, some routers may be allowed and others not), or the bare address when nothing
+/// routes it.
+fn routed(t: &Tailnet, net: IpNet) -> Vec<Dst> {
+    let all = Dst::routes(t, net);
+    if all.is_empty() {
+        vec![Dst::addr(t, net)]
+    } else {
+        all
+    }
+}
+
+/// A human name for a destination point: a node's name, `ADDR via ROUTER`, or the
+/// address.
 pub fn dst_name(tailnet: &Tailnet, dst: &Dst) -> String {
     match (dst.node.and_then(|i| tailnet.nodes.get(i)), dst.addr) {
         (Some(n), None) => n.name.clone(),
