@@ -325,6 +325,21 @@ const INTERNET_NODES: &str = r#"{
   ],
 }"#;
 
+/// `(to, allowed)` of every pair of a `reach --from --to` answer.
+fn pairs_of(doc: &Value) -> Vec<(String, bool)> {
+    doc["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["to"].as_str().unwrap().to_owned(),
+                x["allowed"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn access_of(doc: &Value) -> Vec<(String, String, String)> {
     doc["access"]
         .as_array()
@@ -407,17 +422,7 @@ fn reach_answers_for_the_internet() {
     ]);
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["allowed"], true, "{doc}");
-    let pairs: Vec<(String, bool)> = doc["pairs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["to"].as_str().unwrap().to_owned(),
-                x["allowed"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let pairs = pairs_of(&doc);
     assert_eq!(pairs, [(via_eu.clone(), true), (via_us.clone(), false)]);
     // A single internet address: one answer per exit node that could carry it.
     let (_, out) = run(&[
@@ -433,17 +438,7 @@ fn reach_answers_for_the_internet() {
         "json",
     ]);
     let doc: Value = serde_json::from_str(&out).unwrap();
-    let pairs: Vec<(String, bool)> = doc["pairs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["to"].as_str().unwrap().to_owned(),
-                x["allowed"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let pairs = pairs_of(&doc);
     assert_eq!(
         pairs,
         [
