@@ -114,7 +114,9 @@ impl Gates {
             let mut g = Gate::default();
             let mut holes = Vec::new();
             for (id, n) in inventory.nodes.iter().enumerate() {
-                let exempt = n.owner().is_some_and(|o| shared.contains(&o));
+                let exempt = n
+                    .owner()
+                    .is_some_and(|o| shared.iter().any(|s| s.eq_ignore_ascii_case(o)));
                 if !exempt && !policy.admits(gate, &n.posture) {
                     g.failing.push(id);
                     holes.extend(n.addresses().map(Interval::of_ip));

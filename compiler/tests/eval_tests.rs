@@ -347,3 +347,30 @@ fn devices_are_judged_by_their_own_attributes() {
     // Traffic from behind a subnet router is not gated.
     assert!(ev.allowed(&from("10.1.2.3"), &db, Proto::TCP, 22));
 }
+
+#[test]
+fn reach_answers_respect_posture() {
+    use tailpolicy_compiler::eval::reach::{pair_access, reachable_from};
+    let p = policy(&format!(
+        r#"{{{BASE}{POSTURES}
+      "acls": [{{"action": "accept", "src": ["*"], "dst": ["tag:db:22"], "srcPosture": ["posture:tier"]}}]}}"#
+    ));
+    let mut t = tailnet();
+    t.nodes[1].posture.insert(
+        "custom:tier",
+        tailpolicy_policy::model::AttrValue::String("prod".into()),
+    );
+    let ev = Evaluator::new(&p, &t);
+    let db = Dst::node(&t, 2).unwrap();
+    let (alice, bob) = (Src::node(&t, 0).unwrap(), Src::node(&t, 1).unwrap());
+    assert!(!pair_access(&ev, &bob, &db).is_empty(), "bob passes");
+    assert!(
+        pair_access(&ev, &alice, &db).is_empty(),
+        "alice has no tier"
+    );
+    assert!(!reachable_from(&ev, &bob).is_empty());
+    assert!(
+        reachable_from(&ev, &alice).is_empty(),
+        "alice reaches nothing"
+    );
+}

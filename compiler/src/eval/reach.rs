@@ -75,7 +75,7 @@ pub fn reachable_from(ev: &Evaluator<'_>, src: &Src) -> Vec<Access> {
     let tailnet = m.tailnet;
     let mut out = Vec::new();
     for rule in ev.rules() {
-        if !rule.src.iter().any(|s| m.src_matches(s, src)) {
+        if !ev.src_admitted(rule, src) {
             continue;
         }
         for atom in &rule.dst {
@@ -338,7 +338,7 @@ pub fn pair_access(ev: &Evaluator<'_>, src: &Src, dst: &Dst) -> Vec<Access> {
     };
     let mut out = Vec::new();
     for rule in ev.rules() {
-        if !rule.src.iter().any(|s| m.src_matches(s, src)) {
+        if !ev.src_admitted(rule, src) {
             continue;
         }
         for atom in &rule.dst {
