@@ -374,3 +374,26 @@ fn reach_answers_respect_posture() {
         "alice reaches nothing"
     );
 }
+
+#[test]
+fn an_address_goes_to_the_router_with_the_most_specific_route() {
+    let mut t = tailnet();
+    t.nodes.push(node(
+        "wide",
+        None,
+        &["tag:router"],
+        "100.64.0.9",
+        &["10.0.0.0/8"],
+    ));
+    let wide = t.nodes.len() - 1;
+    let routers = |ip: &str| -> Vec<usize> {
+        Dst::routes(&t, IpNet::from(ip.parse::<IpAddr>().unwrap()))
+            .iter()
+            .filter_map(|d| d.node)
+            .collect()
+    };
+    assert_eq!(routers("10.1.2.3"), [3], "the /16 router, not the /8 one");
+    assert_eq!(routers("10.2.0.1"), [wide]);
+    let addr = Dst::addr(&t, IpNet::from("10.1.2.3".parse::<IpAddr>().unwrap()));
+    assert_eq!(addr.node, Some(3));
+}

@@ -106,8 +106,8 @@ impl Dst {
     }
 
     /// An address: a node's own address carries its identity; an address inside a
-    /// subnet route is routed by that router (the first, in node order); any other
-    /// address has no node.
+    /// subnet route is routed by a router with the most specific covering route (the first
+    /// such router, in node order); any other address has no node.
     pub fn addr(tailnet: &Tailnet, net: IpNet) -> Dst {
         if is_host(net)
             && let Some(i) = tailnet.node_by_ip(net.addr())
@@ -119,15 +119,11 @@ impl Dst {
                 addr: Some(net),
             };
         }
-        let router = tailnet
-            .nodes
-            .iter()
-            .position(|n| n.subnet_routes().any(|r| r.contains(&net)))
-            .or_else(|| {
-                is_internet(net)
-                    .then(|| tailnet.nodes.iter().position(TailnetNode::is_exit_node))
-                    .flatten()
-            });
+        let router = subnet_routers(tailnet, net).first().copied().or_else(|| {
+            is_internet(net)
+                .then(|| tailnet.nodes.iter().position(TailnetNode::is_exit_node))
+                .flatten()
+        });
         Dst {
             identity: Identity::Anonymous,
             node: router,
@@ -138,7 +134,8 @@ impl Dst {
 
 impl Dst {
     /// An address as each node that could carry traffic to it sees it: a node's own
-    /// address (one entry), else one entry per subnet router whose route covers it, else
+    /// address (one entry), else one entry per subnet router whose route covers it most
+    /// specifically (clients route by the longest prefix; equal prefixes are HA routers), else
     /// (for the internet) one per exit node. Empty for an address nothing routes. The
     /// first entry is [`Dst::addr`]'s choice; the others matter for `via`, which lets
     /// traffic through some routers only.
@@ -147,13 +144,7 @@ impl Dst {
         if first.node.is_none() || first.identity != Identity::Anonymous {
             return first.node.map(|_| first).into_iter().collect();
         }
-        let mut routers: Vec<usize> = tailnet
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.subnet_routes().any(|r| r.contains(&net)))
-            .map(|(i, _)| i)
-            .collect();
+        let mut routers = subnet_routers(tailnet, net);
         if routers.is_empty() && is_internet(net) {
             routers = tailnet
                 .nodes
@@ -379,4 +370,23 @@ pub fn alias_is_address(alias: &Alias) -> bool {
             | Alias::IpSet(_)
             | Alias::Autogroup(Autogroup::Internet)
     )
+}
+
+/// The subnet routers that carry `net`: those whose covering route has the longest prefix
+/// (a client sends to the most specific route), in node order.
+fn subnet_routers(tailnet: &Tailnet, net: IpNet) -> Vec<usize> {
+    let best = |n: &TailnetNode| {
+        n.subnet_routes()
+            .filter(|r| r.contains(&net))
+            .map(IpNet::prefix_len)
+            .max()
+    };
+    let longest = tailnet.nodes.iter().filter_map(best).max();
+    tailnet
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| longest.is_some() && best(n) == longest)
+        .map(|(i, _)| i)
+        .collect()
 }
