@@ -14,8 +14,19 @@ fn conf(interface_extra: &str, allowed: &str) -> WgConfig {
     .unwrap()
 }
 
-fn lines(cmds: &[Vec<String>]) -> Vec<String> {
-    cmds.iter().map(|c| c.join(" ")).collect()
+fn free(_: u32) -> bool {
+    false
+}
+
+fn lines(steps: &[Step]) -> Vec<String> {
+    steps.iter().map(|s| s.args.join(" ")).collect()
+}
+
+fn undos(steps: &[Step]) -> Vec<String> {
+    steps
+        .iter()
+        .filter_map(|s| s.undo.as_ref().map(|u| u.join(" ")))
+        .collect()
 }
 
 #[test]
@@ -26,6 +37,7 @@ fn plain_routes_go_to_the_main_table_and_connected_ones_are_skipped() {
             "",
             "10.100.0.0/24, 10.100.0.2/32, 10.200.0.0/16, fd00:200::/64",
         ),
+        &free,
     );
     assert_eq!(
         lines(&p.setup),
@@ -39,13 +51,13 @@ fn plain_routes_go_to_the_main_table_and_connected_ones_are_skipped() {
             "-6 route add fd00:200::/64 dev wg0",
         ]
     );
-    assert!(p.teardown.is_empty());
+    assert!(undos(&p.setup).is_empty());
     assert_eq!((p.socket_mark, p.src_valid_mark), (None, false));
 }
 
 #[test]
 fn default_routes_use_policy_routing_with_the_socket_mark() {
-    let p = plan("wg0", &conf("", "0.0.0.0/0, ::/0"));
+    let p = plan("wg0", &conf("", "0.0.0.0/0, ::/0"), &free);
     let setup = lines(&p.setup);
     assert_eq!(
         setup.get(4..).unwrap(),
@@ -59,7 +71,7 @@ fn default_routes_use_policy_routing_with_the_socket_mark() {
         ]
     );
     assert_eq!(
-        lines(&p.teardown),
+        undos(&p.setup),
         [
             "-4 rule del not fwmark 51820 table 51820",
             "-4 rule del table main suppress_prefixlength 0",
@@ -71,24 +83,42 @@ fn default_routes_use_policy_routing_with_the_socket_mark() {
 }
 
 #[test]
+fn a_default_route_takes_the_first_free_table() {
+    let p = plan("wg1", &conf("", "::/0"), &|t| t < 51822);
+    assert!(lines(&p.setup).contains(&"-6 rule add not fwmark 51822 table 51822".to_owned()));
+    assert_eq!(p.socket_mark, Some(51822));
+}
+
+#[test]
 fn fwmark_names_the_table_and_the_mark() {
-    let p = plan("wg0", &conf("FwMark = 0x10", "::/0"));
+    let p = plan("wg0", &conf("FwMark = 0x10", "::/0"), &|_| true);
     assert!(lines(&p.setup).contains(&"-6 rule add not fwmark 16 table 16".to_owned()));
     assert_eq!((p.socket_mark, p.src_valid_mark), (Some(16), false));
 }
 
 #[test]
 fn table_off_adds_no_routes_and_a_numbered_table_takes_all() {
-    let off = plan("wg0", &conf("Table = off", "0.0.0.0/0, 10.200.0.0/16"));
+    let off = plan(
+        "wg0",
+        &conf("Table = off", "0.0.0.0/0, 10.200.0.0/16"),
+        &free,
+    );
     assert_eq!(off.setup.len(), 4, "{:?}", lines(&off.setup));
     assert_eq!(off.socket_mark, None);
-    let numbered = plan("wg0", &conf("Table = 1000", "0.0.0.0/0, 10.200.0.0/16"));
+    // A numbered table also gets the prefixes the interface's own subnet covers: the
+    // kernel's connected route is in the main table only.
+    let numbered = plan(
+        "wg0",
+        &conf("Table = 1000", "0.0.0.0/0, 10.200.0.0/16, 10.100.0.0/24"),
+        &free,
+    );
     assert_eq!(
         lines(&numbered.setup).get(4..).unwrap(),
         [
             "-4 route add 0.0.0.0/0 dev wg0 table 1000",
             "-4 route add 10.200.0.0/16 dev wg0 table 1000",
+            "-4 route add 10.100.0.0/24 dev wg0 table 1000",
         ]
     );
-    assert!(numbered.teardown.is_empty());
+    assert!(undos(&numbered.setup).is_empty());
 }

@@ -236,7 +236,9 @@ struct Node<'a> {
     fc: FilterConfig,
     reload: ReloadState,
     listen_port: u16,
-    routes: RoutePlan,
+    /// Commands that remove what setup added and the link's deletion does not (policy
+    /// rules), in the order they were added.
+    undo: Vec<Vec<String>>,
     interface_up: bool,
     start: Instant,
 }
@@ -271,11 +273,12 @@ impl<'a> Node<'a> {
             fc,
             reload: ReloadState::new(mtimes(&opts.source)),
             listen_port,
-            routes: routes::plan(name, config),
+            undo: Vec::new(),
             interface_up: true,
             start: Instant::now(),
         };
-        if let Err(e) = configure_interface(&node.routes, &node.udp) {
+        let plan = routes::plan(name, config, &table_in_use);
+        if let Err(e) = configure_interface(&plan, &node.udp, &mut node.undo) {
             node.teardown();
             return Err(e);
         }
@@ -388,7 +391,7 @@ impl<'a> Node<'a> {
             if let Err(e) = ip(&["link", "del", "dev", &self.name]) {
                 tracing::debug!("{e}");
             }
-            for args in &self.routes.teardown {
+            for args in self.undo.iter().rev() {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 if let Err(e) = ip(&args) {
                     tracing::warn!("{e}");
@@ -588,8 +591,26 @@ fn ip(args: &[&str]) -> Result<(), NodeError> {
     }
 }
 
-/// Applies the plan: `ip` commands in order, the socket mark, `src_valid_mark`.
-fn configure_interface(plan: &RoutePlan, udp: &Udp) -> Result<(), NodeError> {
+/// Whether routing table `n` holds IPv4 or IPv6 routes (as wg-quick asks `ip route show
+/// table N`).
+fn table_in_use(n: u32) -> bool {
+    let table = n.to_string();
+    ["-4", "-6"].iter().any(|family| {
+        Command::new("ip")
+            .args([family, "route", "show", "table", &table])
+            .output()
+            .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+    })
+}
+
+/// Applies the plan: the socket mark, `src_valid_mark`, then the `ip` commands in order.
+/// `undo` receives the undo command of every step that succeeded, also when a later step
+/// fails, so nothing this node did not add is ever removed.
+fn configure_interface(
+    plan: &RoutePlan,
+    udp: &Udp,
+    undo: &mut Vec<Vec<String>>,
+) -> Result<(), NodeError> {
     if let Some(mark) = plan.socket_mark {
         udp.set_mark(mark).map_err(|e| {
             NodeError::Setup(format!(
@@ -602,9 +623,10 @@ fn configure_interface(plan: &RoutePlan, udp: &Udp) -> Result<(), NodeError> {
             NodeError::Setup(format!("cannot set net.ipv4.conf.all.src_valid_mark: {e}"))
         })?;
     }
-    for args in &plan.setup {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    for step in &plan.setup {
+        let args: Vec<&str> = step.args.iter().map(String::as_str).collect();
         ip(&args)?;
+        undo.extend(step.undo.iter().cloned());
     }
     Ok(())
 }

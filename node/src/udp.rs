@@ -18,8 +18,9 @@ const RECV_SLOTS: usize = 8;
 const RECV_BUF: usize = 65_536;
 /// The most bytes one GSO send may carry (the UDP length limit, with room for headers).
 const MAX_GSO_BYTES: usize = 65_000;
-/// Transmits kept when the socket's send buffer is full.
-const BACKLOG_MAX: usize = 1024;
+/// Bytes of transmits kept when the socket's send buffer is full (about 1,400 full-size
+/// datagrams); more are dropped, as a full queue drops.
+const BACKLOG_MAX_BYTES: usize = 2 << 20;
 
 /// The node's UDP socket with its offload state.
 #[derive(Debug)]
@@ -168,6 +169,8 @@ pub struct SendBatch {
     /// The last datagram was shorter than the segment size: the run must end.
     closed: bool,
     backlog: VecDeque<Pending>,
+    /// Bytes in `backlog`.
+    backlog_bytes: usize,
 }
 
 impl SendBatch {
@@ -217,7 +220,9 @@ impl SendBatch {
     }
 
     fn queue(&mut self, to: SocketAddr, contents: Vec<u8>, segment: Option<usize>) {
-        if self.backlog.len() < BACKLOG_MAX {
+        let bytes = self.backlog_bytes.saturating_add(contents.len());
+        if bytes <= BACKLOG_MAX_BYTES {
+            self.backlog_bytes = bytes;
             self.backlog.push_back(Pending {
                 to,
                 contents,
@@ -240,6 +245,7 @@ impl SendBatch {
                 Err(e) => {
                     tracing::debug!(error = %e, "udp poll failed");
                     self.backlog.clear();
+                    self.backlog_bytes = 0;
                     return;
                 }
             }
@@ -248,7 +254,9 @@ impl SendBatch {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => resend_one_by_one(udp, p.to, &p.contents, p.segment, &e),
             }
-            self.backlog.pop_front();
+            if let Some(sent) = self.backlog.pop_front() {
+                self.backlog_bytes = self.backlog_bytes.saturating_sub(sent.contents.len());
+            }
         }
     }
 }
