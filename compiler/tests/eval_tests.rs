@@ -322,8 +322,8 @@ fn ssh_rules_are_gated_by_posture() {
     assert_eq!(passed, [true, true], "{out:?}");
 }
 
-#[test]
-fn devices_are_judged_by_their_own_attributes() {
+/// `*` may reach the database on port 22 with the `prod` tier; only bob's laptop has it.
+fn tier_gated() -> (Policy, Tailnet) {
     let p = policy(&format!(
         r#"{{{BASE}{POSTURES}
       "acls": [{{"action": "accept", "src": ["*"], "dst": ["tag:db:22"], "srcPosture": ["posture:tier"]}}]}}"#
@@ -333,6 +333,12 @@ fn devices_are_judged_by_their_own_attributes() {
         "custom:tier",
         tailpolicy_policy::model::AttrValue::String("prod".into()),
     );
+    (p, t)
+}
+
+#[test]
+fn devices_are_judged_by_their_own_attributes() {
+    let (p, t) = tier_gated();
     let ev = Evaluator::new(&p, &t);
     let db = Dst::node(&t, 2).unwrap();
     let from = |ip: &str| Src::addr(&t, IpNet::from(ip.parse::<IpAddr>().unwrap()));
@@ -351,15 +357,7 @@ fn devices_are_judged_by_their_own_attributes() {
 #[test]
 fn reach_answers_respect_posture() {
     use tailpolicy_compiler::eval::reach::{pair_access, reachable_from};
-    let p = policy(&format!(
-        r#"{{{BASE}{POSTURES}
-      "acls": [{{"action": "accept", "src": ["*"], "dst": ["tag:db:22"], "srcPosture": ["posture:tier"]}}]}}"#
-    ));
-    let mut t = tailnet();
-    t.nodes[1].posture.insert(
-        "custom:tier",
-        tailpolicy_policy::model::AttrValue::String("prod".into()),
-    );
+    let (p, t) = tier_gated();
     let ev = Evaluator::new(&p, &t);
     let db = Dst::node(&t, 2).unwrap();
     let (alice, bob) = (Src::node(&t, 0).unwrap(), Src::node(&t, 1).unwrap());
