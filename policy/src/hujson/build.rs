@@ -4,7 +4,10 @@
 //! (ignored here) and EOI;
 //! every gap between two of them is whitespace and comments, plus at most one `,` or `:`
 //! (the grammar has validated that). The builder finds that punctuation by scanning the
-//! gap, and the whitespace and comments on either side of it become [`Extra`]s.
+//! gap, and the whitespace and comments on either side of it become [`Extra`]s. When the
+//! source holds a control character other than tab, line feed and carriage return
+//! anywhere (rare: one quick vectorised pass tells), the scan reads every byte of every
+//! gap, to reject the ones the fast grammar's whitespace range lets through.
 //! It keeps an explicit stack of open composites (no recursion), and a cursor: the
 //! offset just after the last token consumed, where the next extra starts.
 
@@ -41,9 +44,10 @@ enum Frame {
 
 /// Why [`build`] produced no tree.
 pub(crate) enum Rejected {
-    /// A string contains a raw line break, which the fast grammar lets through (see
-    /// `fast.pest`) but HuJSON does not allow: the input is invalid.
-    LineBreakInString,
+    /// The input is in the fast grammar's superset of HuJSON but not HuJSON: a string
+    /// holds a raw line break, or a control character other than tab, line feed and
+    /// carriage return stands between two tokens (see `fast.pest`).
+    Superset,
     /// The token stream does not have the shape the grammar guarantees: a bug, reported
     /// as an internal-error diagnostic.
     Internal,
@@ -67,7 +71,8 @@ pub(crate) fn build<'i>(
         control: Vec::new(),
         diagnostics,
         ok: true,
-        line_break_in_string: false,
+        superset: false,
+        whole_gaps: has_stray_control(source.as_bytes()),
     };
     for token in tokens {
         match token {
@@ -83,12 +88,13 @@ pub(crate) fn build<'i>(
         root,
         ok,
         cursor,
-        line_break_in_string,
+        superset,
         ..
     } = builder;
+    let tail = scan_gap(source, cursor, len, true);
     match root {
-        _ if line_break_in_string => Err(Rejected::LineBreakInString),
-        Some(mut root) if ok => {
+        _ if superset || matches!(tail, Gap::Invalid) => Err(Rejected::Superset),
+        Some(mut root) if ok && matches!(tail, Gap::Blank) => {
             root.after = extra(cursor, len);
             Ok(root)
         }
@@ -108,7 +114,10 @@ struct Builder<'i, 'd> {
     control: Vec<ControlChar>,
     diagnostics: &'d mut Diagnostics,
     ok: bool,
-    line_break_in_string: bool,
+    /// The input turned out not to be HuJSON (see [`Rejected::Superset`]).
+    superset: bool,
+    /// Whether gaps must be read to their end (see [`scan_gap`]).
+    whole_gaps: bool,
 }
 
 fn offset(pos: usize) -> u32 {
@@ -167,8 +176,14 @@ impl Builder<'_, '_> {
 
     /// Handles the `,` or `:` in the gap from the cursor to `end`, if there is one.
     fn gap(&mut self, end: u32) {
-        let Some(at) = find_punctuation(self.source, self.cursor, end) else {
-            return;
+        let at = match scan_gap(self.source, self.cursor, end, self.whole_gaps) {
+            Gap::Blank => return,
+            Gap::Punctuation(at) => at,
+            Gap::Invalid => {
+                self.superset = true;
+                self.ok = false;
+                return;
+            }
         };
         let separated = extra(self.cursor, at);
         match (
@@ -290,7 +305,7 @@ impl Builder<'_, '_> {
             return decoded;
         }
         if self.control.iter().any(|c| c.byte == b'\n') {
-            self.line_break_in_string = true;
+            self.superset = true;
             self.ok = false;
             self.control.clear();
             return decoded;
@@ -390,10 +405,28 @@ impl Builder<'_, '_> {
     }
 }
 
-/// The offset of the first byte in `start..end` of `source` that is neither whitespace
-/// nor part of a comment: the `,` or `:` of a gap the grammar has validated.
-fn find_punctuation(source: &str, start: u32, end: u32) -> Option<u32> {
-    let bytes = source.as_bytes().get(start as usize..end as usize)?;
+/// What lies between two tokens.
+enum Gap {
+    /// Only whitespace and comments.
+    Blank,
+    /// Whitespace and comments around one `,` or `:`, at this offset.
+    Punctuation(u32),
+    /// A byte HuJSON does not allow there (a control character the fast grammar's
+    /// whitespace range accepts), or a second punctuation mark.
+    Invalid,
+}
+
+/// Reads the gap `start..end` of `source`, which the fast grammar accepted: to its end
+/// when `whole`, else only up to its punctuation, if any (enough when the source has no
+/// control character the grammar's whitespace range would let through).
+fn scan_gap(source: &str, start: u32, end: u32, whole: bool) -> Gap {
+    let Some(bytes) = source
+        .as_bytes()
+        .get(start as usize..end.max(start) as usize)
+    else {
+        return Gap::Invalid;
+    };
+    let mut punctuation = None;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
@@ -401,19 +434,33 @@ fn find_punctuation(source: &str, start: u32, end: u32) -> Option<u32> {
             b'/' => {
                 let rest = bytes.get(i + 2..).unwrap_or_default();
                 i += 2 + if bytes.get(i + 1) == Some(&b'/') {
-                    rest.iter()
-                        .position(|&c| c == b'\n')
-                        .map_or(rest.len(), |n| n + 1)
+                    memchr::memchr(b'\n', rest).map_or(rest.len(), |n| n + 1)
                 } else {
-                    rest.windows(2)
-                        .position(|w| w == b"*/")
-                        .map_or(rest.len(), |n| n + 2)
+                    memchr::memmem::find(rest, b"*/").map_or(rest.len(), |n| n + 2)
                 };
             }
-            _ => return Some(start + offset(i)),
+            b',' | b':' if punctuation.is_none() => {
+                let at = start + offset(i);
+                if !whole {
+                    return Gap::Punctuation(at);
+                }
+                punctuation = Some(at);
+                i += 1;
+            }
+            _ => return Gap::Invalid,
         }
     }
-    None
+    punctuation.map_or(Gap::Blank, Gap::Punctuation)
+}
+
+/// Whether `bytes` holds a control character other than tab, line feed and carriage
+/// return. Written without early exit, per 64-byte block, so that it vectorises.
+fn has_stray_control(bytes: &[u8]) -> bool {
+    bytes.chunks(64).any(|block| {
+        block.iter().fold(false, |found, &b| {
+            found | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r'))
+        })
+    })
 }
 
 /// Members above this count are checked with a hash map, below it pairwise.

@@ -14,33 +14,60 @@
 /// over the tree.
 pub const MAX_DEPTH: usize = 256;
 
+/// What [`find_too_deep`] does with a byte.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Anything that neither nests nor starts a string or comment.
+    Plain,
+    /// `{` or `[`.
+    Open,
+    /// `}` or `]`.
+    Close,
+    /// `"`.
+    Quote,
+    /// `/`, which may start a comment.
+    Slash,
+}
+
+/// The [`Class`] of a byte.
+#[inline]
+const fn class(b: u8) -> Class {
+    match b {
+        b'{' | b'[' => Class::Open,
+        b'}' | b']' => Class::Close,
+        b'"' => Class::Quote,
+        b'/' => Class::Slash,
+        _ => Class::Plain,
+    }
+}
+
 /// The byte offset of the first `{` or `[` that opens level `max + 1`, if any.
 ///
-/// Strings and comments are skipped; an unterminated string or comment ends the scan
-/// (the grammar reports it).
+/// Strings and comments are skipped (with `memchr`, which scans a word or vector at a
+/// time); an unterminated string or comment ends the scan (the grammar reports it).
 pub(crate) fn find_too_deep(source: &[u8], max: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = 0usize;
     while let Some(&b) = source.get(i) {
-        match b {
-            b'{' | b'[' => {
+        match class(b) {
+            Class::Plain => i += 1,
+            Class::Open => {
                 depth += 1;
                 if depth > max {
                     return Some(i);
                 }
                 i += 1;
             }
-            b'}' | b']' => {
+            Class::Close => {
                 depth = depth.saturating_sub(1);
                 i += 1;
             }
-            b'"' => i = skip_string(source, i + 1)?,
-            b'/' => match source.get(i + 1) {
+            Class::Quote => i = skip_string(source, i + 1)?,
+            Class::Slash => match source.get(i + 1) {
                 Some(b'/') => i = skip_line(source, i + 2)?,
                 Some(b'*') => i = skip_block_comment(source, i + 2)?,
                 _ => i += 1,
             },
-            _ => i += 1,
         }
     }
     None
@@ -49,11 +76,7 @@ pub(crate) fn find_too_deep(source: &[u8], max: usize) -> Option<usize> {
 /// The offset after the closing quote of a string whose contents start at `i`.
 fn skip_string(source: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        let rest = source.get(i..)?;
-        let n = rest
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c == b'\n')?;
-        i += n;
+        i += memchr::memchr3(b'"', b'\\', b'\n', source.get(i..)?)?;
         match source.get(i)? {
             b'"' => return Some(i + 1),
             b'\\' => i += 2,
@@ -63,13 +86,11 @@ fn skip_string(source: &[u8], mut i: usize) -> Option<usize> {
 }
 
 fn skip_line(source: &[u8], i: usize) -> Option<usize> {
-    let rest = source.get(i..)?;
-    Some(i + rest.iter().position(|&c| c == b'\n')? + 1)
+    Some(i + memchr::memchr(b'\n', source.get(i..)?)? + 1)
 }
 
 fn skip_block_comment(source: &[u8], i: usize) -> Option<usize> {
-    let rest = source.get(i..)?;
-    Some(i + rest.windows(2).position(|w| w == b"*/")? + 2)
+    Some(i + memchr::memmem::find(source.get(i..)?, b"*/")? + 2)
 }
 
 #[cfg(test)]
