@@ -371,7 +371,7 @@ impl Reader {
             if !node.is_tagged() {
                 let uid = o.get_key("UserID").map(|u| match &u.kind {
                     policy::hujson::ValueKind::Number(n) => format!("{n}"),
-                    policy::hujson::ValueKind::String(s) => s.clone(),
+                    policy::hujson::ValueKind::String(s) => s.to_string(),
                     _ => String::new(),
                 });
                 node.user = uid.and_then(|id| user_ids.get(&id).cloned());

@@ -14,7 +14,7 @@
 use super::codes::{DUPLICATE_KEY, INVALID_STRING, SYNTAX_ERROR};
 use super::decode::{ControlChar, decode_number, decode_string};
 use super::grammar::fast::Rule;
-use super::tree::{Array, Extra, Member, Object, Value, ValueKind};
+use super::tree::{Array, Extra, Member, Object, SmolStr, Value, ValueKind};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::rules::Code;
 use crate::span::Span;
@@ -298,7 +298,7 @@ impl Builder<'_, '_> {
         self.push_value(value);
     }
 
-    fn string(&mut self, span: Span) -> String {
+    fn string(&mut self, span: Span) -> SmolStr {
         let text = span.text(self.source);
         let decoded = decode_string(text, &mut self.control);
         if self.control.is_empty() {

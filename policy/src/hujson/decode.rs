@@ -1,5 +1,7 @@
 //! Decoding string and number literals whose syntax the grammar has already checked.
 
+use smol_str::SmolStr;
+
 /// A raw control character (U+0000..U+001F) inside a string, at this byte offset of
 /// the literal (counting from its opening quote).
 pub(crate) struct ControlChar {
@@ -11,14 +13,14 @@ pub(crate) struct ControlChar {
 ///
 /// Lone UTF-16 surrogates in `\u` escapes become U+FFFD, as in Go's `encoding/json`.
 /// Raw control characters are kept in the result and reported through `control`.
-pub(crate) fn decode_string(literal: &str, control: &mut Vec<ControlChar>) -> String {
+pub(crate) fn decode_string(literal: &str, control: &mut Vec<ControlChar>) -> SmolStr {
     let inner = literal
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(literal);
     let bytes = inner.as_bytes();
     if !bytes.iter().any(|&b| b == b'\\' || b < 0x20) {
-        return inner.to_owned();
+        return SmolStr::new(inner);
     }
     for (i, &b) in bytes.iter().enumerate() {
         if b < 0x20 {
@@ -65,7 +67,7 @@ pub(crate) fn decode_string(literal: &str, control: &mut Vec<ControlChar>) -> St
             None => {}
         }
     }
-    out
+    SmolStr::from(out)
 }
 
 fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
@@ -111,7 +113,7 @@ mod tests {
     use super::*;
 
     fn dec(s: &str) -> String {
-        decode_string(s, &mut Vec::new())
+        decode_string(s, &mut Vec::new()).to_string()
     }
 
     #[test]

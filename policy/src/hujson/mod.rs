@@ -19,4 +19,4 @@ pub mod tree;
 pub use depth::MAX_DEPTH;
 pub use format::format;
 pub use parse::{parse, parse_bytes};
-pub use tree::{Array, Document, Extra, Member, Object, Value, ValueKind};
+pub use tree::{Array, Document, Extra, Member, Object, SmolStr, Value, ValueKind};

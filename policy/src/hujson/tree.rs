@@ -17,6 +17,7 @@
 //! Hence the last member's value keeps its `after` empty unless a trailing comma follows.
 
 use crate::span::Span;
+pub use smol_str::SmolStr;
 
 /// A parsed HuJSON file: the root value and the text it came from.
 #[derive(Clone, Debug)]
@@ -71,8 +72,9 @@ pub enum ValueKind {
     /// A number, as `serde_json` would read it (integers that fit `i64`/`u64` stay
     /// exact, everything else is the nearest `f64`); the exact text is the value's span.
     Number(serde_json::Number),
-    /// A string, decoded (escapes resolved); the raw text is the value's span.
-    String(String),
+    /// A string, decoded (escapes resolved); the raw text is the value's span. Strings of
+    /// up to 23 bytes, most of a policy's, are stored inline without an allocation.
+    String(SmolStr),
     /// An object.
     Object(Object),
     /// An array.
@@ -240,7 +242,7 @@ impl Value {
             ValueKind::Null => serde_json::Value::Null,
             ValueKind::Bool(b) => serde_json::Value::Bool(*b),
             ValueKind::Number(n) => serde_json::Value::Number(n.clone()),
-            ValueKind::String(s) => serde_json::Value::String(s.clone()),
+            ValueKind::String(s) => serde_json::Value::String(s.to_string()),
             ValueKind::Array(a) => {
                 serde_json::Value::Array(a.elements.iter().map(Value::to_json).collect())
             }

@@ -140,7 +140,7 @@ impl<'s> Ctx<'s> {
     /// Reads a string.
     pub fn string(&mut self, value: &Value, context: &str) -> Option<Spanned<String>> {
         match &value.kind {
-            ValueKind::String(s) => Some(Spanned::new(s.clone(), value.span)),
+            ValueKind::String(s) => Some(Spanned::new(s.to_string(), value.span)),
             _ => {
                 self.wrong_type(value, "a string", context);
                 None

@@ -686,7 +686,7 @@ fn hosts(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Host> {
     for m in &obj.members {
         let name = m.key();
         let value_text = match &m.value.kind {
-            ValueKind::String(s) => s.clone(),
+            ValueKind::String(s) => s.to_string(),
             _ => m.value.span.text(ctx.source).to_owned(),
         };
         let addr = m.value.as_str().and_then(|s| parse_addr(s.trim()));
