@@ -1,24 +1,25 @@
-//! Builds the lossless tree in one pass over pest's flat token stream.
+//! Builds the lossless tree in one pass over text the fast grammar has validated.
 //!
-//! The fast grammar (`fast.pest`) emits pairs only for values, member names, comments
-//! (ignored here) and EOI;
-//! every gap between two of them is whitespace and comments, plus at most one `,` or `:`
-//! (the grammar has validated that). The builder finds that punctuation by scanning the
-//! gap, and the whitespace and comments on either side of it become [`Extra`]s. When the
-//! source holds a control character other than tab, line feed and carriage return
-//! anywhere (rare: one quick vectorised pass tells), the scan reads every byte of every
-//! gap, to reject the ones the fast grammar's whitespace range lets through.
-//! It keeps an explicit stack of open composites (no recursion), and a cursor: the
-//! offset just after the last token consumed, where the next extra starts.
+//! `fast.pest` only decides whether the text is (a little more than) HuJSON; it is atomic
+//! throughout and emits no pairs for values, so pest's token queue stays empty (with a
+//! pair per string it grew to about 20 MB on a large policy, written and read back once).
+//! The builder then reads the text once ([`Builder::lex`]): brackets, `,` and `:`,
+//! member names and scalars, with whitespace and comments becoming [`Extra`]s. It relies
+//! on the grammar for the structure (a `:` only after a name, a value after it, and so
+//! on) and gives up with an internal error if that ever fails to hold. It keeps an
+//! explicit stack of open composites (no recursion), and a cursor: the offset just after
+//! the last token consumed, where the next extra starts.
+//!
+//! The fast grammar accepts a little more than HuJSON (see [`Rejected::Superset`]); the
+//! builder notices the difference as it reads and gives up, and `parse` then asks the
+//! diagnostic grammar for the error.
 
 use super::codes::{DUPLICATE_KEY, INVALID_STRING, SYNTAX_ERROR};
 use super::decode::{ControlChar, decode_number, decode_string};
-use super::grammar::fast::Rule;
 use super::tree::{Array, Extra, Member, Object, SmolStr, Value, ValueKind};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::rules::Code;
 use crate::span::Span;
-use pest::Token;
 use std::collections::HashMap;
 
 /// An open object or array.
@@ -53,48 +54,34 @@ pub(crate) enum Rejected {
     Internal,
 }
 
-/// Builds the root value from the tokens of a successful fast parse of `source`.
+/// Builds the root value of `source`, which the fast grammar accepted.
 ///
 /// Duplicate keys, out-of-range numbers and control characters in strings are reported
 /// to `diagnostics` and leave a tree.
-pub(crate) fn build<'i>(
-    source: &'i str,
-    tokens: impl Iterator<Item = Token<'i, Rule>>,
-    diagnostics: &mut Diagnostics,
-) -> Result<Value, Rejected> {
+pub(crate) fn build(source: &str, diagnostics: &mut Diagnostics) -> Result<Value, Rejected> {
+    let len = offset(source.len());
     let mut builder = Builder {
         source,
         cursor: 0,
         stack: Vec::new(),
         root: None,
-        scalar_start: 0,
         control: Vec::new(),
         diagnostics,
         ok: true,
         superset: false,
-        whole_gaps: has_stray_control(source.as_bytes()),
     };
-    for token in tokens {
-        match token {
-            Token::Start { rule, pos } => builder.start(rule, offset(pos.pos())),
-            Token::End { rule, pos } => builder.end(rule, offset(pos.pos())),
-        }
-        if !builder.ok {
-            break;
-        }
-    }
-    let len = offset(source.len());
+    builder.lex(len);
     let Builder {
         root,
         ok,
         cursor,
         superset,
+        stack,
         ..
     } = builder;
-    let tail = scan_gap(source, cursor, len, true);
     match root {
-        _ if superset || matches!(tail, Gap::Invalid) => Err(Rejected::Superset),
-        Some(mut root) if ok && matches!(tail, Gap::Blank) => {
+        _ if superset => Err(Rejected::Superset),
+        Some(mut root) if ok && stack.is_empty() => {
             root.after = extra(cursor, len);
             Ok(root)
         }
@@ -110,14 +97,11 @@ struct Builder<'i, 'd> {
     cursor: u32,
     stack: Vec<Frame>,
     root: Option<Value>,
-    scalar_start: u32,
     control: Vec<ControlChar>,
     diagnostics: &'d mut Diagnostics,
     ok: bool,
     /// The input turned out not to be HuJSON (see [`Rejected::Superset`]).
     superset: bool,
-    /// Whether gaps must be read to their end (see [`scan_gap`]).
-    whole_gaps: bool,
 }
 
 fn offset(pos: usize) -> u32 {
@@ -140,120 +124,199 @@ pub(crate) fn internal_error(at: u32) -> Diagnostic {
 }
 
 impl Builder<'_, '_> {
-    fn start(&mut self, rule: Rule, pos: u32) {
-        match rule {
-            Rule::object | Rule::array => {
-                self.gap(pos);
-                let before = extra(self.cursor, pos);
-                self.stack.push(if rule == Rule::object {
-                    Frame::Object {
-                        start: pos,
-                        before,
-                        members: Vec::new(),
-                        name: None,
-                        after_comma: false,
-                        after_last: Extra::default(),
-                    }
-                } else {
-                    Frame::Array {
-                        start: pos,
-                        before,
-                        elements: Vec::new(),
-                        after_comma: false,
-                        after_last: Extra::default(),
-                    }
-                });
-                self.cursor = pos + 1;
+    /// A `{` (`object`) or `[` at `pos`.
+    fn open(&mut self, pos: u32, object: bool) {
+        let before = extra(self.cursor, pos);
+        self.stack.push(if object {
+            Frame::Object {
+                start: pos,
+                before,
+                members: Vec::new(),
+                name: None,
+                after_comma: false,
+                after_last: Extra::default(),
             }
-            Rule::name | Rule::string | Rule::number | Rule::literal => {
-                self.gap(pos);
-                self.scalar_start = pos;
+        } else {
+            Frame::Array {
+                start: pos,
+                before,
+                elements: Vec::new(),
+                after_comma: false,
+                after_last: Extra::default(),
             }
-            // `document` and EOI carry nothing; silent rules never appear.
-            _ => {}
+        });
+        self.cursor = pos + 1;
+    }
+
+    /// A `}` or `]` at `pos`.
+    fn close_bracket(&mut self, pos: u32) {
+        let rest = extra(self.cursor, pos);
+        match self.stack.last_mut() {
+            Some(Frame::Object { after_last, .. } | Frame::Array { after_last, .. }) => {
+                *after_last = rest;
+            }
+            None => self.ok = false,
+        }
+        self.close(pos + 1);
+    }
+
+    /// Reads the text from the cursor to `end`.
+    fn lex(&mut self, end: u32) {
+        let bytes = self.source.as_bytes();
+        let mut i = self.cursor as usize;
+        let end = end as usize;
+        while i < end && self.ok {
+            // Blanks first, in a loop of their own: a conditional branch per byte that
+            // predicts well, instead of a jump-table dispatch per byte.
+            while matches!(bytes.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                i += 1;
+            }
+            if i >= end {
+                break;
+            }
+            let Some(&b) = bytes.get(i) else {
+                self.ok = false;
+                return;
+            };
+            match b {
+                b'/' => i = comment_end(bytes, i),
+                b'{' | b'[' => {
+                    if self.expects_name() {
+                        self.ok = false;
+                        return;
+                    }
+                    self.open(offset(i), b == b'{');
+                    i += 1;
+                }
+                b'}' | b']' => {
+                    self.close_bracket(offset(i));
+                    i += 1;
+                }
+                b',' => {
+                    self.comma(offset(i));
+                    i += 1;
+                }
+                b':' => {
+                    self.colon(offset(i));
+                    i += 1;
+                }
+                b'"' => {
+                    let close = string_end(bytes, i);
+                    self.scalar(offset(i), offset(close), Scalar::String);
+                    i = close;
+                }
+                b'-' | b'0'..=b'9' => {
+                    let close = i + bytes
+                        .get(i..end)
+                        .unwrap_or_default()
+                        .iter()
+                        .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                        .unwrap_or(end - i);
+                    self.scalar(offset(i), offset(close), Scalar::Number);
+                    i = close;
+                }
+                b't' | b'f' | b'n' => {
+                    let (word, kind): (&[u8], _) = match b {
+                        b't' => (b"true", ValueKind::Bool(true)),
+                        b'f' => (b"false", ValueKind::Bool(false)),
+                        _ => (b"null", ValueKind::Null),
+                    };
+                    let close = i + word.len();
+                    if bytes.get(i..close) != Some(word) {
+                        self.ok = false;
+                        return;
+                    }
+                    self.scalar(offset(i), offset(close), Scalar::Literal(kind));
+                    i = close;
+                }
+                // A control character the grammar's whitespace range lets through.
+                _ => {
+                    self.superset = true;
+                    self.ok = false;
+                }
+            }
         }
     }
 
-    /// Handles the `,` or `:` in the gap from the cursor to `end`, if there is one.
-    fn gap(&mut self, end: u32) {
-        let at = match scan_gap(self.source, self.cursor, end, self.whole_gaps) {
-            Gap::Blank => return,
-            Gap::Punctuation(at) => at,
-            Gap::Invalid => {
-                self.superset = true;
-                self.ok = false;
-                return;
-            }
-        };
+    /// Whether the innermost composite is an object waiting for a member name.
+    fn expects_name(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Object { name: None, .. }))
+    }
+
+    /// A `,` at `at`: ends the last member or element.
+    fn comma(&mut self, at: u32) {
         let separated = extra(self.cursor, at);
-        match (
-            self.source.as_bytes().get(at as usize),
-            self.stack.last_mut(),
-        ) {
-            (
-                Some(b','),
-                Some(Frame::Object {
-                    members,
-                    after_comma,
-                    ..
-                }),
-            ) => {
+        match self.stack.last_mut() {
+            Some(Frame::Object {
+                members,
+                after_comma,
+                name: None,
+                ..
+            }) => {
                 if let Some(last) = members.last_mut() {
                     last.value.after = separated;
                 }
                 *after_comma = true;
             }
-            (
-                Some(b','),
-                Some(Frame::Array {
-                    elements,
-                    after_comma,
-                    ..
-                }),
-            ) => {
+            Some(Frame::Array {
+                elements,
+                after_comma,
+                ..
+            }) => {
                 if let Some(last) = elements.last_mut() {
                     last.after = separated;
                 }
                 *after_comma = true;
             }
-            (
-                Some(b':'),
-                Some(Frame::Object {
-                    name: Some(name), ..
-                }),
-            ) => name.after = separated,
             _ => self.ok = false,
         }
         self.cursor = at + 1;
     }
 
-    fn end(&mut self, rule: Rule, pos: u32) {
-        let span = Span::new(self.scalar_start, pos);
-        let kind = match rule {
-            Rule::name => {
-                let before = extra(self.cursor, self.scalar_start);
-                let name = Value {
-                    before,
-                    kind: ValueKind::String(self.string(span)),
-                    span,
-                    after: Extra::default(),
-                };
-                self.cursor = pos;
-                match self.stack.last_mut() {
-                    Some(Frame::Object {
-                        name: slot,
-                        after_comma,
-                        ..
-                    }) => {
-                        *slot = Some(name);
-                        *after_comma = false;
-                    }
-                    _ => self.ok = false,
-                }
+    /// A `:` at `at`: ends a member name.
+    fn colon(&mut self, at: u32) {
+        let separated = extra(self.cursor, at);
+        match self.stack.last_mut() {
+            Some(Frame::Object {
+                name: Some(name), ..
+            }) => name.after = separated,
+            _ => self.ok = false,
+        }
+        self.cursor = at + 1;
+    }
+
+    /// A string, number or literal spanning `start..end`: a member name when an object
+    /// waits for one, else a value.
+    fn scalar(&mut self, start: u32, end: u32, scalar: Scalar) {
+        let span = Span::new(start, end);
+        let before = extra(self.cursor, start);
+        self.cursor = end;
+        if self.expects_name() {
+            if !matches!(scalar, Scalar::String) {
+                self.ok = false;
                 return;
             }
-            Rule::string => ValueKind::String(self.string(span)),
-            Rule::number => match decode_number(span.text(self.source)) {
+            let name = Value {
+                before,
+                kind: ValueKind::String(self.string(span)),
+                span,
+                after: Extra::default(),
+            };
+            if let Some(Frame::Object {
+                name: slot,
+                after_comma,
+                ..
+            }) = self.stack.last_mut()
+            {
+                *slot = Some(name);
+                *after_comma = false;
+            }
+            return;
+        }
+        let kind = match scalar {
+            Scalar::String => ValueKind::String(self.string(span)),
+            Scalar::Literal(kind) => kind,
+            Scalar::Number => match decode_number(span.text(self.source)) {
                 Some(n) => ValueKind::Number(n),
                 None => {
                     self.diagnostics.push(
@@ -267,35 +330,13 @@ impl Builder<'_, '_> {
                     ValueKind::Null
                 }
             },
-            Rule::literal => match self.source.as_bytes().get(self.scalar_start as usize) {
-                Some(b't') => ValueKind::Bool(true),
-                Some(b'f') => ValueKind::Bool(false),
-                _ => ValueKind::Null,
-            },
-            Rule::object | Rule::array => {
-                // The closing bracket is the last byte; a trailing comma may precede it.
-                let close = pos.saturating_sub(1);
-                self.gap(close);
-                let rest = extra(self.cursor, close);
-                match self.stack.last_mut() {
-                    Some(Frame::Object { after_last, .. } | Frame::Array { after_last, .. }) => {
-                        *after_last = rest;
-                    }
-                    None => self.ok = false,
-                }
-                self.close(pos);
-                return;
-            }
-            _ => return,
         };
-        let value = Value {
-            before: extra(self.cursor, self.scalar_start),
+        self.push_value(Value {
+            before,
             kind,
             span,
             after: Extra::default(),
-        };
-        self.cursor = pos;
-        self.push_value(value);
+        });
     }
 
     fn string(&mut self, span: Span) -> SmolStr {
@@ -405,62 +446,42 @@ impl Builder<'_, '_> {
     }
 }
 
-/// What lies between two tokens.
-enum Gap {
-    /// Only whitespace and comments.
-    Blank,
-    /// Whitespace and comments around one `,` or `:`, at this offset.
-    Punctuation(u32),
-    /// A byte HuJSON does not allow there (a control character the fast grammar's
-    /// whitespace range accepts), or a second punctuation mark.
-    Invalid,
+/// The kinds of scalar [`Builder::lex`] reads.
+enum Scalar {
+    String,
+    Number,
+    /// `true`, `false` or `null`, already decoded.
+    Literal(ValueKind),
 }
 
-/// Reads the gap `start..end` of `source`, which the fast grammar accepted: to its end
-/// when `whole`, else only up to its punctuation, if any (enough when the source has no
-/// control character the grammar's whitespace range would let through).
-fn scan_gap(source: &str, start: u32, end: u32, whole: bool) -> Gap {
-    let Some(bytes) = source
-        .as_bytes()
-        .get(start as usize..end.max(start) as usize)
-    else {
-        return Gap::Invalid;
-    };
-    let mut punctuation = None;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
-            b'/' => {
-                let rest = bytes.get(i + 2..).unwrap_or_default();
-                i += 2 + if bytes.get(i + 1) == Some(&b'/') {
-                    memchr::memchr(b'\n', rest).map_or(rest.len(), |n| n + 1)
-                } else {
-                    memchr::memmem::find(rest, b"*/").map_or(rest.len(), |n| n + 2)
-                };
-            }
-            b',' | b':' if punctuation.is_none() => {
-                let at = start + offset(i);
-                if !whole {
-                    return Gap::Punctuation(at);
-                }
-                punctuation = Some(at);
-                i += 1;
-            }
-            _ => return Gap::Invalid,
+/// The offset just after the string whose opening quote is at `open` (the grammar has
+/// checked that it ends), or the end of `bytes`.
+fn string_end(bytes: &[u8], open: usize) -> usize {
+    let mut i = open + 1;
+    while let Some(n) = bytes
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        i += n;
+        if bytes.get(i) == Some(&b'"') {
+            return i + 1;
         }
+        i += 2;
     }
-    punctuation.map_or(Gap::Blank, Gap::Punctuation)
+    bytes.len()
 }
 
-/// Whether `bytes` holds a control character other than tab, line feed and carriage
-/// return. Written without early exit, per 64-byte block, so that it vectorises.
-fn has_stray_control(bytes: &[u8]) -> bool {
-    bytes.chunks(64).any(|block| {
-        block.iter().fold(false, |found, &b| {
-            found | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r'))
-        })
-    })
+/// The offset just after the comment starting at `slash` (a `/` the grammar has checked
+/// starts one). A line comment ends after its line break or at the end of the text.
+fn comment_end(bytes: &[u8], slash: usize) -> usize {
+    let rest = bytes.get(slash + 2..).unwrap_or_default();
+    slash
+        + 2
+        + if bytes.get(slash + 1) == Some(&b'/') {
+            memchr::memchr(b'\n', rest).map_or(rest.len(), |n| n + 1)
+        } else {
+            memchr::memmem::find(rest, b"*/").map_or(rest.len(), |n| n + 2)
+        }
 }
 
 /// Members above this count are checked with a hash map, below it pairwise.
