@@ -1,7 +1,7 @@
 //! The pest-generated HuJSON parsers.
 //!
 //! Two grammars for the same language: [`fast::FastParser`] (`fast.pest`), which decides
-//! validity and yields the pairs the tree is built from, and [`HujsonParser`]
+//! validity (the tree builder then reads the validated text), and [`HujsonParser`]
 //! (`hujson.pest`), run only on input the fast one rejected, whose named punctuation
 //! rules make pest's "expected ..." report precise enough for good messages.
 //!
