@@ -118,18 +118,7 @@ fn l_rules(b: Bencher<'_, '_>, rules: usize) {
 
 /// A node of the L tailnet, numbered after the last one.
 fn l_node(inv: &Inventory, user: Option<&str>, tags: &[&str], routes: &[&str]) -> Node {
-    let i = inv.nodes.len();
-    Node {
-        name: "joining".to_owned(),
-        user: user.map(str::to_owned),
-        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-        ipv4: Some(synth::node_v4(i)),
-        ipv6: Some(synth::node_v6(i)),
-        advertised_routes: routes.iter().map(|r| r.parse().expect("route")).collect(),
-        approved_routes: Vec::new(),
-        posture: Default::default(),
-        span: Default::default(),
-    }
+    synth::node(inv.nodes.len(), "joining", user, tags, routes)
 }
 
 /// The changed nodes' packet filters, read as a control plane would: rule count.

@@ -7,6 +7,7 @@
 
 use crate::inventory::{Inventory, Node, Role, User};
 use ipnet::IpNet;
+use policy::model::PostureAttrs;
 use policy::span::Span;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -68,6 +69,23 @@ pub fn node_v4(i: usize) -> Ipv4Addr {
 pub fn node_v6(i: usize) -> Ipv6Addr {
     let n = u128::try_from(i + 1).unwrap_or(0);
     Ipv6Addr::from(u128::from(Ipv6Addr::new(0xfd7a, 0x115c, 0xa1e0, 0, 0, 0, 0, 0)) | n)
+}
+
+/// Node `i` of a synthetic tailnet (addresses [`node_v4`]`(i)` and [`node_v6`]`(i)`),
+/// owned by `user` or tagged, advertising `routes` (entries that are not CIDRs are
+/// skipped), none approved yet.
+pub fn node(i: usize, name: &str, user: Option<&str>, tags: &[&str], routes: &[&str]) -> Node {
+    Node {
+        name: name.to_owned(),
+        user: user.map(str::to_owned),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        ipv4: Some(node_v4(i)),
+        ipv6: Some(node_v6(i)),
+        advertised_routes: routes.iter().filter_map(|r| r.parse().ok()).collect(),
+        approved_routes: Vec::new(),
+        posture: PostureAttrs::default(),
+        span: Span::default(),
+    }
 }
 
 /// Generates a tailnet of `shape`: the policy text (HuJSON) and the inventory.

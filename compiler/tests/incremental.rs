@@ -152,17 +152,7 @@ const HAND_POLICY: &str = r#"{
 }"#;
 
 fn hand_node(i: usize, name: &str, user: Option<&str>, tags: &[&str], routes: &[&str]) -> Node {
-    Node {
-        name: name.to_owned(),
-        user: user.map(str::to_owned),
-        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-        ipv4: Some(synth::node_v4(i)),
-        ipv6: Some(synth::node_v6(i)),
-        advertised_routes: routes.iter().map(|r| r.parse().expect("route")).collect(),
-        approved_routes: Vec::new(),
-        posture: Default::default(),
-        span: Default::default(),
-    }
+    synth::node(i, name, user, tags, routes)
 }
 
 fn hand_inventory() -> Inventory {
