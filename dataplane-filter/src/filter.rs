@@ -161,8 +161,9 @@ impl Filter {
     /// The common case (a complete IPv4 packet to a local address that is neither multicast
     /// nor link-local, so every pre-check passes) is decided inline: established TCP after a
     /// handful of comparisons, a UDP/SCTP reply after one flow-table probe. Everything else
-    /// goes through the general path in the order Tailscale checks it.
-    #[inline]
+    /// goes through the general path in the order Tailscale checks it. Always inlined, so the
+    /// fast path works on the fields the decoder has just produced.
+    #[inline(always)]
     pub fn check_in(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
         if (p.decoded == Decoded::Ip) & (p.family == Family::V4) {
             let dst = low32(p.dst);
