@@ -75,7 +75,7 @@ impl Dataplane {
 
     /// The current filter through `scratch`'s cache: reloaded only when this dataplane has
     /// swapped since (or `scratch` last served another dataplane).
-    #[inline]
+    #[inline(always)]
     fn current<'s>(&self, cached: &'s mut Option<(u64, u64, Arc<Filter>)>) -> &'s Filter {
         let generation = self.generation.load(Ordering::Acquire);
         if !matches!(cached, Some((id, g, _)) if *id == self.id && *g == generation) {
