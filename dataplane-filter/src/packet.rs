@@ -342,24 +342,23 @@ impl ParsedPacket {
     #[inline]
     pub fn decode(&mut self, buf: &[u8]) {
         if let Some(h) = buf.first_chunk::<{ ipv4_field::MIN_HEADER + UDP_HEADER }>() {
+            // Bytes 0..8 as one little-endian word: version/IHL (byte 0), total length
+            // (bytes 2..4), flags and fragment offset (bytes 6..8).
+            let (w, _) = h.split_first_chunk::<8>().unwrap_or((&[0; 8], &[]));
+            let w = u64::from_le_bytes(*w);
             let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
-            let flags_frag = u16::from_be_bytes([h[6], h[7]]);
             let proto = h[9];
-            let is_tcp = proto == proto::TCP;
-            // The transport header must lie within the total length.
-            let need = if is_tcp {
-                ipv4_field::MIN_HEADER + TCP_HEADER
-            } else {
-                ipv4_field::MIN_HEADER + UDP_HEADER
+            // Bytes the total length must cover: IP header + the transport header (no fast
+            // path for other protocols).
+            let need = match proto {
+                proto::TCP => ipv4_field::MIN_HEADER + TCP_HEADER,
+                proto::UDP => ipv4_field::MIN_HEADER + UDP_HEADER,
+                _ => usize::MAX,
             };
-            // Version 4 with IHL 5; fragment offset 0 and no more fragments; TCP or UDP with
-            // a complete header.
-            if (h[0] == 0x45)
-                & (flags_frag & 0x3fff == 0)
-                & (is_tcp | (proto == proto::UDP))
-                & (total >= need)
-                & (total <= buf.len())
-            {
+            // Version 4 with IHL 5; fragment offset 0 and no more fragments (the low 14 bits
+            // of the big-endian bytes 6..8); TCP or UDP with a complete header.
+            if (w & 0xff3f_0000_0000_00ff == 0x45) & (total >= need) & (total <= buf.len()) {
+                let is_tcp = proto == proto::TCP;
                 *self = Self {
                     decoded: Decoded::Ip,
                     family: Family::V4,
@@ -368,8 +367,8 @@ impl ParsedPacket {
                     dst: u128::from(u32::from_be_bytes([h[16], h[17], h[18], h[19]])),
                     sport: u16::from_be_bytes([h[20], h[21]]),
                     dport: u16::from_be_bytes([h[22], h[23]]),
-                    // A TCP packet here holds ≥ 40 bytes, so the flags byte is present.
-                    tcp_flags: if is_tcp { byte(buf, 33) } else { 0 },
+                    // A TCP packet here holds >= 40 bytes: the flags byte is present.
+                    tcp_flags: byte(buf, 33) & u8::from(is_tcp).wrapping_neg(),
                     icmp_type: 0,
                     icmp_code: 0,
                 };
