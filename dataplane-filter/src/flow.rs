@@ -275,7 +275,7 @@ impl FlowTable {
             } else {
                 None
             };
-            match read.or_else(|| self.read_retrying(slot, k, now)) {
+            match read.or_else(|| self.read_retrying(slot, *k, now)) {
                 Some(hit) => return hit,
                 None => continue,
             }
@@ -293,17 +293,18 @@ impl FlowTable {
         (slot.version.load(Ordering::Relaxed) == v1).then(|| same && self.fresh(seen, now))
     }
 
-    /// Up to [`READ_RETRIES`] further seqlock reads of a slot that is being written.
+    /// Up to [`READ_RETRIES`] further seqlock reads of a slot that is being written. (`k` by
+    /// value: the inline path then never has to store the key to memory.)
     #[cold]
     #[inline(never)]
-    fn read_retrying(&self, slot: &Slot, k: &FlowKey, now: u32) -> Option<bool> {
+    fn read_retrying(&self, slot: &Slot, k: FlowKey, now: u32) -> Option<bool> {
         for _ in 0..READ_RETRIES {
             let v1 = slot.version.load(Ordering::Acquire);
             if v1 & 1 == 1 {
                 std::hint::spin_loop();
                 continue;
             }
-            if let Some(hit) = self.read_once(slot, k, v1, now) {
+            if let Some(hit) = self.read_once(slot, &k, v1, now) {
                 return Some(hit);
             }
         }
