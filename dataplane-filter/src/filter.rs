@@ -214,7 +214,12 @@ impl Filter {
     /// and records UDP/SCTP flows so replies are admitted. Never allocates.
     #[inline]
     pub fn check_out(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
-        if let Some(v) = pre_check(p) {
+        // Fast path: a complete IPv4 packet to a destination that is neither multicast nor
+        // link-local passes every pre-check.
+        let plain_v4 = (p.decoded == Decoded::Ip)
+            & (p.family == Family::V4)
+            & is_plain_unicast_v4(low32(p.dst));
+        if !plain_v4 && let Some(v) = pre_check(p) {
             return v;
         }
         flows.record_outbound(p, now);
@@ -243,6 +248,13 @@ impl Filter {
 #[inline]
 fn low32(v: u128) -> u32 {
     u32::try_from(v & u128::from(u32::MAX)).unwrap_or(0)
+}
+
+/// Neither multicast (224.0.0.0/4) nor link-local unicast (169.254.0.0/16 except
+/// 169.254.169.254): the IPv4 destinations the pre-checks let through.
+#[inline]
+fn is_plain_unicast_v4(dst: u32) -> bool {
+    (dst >> 28 != 0xe) & (dst >> 16 != 0xa9fe || dst == METADATA_V4)
 }
 
 /// The parts of `ranges` that are neither multicast (224.0.0.0/4) nor link-local unicast
@@ -393,12 +405,6 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The old per-packet test the precomputed set replaces.
-    fn is_plain_unicast_v4(dst: u32) -> bool {
-        (dst & 0xf000_0000 != 0xe000_0000)
-            & (dst & 0xffff_0000 != 0xa9fe_0000 || dst == METADATA_V4)
-    }
 
     /// The plain-unicast part of local ranges agrees with the per-address test at every
     /// boundary of the excluded ranges, for ranges around, inside and across them.

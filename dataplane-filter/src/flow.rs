@@ -313,10 +313,17 @@ impl FlowTable {
 
     /// Records the reply direction of an outbound packet if it is UDP or SCTP with ports.
     /// Call this on **every** outbound path, including packets the node generates itself.
+    /// (The protocol test is inline; recording is out of line.)
+    #[inline]
     pub fn record_outbound(&self, p: &ParsedPacket, now: u32) {
-        if p.decoded != Decoded::Ip || !(p.proto == proto::UDP || p.proto == proto::SCTP) {
-            return;
+        if p.decoded == Decoded::Ip && (p.proto == proto::UDP || p.proto == proto::SCTP) {
+            self.record(p, now);
         }
+    }
+
+    /// [`Self::record_outbound`] for a decoded UDP/SCTP packet.
+    #[inline(never)]
+    fn record(&self, p: &ParsedPacket, now: u32) {
         let k = FlowKey::reply_to(p);
         let Some(bucket) = self.bucket(&k) else {
             return;
