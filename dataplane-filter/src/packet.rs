@@ -335,10 +335,10 @@ impl ParsedPacket {
     /// Decodes `buf` into `self`, overwriting every field. Never panics, never allocates.
     ///
     /// The common case — an unfragmented IPv4 packet with a 20-byte header carrying a complete
-    /// TCP or UDP header — is decoded by straight-line code from one 28-byte array (fixed,
-    /// compile-time-checked offsets; the TCP flags byte through a checked read) and one
-    /// whole-struct write; everything else goes through
-    /// [`Self::decode_general`], which gives the same result for those packets too.
+    /// TCP or UDP header — is decoded by straight-line code from fixed-size arrays (28 bytes,
+    /// 40 for TCP; offsets checked at compile time), with one branch on the protocol and one
+    /// whole-struct write; everything else goes through [`Self::decode_general`], which gives
+    /// the same result for those packets too.
     #[inline]
     pub fn decode(&mut self, buf: &[u8]) {
         if let Some(h) = buf.first_chunk::<{ ipv4_field::MIN_HEADER + UDP_HEADER }>() {
@@ -347,35 +347,46 @@ impl ParsedPacket {
             let (w, _) = h.split_first_chunk::<8>().unwrap_or((&[0; 8], &[]));
             let w = u64::from_le_bytes(*w);
             let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
-            let proto = h[9];
-            // Bytes the total length must cover: IP header + the transport header (no fast
-            // path for other protocols).
-            let need = match proto {
-                proto::TCP => ipv4_field::MIN_HEADER + TCP_HEADER,
-                proto::UDP => ipv4_field::MIN_HEADER + UDP_HEADER,
-                _ => usize::MAX,
-            };
             // Version 4 with IHL 5; fragment offset 0 and no more fragments (the low 14 bits
-            // of the big-endian bytes 6..8); TCP or UDP with a complete header.
-            if (w & 0xff3f_0000_0000_00ff == 0x45) & (total >= need) & (total <= buf.len()) {
-                let is_tcp = proto == proto::TCP;
-                *self = Self {
-                    decoded: Decoded::Ip,
-                    family: Family::V4,
-                    proto,
-                    src: u128::from(u32::from_be_bytes([h[12], h[13], h[14], h[15]])),
-                    dst: u128::from(u32::from_be_bytes([h[16], h[17], h[18], h[19]])),
-                    sport: u16::from_be_bytes([h[20], h[21]]),
-                    dport: u16::from_be_bytes([h[22], h[23]]),
-                    // A TCP packet here holds >= 40 bytes: the flags byte is present.
-                    tcp_flags: byte(buf, 33) & u8::from(is_tcp).wrapping_neg(),
-                    icmp_type: 0,
-                    icmp_code: 0,
-                };
-                return;
+            // of the big-endian bytes 6..8); the total length within the buffer.
+            let plain = (w & 0xff3f_0000_0000_00ff == 0x45) & (total <= buf.len());
+            // The total length must also cover the transport header.
+            match h[9] {
+                proto::TCP => {
+                    if let Some(t) = buf.first_chunk::<{ ipv4_field::MIN_HEADER + TCP_HEADER }>()
+                        && plain
+                        && total >= ipv4_field::MIN_HEADER + TCP_HEADER
+                    {
+                        self.set_v4(h, proto::TCP, t[33]);
+                        return;
+                    }
+                }
+                proto::UDP if plain && total >= ipv4_field::MIN_HEADER + UDP_HEADER => {
+                    self.set_v4(h, proto::UDP, 0);
+                    return;
+                }
+                _ => {}
             }
         }
         self.decode_general(buf);
+    }
+
+    /// The fast path's result: an IPv4 `proto` packet whose fixed header and first 8
+    /// transport bytes are `h`, with TCP flags `tcp_flags` (0 for UDP). One whole-struct write.
+    #[inline(always)]
+    fn set_v4(&mut self, h: &[u8; ipv4_field::MIN_HEADER + UDP_HEADER], proto: u8, tcp_flags: u8) {
+        *self = Self {
+            decoded: Decoded::Ip,
+            family: Family::V4,
+            proto,
+            src: u128::from(u32::from_be_bytes([h[12], h[13], h[14], h[15]])),
+            dst: u128::from(u32::from_be_bytes([h[16], h[17], h[18], h[19]])),
+            sport: u16::from_be_bytes([h[20], h[21]]),
+            dport: u16::from_be_bytes([h[22], h[23]]),
+            tcp_flags,
+            icmp_type: 0,
+            icmp_code: 0,
+        };
     }
 
     /// [`Self::decode`] without its fast path: the general decoder for every packet shape,
