@@ -79,11 +79,19 @@ impl Dataplane {
     fn current<'s>(&self, cached: &'s mut Option<(u64, u64, Arc<Filter>)>) -> &'s Filter {
         let generation = self.generation.load(Ordering::Acquire);
         if !matches!(cached, Some((id, g, _)) if *id == self.id && *g == generation) {
-            *cached = None;
+            self.reload(cached, generation);
         }
         &cached
             .get_or_insert_with(|| (self.id, generation, self.filter.load_full()))
             .2
+    }
+
+    /// Fills `cached` with the current filter (after a swap or on a fresh scratch): out of
+    /// line, so the per-packet path stays short.
+    #[cold]
+    #[inline(never)]
+    fn reload(&self, cached: &mut Option<(u64, u64, Arc<Filter>)>, generation: u64) {
+        *cached = Some((self.id, generation, self.filter.load_full()));
     }
 
     /// The current filter (cloning the `Arc`; hold it to decide a batch without reloading).
