@@ -10,7 +10,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{NODE_V4, Rng, host_v4, packet, rules, syns};
+use common::{NODE_V4, Rng, flow_setup, host_v4, live_reply, packet, rules, syns};
 use divan::{Bencher, black_box};
 use std::sync::OnceLock;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
@@ -65,25 +65,6 @@ fn tcp_established(bencher: Bencher, shape: &str) {
     });
 }
 
-/// A flow table holding 100,000 outbound UDP flows (2^18 slots, 16 MiB) and the replies to
-/// every 97th flow (1,031 packets).
-fn flow_setup() -> (FlowTable, Vec<Vec<u8>>) {
-    let flows = FlowTable::new(1 << 18, 180);
-    let mut rng = Rng(5);
-    let mut p = ParsedPacket::default();
-    let mut replies = Vec::new();
-    for i in 0..100_000u32 {
-        let peer = host_v4(&mut rng);
-        let sport = 1024 + (i % 60000) as u16;
-        p.decode(&packet(17, NODE_V4, peer, sport, 53, 0, 0));
-        flows.record_outbound(&p, 1);
-        if i % 97 == 0 {
-            replies.push(packet(17, peer, NODE_V4, 53, sport, 0, 0));
-        }
-    }
-    (flows, replies)
-}
-
 /// UDP replies spread across a flow table holding 100,000 flows, a different flow each
 /// packet: decode + decision. **Cache-cold**: the table (16 MiB) is larger than the CPU caches,
 /// so most lookups wait for one DRAM access to the flow's slot. (A few replies miss because
@@ -109,14 +90,7 @@ fn udp_flow_hit_hot(bencher: Bencher, shape: &str) {
     let s = setup(shape);
     let (flows, replies) = flow_setup();
     let mut p = ParsedPacket::default();
-    // The first reply whose flow is still in the table (a full bucket may have evicted some).
-    let reply = replies
-        .iter()
-        .find(|r| {
-            p.decode(r);
-            flows.contains_reply(&p, 2)
-        })
-        .unwrap();
+    let reply = live_reply(&flows, &replies).unwrap();
     bencher.bench_local(|| {
         p.decode(black_box(reply));
         black_box(s.filter.check_in(&p, &flows, 2))

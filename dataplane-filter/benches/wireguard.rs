@@ -1,5 +1,11 @@
 //! The filter's share of a WireGuard data packet: boringtun `Tunn::encapsulate` /
 //! `decapsulate` on 64- and 1420-byte packets, with and without the filter, in one run.
+//!
+//! After divan's table the binary prints the share directly: per size, batches of round trips
+//! (the peer encrypts a packet to this node, which decrypts and filters it inbound; this node
+//! filters a packet outbound and encrypts it, the peer decrypts it) with and without the
+//! filter, interleaved in the same process, as the ratio of the fastest and of the median
+//! batches. Goal (issue #5): < 5 % at 64 bytes, < 1 % at 1420 bytes.
 #![expect(
     clippy::unwrap_used,
     clippy::panic,
@@ -22,6 +28,7 @@ use tailpolicy_dataplane_filter::{Dataplane, Filter, FilterConfig, FlowTable};
 
 fn main() {
     divan::main();
+    print_filter_share();
 }
 
 const PEER: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 2);
@@ -137,4 +144,118 @@ fn decapsulate(bencher: Bencher, size: u16) {
 #[divan::bench(args = SIZES, sample_size = 64)]
 fn decapsulate_with_filter(bencher: Bencher, size: u16) {
     decap_bench(bencher, size, true);
+}
+
+/// Both directions of one packet size between the peer `a` and this node `b`, with or
+/// without this node's filter.
+struct RoundTrip {
+    a: Tunn,
+    b: Tunn,
+    dp: Dataplane,
+    inbound: Vec<u8>,
+    outbound: Vec<u8>,
+    wire: Vec<u8>,
+    plain: Vec<u8>,
+}
+
+impl RoundTrip {
+    fn new(size: u16) -> Self {
+        let (a, b) = tunnels();
+        Self {
+            a,
+            b,
+            dp: dataplane(),
+            inbound: tcp_packet(size, true),
+            outbound: tcp_packet(size, false),
+            wire: vec![0u8; 2048],
+            plain: vec![0u8; 2048],
+        }
+    }
+
+    /// Nanoseconds per round trip over `n` round trips (`#[inline(never)]` under two names so
+    /// that profilers can tell the variants apart).
+    #[inline(never)]
+    fn batch_with_filter(&mut self, n: u32) -> f64 {
+        self.batch::<true>(n)
+    }
+
+    #[inline(never)]
+    fn batch_without_filter(&mut self, n: u32) -> f64 {
+        self.batch::<false>(n)
+    }
+
+    #[inline(always)]
+    fn batch<const FILTER: bool>(&mut self, n: u32) -> f64 {
+        let mut reader = self.dp.reader();
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            // Peer -> node: encrypt, decrypt, filter inbound.
+            let TunnResult::WriteToNetwork(d) =
+                self.a.encapsulate(black_box(&self.inbound), &mut self.wire)
+            else {
+                panic!("encapsulate failed");
+            };
+            match self.b.decapsulate(None, d, &mut self.plain) {
+                TunnResult::WriteToTunnelV4(p, _) => {
+                    if FILTER {
+                        assert!(reader.run_in(p, 1).is_accept());
+                    }
+                    black_box(p.len());
+                }
+                _ => panic!("decapsulate failed"),
+            }
+            // Node -> peer: filter outbound, encrypt, decrypt.
+            if !FILTER || reader.run_out(black_box(&self.outbound), 1).is_accept() {
+                let TunnResult::WriteToNetwork(d) =
+                    self.b.encapsulate(&self.outbound, &mut self.wire)
+                else {
+                    panic!("encapsulate failed");
+                };
+                match self.a.decapsulate(None, d, &mut self.plain) {
+                    TunnResult::WriteToTunnelV4(p, _) => {
+                        black_box(p.len());
+                    }
+                    _ => panic!("decapsulate failed"),
+                }
+            }
+        }
+        start.elapsed().as_secs_f64() * 1e9 / f64::from(n)
+    }
+}
+
+/// Prints the filter's share per size: 200 batches of 100 round trips with and 200 without
+/// the filter, interleaved (alternating which goes first).
+fn print_filter_share() {
+    const ROUNDS: usize = 200;
+    const BATCH: u32 = 100;
+    println!(
+        "\nfilter share of a WireGuard round trip (batches of {BATCH}, {ROUNDS} each, interleaved):"
+    );
+    for size in SIZES {
+        let mut plain = RoundTrip::new(size);
+        let mut filtered = RoundTrip::new(size);
+        let (mut without, mut with) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            if round % 2 == 0 {
+                without.push(plain.batch_without_filter(BATCH));
+                with.push(filtered.batch_with_filter(BATCH));
+            } else {
+                with.push(filtered.batch_with_filter(BATCH));
+                without.push(plain.batch_without_filter(BATCH));
+            }
+        }
+        without.sort_by(f64::total_cmp);
+        with.sort_by(f64::total_cmp);
+        let share = |w: f64, wo: f64| (w / wo - 1.0) * 100.0;
+        println!(
+            "  {size:>4} B: fastest {:.0} ns with / {:.0} ns without = {:+.1} %; \
+             median {:.0} / {:.0} = {:+.1} %",
+            with[0],
+            without[0],
+            share(with[0], without[0]),
+            with[ROUNDS / 2],
+            without[ROUNDS / 2],
+            share(with[ROUNDS / 2], without[ROUNDS / 2]),
+        );
+    }
 }

@@ -2,14 +2,16 @@
 //!
 //! ```sh
 //! cargo build --release -p tailpolicy-dataplane-filter --example hot_path
-//! valgrind --tool=cachegrind --cache-sim=no target/release/examples/hot_path tcp 1000000
-//! valgrind --tool=cachegrind --cache-sim=no target/release/examples/hot_path tcp 0
+//! valgrind --tool=callgrind --toggle-collect='hot_path::decide_loop' \
+//!     target/release/examples/hot_path tcp 100000
 //! ```
 //!
-//! The difference of the two totals divided by `N` is the instructions per decision (decode +
-//! decision), the setup cost cancelling out. Modes: `tcp` (established ACK), `udp-hot` (the
-//! same reply repeated, 100,000 flows in the table), `udp-cold` (replies spread over the
-//! 100,000 flows), `syn-<rules>x<sources>` (new flows, as `new_flow_fast` in `benches/filter`).
+//! Only `decide_loop` (decode + decision, the same calls as `benches/filter.rs`) is counted, so
+//! the total divided by `N` is the instructions per decision, and `callgrind_annotate` shows
+//! where they go. (Without `--toggle-collect`, run with `N` and with 0 and divide the difference
+//! by `N`.) Modes: `tcp` (established ACK), `udp-hot` (the same reply repeated, 100,000 flows in
+//! the table), `udp-cold` (replies spread over the 100,000 flows), `syn-<rules>x<sources>` (new
+//! flows, as `new_flow_fast`).
 #![expect(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -20,7 +22,7 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use common::{NODE_V4, Rng, host_v4, packet, rules, syns};
+use common::{NODE_V4, Rng, flow_setup, host_v4, live_reply, packet, rules, syns};
 use std::hint::black_box;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::{Filter, FilterConfig, FlowTable, ParsedPacket};
@@ -40,46 +42,41 @@ fn main() {
         ..FilterConfig::default()
     };
     let filter = Filter::new(&rules, &config).0;
+    let (flows, packets) = match mode {
+        "tcp" => (
+            FlowTable::default(),
+            vec![packet(
+                6,
+                host_v4(&mut Rng(3)),
+                NODE_V4,
+                443,
+                40000,
+                0x10,
+                0,
+            )],
+        ),
+        "udp-hot" => {
+            let (flows, replies) = flow_setup();
+            let reply = live_reply(&flows, &replies).unwrap().to_vec();
+            (flows, vec![reply])
+        }
+        "udp-cold" => flow_setup(),
+        _ => (FlowTable::default(), syns(&rules, 11)),
+    };
+    let accepted = decide_loop(&filter, &flows, &packets, n);
+    println!("{mode}: {accepted} of {n} accepted");
+}
+
+/// Decodes and decides `n` packets, cycling through `packets`; returns the accept count.
+#[inline(never)]
+fn decide_loop(filter: &Filter, flows: &FlowTable, packets: &[Vec<u8>], n: usize) -> usize {
     let mut p = ParsedPacket::default();
-    let packets: Vec<Vec<u8>> = match mode {
-        "tcp" => vec![packet(
-            6,
-            host_v4(&mut Rng(3)),
-            NODE_V4,
-            443,
-            40000,
-            0x10,
-            0,
-        )],
-        _ if mode.starts_with("syn-") => syns(&rules, 11),
-        _ => Vec::new(),
-    };
-    let flows = FlowTable::new(1 << 18, 180);
-    let packets = if mode.starts_with("udp") {
-        let mut rng = Rng(5);
-        let mut replies = Vec::new();
-        for i in 0..100_000u32 {
-            let peer = host_v4(&mut rng);
-            let sport = 1024 + (i % 60000) as u16;
-            p.decode(&packet(17, NODE_V4, peer, sport, 53, 0, 0));
-            flows.record_outbound(&p, 1);
-            if i % 97 == 0 {
-                replies.push(packet(17, peer, NODE_V4, 53, sport, 0, 0));
-            }
-        }
-        if mode == "udp-hot" {
-            replies.truncate(1);
-        }
-        replies
-    } else {
-        packets
-    };
     let mut accepted = 0usize;
     let mut i = 0;
     for _ in 0..n {
         i = if i + 1 < packets.len() { i + 1 } else { 0 };
         p.decode(black_box(&packets[i]));
-        accepted += usize::from(black_box(filter.check_in(&p, &flows, 2)).is_accept());
+        accepted += usize::from(black_box(filter.check_in(&p, flows, 2)).is_accept());
     }
-    println!("{mode}: {accepted} of {n} accepted");
+    accepted
 }

@@ -7,6 +7,11 @@ use crate::packet::ParsedPacket;
 use crate::verdict::Verdict;
 use arc_swap::{ArcSwap, Cache};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Source of [`Dataplane`] identities (so a [`DecisionScratch`] never uses one dataplane's
+/// cached filter for another).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The current [`Filter`] behind an atomic pointer plus the shared [`FlowTable`].
 ///
@@ -15,10 +20,37 @@ use std::sync::Arc;
 /// being decided finish on the old one. The flow table is not part of the filter, so UDP/SCTP
 /// flows survive policy changes (as in Tailscale). A failed rebuild simply never calls `swap`,
 /// so the last good filter stays in place.
+///
+/// [`Dataplane::run_in`] / [`Dataplane::run_out`] keep the filter they used in the caller's
+/// [`DecisionScratch`] together with the dataplane's *generation* (bumped by every swap): a
+/// decision costs one plain atomic load to notice a swap, not an `arc-swap` guard (whose
+/// load and release are two locked instructions, a large part of a packet's filter cost).
 #[derive(Debug)]
 pub struct Dataplane {
     filter: ArcSwap<Filter>,
     flows: Arc<FlowTable>,
+    /// This dataplane's identity (unique in the process).
+    id: u64,
+    /// Incremented after each swap has published its filter.
+    generation: AtomicU64,
+}
+
+/// A worker's working memory for [`Dataplane::run_in`] / [`Dataplane::run_out`]: the decoded
+/// packet and the filter the last decision used. Keep one per task and reuse it; it holds
+/// the previous filter alive until its next decision after a swap.
+#[derive(Clone, Debug, Default)]
+pub struct DecisionScratch {
+    packet: ParsedPacket,
+    /// `(dataplane id, generation, filter)` of the last decision.
+    cached: Option<(u64, u64, Arc<Filter>)>,
+}
+
+impl DecisionScratch {
+    /// The packet decoded by the last decision.
+    #[must_use]
+    pub fn packet(&self) -> &ParsedPacket {
+        &self.packet
+    }
 }
 
 impl Dataplane {
@@ -28,12 +60,38 @@ impl Dataplane {
         Self {
             filter: ArcSwap::from_pointee(filter),
             flows,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
         }
     }
 
-    /// Publishes a new filter and returns the previous one.
+    /// Publishes a new filter and returns the previous one. Decisions that start after this
+    /// returns use the new filter.
     pub fn swap(&self, filter: Filter) -> Arc<Filter> {
-        self.filter.swap(Arc::new(filter))
+        let old = self.filter.swap(Arc::new(filter));
+        self.generation.fetch_add(1, Ordering::Release);
+        old
+    }
+
+    /// The current filter through `scratch`'s cache: reloaded only when this dataplane has
+    /// swapped since (or `scratch` last served another dataplane).
+    #[inline(always)]
+    fn current<'s>(&self, cached: &'s mut Option<(u64, u64, Arc<Filter>)>) -> &'s Filter {
+        let generation = self.generation.load(Ordering::Acquire);
+        if !matches!(cached, Some((id, g, _)) if *id == self.id && *g == generation) {
+            self.reload(cached, generation);
+        }
+        &cached
+            .get_or_insert_with(|| (self.id, generation, self.filter.load_full()))
+            .2
+    }
+
+    /// Fills `cached` with the current filter (after a swap or on a fresh scratch): out of
+    /// line, so the per-packet path stays short.
+    #[cold]
+    #[inline(never)]
+    fn reload(&self, cached: &mut Option<(u64, u64, Arc<Filter>)>, generation: u64) {
+        *cached = Some((self.id, generation, self.filter.load_full()));
     }
 
     /// The current filter (cloning the `Arc`; hold it to decide a batch without reloading).
@@ -60,16 +118,20 @@ impl Dataplane {
     }
 
     /// Decodes `packet` into `scratch` and decides it as inbound. Never allocates.
-    pub fn run_in(&self, packet: &[u8], scratch: &mut ParsedPacket, now: u32) -> Verdict {
-        scratch.decode(packet);
-        self.filter.load().check_in(scratch, &self.flows, now)
+    #[inline]
+    pub fn run_in(&self, packet: &[u8], scratch: &mut DecisionScratch, now: u32) -> Verdict {
+        scratch.packet.decode(packet);
+        self.current(&mut scratch.cached)
+            .check_in(&scratch.packet, &self.flows, now)
     }
 
     /// Decodes `packet` into `scratch`, runs the outbound pre-checks and records UDP/SCTP
     /// flow state. Never allocates.
-    pub fn run_out(&self, packet: &[u8], scratch: &mut ParsedPacket, now: u32) -> Verdict {
-        scratch.decode(packet);
-        self.filter.load().check_out(scratch, &self.flows, now)
+    #[inline]
+    pub fn run_out(&self, packet: &[u8], scratch: &mut DecisionScratch, now: u32) -> Verdict {
+        scratch.packet.decode(packet);
+        self.current(&mut scratch.cached)
+            .check_out(&scratch.packet, &self.flows, now)
     }
 }
 

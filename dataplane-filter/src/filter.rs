@@ -47,6 +47,9 @@ pub struct Filter {
     v4: FamilyMatcher<u32>,
     v6: FamilyMatcher<u128>,
     local_v4: LocalSet<u32>,
+    /// The local IPv4 addresses that are neither multicast nor link-local (the destinations
+    /// [`Filter::check_in`] decides without the pre-checks).
+    plain_local_v4: LocalSet<u32>,
     local_v6: LocalSet<u128>,
     grants: Vec<GrantEntry>,
     rule_count: usize,
@@ -128,12 +131,17 @@ impl Filter {
             })
             .collect();
         let local = config.local_nets.as_ref();
+        let local_v4_ranges: Vec<(u32, u32)> = local.map_or_else(
+            || vec![(0, u32::MAX)],
+            |l| l.v4.iter().map(|x| (x.first, x.last)).collect(),
+        );
         Self {
             v4: FamilyMatcher::build(&v4_rules, caps_v4, config.merge_budget, small_class),
             v6: FamilyMatcher::build(&v6_rules, caps_v6, config.merge_budget, small_class),
             local_v4: LocalSet::new(
                 local.map(|l| RangeSet::new(l.v4.iter().map(|x| (x.first, x.last)).collect())),
             ),
+            plain_local_v4: LocalSet::new(Some(RangeSet::new(plain_unicast_v4(&local_v4_ranges)))),
             local_v6: LocalSet::new(
                 local.map(|l| RangeSet::new(l.v6.iter().map(|x| (x.first, x.last)).collect())),
             ),
@@ -150,21 +158,37 @@ impl Filter {
 
     /// Decides an inbound packet (from a peer to this node). Never allocates.
     ///
-    /// The common case (a complete IPv4 packet to a local unicast address) is decided inline:
-    /// established TCP returns after a handful of comparisons; everything else goes through
-    /// the general path in the order Tailscale checks it.
-    #[inline]
+    /// The common case (a complete IPv4 packet to a local address that is neither multicast
+    /// nor link-local, so every pre-check passes) is decided inline: established TCP after a
+    /// handful of comparisons, a UDP/SCTP reply after one flow-table probe. Everything else
+    /// goes through the general path in the order Tailscale checks it. Always inlined, so the
+    /// fast path works on the fields the decoder has just produced.
+    #[inline(always)]
     pub fn check_in(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
-        if p.decoded == Decoded::Ip && p.family == Family::V4 {
+        if (p.decoded == Decoded::Ip) & (p.family == Family::V4) {
             let dst = low32(p.dst);
-            if is_plain_unicast_v4(dst) && self.local_v4.contains(dst) {
-                return decide(&self.v4, p, low32(p.src), dst, proto::ICMP4, flows, now);
+            if self.plain_local_v4.contains(dst) {
+                let src = low32(p.src);
+                match p.proto {
+                    proto::TCP
+                        if p.tcp_flags & (tcp_flag::SYN | tcp_flag::ACK) != tcp_flag::SYN =>
+                    {
+                        return Verdict::accept(Reason::TcpNonSyn);
+                    }
+                    proto::UDP | proto::SCTP
+                        if flows.contains_reply_v4(src, dst, p.proto, p.sport, p.dport, now) =>
+                    {
+                        return Verdict::accept(Reason::Flow);
+                    }
+                    _ => return decide_by_rules(&self.v4, p, src, dst, proto::ICMP4),
+                }
             }
         }
         self.check_in_general(p, flows, now)
     }
 
     /// [`Self::check_in`] for every packet: pre-checks, local destination, decision.
+    #[inline(never)]
     fn check_in_general(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
         if let Some(v) = pre_check(p) {
             return v;
@@ -190,7 +214,12 @@ impl Filter {
     /// and records UDP/SCTP flows so replies are admitted. Never allocates.
     #[inline]
     pub fn check_out(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
-        if let Some(v) = pre_check(p) {
+        // Fast path: a complete IPv4 packet to a destination that is neither multicast nor
+        // link-local passes every pre-check.
+        let plain_v4 = (p.decoded == Decoded::Ip)
+            & (p.family == Family::V4)
+            & is_plain_unicast_v4(low32(p.dst));
+        if !plain_v4 && let Some(v) = pre_check(p) {
             return v;
         }
         flows.record_outbound(p, now);
@@ -225,7 +254,37 @@ fn low32(v: u128) -> u32 {
 /// 169.254.169.254): the IPv4 destinations the pre-checks let through.
 #[inline]
 fn is_plain_unicast_v4(dst: u32) -> bool {
-    (dst & 0xf000_0000 != 0xe000_0000) & (dst & 0xffff_0000 != 0xa9fe_0000 || dst == METADATA_V4)
+    (dst >> 28 != 0xe) & (dst >> 16 != 0xa9fe || dst == METADATA_V4)
+}
+
+/// The parts of `ranges` that are neither multicast (224.0.0.0/4) nor link-local unicast
+/// (169.254.0.0/16 except 169.254.169.254): the IPv4 destinations the pre-checks let through.
+fn plain_unicast_v4(ranges: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    const EXCLUDED: [(u32, u32); 3] = [
+        (0xa9fe_0000, METADATA_V4 - 1),
+        (METADATA_V4 + 1, 0xa9fe_ffff),
+        (0xe000_0000, 0xefff_ffff),
+    ];
+    let mut out = Vec::new();
+    for &(first, last) in ranges {
+        let mut from = Some(first);
+        for &(xf, xl) in &EXCLUDED {
+            let Some(f) = from.filter(|f| *f <= last) else {
+                break;
+            };
+            if xl < f || xf > last {
+                continue;
+            }
+            if f < xf {
+                out.push((f, xf - 1));
+            }
+            from = xl.checked_add(1);
+        }
+        if let Some(f) = from.filter(|f| *f <= last) {
+            out.push((f, last));
+        }
+    }
+    out
 }
 
 /// Direction-independent pre-checks (Tailscale `filter.pre`). `None`: continue.
@@ -340,5 +399,44 @@ impl Filter {
     /// Class counts of the IPv4 indexes (tcp, udp, sctp, ips-only), for structure tests.
     pub(crate) fn class_counts_v4(&self) -> [usize; 4] {
         self.v4.class_counts()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain-unicast part of local ranges agrees with the per-address test at every
+    /// boundary of the excluded ranges, for ranges around, inside and across them.
+    #[test]
+    fn plain_unicast_part_of_local_ranges() {
+        let edges = [
+            0,
+            1,
+            0xa9fd_ffff,
+            0xa9fe_0000,
+            0xa9fe_0001,
+            METADATA_V4 - 1,
+            METADATA_V4,
+            METADATA_V4 + 1,
+            0xa9fe_ffff,
+            0xa9ff_0000,
+            0xdfff_ffff,
+            0xe000_0000,
+            0xe800_0000,
+            0xefff_ffff,
+            0xf000_0000,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
+        for &first in &edges {
+            for &last in edges.iter().filter(|l| **l >= first) {
+                let set = LocalSet::new(Some(RangeSet::new(plain_unicast_v4(&[(first, last)]))));
+                for &a in &edges {
+                    let want = first <= a && a <= last && is_plain_unicast_v4(a);
+                    assert_eq!(set.contains(a), want, "{first:#x}-{last:#x} at {a:#x}");
+                }
+            }
+        }
     }
 }

@@ -10,10 +10,12 @@
 //!   that races a writer retries a few times and then reports a miss, so a concurrent update can
 //!   at worst send one reply through full rule evaluation.
 //! * **Shared across filter swaps**: the table lives outside the immutable [`crate::Filter`].
-//! * **Hashing**: three folded 64×64→128-bit multiplies over the key words with per-table
-//!   random keys (foldhash/wyhash style); a lookup first compares a slot's ports/protocol
-//!   word and reads the full key under the seqlock only for a candidate. A hit costs one
-//!   cache line; with a table larger than the CPU caches that line usually comes from DRAM.
+//! * **Hashing**: per-table random keys (foldhash/wyhash style folded 64×64→128-bit
+//!   multiplies). An IPv4 key is two words — both addresses in one, ports/protocol/family in
+//!   the other — and takes one multiply; an IPv6 key takes three. A lookup first compares a
+//!   slot's ports/protocol/family word and reads the key under the seqlock only for a
+//!   candidate (two words for IPv4, five for IPv6). A hit costs one cache line; with a table
+//!   larger than the CPU caches that line usually comes from DRAM.
 //!
 //! Keys are the *reversed* tuple of an outbound packet, i.e. exactly the inbound reply's
 //! (protocol, family, source, destination, source port, destination port).
@@ -32,7 +34,8 @@ const WAYS: usize = 4;
 /// Read attempts before a racing reader gives up.
 const READ_RETRIES: usize = 4;
 
-/// One slot: a seqlock version plus the key and the last-seen time, in one cache line.
+/// One slot: a seqlock version plus the key and the last-seen time, in one cache line. An
+/// IPv4 key has both addresses in `src_lo` and zeros in the other address words.
 #[derive(Debug, Default)]
 #[repr(align(64))]
 struct Slot {
@@ -51,16 +54,25 @@ struct Slot {
 impl Slot {
     /// Whether the slot's key words equal `k` (relaxed loads; callers validate under the
     /// seqlock when it matters).
-    #[inline]
+    #[inline(always)]
     fn holds(&self, k: &FlowKey) -> bool {
-        // Non-short-circuit: five loads and compares, one branch.
-        (self.meta.load(Ordering::Relaxed) == k.meta)
-            & (self.src_lo.load(Ordering::Relaxed) == k.src_lo)
-            & (self.dst_lo.load(Ordering::Relaxed) == k.dst_lo)
+        // An IPv4 key's other address words are zero in every consistent snapshot of a slot
+        // whose `meta` says IPv4 (the family is part of `meta`), so two words decide.
+        let v4 = (self.meta.load(Ordering::Relaxed) == k.meta)
+            & (self.src_lo.load(Ordering::Relaxed) == k.src_lo);
+        if k.is_v4() {
+            return v4;
+        }
+        // Non-short-circuit: three more loads and compares, one branch.
+        v4 & (self.dst_lo.load(Ordering::Relaxed) == k.dst_lo)
             & (self.src_hi.load(Ordering::Relaxed) == k.src_hi)
             & (self.dst_hi.load(Ordering::Relaxed) == k.dst_hi)
     }
 }
+
+/// The family byte of `meta` for IPv4 and IPv6 keys.
+const FAMILY_V4: u64 = 4;
+const FAMILY_V6: u64 = 6;
 
 /// A flow key: the inbound packet's tuple, as the words a slot stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,35 +85,49 @@ struct FlowKey {
 }
 
 impl FlowKey {
+    /// The key of a packet from `src` to `dst` (IPv4 addresses in the low 32 bits).
     #[inline]
-    fn new(src: u128, dst: u128, meta: u64) -> Self {
+    fn new(family: Family, src: u128, dst: u128, proto: u8, sport: u16, dport: u16) -> Self {
+        let ports = (u64::from(sport) << 32) | (u64::from(dport) << 16) | (u64::from(proto) << 8);
+        match family {
+            Family::V4 => Self::v4(src as u32, dst as u32, ports | FAMILY_V4),
+            Family::V6 => Self {
+                src_hi: (src >> 64) as u64,
+                src_lo: src as u64,
+                dst_hi: (dst >> 64) as u64,
+                dst_lo: dst as u64,
+                meta: ports | FAMILY_V6,
+            },
+        }
+    }
+
+    /// An IPv4 key: both addresses in one word.
+    #[inline]
+    fn v4(src: u32, dst: u32, meta: u64) -> Self {
         Self {
-            src_hi: (src >> 64) as u64,
-            src_lo: src as u64,
-            dst_hi: (dst >> 64) as u64,
-            dst_lo: dst as u64,
+            src_hi: 0,
+            src_lo: u64::from(src) | (u64::from(dst) << 32),
+            dst_hi: 0,
+            dst_lo: 0,
             meta,
         }
     }
 
+    /// Whether this is an IPv4 key.
+    #[inline]
+    fn is_v4(&self) -> bool {
+        self.meta & 0xff == FAMILY_V4
+    }
+
     #[inline]
     fn inbound(p: &ParsedPacket) -> Self {
-        Self::new(p.src, p.dst, meta(p.family, p.proto, p.sport, p.dport))
+        Self::new(p.family, p.src, p.dst, p.proto, p.sport, p.dport)
     }
 
     #[inline]
     fn reply_to(p: &ParsedPacket) -> Self {
-        Self::new(p.dst, p.src, meta(p.family, p.proto, p.dport, p.sport))
+        Self::new(p.family, p.dst, p.src, p.proto, p.dport, p.sport)
     }
-}
-
-#[inline]
-fn meta(family: Family, proto: u8, sport: u16, dport: u16) -> u64 {
-    let fam = match family {
-        Family::V4 => 4u64,
-        Family::V6 => 6u64,
-    };
-    (u64::from(sport) << 32) | (u64::from(dport) << 16) | (u64::from(proto) << 8) | fam
 }
 
 /// The high and low halves of the full 128-bit product (a "folded multiply", as in
@@ -112,10 +138,14 @@ fn fold_mul(a: u64, b: u64) -> u64 {
     (p as u64) ^ ((p >> 64) as u64)
 }
 
+/// `WAYS` slots probed together.
+type Bucket = [Slot; WAYS];
+
 /// The bounded, TTL'd flow table. Share it (e.g. in an `Arc`) between filter generations.
 #[derive(Debug)]
 pub struct FlowTable {
-    slots: Box<[Slot]>,
+    buckets: Box<[Bucket]>,
+    /// Number of buckets − 1 (a power of two − 1).
     mask: usize,
     ttl: u32,
     /// Per-table random hash keys.
@@ -137,7 +167,7 @@ impl FlowTable {
             .max(WAYS)
             .checked_next_power_of_two()
             .unwrap_or(1 << 20);
-        let slots: Box<[Slot]> = (0..cap).map(|_| Slot::default()).collect();
+        let buckets: Box<[Bucket]> = (0..cap / WAYS).map(|_| Bucket::default()).collect();
         // Per-table random keys (from the std hasher's random keys; no clock) keep bucket
         // placement unpredictable to peers.
         let random = std::collections::hash_map::RandomState::new();
@@ -148,8 +178,8 @@ impl FlowTable {
             *s = h.finish() | 1;
         }
         Self {
-            slots,
-            mask: cap - 1,
+            mask: buckets.len() - 1,
+            buckets,
             ttl: ttl_secs,
             seeds,
         }
@@ -158,20 +188,22 @@ impl FlowTable {
     /// Number of slots.
     #[must_use]
     pub fn capacity(&self) -> usize {
-        self.slots.len()
+        self.buckets.len() * WAYS
     }
 
-    /// The bucket of `k`: its slots, `WAYS` in a row (empty only if the table were smaller
-    /// than a bucket, which [`Self::new`] prevents).
-    #[inline]
-    fn bucket(&self, k: &FlowKey) -> &[Slot] {
+    /// The bucket of `k` (`None` only if the table had no bucket, which [`Self::new`]
+    /// prevents).
+    #[inline(always)]
+    fn bucket(&self, k: &FlowKey) -> Option<&Bucket> {
         let [k0, k1, k2, k3, k4] = self.seeds;
-        let lo = fold_mul(k.src_lo ^ k0, k.dst_lo ^ k1);
-        let hi = fold_mul(k.src_hi ^ k2, k.dst_hi ^ k3);
-        let h = fold_mul(lo ^ k.meta, hi ^ k4);
-        // Bucket start, aligned to WAYS so buckets do not overlap.
-        let start = (h as usize) & self.mask & !(WAYS - 1);
-        self.slots.get(start..start + WAYS).unwrap_or(&[])
+        let h = if k.is_v4() {
+            fold_mul(k.src_lo ^ k0, k.meta ^ k1)
+        } else {
+            let lo = fold_mul(k.src_lo ^ k0, k.dst_lo ^ k1);
+            let hi = fold_mul(k.src_hi ^ k2, k.dst_hi ^ k3);
+            fold_mul(lo ^ k.meta, hi ^ k4)
+        };
+        self.buckets.get((h as usize) & self.mask)
     }
 
     #[inline]
@@ -181,45 +213,121 @@ impl FlowTable {
 
     /// Whether an inbound UDP/SCTP packet is a reply to a live outbound flow.
     ///
-    /// Per slot of the key's bucket: a cheap unsynchronised look at the ports and protocol
+    /// Per slot of the key's bucket: a cheap unsynchronised look at the ports/protocol/family
     /// word skips slots holding other flows; a candidate is then read consistently under its
     /// seqlock. A torn first look can only cause a miss, never a false hit.
     #[inline]
     pub fn contains_reply(&self, p: &ParsedPacket, now: u32) -> bool {
         let k = FlowKey::inbound(p);
-        for slot in self.bucket(&k) {
+        if k.is_v4() {
+            self.contains_v4(&k, now)
+        } else {
+            self.contains(&k, now)
+        }
+    }
+
+    /// [`Self::contains_reply`] for an IPv4 packet given by its fields (what
+    /// [`crate::Filter::check_in`] has at hand on its IPv4 path).
+    #[inline]
+    pub(crate) fn contains_reply_v4(
+        &self,
+        src: u32,
+        dst: u32,
+        proto: u8,
+        sport: u16,
+        dport: u16,
+        now: u32,
+    ) -> bool {
+        let k = FlowKey::new(
+            Family::V4,
+            u128::from(src),
+            u128::from(dst),
+            proto,
+            sport,
+            dport,
+        );
+        self.contains_v4(&k, now)
+    }
+
+    /// [`Self::contains`] for an IPv4 key (inlined, so the family tests fold away).
+    #[inline]
+    fn contains_v4(&self, k: &FlowKey, now: u32) -> bool {
+        if !k.is_v4() {
+            return false;
+        }
+        self.contains(k, now)
+    }
+
+    /// Whether the table holds `k`, live at `now`.
+    #[inline(always)]
+    fn contains(&self, k: &FlowKey, now: u32) -> bool {
+        let Some(bucket) = self.bucket(k) else {
+            return false;
+        };
+        for slot in bucket {
             if slot.meta.load(Ordering::Relaxed) != k.meta {
                 continue;
             }
-            for _ in 0..READ_RETRIES {
-                let v1 = slot.version.load(Ordering::Acquire);
-                if v1 & 1 == 1 {
-                    std::hint::spin_loop();
-                    continue;
-                }
-                let same = slot.holds(&k);
-                let seen = slot.seen.load(Ordering::Relaxed);
-                fence(Ordering::Acquire);
-                if slot.version.load(Ordering::Relaxed) != v1 {
-                    continue;
-                }
-                if same && self.fresh(seen, now) {
-                    return true;
-                }
-                break;
+            // First attempt inline; a slot being written is retried out of line.
+            let v1 = slot.version.load(Ordering::Acquire);
+            let read = if v1 & 1 == 0 {
+                self.read_once(slot, k, v1, now)
+            } else {
+                None
+            };
+            match read.or_else(|| self.read_retrying(slot, *k, now)) {
+                Some(hit) => return hit,
+                None => continue,
             }
         }
         false
     }
 
+    /// One seqlock read of `slot` begun at even version `v1`: `Some(hit)` when consistent,
+    /// `None` when a writer interfered.
+    #[inline(always)]
+    fn read_once(&self, slot: &Slot, k: &FlowKey, v1: u64, now: u32) -> Option<bool> {
+        let same = slot.holds(k);
+        let seen = slot.seen.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        (slot.version.load(Ordering::Relaxed) == v1).then(|| same && self.fresh(seen, now))
+    }
+
+    /// Up to [`READ_RETRIES`] further seqlock reads of a slot that is being written. (`k` by
+    /// value: the inline path then never has to store the key to memory.)
+    #[cold]
+    #[inline(never)]
+    fn read_retrying(&self, slot: &Slot, k: FlowKey, now: u32) -> Option<bool> {
+        for _ in 0..READ_RETRIES {
+            let v1 = slot.version.load(Ordering::Acquire);
+            if v1 & 1 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            if let Some(hit) = self.read_once(slot, &k, v1, now) {
+                return Some(hit);
+            }
+        }
+        None
+    }
+
     /// Records the reply direction of an outbound packet if it is UDP or SCTP with ports.
     /// Call this on **every** outbound path, including packets the node generates itself.
+    /// (The protocol test is inline; recording is out of line.)
+    #[inline]
     pub fn record_outbound(&self, p: &ParsedPacket, now: u32) {
-        if p.decoded != Decoded::Ip || !(p.proto == proto::UDP || p.proto == proto::SCTP) {
-            return;
+        if p.decoded == Decoded::Ip && (p.proto == proto::UDP || p.proto == proto::SCTP) {
+            self.record(p, now);
         }
+    }
+
+    /// [`Self::record_outbound`] for a decoded UDP/SCTP packet.
+    #[inline(never)]
+    fn record(&self, p: &ParsedPacket, now: u32) {
         let k = FlowKey::reply_to(p);
-        let bucket = self.bucket(&k);
+        let Some(bucket) = self.bucket(&k) else {
+            return;
+        };
         let stamp = now.saturating_add(1);
         // Pick: the slot already holding the key, else an empty or expired one, else the
         // oldest.
@@ -268,8 +376,9 @@ impl FlowTable {
     /// Number of live entries at `now` (walks the table; for tests and metrics).
     #[must_use]
     pub fn live_entries(&self, now: u32) -> usize {
-        self.slots
+        self.buckets
             .iter()
+            .flatten()
             .filter(|s| self.fresh(s.seen.load(Ordering::Relaxed), now))
             .count()
     }

@@ -12,7 +12,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use tailpolicy_dataplane_filter::{
-//!     Dataplane, Filter, FilterConfig, FilterRule, FlowTable, ParsedPacket, addr::parse_addr_list,
+//!     Dataplane, DecisionScratch, Filter, FilterConfig, FilterRule, FlowTable, addr::parse_addr_list,
 //! };
 //!
 //! let rules: Vec<FilterRule> = serde_json::from_str(
@@ -25,7 +25,7 @@
 //! let (filter, errors) = Filter::new(&rules, &config);
 //! assert!(errors.is_empty());
 //! let dp = Dataplane::new(filter, Arc::new(FlowTable::default()));
-//! let mut scratch = ParsedPacket::default();
+//! let mut scratch = DecisionScratch::default();
 //! let verdict = dp.run_in(&[], &mut scratch, 0);
 //! assert_eq!(verdict.reason.as_str(), "keepalive");
 //! ```
@@ -47,7 +47,7 @@ pub mod sim;
 mod verdict;
 pub mod wire;
 
-pub use dataplane::{Dataplane, DataplaneReader};
+pub use dataplane::{Dataplane, DataplaneReader, DecisionScratch};
 pub use filter::{Filter, FilterConfig, MAX_SRC_CAPS};
 pub use flow::FlowTable;
 pub use packet::ParsedPacket;

@@ -8,7 +8,7 @@ use crate::packet::{ParsedPacket, tcp_flag};
 use crate::rules::proto;
 use crate::verdict::{Reason, Verdict};
 use crate::wire::FilterRule;
-use crate::{Dataplane, FlowTable as Flows};
+use crate::{Dataplane, DecisionScratch, FlowTable as Flows};
 use std::sync::Arc;
 
 fn rules(json: &str) -> Vec<FilterRule> {
@@ -149,7 +149,7 @@ fn flow_state_survives_a_swap() {
         payload_len: 0,
     })
     .unwrap();
-    let mut scratch = ParsedPacket::default();
+    let mut scratch = DecisionScratch::default();
     assert_eq!(
         dp.run_in(&reply, &mut scratch, 0),
         Verdict::drop(Reason::NoRule)
@@ -213,6 +213,39 @@ fn cached_reader_follows_swaps() {
     dp.swap(Filter::new(&allow, &FilterConfig::default()).0);
     assert_eq!(reader.run_in(&pkt, 0), Verdict::rule(0));
     assert_eq!(reader.last_packet().dport, 22);
+}
+
+/// A `DecisionScratch` caches the filter per dataplane: it follows swaps and never uses one
+/// dataplane's filter for another.
+#[test]
+fn decision_scratch_follows_swaps_and_dataplanes() {
+    let allow =
+        rules(r#"[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]}]"#);
+    let deny = || Filter::new(&[], &FilterConfig::default()).0;
+    let a = Dataplane::new(deny(), Arc::new(Flows::default()));
+    let b = Dataplane::new(
+        Filter::new(&allow, &FilterConfig::default()).0,
+        Arc::new(Flows::default()),
+    );
+    let mut scratch = DecisionScratch::default();
+    let pkt = syn("1.1.1.1", "100.64.0.1", 22);
+    assert_eq!(
+        a.run_in(&pkt, &mut scratch, 0),
+        Verdict::drop(Reason::NoRule)
+    );
+    assert_eq!(b.run_in(&pkt, &mut scratch, 0), Verdict::rule(0));
+    assert_eq!(
+        a.run_in(&pkt, &mut scratch, 0),
+        Verdict::drop(Reason::NoRule)
+    );
+    a.swap(Filter::new(&allow, &FilterConfig::default()).0);
+    assert_eq!(a.run_in(&pkt, &mut scratch, 0), Verdict::rule(0));
+    b.swap(deny());
+    assert_eq!(
+        b.run_in(&pkt, &mut scratch, 0),
+        Verdict::drop(Reason::NoRule)
+    );
+    assert_eq!(scratch.packet().dport, 22);
 }
 
 /// The split layout (single-port groups merged per class, wide groups merged once and

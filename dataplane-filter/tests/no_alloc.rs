@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tailpolicy_dataplane_filter::builder::{PacketSpec, build_packet};
 use tailpolicy_dataplane_filter::wire::FilterRule;
-use tailpolicy_dataplane_filter::{Dataplane, Filter, FilterConfig, FlowTable, ParsedPacket};
+use tailpolicy_dataplane_filter::{Dataplane, DecisionScratch, Filter, FilterConfig, FlowTable};
 
 struct Counting;
 
@@ -88,8 +88,8 @@ fn decisions_do_not_allocate() {
         spec(17, "fd7a::2", "fd7a::9", 5000, 53, 0, 0),
         spec(6, "100.64.0.1", "8.8.8.8", 5000, 443, 0x02, 0),
     ];
-    let mut scratch = ParsedPacket::default();
-    // Warm up (arc-swap's per-thread debt list is created on first use).
+    let mut scratch = DecisionScratch::default();
+    // Warm up (the scratch caches the filter; arc-swap creates its per-thread debt list).
     for p in outbound.iter().chain(inbound.iter()) {
         dp.run_out(p, &mut scratch, 1);
         dp.run_in(p, &mut scratch, 1);

@@ -17,7 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tailpolicy_dataplane_filter::packet::Family;
 use tailpolicy_dataplane_filter::{
-    Dataplane, Filter, FilterRule, FlowTable, ParsedPacket, Reason, Verdict,
+    Dataplane, DecisionScratch, Filter, FilterRule, FlowTable, ParsedPacket, Reason, Verdict,
 };
 
 /// Handshake messages per second accepted before the node answers with cookie replies
@@ -76,18 +76,19 @@ struct ActiveFilter {
     meta: Mutex<FilterMeta>,
 }
 
-/// Per-task working memory: the decoded packet and the WireGuard output buffer. Each task
-/// that drives the engine owns one, so the packet path never allocates.
+/// Per-task working memory: the decoded packet (with the filter's per-task cache) and the
+/// WireGuard output buffer. Each task that drives the engine owns one, so the packet path
+/// never allocates.
 #[derive(Debug)]
 pub struct Scratch {
-    parsed: ParsedPacket,
+    parsed: DecisionScratch,
     buf: Vec<u8>,
 }
 
 impl Default for Scratch {
     fn default() -> Self {
         Self {
-            parsed: ParsedPacket::default(),
+            parsed: DecisionScratch::default(),
             buf: vec![0; BUF_LEN],
         }
     }
@@ -353,11 +354,23 @@ impl Engine {
             if verdict.reason == Reason::Rule
                 && let Some(suppressed) = lock(&self.accept_log).allow(u64::from(now))
             {
-                log_accept(active, &peer.public_key, parsed, verdict, suppressed);
+                log_accept(
+                    active,
+                    &peer.public_key,
+                    parsed.packet(),
+                    verdict,
+                    suppressed,
+                );
             }
             sink.to_tun(packet);
         } else if let Some(suppressed) = lock(&self.drop_log).allow(u64::from(now)) {
-            log_drop(active, &peer.public_key, parsed, verdict, suppressed);
+            log_drop(
+                active,
+                &peer.public_key,
+                parsed.packet(),
+                verdict,
+                suppressed,
+            );
         }
     }
 

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tailpolicy_dataplane_filter::builder::{PacketSpec, build_packet};
 use tailpolicy_dataplane_filter::wire::{FilterRule, NetPortRange, PortRange};
+use tailpolicy_dataplane_filter::{FlowTable, ParsedPacket};
 
 /// The benchmarked node's addresses.
 pub const NODE_V4: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
@@ -161,4 +162,36 @@ pub fn syns(rules: &[FilterRule], seed: u64) -> Vec<Vec<u8>> {
             }
         })
         .collect()
+}
+
+/// A flow table holding 100,000 outbound UDP flows (2^18 slots, 16 MiB) recorded at time 1,
+/// and the replies to every 97th flow (1,031 packets).
+pub fn flow_setup() -> (FlowTable, Vec<Vec<u8>>) {
+    let flows = FlowTable::new(1 << 18, 180);
+    let mut rng = Rng(5);
+    let mut p = ParsedPacket::default();
+    let mut replies = Vec::new();
+    for i in 0..100_000u32 {
+        let peer = host_v4(&mut rng);
+        let sport = 1024 + (i % 60000) as u16;
+        p.decode(&packet(17, NODE_V4, peer, sport, 53, 0, 0));
+        flows.record_outbound(&p, 1);
+        if i % 97 == 0 {
+            replies.push(packet(17, peer, NODE_V4, 53, sport, 0, 0));
+        }
+    }
+    (flows, replies)
+}
+
+/// The first of `replies` whose flow is still in `flows` at time 2 (a full bucket may have
+/// evicted some).
+pub fn live_reply<'r>(flows: &FlowTable, replies: &'r [Vec<u8>]) -> Option<&'r [u8]> {
+    let mut p = ParsedPacket::default();
+    replies
+        .iter()
+        .find(|r| {
+            p.decode(r);
+            flows.contains_reply(&p, 2)
+        })
+        .map(Vec::as_slice)
 }
