@@ -22,12 +22,15 @@ use crate::rules::Code;
 use crate::span::Span;
 use std::collections::HashMap;
 
-/// An open object or array.
+/// An open object or array. Its members or elements so far are the tail of the
+/// builder's shared [`Builder::members`] or [`Builder::elements`] from index `first`:
+/// closing it moves them into a vector of exactly their number, so no vector of the tree
+/// grows by doubling or keeps spare capacity.
 enum Frame {
     Object {
         start: u32,
         before: Extra,
-        members: Vec<Member>,
+        first: usize,
         /// A member name waiting for its value.
         name: Option<Value>,
         /// The last thing consumed was a `,`.
@@ -37,7 +40,7 @@ enum Frame {
     Array {
         start: u32,
         before: Extra,
-        elements: Vec<Value>,
+        first: usize,
         after_comma: bool,
         after_last: Extra,
     },
@@ -64,6 +67,8 @@ pub(crate) fn build(source: &str, diagnostics: &mut Diagnostics) -> Result<Value
         source,
         cursor: 0,
         stack: Vec::new(),
+        members: Vec::new(),
+        elements: Vec::new(),
         root: None,
         control: Vec::new(),
         diagnostics,
@@ -96,6 +101,10 @@ struct Builder<'i, 'd> {
     source: &'i str,
     cursor: u32,
     stack: Vec<Frame>,
+    /// The members of every open object, innermost last (see [`Frame`]).
+    members: Vec<Member>,
+    /// The elements of every open array, innermost last (see [`Frame`]).
+    elements: Vec<Value>,
     root: Option<Value>,
     control: Vec<ControlChar>,
     diagnostics: &'d mut Diagnostics,
@@ -131,7 +140,7 @@ impl Builder<'_, '_> {
             Frame::Object {
                 start: pos,
                 before,
-                members: Vec::new(),
+                first: self.members.len(),
                 name: None,
                 after_comma: false,
                 after_last: Extra::default(),
@@ -140,7 +149,7 @@ impl Builder<'_, '_> {
             Frame::Array {
                 start: pos,
                 before,
-                elements: Vec::new(),
+                first: self.elements.len(),
                 after_comma: false,
                 after_last: Extra::default(),
             }
@@ -248,22 +257,20 @@ impl Builder<'_, '_> {
         let separated = extra(self.cursor, at);
         match self.stack.last_mut() {
             Some(Frame::Object {
-                members,
+                first,
                 after_comma,
                 name: None,
                 ..
             }) => {
-                if let Some(last) = members.last_mut() {
+                if let Some(last) = self.members.get_mut(*first..).and_then(<[_]>::last_mut) {
                     last.value.after = separated;
                 }
                 *after_comma = true;
             }
             Some(Frame::Array {
-                elements,
-                after_comma,
-                ..
+                first, after_comma, ..
             }) => {
-                if let Some(last) = elements.last_mut() {
+                if let Some(last) = self.elements.get_mut(*first..).and_then(<[_]>::last_mut) {
                     last.after = separated;
                 }
                 *after_comma = true;
@@ -380,11 +387,12 @@ impl Builder<'_, '_> {
             Frame::Object {
                 start,
                 before,
-                members,
+                first,
                 after_comma,
                 after_last,
                 ..
             } => {
+                let members = split_off(&mut self.members, first);
                 report_duplicates(&members, self.diagnostics);
                 Value {
                     before,
@@ -400,19 +408,22 @@ impl Builder<'_, '_> {
             Frame::Array {
                 start,
                 before,
-                elements,
+                first,
                 after_comma,
                 after_last,
-            } => Value {
-                before,
-                span: Span::new(start, end),
-                kind: ValueKind::Array(Array {
-                    trailing_comma: after_comma && !elements.is_empty(),
-                    elements,
-                    after_last,
-                }),
-                after: Extra::default(),
-            },
+            } => {
+                let elements = split_off(&mut self.elements, first);
+                Value {
+                    before,
+                    span: Span::new(start, end),
+                    kind: ValueKind::Array(Array {
+                        trailing_comma: after_comma && !elements.is_empty(),
+                        elements,
+                        after_last,
+                    }),
+                    after: Extra::default(),
+                }
+            }
         };
         self.cursor = end;
         self.push_value(value);
@@ -421,29 +432,31 @@ impl Builder<'_, '_> {
     fn push_value(&mut self, value: Value) {
         match self.stack.last_mut() {
             Some(Frame::Object {
-                members,
-                name,
-                after_comma,
-                ..
+                name, after_comma, ..
             }) => match name.take() {
                 Some(name) => {
-                    members.push(Member { name, value });
+                    self.members.push(Member { name, value });
                     *after_comma = false;
                 }
                 None => self.ok = false,
             },
-            Some(Frame::Array {
-                elements,
-                after_comma,
-                ..
-            }) => {
-                elements.push(value);
+            Some(Frame::Array { after_comma, .. }) => {
+                self.elements.push(value);
                 *after_comma = false;
             }
             None if self.root.is_none() => self.root = Some(value),
             None => self.ok = false,
         }
     }
+}
+
+/// Moves `all[first..]` into a vector of exactly that length (none for no items).
+/// (`Vec::split_off(0)` would hand over the scratch buffer, spare capacity and all.)
+fn split_off<T>(all: &mut Vec<T>, first: usize) -> Vec<T> {
+    if first >= all.len() {
+        return Vec::new();
+    }
+    all.drain(first..).collect()
 }
 
 /// The kinds of scalar [`Builder::lex`] reads.
