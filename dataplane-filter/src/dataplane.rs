@@ -46,7 +46,11 @@ pub struct DecisionScratch {
 }
 
 impl DecisionScratch {
-    /// The packet decoded by the last decision.
+    /// The packet decoded by the last decision that decoded one: after
+    /// [`Dataplane::run_out`] and after every [`Dataplane::run_in`] verdict except the
+    /// raw-bytes fast accepts (reason [`crate::Reason::TcpNonSyn`] or
+    /// [`crate::Reason::Flow`] for an IPv4 packet), for which it is left unchanged (an
+    /// earlier packet). Drops and rule accepts always have their packet here.
     #[must_use]
     pub fn packet(&self) -> &ParsedPacket {
         &self.packet
@@ -117,12 +121,24 @@ impl Dataplane {
         }
     }
 
-    /// Decodes `packet` into `scratch` and decides it as inbound. Never allocates.
+    /// Decides `packet` as inbound. Never allocates.
+    ///
+    /// Established traffic is decided straight from the bytes: a complete, unfragmented
+    /// IPv4 packet with a 20-byte header to a local unicast address that is TCP without a
+    /// pure SYN (`accept(TcpNonSyn)`) or a UDP reply to a live flow (`accept(Flow)`).
+    /// For those accepts `scratch` is **not** updated: [`DecisionScratch::packet`] still
+    /// holds an earlier packet. Every other packet is decoded into `scratch` and decided by
+    /// [`Filter::check_in`]; in particular every drop and every rule accept leaves the
+    /// decoded packet in [`DecisionScratch::packet`]. The verdict is always exactly the one
+    /// `decode` + [`Filter::check_in`] give (property-tested).
     #[inline]
     pub fn run_in(&self, packet: &[u8], scratch: &mut DecisionScratch, now: u32) -> Verdict {
+        let filter = self.current(&mut scratch.cached);
+        if let Some(v) = filter.accept_established_v4(packet, &self.flows, now) {
+            return v;
+        }
         scratch.packet.decode(packet);
-        self.current(&mut scratch.cached)
-            .check_in(&scratch.packet, &self.flows, now)
+        filter.check_in(&scratch.packet, &self.flows, now)
     }
 
     /// Decodes `packet` into `scratch`, runs the outbound pre-checks and records UDP/SCTP
@@ -169,3 +185,7 @@ impl DataplaneReader<'_> {
         &self.scratch
     }
 }
+
+#[cfg(test)]
+#[path = "dataplane_tests.rs"]
+mod tests;

@@ -187,6 +187,61 @@ impl Filter {
         self.check_in_general(p, flows, now)
     }
 
+    /// The raw-bytes fast path of [`crate::Dataplane::run_in`]: accepts straight from
+    /// `buf`, without decoding it into a [`ParsedPacket`], the two commonest inbound
+    /// packets, and returns `None` for everything else (the caller then decodes and calls
+    /// [`Self::check_in`]). A packet is accepted here only if it is a complete IPv4 packet
+    /// with a 20-byte header (version/IHL `0x45`, total length within `buf`), not a fragment
+    /// (no more-fragments flag, offset 0), to a destination in the local non-multicast,
+    /// non-link-local set, and either
+    /// - TCP with a complete 20-byte TCP header and flags other than SYN-without-ACK:
+    ///   `accept(TcpNonSyn)`, or
+    /// - UDP with a complete 8-byte header whose reply flow is live in `flows`:
+    ///   `accept(Flow)`.
+    ///
+    /// These are exactly the conditions under which [`ParsedPacket::decode`] takes its own
+    /// fast path and [`Self::check_in`] then returns the same verdict (property-tested in
+    /// `dataplane_tests.rs`), so the decision is identical. Bounds-checked; never panics.
+    #[inline(always)]
+    pub(crate) fn accept_established_v4(
+        &self,
+        buf: &[u8],
+        flows: &FlowTable,
+        now: u32,
+    ) -> Option<Verdict> {
+        const IP: usize = 20;
+        let h = buf.first_chunk::<{ IP + 8 }>()?;
+        let (w, _) = h.split_first_chunk::<8>()?;
+        // Bytes 0..8 as one little-endian word: version/IHL, total length, flags/offset.
+        let w = u64::from_le_bytes(*w);
+        let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+        let dst = u32::from_be_bytes([h[16], h[17], h[18], h[19]]);
+        if !((w & 0xff3f_0000_0000_00ff == 0x45) & (total <= buf.len()))
+            || !self.plain_local_v4.contains(dst)
+        {
+            return None;
+        }
+        match h[9] {
+            proto::TCP if total >= IP + 20 => {
+                // `total <= buf.len()`, so the flags byte (offset 33) is present.
+                let flags = *buf.get(IP + 13)?;
+                (flags & (tcp_flag::SYN | tcp_flag::ACK) != tcp_flag::SYN)
+                    .then_some(Verdict::accept(Reason::TcpNonSyn))
+            }
+            proto::UDP => {
+                let src = u32::from_be_bytes([h[12], h[13], h[14], h[15]]);
+                let sport = u16::from_be_bytes([h[20], h[21]]);
+                let dport = u16::from_be_bytes([h[22], h[23]]);
+                // `total >= 28` (a complete UDP header) is checked after the probe only to
+                // keep it off the common path; the probe itself cannot fail on any bytes.
+                (flows.contains_reply_v4(src, dst, proto::UDP, sport, dport, now)
+                    & (total >= IP + 8))
+                    .then_some(Verdict::accept(Reason::Flow))
+            }
+            _ => None,
+        }
+    }
+
     /// [`Self::check_in`] for every packet: pre-checks, local destination, decision.
     #[inline(never)]
     fn check_in_general(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
