@@ -1,5 +1,6 @@
-//! Filter benchmarks: established TCP, UDP flow-table hit, new-flow rule evaluation (against
-//! the plain-loop reference in the same run), and matcher build time.
+//! Filter benchmarks: established TCP, UDP flow-table hit (decode + `Filter::check_in`, and
+//! the same through `Dataplane::run_in` with its raw-bytes fast path), new-flow rule
+//! evaluation (against the plain-loop reference in the same run), and matcher build time.
 #![expect(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -12,10 +13,12 @@ mod common;
 
 use common::{NODE_V4, Rng, flow_setup, host_v4, live_reply, packet, rules, syns};
 use divan::{Bencher, black_box};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::reference::ReferenceFilter;
-use tailpolicy_dataplane_filter::{Filter, FilterConfig, FlowTable, ParsedPacket};
+use tailpolicy_dataplane_filter::{
+    Dataplane, DecisionScratch, Filter, FilterConfig, FlowTable, ParsedPacket,
+};
 
 fn main() {
     divan::main();
@@ -95,6 +98,36 @@ fn udp_flow_hit_hot(bencher: Bencher, shape: &str) {
         p.decode(black_box(reply));
         black_box(s.filter.check_in(&p, &flows, 2))
     });
+}
+
+/// A fresh filter of `shape` (the same rules as [`setup`]) for a [`Dataplane`], which owns
+/// its filter.
+fn dataplane(shape: &str, flows: FlowTable) -> Dataplane {
+    let (n, k) = shape.split_once('x').unwrap();
+    let rules = rules(n.parse().unwrap(), k.parse().unwrap(), 7);
+    Dataplane::new(Filter::new(&rules, &config()).0, Arc::new(flows))
+}
+
+/// [`tcp_established`] through `Dataplane::run_in` (the call nodes make, with its
+/// `DecisionScratch`): the same packet, rules and flow table; decided by the raw-bytes fast
+/// path, without the `ParsedPacket` decode.
+#[divan::bench(args = SETS, sample_size = 1000)]
+fn run_in_tcp_established(bencher: Bencher, shape: &str) {
+    let dp = dataplane(shape, FlowTable::default());
+    let pkt = packet(6, host_v4(&mut Rng(3)), NODE_V4, 443, 40000, 0x10, 0);
+    let mut scratch = DecisionScratch::default();
+    bencher.bench_local(|| black_box(dp.run_in(black_box(&pkt), &mut scratch, 1)));
+}
+
+/// [`udp_flow_hit_hot`] through `Dataplane::run_in`: the same reply repeated, the same
+/// 100,000 flows (cache-hot); decided by the raw-bytes fast path.
+#[divan::bench(args = SETS, sample_size = 1000)]
+fn run_in_udp_flow_hit_hot(bencher: Bencher, shape: &str) {
+    let (flows, replies) = flow_setup();
+    let reply = live_reply(&flows, &replies).unwrap().to_vec();
+    let dp = dataplane(shape, flows);
+    let mut scratch = DecisionScratch::default();
+    bencher.bench_local(|| black_box(dp.run_in(black_box(&reply), &mut scratch, 2)));
 }
 
 /// New flow (TCP SYN, full rule evaluation), compiled matcher: decode + decision. 1,024

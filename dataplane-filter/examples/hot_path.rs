@@ -11,7 +11,9 @@
 //! where they go. (Without `--toggle-collect`, run with `N` and with 0 and divide the difference
 //! by `N`.) Modes: `tcp` (established ACK), `udp-hot` (the same reply repeated, 100,000 flows in
 //! the table), `udp-cold` (replies spread over the 100,000 flows), `syn-<rules>x<sources>` (new
-//! flows, as `new_flow_fast`).
+//! flows, as `new_flow_fast`). Prefix `run-` (`run-tcp`, `run-udp-hot`, `run-udp-cold`,
+//! `run-syn-…`) decides through `Dataplane::run_in` instead (the node's call, with the raw-bytes
+//! fast path), counted in `hot_path::run_loop`.
 #![expect(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -24,12 +26,16 @@ mod common;
 
 use common::{NODE_V4, Rng, flow_setup, host_v4, live_reply, packet, rules, syns};
 use std::hint::black_box;
+use std::sync::Arc;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
-use tailpolicy_dataplane_filter::{Filter, FilterConfig, FlowTable, ParsedPacket};
+use tailpolicy_dataplane_filter::{
+    Dataplane, DecisionScratch, Filter, FilterConfig, FlowTable, ParsedPacket,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let mode = args.get(1).map_or("tcp", String::as_str);
+    let arg = args.get(1).map_or("tcp", String::as_str);
+    let (through_run_in, mode) = arg.strip_prefix("run-").map_or((false, arg), |m| (true, m));
     let n: usize = args
         .get(2)
         .and_then(|s| s.parse().ok())
@@ -63,8 +69,12 @@ fn main() {
         "udp-cold" => flow_setup(),
         _ => (FlowTable::default(), syns(&rules, 11)),
     };
-    let accepted = decide_loop(&filter, &flows, &packets, n);
-    println!("{mode}: {accepted} of {n} accepted");
+    let accepted = if through_run_in {
+        run_loop(&Dataplane::new(filter, Arc::new(flows)), &packets, n)
+    } else {
+        decide_loop(&filter, &flows, &packets, n)
+    };
+    println!("{arg}: {accepted} of {n} accepted");
 }
 
 /// Decodes and decides `n` packets, cycling through `packets`; returns the accept count.
@@ -77,6 +87,20 @@ fn decide_loop(filter: &Filter, flows: &FlowTable, packets: &[Vec<u8>], n: usize
         i = if i + 1 < packets.len() { i + 1 } else { 0 };
         p.decode(black_box(&packets[i]));
         accepted += usize::from(black_box(filter.check_in(&p, flows, 2)).is_accept());
+    }
+    accepted
+}
+
+/// [`decide_loop`] through `Dataplane::run_in`.
+#[inline(never)]
+fn run_loop(dp: &Dataplane, packets: &[Vec<u8>], n: usize) -> usize {
+    let mut scratch = DecisionScratch::default();
+    let mut accepted = 0usize;
+    let mut i = 0;
+    for _ in 0..n {
+        i = if i + 1 < packets.len() { i + 1 } else { 0 };
+        accepted +=
+            usize::from(black_box(dp.run_in(black_box(&packets[i]), &mut scratch, 2)).is_accept());
     }
     accepted
 }
