@@ -22,17 +22,19 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// so the last good filter stays in place.
 ///
 /// [`Dataplane::run_in`] / [`Dataplane::run_out`] keep the filter they used in the caller's
-/// [`DecisionScratch`] together with the dataplane's *generation* (bumped by every swap): a
+/// [`DecisionScratch`] together with the dataplane's *stamp* (changed by every swap): a
 /// decision costs one plain atomic load to notice a swap, not an `arc-swap` guard (whose
 /// load and release are two locked instructions, a large part of a packet's filter cost).
 #[derive(Debug)]
 pub struct Dataplane {
     filter: ArcSwap<Filter>,
     flows: Arc<FlowTable>,
-    /// This dataplane's identity (unique in the process).
-    id: u64,
-    /// Incremented after each swap has published its filter.
-    generation: AtomicU64,
+    /// An identity (unique in the process) in the high 32 bits and a generation in the low
+    /// 32, advanced after each swap has published its filter: one comparison tells a scratch
+    /// whether its cached filter is this dataplane's current one. When the generation would
+    /// overflow, the swap takes a fresh identity instead, so a stamp never repeats, within
+    /// one dataplane or across dataplanes.
+    stamp: AtomicU64,
 }
 
 /// A worker's working memory for [`Dataplane::run_in`] / [`Dataplane::run_out`]: the decoded
@@ -41,8 +43,8 @@ pub struct Dataplane {
 #[derive(Clone, Debug, Default)]
 pub struct DecisionScratch {
     packet: ParsedPacket,
-    /// `(dataplane id, generation, filter)` of the last decision.
-    cached: Option<(u64, u64, Arc<Filter>)>,
+    /// `(dataplane stamp, filter)` of the last decision.
+    cached: Option<(u64, Arc<Filter>)>,
 }
 
 impl DecisionScratch {
@@ -64,8 +66,7 @@ impl Dataplane {
         Self {
             filter: ArcSwap::from_pointee(filter),
             flows,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            generation: AtomicU64::new(0),
+            stamp: AtomicU64::new(NEXT_ID.fetch_add(1, Ordering::Relaxed) << 32),
         }
     }
 
@@ -73,29 +74,39 @@ impl Dataplane {
     /// returns use the new filter.
     pub fn swap(&self, filter: Filter) -> Arc<Filter> {
         let old = self.filter.swap(Arc::new(filter));
-        self.generation.fetch_add(1, Ordering::Release);
+        // A read-modify-write, so a reader that sees the newest stamp also sees every filter
+        // published before it (the release sequence continues through concurrent swaps).
+        let _ = self
+            .stamp
+            .fetch_update(Ordering::Release, Ordering::Relaxed, |s| {
+                Some(if s & u64::from(u32::MAX) == u64::from(u32::MAX) {
+                    NEXT_ID.fetch_add(1, Ordering::Relaxed) << 32
+                } else {
+                    s + 1
+                })
+            });
         old
     }
 
     /// The current filter through `scratch`'s cache: reloaded only when this dataplane has
     /// swapped since (or `scratch` last served another dataplane).
     #[inline(always)]
-    fn current<'s>(&self, cached: &'s mut Option<(u64, u64, Arc<Filter>)>) -> &'s Filter {
-        let generation = self.generation.load(Ordering::Acquire);
-        if !matches!(cached, Some((id, g, _)) if *id == self.id && *g == generation) {
-            self.reload(cached, generation);
+    fn current<'s>(&self, cached: &'s mut Option<(u64, Arc<Filter>)>) -> &'s Filter {
+        let stamp = self.stamp.load(Ordering::Acquire);
+        if !matches!(cached, Some((s, _)) if *s == stamp) {
+            self.reload(cached, stamp);
         }
         &cached
-            .get_or_insert_with(|| (self.id, generation, self.filter.load_full()))
-            .2
+            .get_or_insert_with(|| (stamp, self.filter.load_full()))
+            .1
     }
 
     /// Fills `cached` with the current filter (after a swap or on a fresh scratch): out of
     /// line, so the per-packet path stays short.
     #[cold]
     #[inline(never)]
-    fn reload(&self, cached: &mut Option<(u64, u64, Arc<Filter>)>, generation: u64) {
-        *cached = Some((self.id, generation, self.filter.load_full()));
+    fn reload(&self, cached: &mut Option<(u64, Arc<Filter>)>, stamp: u64) {
+        *cached = Some((stamp, self.filter.load_full()));
     }
 
     /// The current filter (cloning the `Arc`; hold it to decide a batch without reloading).

@@ -234,3 +234,26 @@ proptest::proptest! {
         }
     }
 }
+
+/// A swap at the last generation of an identity takes a fresh identity (no stamp repeats),
+/// and a scratch that cached the old filter picks up the new one.
+#[test]
+fn swap_at_the_last_generation_takes_a_fresh_identity() {
+    use std::sync::atomic::Ordering;
+    let mut planes = dataplanes().into_iter();
+    let (dp, other) = (planes.next().unwrap(), planes.next().unwrap());
+    let last = dp.stamp.load(Ordering::Relaxed) | u64::from(u32::MAX);
+    dp.stamp.store(last, Ordering::Relaxed);
+    let syn = v4_packet(6, PEER, NODE, 40000, 22, 0x02);
+    let mut scratch = DecisionScratch::default();
+    assert_eq!(dp.run_in(&syn, &mut scratch, 0), Verdict::rule(0));
+    dp.swap(Filter::new(&[], &FilterConfig::default()).0);
+    let now = dp.stamp.load(Ordering::Relaxed);
+    assert_ne!(now >> 32, last >> 32);
+    assert_eq!(now & u64::from(u32::MAX), 0);
+    assert_ne!(now, other.stamp.load(Ordering::Relaxed));
+    assert_eq!(
+        dp.run_in(&syn, &mut scratch, 0),
+        Verdict::drop(Reason::NoRule)
+    );
+}
