@@ -16,6 +16,8 @@
 #[path = "common/mod.rs"]
 #[expect(dead_code, reason = "shared helpers; not all used here")]
 mod common;
+#[path = "common/share.rs"]
+mod share;
 
 use boringtun::noise::{Tunn, TunnResult};
 use boringtun::x25519::{PublicKey, StaticSecret};
@@ -234,28 +236,11 @@ fn print_filter_share() {
     for size in SIZES {
         let mut plain = RoundTrip::new(size);
         let mut filtered = RoundTrip::new(size);
-        let (mut without, mut with) = (Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
-            if round % 2 == 0 {
-                without.push(plain.batch_without_filter(BATCH));
-                with.push(filtered.batch_with_filter(BATCH));
-            } else {
-                with.push(filtered.batch_with_filter(BATCH));
-                without.push(plain.batch_without_filter(BATCH));
-            }
-        }
-        without.sort_by(f64::total_cmp);
-        with.sort_by(f64::total_cmp);
-        let share = |w: f64, wo: f64| (w / wo - 1.0) * 100.0;
-        println!(
-            "  {size:>4} B: fastest {:.0} ns with / {:.0} ns without = {:+.1} %; \
-             median {:.0} / {:.0} = {:+.1} %",
-            with[0],
-            without[0],
-            share(with[0], without[0]),
-            with[ROUNDS / 2],
-            without[ROUNDS / 2],
-            share(with[ROUNDS / 2], without[ROUNDS / 2]),
+        share::print_share(
+            &format!("{size:>4} B"),
+            ROUNDS,
+            || plain.batch_without_filter(BATCH),
+            || filtered.batch_with_filter(BATCH),
         );
     }
 }

@@ -17,6 +17,9 @@
     reason = "benchmark setup"
 )]
 
+#[path = "../../dataplane-filter/benches/common/share.rs"]
+mod share;
+
 use divan::{Bencher, black_box};
 use std::net::{IpAddr, SocketAddr};
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
@@ -231,31 +234,12 @@ fn print_filter_share() {
     for len in [64, 1420] {
         let mut plain = Path::new(false, len);
         let mut filtered = Path::new(true, len);
-        let (mut without, mut with) = (Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
-            // Alternate which variant goes first, so neither always runs on a cache the
-            // other has just warmed.
-            if round % 2 == 0 {
-                without.push(plain.batch_without_filter(BATCH));
-                with.push(filtered.batch_with_filter(BATCH));
-            } else {
-                with.push(filtered.batch_with_filter(BATCH));
-                without.push(plain.batch_without_filter(BATCH));
-            }
-        }
-        assert!(filtered.tun.tun > 0, "packets reached A's TUN");
-        without.sort_by(f64::total_cmp);
-        with.sort_by(f64::total_cmp);
-        let share = |w: f64, wo: f64| (w / wo - 1.0) * 100.0;
-        println!(
-            "  {len:>4} B: fastest {:.0} ns with / {:.0} ns without = {:+.1} %; \
-             median {:.0} / {:.0} = {:+.1} %",
-            with[0],
-            without[0],
-            share(with[0], without[0]),
-            with[ROUNDS / 2],
-            without[ROUNDS / 2],
-            share(with[ROUNDS / 2], without[ROUNDS / 2]),
+        share::print_share(
+            &format!("{len:>4} B"),
+            ROUNDS,
+            || plain.batch_without_filter(BATCH),
+            || filtered.batch_with_filter(BATCH),
         );
+        assert!(filtered.tun.tun > 0, "packets reached A's TUN");
     }
 }
