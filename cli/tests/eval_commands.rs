@@ -146,17 +146,7 @@ fn reach_answers_the_three_questions() {
         .collect();
     assert_eq!(from, ["alice-mac"]);
 
-    let (_, out) = run(&[
-        "reach",
-        p,
-        "--nodes",
-        n,
-        "--from",
-        "bob@example.com",
-        "--format",
-        "json",
-    ]);
-    let doc: Value = serde_json::from_str(&out).unwrap();
+    let doc = reach_json(p, n, &["--from", "bob@example.com"]);
     let to: Vec<&str> = doc["access"]
         .as_array()
         .unwrap()
@@ -326,6 +316,15 @@ const INTERNET_NODES: &str = r#"{
 }"#;
 
 /// `(to, allowed)` of every pair of a `reach --from --to` answer.
+/// `tailpolicy reach POLICY --nodes NODES ARGS... --format json`, parsed.
+fn reach_json(policy: &str, nodes: &str, args: &[&str]) -> Value {
+    let mut all = vec!["reach", policy, "--nodes", nodes];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let (_, out) = run(&all);
+    serde_json::from_str(&out).unwrap()
+}
+
 fn pairs_of(doc: &Value) -> Vec<(String, bool)> {
     doc["pairs"]
         .as_array()
@@ -408,36 +407,21 @@ fn reach_answers_for_the_internet() {
     assert_eq!(rule["rules"][0]["index"], 0);
 
     // Port 80: alice through the EU exit node only; bob not at all.
-    let (_, out) = run(&[
-        "reach",
+    let doc = reach_json(
         p,
-        "--nodes",
         n,
-        "--from",
-        "alice@example.com",
-        "--to",
-        "autogroup:internet:80",
-        "--format",
-        "json",
-    ]);
-    let doc: Value = serde_json::from_str(&out).unwrap();
+        &[
+            "--from",
+            "alice@example.com",
+            "--to",
+            "autogroup:internet:80",
+        ],
+    );
     assert_eq!(doc["allowed"], true, "{doc}");
     let pairs = pairs_of(&doc);
     assert_eq!(pairs, [(via_eu.clone(), true), (via_us.clone(), false)]);
     // A single internet address: one answer per exit node that could carry it.
-    let (_, out) = run(&[
-        "reach",
-        p,
-        "--nodes",
-        n,
-        "--from",
-        "alice-mac",
-        "--to",
-        "8.8.8.8:80",
-        "--format",
-        "json",
-    ]);
-    let doc: Value = serde_json::from_str(&out).unwrap();
+    let doc = reach_json(p, n, &["--from", "alice-mac", "--to", "8.8.8.8:80"]);
     let pairs = pairs_of(&doc);
     assert_eq!(
         pairs,
@@ -451,33 +435,15 @@ fn reach_answers_for_the_internet() {
         doc["allowed"], true,
         "reached through some exit node: {doc}"
     );
-    let (_, out) = run(&[
-        "reach",
+    let doc = reach_json(
         p,
-        "--nodes",
         n,
-        "--from",
-        "bob@example.com",
-        "--to",
-        "autogroup:internet:80",
-        "--format",
-        "json",
-    ]);
-    let doc: Value = serde_json::from_str(&out).unwrap();
+        &["--from", "bob@example.com", "--to", "autogroup:internet:80"],
+    );
     assert_eq!(doc["allowed"], false, "{doc}");
 
     // Everything a source reaches lists the internet per exit node.
-    let (_, out) = run(&[
-        "reach",
-        p,
-        "--nodes",
-        n,
-        "--from",
-        "bob@example.com",
-        "--format",
-        "json",
-    ]);
-    let doc: Value = serde_json::from_str(&out).unwrap();
+    let doc = reach_json(p, n, &["--from", "bob@example.com"]);
     let acc = access_of(&doc);
     assert_eq!(
         acc,
@@ -499,21 +465,11 @@ fn reach_icmp_follows_the_filter() {
     // and ports of rules for ICMP echo requests).
     let (p, n) = files("icmp", POLICY);
     let (p, n) = (p.to_str().unwrap(), n.to_str().unwrap());
-    let (_, out) = run(&[
-        "reach",
+    let doc = reach_json(
         p,
-        "--nodes",
         n,
-        "--from",
-        "alice-mac",
-        "--to",
-        "db1",
-        "--proto",
-        "icmp",
-        "--format",
-        "json",
-    ]);
-    let doc: Value = serde_json::from_str(&out).unwrap();
+        &["--from", "alice-mac", "--to", "db1", "--proto", "icmp"],
+    );
     assert_eq!(doc["allowed"], true, "{doc}");
     let (_, out) = run(&[
         "reach", p, "--nodes", n, "--from", "bob-pc", "--to", "db1", "--proto", "icmp", "--format",
@@ -521,20 +477,10 @@ fn reach_icmp_follows_the_filter() {
     ]);
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["allowed"], false, "{doc}");
-    let (_, out) = run(&[
-        "reach",
+    let doc = reach_json(
         p,
-        "--nodes",
         n,
-        "--from",
-        "alice-mac",
-        "--to",
-        "db1",
-        "--proto",
-        "gre",
-        "--format",
-        "json",
-    ]);
-    let doc: Value = serde_json::from_str(&out).unwrap();
+        &["--from", "alice-mac", "--to", "db1", "--proto", "gre"],
+    );
     assert_eq!(doc["allowed"], false, "{doc}");
 }
