@@ -142,14 +142,17 @@ impl Dataplane {
     /// [`Filter::check_in`]; in particular every drop and every rule accept leaves the
     /// decoded packet in [`DecisionScratch::packet`]. The verdict is always exactly the one
     /// `decode` + [`Filter::check_in`] give (property-tested).
-    #[inline]
+    ///
+    /// Only the raw-bytes checks are inlined into the caller; decoding and the full decision
+    /// are out of line, so the established path pays no function call and no register
+    /// spills.
+    #[inline(always)]
     pub fn run_in(&self, packet: &[u8], scratch: &mut DecisionScratch, now: u32) -> Verdict {
         let filter = self.current(&mut scratch.cached);
         if let Some(v) = filter.accept_established_v4(packet, &self.flows, now) {
             return v;
         }
-        scratch.packet.decode(packet);
-        filter.check_in(&scratch.packet, &self.flows, now)
+        decide_in(filter, &self.flows, packet, &mut scratch.packet, now)
     }
 
     /// Decodes `packet` into `scratch`, runs the outbound pre-checks and records UDP/SCTP
@@ -160,6 +163,19 @@ impl Dataplane {
         self.current(&mut scratch.cached)
             .check_out(&scratch.packet, &self.flows, now)
     }
+}
+
+/// The rest of [`Dataplane::run_in`]: decodes `packet` into `parsed` and decides it.
+#[inline(never)]
+fn decide_in(
+    filter: &Filter,
+    flows: &FlowTable,
+    packet: &[u8],
+    parsed: &mut ParsedPacket,
+    now: u32,
+) -> Verdict {
+    parsed.decode(packet);
+    filter.check_in(parsed, flows, now)
 }
 
 /// A worker's view of a [`Dataplane`]: a cached filter pointer that follows swaps, the shared
