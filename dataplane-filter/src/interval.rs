@@ -83,21 +83,9 @@ impl<K: Key> IntervalMap<K> {
         self.vals.get(idx.wrapping_sub(1)).copied().unwrap_or(NONE)
     }
 
-    /// The intervals that have a value, as `(first, last, value)`.
-    pub fn iter_values(&self) -> impl Iterator<Item = (K, K, u32)> + '_ {
-        self.starts
-            .iter()
-            .zip(self.vals.iter())
-            .enumerate()
-            .filter(|(_, (_, v))| **v != NONE)
-            .map(|(i, (s, v))| {
-                let last = self
-                    .starts
-                    .get(i + 1)
-                    .and_then(|n| n.pred())
-                    .unwrap_or(K::MAX_VALUE);
-                (*s, last, *v)
-            })
+    /// The interval starts and their values.
+    pub fn parts(&self) -> (&[K], &[u32]) {
+        (&self.starts, &self.vals)
     }
 
     /// Number of intervals that have a value.
@@ -216,6 +204,26 @@ impl PortMap {
             .copied()
             .unwrap_or(NONE)
     }
+}
+
+/// The intervals of a map given as `(starts, vals)` (see [`IntervalMap::parts`]) that have a
+/// value, as `(first, last, value)`.
+pub fn valued_intervals<'m, K: Key>(
+    starts: &'m [K],
+    vals: &'m [u32],
+) -> impl Iterator<Item = (K, K, u32)> + 'm {
+    starts
+        .iter()
+        .zip(vals)
+        .enumerate()
+        .filter(|(_, (_, v))| **v != NONE)
+        .map(move |(i, (s, v))| {
+            let last = starts
+                .get(i + 1)
+                .and_then(|n| n.pred())
+                .unwrap_or(K::MAX_VALUE);
+            (*s, last, *v)
+        })
 }
 
 fn push_interval<K: Key>(starts: &mut Vec<K>, vals: &mut Vec<u32>, point: K, v: u32) {

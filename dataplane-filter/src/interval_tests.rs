@@ -49,10 +49,11 @@ fn range_set_merges_and_searches() {
 }
 
 #[test]
-fn iter_values_yields_inclusive_valued_intervals() {
+fn valued_intervals_are_inclusive() {
     let m: IntervalMap<u32> =
         IntervalMap::min_cover(&[(10, 20, 1), (15, 30, 0), (40, u32::MAX, 5)]);
-    let got: Vec<(u32, u32, u32)> = m.iter_values().collect();
+    let (starts, vals) = m.parts();
+    let got: Vec<(u32, u32, u32)> = valued_intervals(starts, vals).collect();
     assert_eq!(got, vec![(10, 14, 1), (15, 30, 0), (40, u32::MAX, 5)]);
     assert_eq!(m.value_count(), 3);
 }

@@ -15,11 +15,17 @@
 //! `cap:` sources are a per-class list of `(rule, capability mask)` checked against the
 //! source's capability mask, only when the family has such rules.
 //!
-//! A decision is therefore two or three binary searches over short arrays plus one over the
-//! source intervals; nothing allocates.
+//! Every source map of a family (the groups' maps, the merged class maps and the shared
+//! merges) lives in one [`MapArena`]: two flat arrays, a map being a span of them. A class is
+//! just two spans (16 bytes), so a lookup goes from the class straight to the keys, with no
+//! map headers or enum dispatch in between; "one map" is the second span being the arena's
+//! empty map.
+//!
+//! A decision is therefore two or three binary searches over short arrays plus two
+//! independent ones over the source intervals; nothing allocates.
 
 use crate::addr::AddrRange;
-use crate::interval::{IntervalMap, Key, NONE, PortMap, RangeSet};
+use crate::interval::{IntervalMap, Key, NONE, PortMap, RangeSet, valued_intervals};
 use crate::rules::{DstEntry, ProtoSet, proto};
 use crate::wire::PortRange;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -32,46 +38,85 @@ pub(crate) struct FamilyRule<A> {
     pub dsts: Vec<DstEntry<A>>,
 }
 
-/// How a class finds the first rule containing a source.
+/// Where one source map lives in a [`MapArena`]: `len` entries from `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MapSpan {
+    off: u32,
+    len: u32,
+}
+
+impl MapSpan {
+    /// The arena's empty map (one interval, no rule), at offset 0.
+    const EMPTY: Self = Self { off: 0, len: 1 };
+    /// Marks a class that scans its groups ([`ClassExtra::scan`]); finds nothing itself.
+    const SCAN: Self = Self { off: 0, len: 0 };
+}
+
+/// Every source map of one family in two flat arrays (interval starts and values); a map is
+/// a [`MapSpan`] of them, starting with key 0 like every [`IntervalMap`].
 #[derive(Debug)]
-enum SrcLookup<A> {
-    /// Merged source map of exactly the class's rules: source → smallest rule index.
-    Merged(IntervalMap<A>),
-    /// The minimum of two maps: the class's single-port groups (own merge, or one group's
-    /// map) and its *wide* groups, whose port range spans more than one port (a merge shared
-    /// by every class with the same wide groups, or one group's map). Wide groups (all ports,
-    /// port ranges) recur in every class their range overlaps; sharing their merge keeps
-    /// memory linear where a per-class merge would copy them into each of those classes.
-    Split { small: MapRef<A>, large: MapRef<A> },
-    /// Minimum over these groups' maps; groups ascending by their smallest rule index, so the
-    /// scan stops as soon as no later group can hold a smaller rule.
-    Groups(Box<[u32]>),
+pub(crate) struct MapArena<A> {
+    starts: Vec<A>,
+    vals: Vec<u32>,
+}
+
+impl<A: Key> MapArena<A> {
+    /// An arena holding only the empty map ([`MapSpan::EMPTY`]).
+    fn new() -> Self {
+        Self {
+            starts: vec![A::default()],
+            vals: vec![NONE],
+        }
+    }
+
+    /// Appends `map`. (An arena past `u32::MAX` entries, which no budget allows, would give
+    /// spans that find nothing, never a wrong rule.)
+    fn push(&mut self, map: &IntervalMap<A>) -> MapSpan {
+        let (starts, vals) = map.parts();
+        let span = MapSpan {
+            off: u32::try_from(self.starts.len()).unwrap_or(u32::MAX),
+            len: u32::try_from(starts.len()).unwrap_or(0),
+        };
+        self.starts.extend_from_slice(starts);
+        self.vals.extend_from_slice(vals);
+        span
+    }
+
+    /// The value of map `span` at `key`.
+    #[inline]
+    fn get(&self, span: MapSpan, key: A) -> u32 {
+        let off = span.off as usize;
+        let Some(starts) = self.starts.get(off..off + span.len as usize) else {
+            return NONE;
+        };
+        let idx = starts.partition_point(|s| *s <= key);
+        idx.checked_sub(1)
+            .and_then(|i| self.vals.get(off + i))
+            .copied()
+            .unwrap_or(NONE)
+    }
+
+    /// The intervals of map `span` that have a value, as `(first, last, value)`.
+    fn values(&self, span: MapSpan) -> impl Iterator<Item = (A, A, u32)> + '_ {
+        let range = span.off as usize..(span.off as usize + span.len as usize);
+        valued_intervals(
+            self.starts.get(range.clone()).unwrap_or(&[]),
+            self.vals.get(range).unwrap_or(&[]),
+        )
+    }
 }
 
 /// Rules with identical protocols and destinations (so they always share classes), with one
-/// merged source map. Every rule is in exactly one group, so groups cost memory linear in the
-/// number of source ranges.
+/// merged source map in the arena. Every rule is in exactly one group, so groups cost memory
+/// linear in the number of source ranges.
 #[derive(Debug)]
-pub(crate) struct Group<A> {
-    map: IntervalMap<A>,
+pub(crate) struct Group {
+    map: MapSpan,
     min_rule: u32,
     /// `(rule, capability mask)` of members with `cap:` sources, ascending by rule.
     caps: Box<[(u32, u64)]>,
     /// Intervals with a value in `map` (what merging it into a class costs).
     cost: usize,
-}
-
-/// One source map a [`SrcLookup::Split`] class searches.
-#[derive(Debug)]
-enum MapRef<A> {
-    /// No rule.
-    Empty,
-    /// A group's own map.
-    Group(u32),
-    /// A map merged for this class.
-    Own(IntervalMap<A>),
-    /// A merged map in [`DstPortIndex::shared`].
-    Shared(u32),
 }
 
 /// Classes with at most this many source intervals in all are merged whole (one search)
@@ -86,10 +131,29 @@ struct GroupInfo<'r, A> {
     live: bool,
 }
 
-/// The rules sharing one (destination, port) cell.
-#[derive(Debug)]
-struct Class<A> {
-    srcs: SrcLookup<A>,
+/// The rules sharing one (destination, port) cell: the first rule containing a source is the
+/// minimum over two source maps.
+///
+/// - Classes whose groups are all single-port, or which are small: `small` is the merge of
+///   every group (or the one group's map) and `large` is empty.
+/// - Otherwise `small` covers the single-port groups (own merge, or one group's map) and
+///   `large` the *wide* groups, whose port range spans more than one port (a merge shared by
+///   every class with the same wide groups, or one group's map). Wide groups (all ports, port
+///   ranges) recur in every class their range overlaps; sharing their merge keeps memory
+///   linear where a per-class merge would copy them into each of those classes.
+/// - Over the merge budget: `small` is [`MapSpan::SCAN`] and the class scans its groups.
+#[derive(Clone, Copy, Debug)]
+struct Class {
+    small: MapSpan,
+    large: MapSpan,
+}
+
+/// The rarely needed part of a class, kept apart so that [`Class`] stays 16 bytes.
+#[derive(Debug, Default)]
+struct ClassExtra {
+    /// For [`MapSpan::SCAN`] classes: their groups ascending by smallest rule index, so the
+    /// scan stops as soon as no later group can hold a smaller rule.
+    scan: Box<[u32]>,
     /// `(rule, capability mask)` of rules with `cap:` sources, ascending by rule.
     cap_rules: Box<[(u32, u64)]>,
 }
@@ -99,30 +163,32 @@ struct Class<A> {
 /// in tests that force the split layout).
 pub(crate) struct Budget(pub usize, pub usize);
 
-/// Destination → ports → class → source index for one protocol group.
+/// Destination → ports → class → source maps for one protocol group.
 #[derive(Debug)]
 pub(crate) struct DstPortIndex<A> {
     dst: IntervalMap<A>,
     ports: Box<[PortMap]>,
-    classes: Box<[Class<A>]>,
-    /// Merged maps of large-group sets, shared between classes.
-    shared: Box<[IntervalMap<A>]>,
+    classes: Box<[Class]>,
+    extras: Box<[ClassExtra]>,
 }
 
 /// Build state shared by the classes of one index.
 struct ClassBuilder<'g, A> {
-    groups: &'g [Group<A>],
+    groups: &'g [Group],
+    arena: &'g mut MapArena<A>,
     class_ids: HashMap<Vec<u32>, u32>,
-    classes: Vec<Class<A>>,
-    shared_ids: HashMap<Vec<u32>, u32>,
-    shared: Vec<IntervalMap<A>>,
+    classes: Vec<Class>,
+    extras: Vec<ClassExtra>,
+    /// Merged maps of wide-group sets, shared between classes.
+    shared: HashMap<Vec<u32>, MapSpan>,
 }
 
 impl<A: Key> DstPortIndex<A> {
     /// Builds the index over `(group, destination, ports)` entries.
     pub(crate) fn build(
         entries: &[(u32, AddrRange<A>, PortRange)],
-        groups: &[Group<A>],
+        groups: &[Group],
+        arena: &mut MapArena<A>,
         budget: &mut Budget,
     ) -> Self {
         let mut points: Vec<A> = vec![A::default()];
@@ -145,10 +211,11 @@ impl<A: Key> DstPortIndex<A> {
         let mut ports: Vec<PortMap> = Vec::new();
         let mut cb = ClassBuilder {
             groups,
+            arena,
             class_ids: HashMap::new(),
             classes: Vec::new(),
-            shared_ids: HashMap::new(),
-            shared: Vec::new(),
+            extras: Vec::new(),
+            shared: HashMap::new(),
         };
         let mut cuts: Vec<(A, u32)> = Vec::with_capacity(points.len());
         let (mut fi, mut li) = (0, 0);
@@ -192,7 +259,7 @@ impl<A: Key> DstPortIndex<A> {
             dst: IntervalMap::from_cuts(&cuts),
             ports: ports.into_boxed_slice(),
             classes: cb.classes.into_boxed_slice(),
-            shared: cb.shared.into_boxed_slice(),
+            extras: cb.extras.into_boxed_slice(),
         }
     }
 
@@ -204,58 +271,58 @@ impl<A: Key> DstPortIndex<A> {
         dst: A,
         port: u16,
         src_caps: u64,
-        groups: &[Group<A>],
+        groups: &[Group],
+        arena: &MapArena<A>,
     ) -> u32 {
-        let table = self.dst.get(dst);
-        if table == NONE {
+        // `NONE` tables and classes are out of range, so they end here too.
+        let Some(ports) = self.ports.get(self.dst.get(dst) as usize) else {
             return NONE;
+        };
+        let class_id = ports.get(port) as usize;
+        let Some(class) = self.classes.get(class_id) else {
+            return NONE;
+        };
+        // Two independent searches: the CPU runs them side by side.
+        let mut best = arena.get(class.small, src).min(arena.get(class.large, src));
+        if class.small.len == 0 {
+            best = self.scan(class_id, src, groups, arena);
         }
-        let Some(ports) = self.ports.get(table as usize) else {
-            return NONE;
-        };
-        let class = ports.get(port);
-        let Some(class) = self.classes.get(class as usize) else {
-            return NONE;
-        };
-        let mut best = match &class.srcs {
-            SrcLookup::Merged(map) => map.get(src),
-            SrcLookup::Split { small, large } => self
-                .map_get(small, src, groups)
-                .min(self.map_get(large, src, groups)),
-            SrcLookup::Groups(ids) => {
-                let mut best = NONE;
-                for g in ids.iter().filter_map(|g| groups.get(*g as usize)) {
-                    if g.min_rule >= best {
-                        break;
-                    }
-                    best = best.min(g.map.get(src));
-                }
-                best
-            }
-        };
         if src_caps != 0 {
-            for &(rule, mask) in &class.cap_rules {
-                if rule >= best {
-                    break;
-                }
-                if mask & src_caps != 0 {
-                    best = rule;
-                    break;
-                }
-            }
+            best = self.cap_rule(class_id, best, src_caps);
         }
         best
     }
 
-    #[inline]
-    fn map_get(&self, m: &MapRef<A>, src: A, groups: &[Group<A>]) -> u32 {
-        let map = match m {
-            MapRef::Empty => return NONE,
-            MapRef::Group(g) => groups.get(*g as usize).map(|g| &g.map),
-            MapRef::Own(map) => Some(map),
-            MapRef::Shared(i) => self.shared.get(*i as usize),
-        };
-        map.map_or(NONE, |m| m.get(src))
+    /// The minimum over the groups of a [`MapSpan::SCAN`] class.
+    #[cold]
+    #[inline(never)]
+    fn scan(&self, class_id: usize, src: A, groups: &[Group], arena: &MapArena<A>) -> u32 {
+        let mut best = NONE;
+        let ids = self.extras.get(class_id).map_or(&[][..], |e| &e.scan);
+        for g in ids.iter().filter_map(|g| groups.get(*g as usize)) {
+            if g.min_rule >= best {
+                break;
+            }
+            best = best.min(arena.get(g.map, src));
+        }
+        best
+    }
+
+    /// `best`, or the first `cap:` rule of the class below it that the source's
+    /// capabilities satisfy.
+    #[inline(never)]
+    fn cap_rule(&self, class_id: usize, mut best: u32, src_caps: u64) -> u32 {
+        let rules = self.extras.get(class_id).map_or(&[][..], |e| &e.cap_rules);
+        for &(rule, mask) in rules {
+            if rule >= best {
+                break;
+            }
+            if mask & src_caps != 0 {
+                best = rule;
+                break;
+            }
+        }
+        best
     }
 
     /// Number of classes (for tests of the structure).
@@ -264,12 +331,13 @@ impl<A: Key> DstPortIndex<A> {
         self.classes.len()
     }
 
-    /// Number of classes with the split layout (for tests of the structure).
+    /// Number of classes with the split layout (two non-empty maps; for tests of the
+    /// structure).
     #[cfg(test)]
     pub(crate) fn split_count(&self) -> usize {
         self.classes
             .iter()
-            .filter(|c| matches!(c.srcs, SrcLookup::Split { .. }))
+            .filter(|c| c.small.len != 0 && c.large != MapSpan::EMPTY)
             .count()
     }
 }
@@ -317,9 +385,10 @@ fn build_port_table<A: Key>(
         } else if let Some(id) = cb.class_ids.get(&set) {
             *id
         } else {
-            let class = build_class(&set, &wide, cb, budget);
+            let (class, extra) = build_class(&set, &wide, cb, budget);
             let id = u32::try_from(cb.classes.len()).unwrap_or(NONE);
             cb.classes.push(class);
+            cb.extras.push(extra);
             cb.class_ids.insert(set, id);
             id
         };
@@ -328,8 +397,12 @@ fn build_port_table<A: Key>(
     PortMap::new(IntervalMap::from_cuts(&cuts))
 }
 
-/// Groups rules by identical (protocols, destinations) and builds one source map per group.
-fn group_rules<A: Key>(rules: &[FamilyRule<A>]) -> (Vec<Group<A>>, Vec<GroupInfo<'_, A>>) {
+/// Groups rules by identical (protocols, destinations) and puts one source map per group
+/// into `arena`.
+fn group_rules<'r, A: Key>(
+    rules: &'r [FamilyRule<A>],
+    arena: &mut MapArena<A>,
+) -> (Vec<Group>, Vec<GroupInfo<'r, A>>) {
     let mut ids: HashMap<(ProtoSet, &[DstEntry<A>]), usize> = HashMap::new();
     let mut members: Vec<Vec<u32>> = Vec::new();
     let mut infos: Vec<GroupInfo<'_, A>> = Vec::new();
@@ -370,7 +443,7 @@ fn group_rules<A: Key>(rules: &[FamilyRule<A>]) -> (Vec<Group<A>>, Vec<GroupInfo
                 .collect();
             Group {
                 cost: map.value_count(),
-                map,
+                map: arena.push(&map),
                 min_rule: m.first().copied().unwrap_or(NONE),
                 caps,
             }
@@ -386,9 +459,9 @@ fn build_class<A: Key>(
     wide: &BTreeSet<u32>,
     cb: &mut ClassBuilder<'_, A>,
     budget: &mut Budget,
-) -> Class<A> {
+) -> (Class, ClassExtra) {
     let groups = cb.groups;
-    let members: Vec<(u32, &Group<A>)> = set
+    let members: Vec<Member<'_>> = set
         .iter()
         .filter_map(|g| groups.get(*g as usize).map(|x| (*g, x)))
         .collect();
@@ -397,72 +470,82 @@ fn build_class<A: Key>(
         .flat_map(|(_, g)| g.caps.iter().copied())
         .collect();
     cap_rules.sort_unstable();
-    let mut ordered: Vec<(u32, &Group<A>)> = members
+    let mut ordered: Vec<Member<'_>> = members
         .iter()
         .copied()
         .filter(|(_, g)| g.cost > 0)
         .collect();
     ordered.sort_unstable_by_key(|(_, g)| g.min_rule);
-    let (large, small): (Vec<Member<'_, A>>, Vec<Member<'_, A>>) = ordered
+    let (large, small): (Vec<Member<'_>>, Vec<Member<'_>>) = ordered
         .iter()
         .copied()
         .partition(|(id, _)| wide.contains(id));
-    let cost = |part: &[(u32, &Group<A>)]| -> usize { part.iter().map(|(_, g)| g.cost).sum() };
-    let srcs = if ordered.len() <= 1 {
-        SrcLookup::Groups(ordered.iter().map(|(id, _)| *id).collect())
+    let cost = |part: &[Member<'_>]| -> usize { part.iter().map(|(_, g)| g.cost).sum() };
+    let scan = || ordered.iter().map(|(id, _)| *id).collect::<Box<[u32]>>();
+    let mut extra = ClassExtra {
+        scan: Box::default(),
+        cap_rules: cap_rules.into_boxed_slice(),
+    };
+    let one = |small: MapSpan| Class {
+        small,
+        large: MapSpan::EMPTY,
+    };
+    let class = if let [(_, g)] = ordered.as_slice() {
+        one(g.map)
+    } else if ordered.is_empty() {
+        one(MapSpan::EMPTY)
     } else if large.is_empty() || cost(&ordered) <= budget.1 {
         if cost(&ordered) <= budget.0 {
             budget.0 -= cost(&ordered);
-            SrcLookup::Merged(merge(&ordered))
+            one(merge(&ordered, cb.arena))
         } else {
-            SrcLookup::Groups(ordered.iter().map(|(id, _)| *id).collect())
+            extra.scan = scan();
+            one(MapSpan::SCAN)
         }
     } else {
         let large_ids: Vec<u32> = large.iter().map(|(id, _)| *id).collect();
-        let new_large = large.len() > 1 && !cb.shared_ids.contains_key(&large_ids);
+        let new_large = large.len() > 1 && !cb.shared.contains_key(&large_ids);
         let need = if small.len() > 1 { cost(&small) } else { 0 }
             + if new_large { cost(&large) } else { 0 };
         if need <= budget.0 {
             budget.0 -= need;
-            let small_ref = match small.as_slice() {
-                [] => MapRef::Empty,
-                [(id, _)] => MapRef::Group(*id),
-                _ => MapRef::Own(merge(&small)),
+            let small_span = match small.as_slice() {
+                [] => MapSpan::EMPTY,
+                [(_, g)] => g.map,
+                _ => merge(&small, cb.arena),
             };
-            let large_ref = match large.as_slice() {
-                [(id, _)] => MapRef::Group(*id),
+            let large_span = match large.as_slice() {
+                [(_, g)] => g.map,
                 _ => {
-                    if let Some(i) = cb.shared_ids.get(&large_ids) {
-                        MapRef::Shared(*i)
+                    if let Some(span) = cb.shared.get(&large_ids) {
+                        *span
                     } else {
-                        let i = u32::try_from(cb.shared.len()).unwrap_or(NONE);
-                        cb.shared.push(merge(&large));
-                        cb.shared_ids.insert(large_ids, i);
-                        MapRef::Shared(i)
+                        let span = merge(&large, cb.arena);
+                        cb.shared.insert(large_ids, span);
+                        span
                     }
                 }
             };
-            SrcLookup::Split {
-                small: small_ref,
-                large: large_ref,
+            Class {
+                small: small_span,
+                large: large_span,
             }
         } else {
-            SrcLookup::Groups(ordered.iter().map(|(id, _)| *id).collect())
+            extra.scan = scan();
+            one(MapSpan::SCAN)
         }
     };
-    Class {
-        srcs,
-        cap_rules: cap_rules.into_boxed_slice(),
-    }
+    (class, extra)
 }
 
 /// A group of a class, with its id.
-type Member<'g, A> = (u32, &'g Group<A>);
+type Member<'g> = (u32, &'g Group);
 
-/// The merged source map of `part`'s groups: source → smallest rule index.
-fn merge<A: Key>(part: &[(u32, &Group<A>)]) -> IntervalMap<A> {
-    let items: Vec<(A, A, u32)> = part.iter().flat_map(|(_, g)| g.map.iter_values()).collect();
-    IntervalMap::min_cover(&items)
+/// Merges the maps of `part`'s groups (source → smallest rule index) into a new map in
+/// `arena`.
+fn merge<A: Key>(part: &[Member<'_>], arena: &mut MapArena<A>) -> MapSpan {
+    let items: Vec<(A, A, u32)> = part.iter().flat_map(|(_, g)| arena.values(g.map)).collect();
+    arena.push(&IntervalMap::min_cover(&items))
 }
 
 /// The whole matcher of one family.
@@ -478,8 +561,10 @@ pub(crate) struct FamilyMatcher<A> {
     /// Protocol → index into `others` (`u8::MAX`: no rule), for port-less protocols.
     other_of_proto: [u8; 256],
     others: Box<[DstPortIndex<A>]>,
-    /// Source maps of rules with identical protocols and destinations.
-    groups: Box<[Group<A>]>,
+    /// Rules with identical protocols and destinations, with their source maps.
+    groups: Box<[Group]>,
+    /// Every source map of the family.
+    arena: MapArena<A>,
     /// Source address → capability mask.
     src_caps: HashMap<A, u64>,
 }
@@ -498,7 +583,8 @@ impl<A: Key> FamilyMatcher<A> {
             merge_budget.unwrap_or_else(|| total_srcs.saturating_mul(4).saturating_add(1 << 16)),
             small_class,
         );
-        let (groups, infos) = group_rules(rules);
+        let mut arena = MapArena::new();
+        let (groups, infos) = group_rules(rules, &mut arena);
         let surviving =
             |r: &FamilyRule<A>| (!r.srcs.is_empty() || r.caps != 0) && !r.dsts.is_empty();
         // Entries are per group: members share protocols and destinations.
@@ -528,8 +614,12 @@ impl<A: Key> FamilyMatcher<A> {
         };
         // The ICMP index is one class per destination cell holding every group; build it
         // first so it gets the merge budget before the per-port classes.
-        let ips_only =
-            DstPortIndex::build(&entries_where(&|_| true, false, true), &groups, &mut budget);
+        let ips_only = DstPortIndex::build(
+            &entries_where(&|_| true, false, true),
+            &groups,
+            &mut arena,
+            &mut budget,
+        );
         let by_proto = |p: u8| {
             entries_where(
                 &move |i: &GroupInfo<'_, A>| i.protos.contains(p),
@@ -537,9 +627,9 @@ impl<A: Key> FamilyMatcher<A> {
                 false,
             )
         };
-        let tcp = DstPortIndex::build(&by_proto(proto::TCP), &groups, &mut budget);
-        let udp = DstPortIndex::build(&by_proto(proto::UDP), &groups, &mut budget);
-        let sctp = DstPortIndex::build(&by_proto(proto::SCTP), &groups, &mut budget);
+        let tcp = DstPortIndex::build(&by_proto(proto::TCP), &groups, &mut arena, &mut budget);
+        let udp = DstPortIndex::build(&by_proto(proto::UDP), &groups, &mut arena, &mut budget);
+        let sctp = DstPortIndex::build(&by_proto(proto::SCTP), &groups, &mut arena, &mut budget);
 
         let icmp_cap_rules = rules
             .iter()
@@ -577,7 +667,12 @@ impl<A: Key> FamilyMatcher<A> {
                 true,
                 true,
             );
-            others.push(DstPortIndex::build(&entries, &groups, &mut budget));
+            others.push(DstPortIndex::build(
+                &entries,
+                &groups,
+                &mut arena,
+                &mut budget,
+            ));
             proto_groups.insert(signature, id);
             *slot = id;
         }
@@ -590,6 +685,7 @@ impl<A: Key> FamilyMatcher<A> {
             other_of_proto,
             others: others.into_boxed_slice(),
             groups: groups.into_boxed_slice(),
+            arena,
             src_caps,
         }
     }
@@ -611,7 +707,14 @@ impl<A: Key> FamilyMatcher<A> {
             proto::UDP => &self.udp,
             _ => &self.sctp,
         };
-        index.lookup(src, dst, dport, self.caps_of(src), &self.groups)
+        index.lookup(
+            src,
+            dst,
+            dport,
+            self.caps_of(src),
+            &self.groups,
+            &self.arena,
+        )
     }
 
     /// First rule letting `src` reach `dst` on any port and protocol, or a `cap:` rule the
@@ -619,7 +722,9 @@ impl<A: Key> FamilyMatcher<A> {
     #[inline]
     pub(crate) fn match_ips_only(&self, src: A, dst: A) -> u32 {
         let caps = self.caps_of(src);
-        let mut best = self.ips_only.lookup(src, dst, 0, 0, &self.groups);
+        let mut best = self
+            .ips_only
+            .lookup(src, dst, 0, 0, &self.groups, &self.arena);
         if caps != 0 {
             for &(rule, mask) in &self.icmp_cap_rules {
                 if rule >= best {
@@ -643,7 +748,7 @@ impl<A: Key> FamilyMatcher<A> {
             .copied()
             .unwrap_or(u8::MAX);
         match self.others.get(usize::from(slot)) {
-            Some(index) => index.lookup(src, dst, 0, self.caps_of(src), &self.groups),
+            Some(index) => index.lookup(src, dst, 0, self.caps_of(src), &self.groups, &self.arena),
             None => NONE,
         }
     }
