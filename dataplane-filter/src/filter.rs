@@ -3,7 +3,7 @@
 //! crate README for every place where this filter is stricter.
 
 use crate::addr::AddrSet;
-use crate::flow::FlowTable;
+use crate::flow::{FlowTable, v4_meta};
 use crate::interval::{Key, NONE, RangeSet};
 use crate::local::LocalSet;
 use crate::matcher::{FamilyMatcher, FamilyRule, SMALL_CLASS};
@@ -229,13 +229,16 @@ impl Filter {
                     .then_some(Verdict::accept(Reason::TcpNonSyn))
             }
             proto::UDP => {
-                let src = u32::from_be_bytes([h[12], h[13], h[14], h[15]]);
-                let sport = u16::from_be_bytes([h[20], h[21]]);
-                let dport = u16::from_be_bytes([h[22], h[23]]);
+                // Source and destination address as one word, and the ports: the flow key's
+                // words straight from the bytes.
+                let (_, rest) = h.split_first_chunk::<12>()?;
+                let (addrs, rest) = rest.split_first_chunk::<8>()?;
+                let (ports, _) = rest.split_first_chunk::<4>()?;
+                let addrs = u64::from_be_bytes(*addrs);
+                let meta = v4_meta(proto::UDP, u32::from_be_bytes(*ports));
                 // `total >= 28` (a complete UDP header) is checked after the probe only to
                 // keep it off the common path; the probe itself cannot fail on any bytes.
-                (flows.contains_reply_v4(src, dst, proto::UDP, sport, dport, now)
-                    & (total >= IP + 8))
+                (flows.contains_v4_words(addrs, meta, now) & (total >= IP + 8))
                     .then_some(Verdict::accept(Reason::Flow))
             }
             _ => None,

@@ -35,7 +35,8 @@ const WAYS: usize = 4;
 const READ_RETRIES: usize = 4;
 
 /// One slot: a seqlock version plus the key and the last-seen time, in one cache line. An
-/// IPv4 key has both addresses in `src_lo` and zeros in the other address words.
+/// IPv4 key has both addresses in `src_lo` (`src << 32 | dst`) and zeros in the other
+/// address words.
 #[derive(Debug, Default)]
 #[repr(align(64))]
 struct Slot {
@@ -101,12 +102,13 @@ impl FlowKey {
         }
     }
 
-    /// An IPv4 key: both addresses in one word.
+    /// An IPv4 key: both addresses in one word, `src << 32 | dst` (the order of the
+    /// packet's bytes, so the raw-bytes path loads it with one big-endian read).
     #[inline]
     fn v4(src: u32, dst: u32, meta: u64) -> Self {
         Self {
             src_hi: 0,
-            src_lo: u64::from(src) | (u64::from(dst) << 32),
+            src_lo: v4_addrs(src, dst),
             dst_hi: 0,
             dst_lo: 0,
             meta,
@@ -128,6 +130,19 @@ impl FlowKey {
     fn reply_to(p: &ParsedPacket) -> Self {
         Self::new(p.family, p.dst, p.src, p.proto, p.dport, p.sport)
     }
+}
+
+/// The address word of an IPv4 key.
+#[inline(always)]
+fn v4_addrs(src: u32, dst: u32) -> u64 {
+    (u64::from(src) << 32) | u64::from(dst)
+}
+
+/// The `meta` word of an IPv4 key: `ports` is `sport << 16 | dport` (the packet's four port
+/// bytes read big-endian).
+#[inline(always)]
+pub(crate) fn v4_meta(proto: u8, ports: u32) -> u64 {
+    (u64::from(ports) << 16) | (u64::from(proto) << 8) | FAMILY_V4
 }
 
 /// The high and low halves of the full 128-bit product (a "folded multiply", as in
@@ -220,7 +235,7 @@ impl FlowTable {
     pub fn contains_reply(&self, p: &ParsedPacket, now: u32) -> bool {
         let k = FlowKey::inbound(p);
         if k.is_v4() {
-            self.contains_v4(&k, now)
+            self.contains_v4_words(k.src_lo, k.meta, now)
         } else {
             self.contains(&k, now)
         }
@@ -238,24 +253,8 @@ impl FlowTable {
         dport: u16,
         now: u32,
     ) -> bool {
-        let k = FlowKey::new(
-            Family::V4,
-            u128::from(src),
-            u128::from(dst),
-            proto,
-            sport,
-            dport,
-        );
-        self.contains_v4(&k, now)
-    }
-
-    /// [`Self::contains`] for an IPv4 key (inlined, so the family tests fold away).
-    #[inline]
-    fn contains_v4(&self, k: &FlowKey, now: u32) -> bool {
-        if !k.is_v4() {
-            return false;
-        }
-        self.contains(k, now)
+        let ports = (u32::from(sport) << 16) | u32::from(dport);
+        self.contains_v4_words(v4_addrs(src, dst), v4_meta(proto, ports), now)
     }
 
     /// Whether the table holds `k`, live at `now`.
@@ -275,9 +274,49 @@ impl FlowTable {
             } else {
                 None
             };
-            match read.or_else(|| self.read_retrying(slot, *k, now)) {
-                Some(hit) => return hit,
-                None => continue,
+            // A slot with the same ports but other addresses: look on.
+            if read.or_else(|| self.read_retrying(slot, *k, now)) == Some(true) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// [`Self::contains`] for an IPv4 key given as its two words (see [`FlowKey::v4`] and
+    /// [`v4_meta`]): the probe of every established UDP reply, kept to the few loads and
+    /// compares a hit needs.
+    #[inline(always)]
+    pub(crate) fn contains_v4_words(&self, addrs: u64, meta: u64, now: u32) -> bool {
+        let [k0, k1, ..] = self.seeds;
+        let h = fold_mul(addrs ^ k0, meta ^ k1);
+        let Some(bucket) = self.buckets.get((h as usize) & self.mask) else {
+            return false;
+        };
+        for slot in bucket {
+            if slot.meta.load(Ordering::Relaxed) != meta {
+                continue;
+            }
+            // One seqlock read: the key words and the time between two equal, even versions.
+            let v1 = slot.version.load(Ordering::Acquire);
+            let same = (slot.meta.load(Ordering::Relaxed) == meta)
+                & (slot.src_lo.load(Ordering::Relaxed) == addrs);
+            let seen = slot.seen.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            let stable = (v1 & 1 == 0) & (slot.version.load(Ordering::Relaxed) == v1);
+            let hit = if stable {
+                same && self.fresh(seen, now)
+            } else {
+                let k = FlowKey {
+                    src_hi: 0,
+                    src_lo: addrs,
+                    dst_hi: 0,
+                    dst_lo: 0,
+                    meta,
+                };
+                self.read_retrying(slot, k, now) == Some(true)
+            };
+            if hit {
+                return true;
             }
         }
         false
