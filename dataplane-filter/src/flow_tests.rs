@@ -65,3 +65,20 @@ fn ignores_non_udp() {
     t.record_outbound(&p, 0);
     assert_eq!(t.live_entries(0), 0);
 }
+
+/// Two flows with the same ports in one bucket (a one-bucket table): the probe for the second
+/// looks past the first, for both families and through the raw IPv4 word path.
+#[test]
+fn same_ports_other_addresses_share_a_bucket() {
+    for (local, a, b) in [
+        ("100.64.0.1", "100.64.0.2", "100.64.0.3"),
+        ("fd7a::1", "fd7a::2", "fd7a::3"),
+    ] {
+        let t = FlowTable::new(4, 100);
+        t.record_outbound(&udp(local, a, 40000, 53), 1);
+        t.record_outbound(&udp(local, b, 40000, 53), 1);
+        assert!(t.contains_reply(&udp(a, local, 53, 40000), 2), "{a}");
+        assert!(t.contains_reply(&udp(b, local, 53, 40000), 2), "{b}");
+        assert!(!t.contains_reply(&udp("100.64.0.4", local, 53, 40000), 2));
+    }
+}
