@@ -147,7 +147,7 @@ fn policy_text(rules: usize, users: usize, groups: usize, tags: usize, salt: usi
                 format!("100.64.{}.{}:5432", (k / 250) % 4, k % 250 + 1),
             ),
         };
-        let proto = if k % 5 == 0 {
+        let proto = if k.is_multiple_of(5) {
             ", \"proto\": \"tcp\""
         } else {
             ""

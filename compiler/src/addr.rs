@@ -188,11 +188,12 @@ pub fn normalise(mut v: Vec<Interval>) -> Vec<Interval> {
     v.sort();
     let mut out: Vec<Interval> = Vec::with_capacity(v.len());
     for i in v {
-        if let Some(last) = out.last_mut() {
-            if last.v6 == i.v6 && i.lo <= last.hi.saturating_add(1) {
-                last.hi = last.hi.max(i.hi);
-                continue;
-            }
+        if let Some(last) = out.last_mut()
+            && last.v6 == i.v6
+            && i.lo <= last.hi.saturating_add(1)
+        {
+            last.hi = last.hi.max(i.hi);
+            continue;
         }
         out.push(i);
     }

@@ -309,10 +309,10 @@ fn ssh_rule_key(r: &Value) -> Value {
         .unwrap_or_default();
     principals.sort();
     let mut action = canonical(r.get("action").unwrap_or(&Value::Null));
-    if let Some(Value::String(url)) = action.get_mut("holdAndDelegate") {
-        if let Some(i) = url.find("/machine/") {
-            *url = url.split_off(i);
-        }
+    if let Some(Value::String(url)) = action.get_mut("holdAndDelegate")
+        && let Some(i) = url.find("/machine/")
+    {
+        *url = url.split_off(i);
     }
     serde_json::json!({
         "principals": principals,

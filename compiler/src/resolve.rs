@@ -249,10 +249,8 @@ impl<'a> Resolver<'a> {
                     } else {
                         role_matches(*a, *role)
                     };
-                    if hit {
-                        if let Some(ns) = self.user_nodes.get(login) {
-                            v.extend_from_slice(ns);
-                        }
+                    if hit && let Some(ns) = self.user_nodes.get(login) {
+                        v.extend_from_slice(ns);
                     }
                 }
                 v

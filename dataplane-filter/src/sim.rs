@@ -119,7 +119,7 @@ impl std::error::Error for StepError {}
 
 fn decode_hex(s: &str) -> Result<Vec<u8>, StepError> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(StepError("`raw_hex` has an odd number of digits".into()));
     }
     s.as_bytes()

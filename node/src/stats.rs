@@ -224,12 +224,12 @@ impl LogLimiter {
     /// suppressed since the last one that was allowed.
     pub fn allow(&mut self, now: u64) -> Option<u64> {
         let elapsed = now.saturating_sub(self.last_refill);
-        if let Some(refill) = elapsed.checked_div(self.every_secs) {
-            if refill > 0 {
-                let add = u32::try_from(refill).unwrap_or(u32::MAX);
-                self.tokens = self.tokens.saturating_add(add).min(self.burst);
-                self.last_refill = self.last_refill.saturating_add(refill * self.every_secs);
-            }
+        if let Some(refill) = elapsed.checked_div(self.every_secs)
+            && refill > 0
+        {
+            let add = u32::try_from(refill).unwrap_or(u32::MAX);
+            self.tokens = self.tokens.saturating_add(add).min(self.burst);
+            self.last_refill = self.last_refill.saturating_add(refill * self.every_secs);
         }
         if self.tokens == 0 {
             self.suppressed = self.suppressed.saturating_add(1);

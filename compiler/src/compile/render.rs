@@ -80,10 +80,10 @@ impl Scratch {
 
     fn clear(&mut self, keys: &[RuleKey]) {
         for k in keys {
-            if let RuleKey::Group(g) = k {
-                if let Some(s) = self.slot.get_mut(*g as usize) {
-                    *s = 0;
-                }
+            if let RuleKey::Group(g) = k
+                && let Some(s) = self.slot.get_mut(*g as usize)
+            {
+                *s = 0;
             }
         }
     }

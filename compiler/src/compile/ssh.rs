@@ -86,14 +86,13 @@ pub(crate) fn entry_rules(r: &Resolver<'_>, e: &PolicySsh, control_url: &str) ->
             return Vec::new();
         }
         let mut v = vec![make(principals.clone(), base_users.clone())];
-        if let Some(login) = owner {
-            if localpart_domains.iter().any(|d| login_in_domain(login, d)) {
-                if let Some((local, _)) = login.rsplit_once('@') {
-                    let mut users = SshUsers::default();
-                    users.insert(local, local);
-                    v.push(make(principals, users));
-                }
-            }
+        if let Some(login) = owner
+            && localpart_domains.iter().any(|d| login_in_domain(login, d))
+            && let Some((local, _)) = login.rsplit_once('@')
+        {
+            let mut users = SshUsers::default();
+            users.insert(local, local);
+            v.push(make(principals, users));
         }
         v
     };

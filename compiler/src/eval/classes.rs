@@ -85,7 +85,7 @@ pub fn interval_text(v4: bool, first: u128, last: u128) -> String {
         }
     };
     let size = last.wrapping_sub(first).wrapping_add(1);
-    if size.is_power_of_two() && first % size == 0 {
+    if size.is_power_of_two() && first.is_multiple_of(size) {
         let bits = if v4 { 32 } else { 128 };
         let len = bits - size.trailing_zeros();
         if let Ok(n) = IpNet::new(ip(first), u8::try_from(len).unwrap_or(0)) {

@@ -232,16 +232,16 @@ impl Reader {
             return;
         };
         let mut role = Role::Member;
-        if let Some(r) = o.get_key("role") {
-            if let Some(s) = self.string(r, "role") {
-                match Role::parse(s) {
-                    Some(x) => role = x,
-                    None => self.push(Diagnostic::new(
-                        codes::INVENTORY_UNKNOWN_ROLE.as_code(),
-                        r.span,
-                        format!("unknown role `{s}`"),
-                    )),
-                }
+        if let Some(r) = o.get_key("role")
+            && let Some(s) = self.string(r, "role")
+        {
+            match Role::parse(s) {
+                Some(x) => role = x,
+                None => self.push(Diagnostic::new(
+                    codes::INVENTORY_UNKNOWN_ROLE.as_code(),
+                    r.span,
+                    format!("unknown role `{s}`"),
+                )),
             }
         }
         if inv.user(login).is_some() {
@@ -270,11 +270,11 @@ impl Reader {
         };
         let mut node = blank_node(name, v.span);
         let mut user_span = Span::default();
-        if let Some(u) = o.get_key("user") {
-            if !u.is_null() {
-                node.user = self.string(u, "user").map(str::to_owned);
-                user_span = u.span;
-            }
+        if let Some(u) = o.get_key("user")
+            && !u.is_null()
+        {
+            node.user = self.string(u, "user").map(str::to_owned);
+            user_span = u.span;
         }
         node.tags = self.tags(o.get_key("tags"));
         if node.is_tagged() && node.user.is_some() {
@@ -426,14 +426,14 @@ impl Reader {
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned);
             }
-            if let Some(login) = &node.user {
-                if inv.user(login).is_none() {
-                    inv.users.push(User {
-                        login: login.clone(),
-                        role: Role::Member,
-                        span: Span::default(),
-                    });
-                }
+            if let Some(login) = &node.user
+                && inv.user(login).is_none()
+            {
+                inv.users.push(User {
+                    login: login.clone(),
+                    role: Role::Member,
+                    span: Span::default(),
+                });
             }
             self.addresses(&mut node, o.get_key("addresses"));
             node.advertised_routes = self.routes(o.get_key("advertisedRoutes"), "advertisedRoutes");
@@ -487,25 +487,24 @@ impl Reader {
             if dup {
                 continue;
             }
-            if self.check_users {
-                if let Some(login) = &node.user {
-                    if inv.user(login).is_none() {
-                        let span = self
-                            .user_spans
-                            .get(i)
-                            .copied()
-                            .filter(|s| !s.is_empty())
-                            .unwrap_or(node.span);
-                        self.push(
-                            Diagnostic::new(
-                                codes::INVENTORY_UNKNOWN_USER.as_code(),
-                                span,
-                                format!("node `{}` is owned by unknown user `{login}`", node.name),
-                            )
-                            .with_help("add the user to `users`"),
-                        );
-                    }
-                }
+            if self.check_users
+                && let Some(login) = &node.user
+                && inv.user(login).is_none()
+            {
+                let span = self
+                    .user_spans
+                    .get(i)
+                    .copied()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or(node.span);
+                self.push(
+                    Diagnostic::new(
+                        codes::INVENTORY_UNKNOWN_USER.as_code(),
+                        span,
+                        format!("node `{}` is owned by unknown user `{login}`", node.name),
+                    )
+                    .with_help("add the user to `users`"),
+                );
             }
             names.insert(node.name.clone(), node.span);
             for a in node.addresses() {

@@ -148,16 +148,16 @@ pub(crate) fn syntax_error(source: &str, pos: usize, positives: &[Rule]) -> Diag
         _ => {}
     }
 
-    if expected.value || expected.name {
-        if let Some(d) = bad_value_start(source, pos, c, &expected) {
-            return d;
-        }
+    if (expected.value || expected.name)
+        && let Some(d) = bad_value_start(source, pos, c, &expected)
+    {
+        return d;
     }
 
-    if expected.comma || expected.colon || expected.end {
-        if let Some(d) = bad_number_end(source, pos, c) {
-            return d;
-        }
+    if (expected.comma || expected.colon || expected.end)
+        && let Some(d) = bad_number_end(source, pos, c)
+    {
+        return d;
     }
 
     if expected.comma && starts_value(c) {

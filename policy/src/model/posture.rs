@@ -624,12 +624,11 @@ impl Parser<'_> {
                     "false" => return Ok(AttrValue::Bool(false)),
                     _ => {}
                 }
-                if looks_numeric(&w) {
-                    if let Ok(n) = w.parse::<f64>() {
-                        if n.is_finite() {
-                            return Ok(AttrValue::Number(n));
-                        }
-                    }
+                if looks_numeric(&w)
+                    && let Ok(n) = w.parse::<f64>()
+                    && n.is_finite()
+                {
+                    return Ok(AttrValue::Number(n));
                 }
                 Err(with_help(
                     err(s, self.pos, format!("unquoted string `{w}`")),
