@@ -264,7 +264,7 @@ impl<A: Key> DstPortIndex<A> {
     }
 
     /// The smallest rule index admitting `(src, dst, port)`, or [`NONE`].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lookup(
         &self,
         src: A,
