@@ -20,7 +20,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{NODE_V4, Rng, flow_setup, host_v4, live_reply, packet, rules, syns};
+use common::{NODE_V4, Rng, flow_setup, host_v4, live_replies, live_reply, packet, rules, syns};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 use std::sync::{Arc, OnceLock};
@@ -225,12 +225,19 @@ fn batch_run_in_tcp_established(bencher: Bencher, shape: &str) {
             )
         })
         .collect();
+    run_in_batch(bencher, &dp, &batch, 1);
+}
+
+/// Decides all of `batch` through `dp.run_in` per iteration, counting packets as items.
+fn run_in_batch(bencher: Bencher, dp: &Dataplane, batch: &[Vec<u8>], now: u32) {
     let mut scratch = DecisionScratch::default();
-    bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
-        for pkt in black_box(&batch) {
-            black_box(dp.run_in(pkt, &mut scratch, 1));
-        }
-    });
+    bencher
+        .counter(ItemsCount::new(batch.len()))
+        .bench_local(|| {
+            for pkt in black_box(batch) {
+                black_box(dp.run_in(pkt, &mut scratch, now));
+            }
+        });
 }
 
 /// [`BATCH`] UDP replies of [`BATCH`] different live flows (of the 100,000 in the table)
@@ -239,24 +246,12 @@ fn batch_run_in_tcp_established(bencher: Bencher, shape: &str) {
 #[divan::bench(args = SETS, sample_size = 100)]
 fn batch_run_in_udp_flow_hit(bencher: Bencher, shape: &str) {
     let (flows, replies) = flow_setup();
-    let mut p = ParsedPacket::default();
-    let batch: Vec<Vec<u8>> = replies
-        .iter()
-        .filter(|r| {
-            p.decode(r);
-            flows.contains_reply(&p, 2)
-        })
+    let batch: Vec<Vec<u8>> = live_replies(&flows, &replies)
         .take(BATCH)
-        .cloned()
+        .map(<[u8]>::to_vec)
         .collect();
     assert_eq!(batch.len(), BATCH);
-    let dp = dataplane(shape, flows);
-    let mut scratch = DecisionScratch::default();
-    bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
-        for pkt in black_box(&batch) {
-            black_box(dp.run_in(pkt, &mut scratch, 2));
-        }
-    });
+    run_in_batch(bencher, &dataplane(shape, flows), &batch, 2);
 }
 
 /// New flows through `Dataplane::run_in`, [`BATCH`] SYNs per iteration, in turn from the

@@ -183,15 +183,23 @@ pub fn flow_setup() -> (FlowTable, Vec<Vec<u8>>) {
     (flows, replies)
 }
 
-/// The first of `replies` whose flow is still in `flows` at time 2 (a full bucket may have
-/// evicted some).
-pub fn live_reply<'r>(flows: &FlowTable, replies: &'r [Vec<u8>]) -> Option<&'r [u8]> {
+/// The `replies` whose flow is still in `flows` at time 2 (a full bucket may have evicted
+/// some).
+pub fn live_replies<'r>(
+    flows: &'r FlowTable,
+    replies: &'r [Vec<u8>],
+) -> impl Iterator<Item = &'r [u8]> + 'r {
     let mut p = ParsedPacket::default();
     replies
         .iter()
-        .find(|r| {
+        .filter(move |r| {
             p.decode(r);
             flows.contains_reply(&p, 2)
         })
         .map(Vec::as_slice)
+}
+
+/// The first of [`live_replies`].
+pub fn live_reply<'r>(flows: &'r FlowTable, replies: &'r [Vec<u8>]) -> Option<&'r [u8]> {
+    live_replies(flows, replies).next()
 }
