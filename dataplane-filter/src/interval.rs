@@ -83,9 +83,9 @@ impl<K: Key> IntervalMap<K> {
         self.vals.get(idx.wrapping_sub(1)).copied().unwrap_or(NONE)
     }
 
-    /// The interval starts and their values.
-    pub fn parts(&self) -> (&[K], &[u32]) {
-        (&self.starts, &self.vals)
+    /// The intervals as `(start, value)`, ascending.
+    pub fn entries(&self) -> impl Iterator<Item = (K, u32)> + '_ {
+        self.starts.iter().copied().zip(self.vals.iter().copied())
     }
 
     /// Number of intervals that have a value.
@@ -206,23 +206,19 @@ impl PortMap {
     }
 }
 
-/// The intervals of a map given as `(starts, vals)` (see [`IntervalMap::parts`]) that have a
-/// value, as `(first, last, value)`.
-pub fn valued_intervals<'m, K: Key>(
-    starts: &'m [K],
-    vals: &'m [u32],
-) -> impl Iterator<Item = (K, K, u32)> + 'm {
-    starts
+/// The intervals of a map given as its `(start, value)` entries (see
+/// [`IntervalMap::entries`]) that have a value, as `(first, last, value)`.
+pub fn valued_intervals<K: Key>(entries: &[(K, u32)]) -> impl Iterator<Item = (K, K, u32)> + '_ {
+    entries
         .iter()
-        .zip(vals)
         .enumerate()
-        .filter(|(_, (_, v))| **v != NONE)
-        .map(move |(i, (s, v))| {
-            let last = starts
+        .filter(|(_, (_, v))| *v != NONE)
+        .map(move |(i, &(s, v))| {
+            let last = entries
                 .get(i + 1)
-                .and_then(|n| n.pred())
+                .and_then(|(n, _)| n.pred())
                 .unwrap_or(K::MAX_VALUE);
-            (*s, last, *v)
+            (s, last, v)
         })
 }
 

@@ -52,8 +52,8 @@ fn range_set_merges_and_searches() {
 fn valued_intervals_are_inclusive() {
     let m: IntervalMap<u32> =
         IntervalMap::min_cover(&[(10, 20, 1), (15, 30, 0), (40, u32::MAX, 5)]);
-    let (starts, vals) = m.parts();
-    let got: Vec<(u32, u32, u32)> = valued_intervals(starts, vals).collect();
+    let entries: Vec<(u32, u32)> = m.entries().collect();
+    let got: Vec<(u32, u32, u32)> = valued_intervals(&entries).collect();
     assert_eq!(got, vec![(10, 14, 1), (15, 30, 0), (40, u32::MAX, 5)]);
     assert_eq!(m.value_count(), 3);
 }
