@@ -16,10 +16,10 @@
 //! source's capability mask, only when the family has such rules.
 //!
 //! Every source map of a family (the groups' maps, the merged class maps and the shared
-//! merges) lives in one [`MapArena`]: two flat arrays, a map being a span of them. A class is
-//! just two spans (16 bytes), so a lookup goes from the class straight to the keys, with no
-//! map headers or enum dispatch in between; "one map" is the second span being the arena's
-//! empty map.
+//! merges) lives in one [`MapArena`]: one flat array of (start, value) pairs, a map being a
+//! span of it. A class is just two spans (16 bytes), so a lookup goes from the class straight
+//! to the keys, with no map headers or enum dispatch in between; "one map" is the second span
+//! being the arena's empty map.
 //!
 //! A decision is therefore two or three binary searches over short arrays plus two
 //! independent ones over the source intervals; nothing allocates.
