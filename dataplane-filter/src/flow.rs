@@ -283,43 +283,17 @@ impl FlowTable {
     }
 
     /// [`Self::contains`] for an IPv4 key given as its two words (see [`FlowKey::v4`] and
-    /// [`v4_meta`]): the probe of every established UDP reply, kept to the few loads and
-    /// compares a hit needs.
+    /// [`v4_meta`]), as the raw-bytes path reads them from the packet.
     #[inline(always)]
     pub(crate) fn contains_v4_words(&self, addrs: u64, meta: u64, now: u32) -> bool {
-        let [k0, k1, ..] = self.seeds;
-        let h = fold_mul(addrs ^ k0, meta ^ k1);
-        let Some(bucket) = self.buckets.get((h as usize) & self.mask) else {
-            return false;
+        let k = FlowKey {
+            src_hi: 0,
+            src_lo: addrs,
+            dst_hi: 0,
+            dst_lo: 0,
+            meta,
         };
-        for slot in bucket {
-            if slot.meta.load(Ordering::Relaxed) != meta {
-                continue;
-            }
-            // One seqlock read: the key words and the time between two equal, even versions.
-            let v1 = slot.version.load(Ordering::Acquire);
-            let same = (slot.meta.load(Ordering::Relaxed) == meta)
-                & (slot.src_lo.load(Ordering::Relaxed) == addrs);
-            let seen = slot.seen.load(Ordering::Relaxed);
-            fence(Ordering::Acquire);
-            let stable = (v1 & 1 == 0) & (slot.version.load(Ordering::Relaxed) == v1);
-            let hit = if stable {
-                same && self.fresh(seen, now)
-            } else {
-                let k = FlowKey {
-                    src_hi: 0,
-                    src_lo: addrs,
-                    dst_hi: 0,
-                    dst_lo: 0,
-                    meta,
-                };
-                self.read_retrying(slot, k, now) == Some(true)
-            };
-            if hit {
-                return true;
-            }
-        }
-        false
+        self.contains(&k, now)
     }
 
     /// One seqlock read of `slot` begun at even version `v1`: `Some(hit)` when consistent,
