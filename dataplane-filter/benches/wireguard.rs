@@ -26,7 +26,7 @@ use divan::{Bencher, black_box};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
-use tailpolicy_dataplane_filter::{Dataplane, Filter, FilterConfig, FlowTable};
+use tailpolicy_dataplane_filter::{Dataplane, DecisionScratch, Filter, FilterConfig, FlowTable};
 
 fn main() {
     divan::main();
@@ -101,9 +101,9 @@ fn encapsulate_with_filter(bencher: Bencher, size: u16) {
     let dp = dataplane();
     let pkt = tcp_packet(size, false);
     let mut out = vec![0u8; 2048];
-    let mut reader = dp.reader();
+    let mut scratch = DecisionScratch::default();
     bencher.bench_local(|| {
-        if reader.run_out(black_box(&pkt), 1).is_accept() {
+        if dp.run_out(black_box(&pkt), &mut scratch, 1).is_accept() {
             black_box(matches!(
                 a.encapsulate(&pkt, &mut out),
                 TunnResult::WriteToNetwork(_)
@@ -118,7 +118,7 @@ fn decap_bench(bencher: Bencher, size: u16, filter: bool) {
     let dp = dataplane();
     let pkt = tcp_packet(size, true);
     let mut out = vec![0u8; 2048];
-    let mut reader = dp.reader();
+    let mut scratch = DecisionScratch::default();
     bencher
         .with_inputs(|| {
             let mut buf = vec![0u8; 2048];
@@ -130,7 +130,7 @@ fn decap_bench(bencher: Bencher, size: u16, filter: bool) {
         .bench_local_refs(|datagram| match b.decapsulate(None, datagram, &mut out) {
             TunnResult::WriteToTunnelV4(plain, _) => {
                 if filter {
-                    black_box(reader.run_in(plain, 1).is_accept());
+                    black_box(dp.run_in(plain, &mut scratch, 1).is_accept());
                 }
                 black_box(plain.len());
             }
@@ -188,7 +188,7 @@ impl RoundTrip {
 
     #[inline(always)]
     fn batch<const FILTER: bool>(&mut self, n: u32) -> f64 {
-        let mut reader = self.dp.reader();
+        let mut scratch = DecisionScratch::default();
         let start = std::time::Instant::now();
         for _ in 0..n {
             // Peer -> node: encrypt, decrypt, filter inbound.
@@ -200,14 +200,19 @@ impl RoundTrip {
             match self.b.decapsulate(None, d, &mut self.plain) {
                 TunnResult::WriteToTunnelV4(p, _) => {
                     if FILTER {
-                        assert!(reader.run_in(p, 1).is_accept());
+                        assert!(self.dp.run_in(p, &mut scratch, 1).is_accept());
                     }
                     black_box(p.len());
                 }
                 _ => panic!("decapsulate failed"),
             }
             // Node -> peer: filter outbound, encrypt, decrypt.
-            if !FILTER || reader.run_out(black_box(&self.outbound), 1).is_accept() {
+            if !FILTER
+                || self
+                    .dp
+                    .run_out(black_box(&self.outbound), &mut scratch, 1)
+                    .is_accept()
+            {
                 let TunnResult::WriteToNetwork(d) =
                     self.b.encapsulate(&self.outbound, &mut self.wire)
                 else {

@@ -5,7 +5,7 @@ use crate::filter::Filter;
 use crate::flow::FlowTable;
 use crate::packet::ParsedPacket;
 use crate::verdict::Verdict;
-use arc_swap::{ArcSwap, Cache};
+use arc_swap::ArcSwap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,8 +15,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The current [`Filter`] behind an atomic pointer plus the shared [`FlowTable`].
 ///
-/// Readers never lock: [`Dataplane::run_in`] loads the current filter (an `arc-swap` guard,
-/// no allocation) and decides. [`Dataplane::swap`] publishes a new filter; packets already
+/// Readers never lock: [`Dataplane::run_in`] finds the current filter (one atomic load, see
+/// below; no allocation) and decides. [`Dataplane::swap`] publishes a new filter; packets already
 /// being decided finish on the old one. The flow table is not part of the filter, so UDP/SCTP
 /// flows survive policy changes (as in Tailscale). A failed rebuild simply never calls `swap`,
 /// so the last good filter stays in place.
@@ -121,17 +121,6 @@ impl Dataplane {
         &self.flows
     }
 
-    /// A per-thread (or per-task) reader that caches the current filter: each decision costs
-    /// one atomic load to notice a swap instead of an `arc-swap` guard. Use one per worker.
-    #[must_use]
-    pub fn reader(&self) -> DataplaneReader<'_> {
-        DataplaneReader {
-            cache: Cache::new(&self.filter),
-            flows: &self.flows,
-            scratch: ParsedPacket::default(),
-        }
-    }
-
     /// Decides `packet` as inbound. Never allocates.
     ///
     /// Established traffic is decided straight from the bytes: a complete, unfragmented
@@ -176,41 +165,6 @@ fn decide_in(
 ) -> Verdict {
     parsed.decode(packet);
     filter.check_in(parsed, flows, now)
-}
-
-/// A worker's view of a [`Dataplane`]: a cached filter pointer that follows swaps, the shared
-/// flow table, and a reusable [`ParsedPacket`].
-pub struct DataplaneReader<'d> {
-    cache: Cache<&'d ArcSwap<Filter>, Arc<Filter>>,
-    flows: &'d FlowTable,
-    scratch: ParsedPacket,
-}
-
-impl std::fmt::Debug for DataplaneReader<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DataplaneReader").finish_non_exhaustive()
-    }
-}
-
-impl DataplaneReader<'_> {
-    /// Decodes and decides an inbound packet. Never allocates.
-    pub fn run_in(&mut self, packet: &[u8], now: u32) -> Verdict {
-        self.scratch.decode(packet);
-        self.cache.load().check_in(&self.scratch, self.flows, now)
-    }
-
-    /// Decodes an outbound packet, runs the pre-checks and records UDP/SCTP flow state.
-    /// Never allocates.
-    pub fn run_out(&mut self, packet: &[u8], now: u32) -> Verdict {
-        self.scratch.decode(packet);
-        self.cache.load().check_out(&self.scratch, self.flows, now)
-    }
-
-    /// The packet decoded by the last call.
-    #[must_use]
-    pub fn last_packet(&self) -> &ParsedPacket {
-        &self.scratch
-    }
 }
 
 #[cfg(test)]

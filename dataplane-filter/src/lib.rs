@@ -47,7 +47,7 @@ pub mod sim;
 mod verdict;
 pub mod wire;
 
-pub use dataplane::{Dataplane, DataplaneReader, DecisionScratch};
+pub use dataplane::{Dataplane, DecisionScratch};
 pub use filter::{Filter, FilterConfig, MAX_SRC_CAPS};
 pub use flow::FlowTable;
 pub use packet::ParsedPacket;

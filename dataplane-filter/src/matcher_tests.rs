@@ -201,20 +201,6 @@ fn group_scan_takes_the_minimum_across_groups() {
     }
 }
 
-#[test]
-fn cached_reader_follows_swaps() {
-    let allow =
-        rules(r#"[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]}]"#);
-    let (deny_all, _) = Filter::new(&[], &FilterConfig::default());
-    let dp = Dataplane::new(deny_all, Arc::new(Flows::default()));
-    let mut reader = dp.reader();
-    let pkt = syn("1.1.1.1", "100.64.0.1", 22);
-    assert_eq!(reader.run_in(&pkt, 0), Verdict::drop(Reason::NoRule));
-    dp.swap(Filter::new(&allow, &FilterConfig::default()).0);
-    assert_eq!(reader.run_in(&pkt, 0), Verdict::rule(0));
-    assert_eq!(reader.last_packet().dport, 22);
-}
-
 /// A `DecisionScratch` caches the filter per dataplane: it follows swaps and never uses one
 /// dataplane's filter for another.
 #[test]

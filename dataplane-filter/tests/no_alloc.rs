@@ -104,26 +104,7 @@ fn decisions_do_not_allocate() {
             accepted += usize::from(dp.run_in(p, &mut scratch, round).is_accept());
         }
     }
-    let mut reader = dp.reader();
-    for p in outbound.iter().chain(inbound.iter()) {
-        reader.run_in(p, 1);
-    }
-    let mid = ALLOCATIONS.load(Ordering::Relaxed);
-    for round in 0..100u32 {
-        for p in &outbound {
-            accepted += usize::from(reader.run_out(p, round).is_accept());
-        }
-        for p in &inbound {
-            accepted += usize::from(reader.run_in(p, round).is_accept());
-        }
-    }
     let after = ALLOCATIONS.load(Ordering::Relaxed);
-    assert_eq!(
-        after - mid,
-        0,
-        "allocations during 1600 cached-reader decisions"
-    );
-    let after = mid;
     assert!(accepted > 0);
     assert_eq!(after - before, 0, "allocations during 1600 decisions");
     // The counter works: an allocation is seen.
