@@ -121,7 +121,7 @@ fn pair(filtered: bool) -> (Engine, Engine, Scratch, Scratch) {
         &wg(2, [10, 100, 0, 2], 1, "10.100.0.0/24", Some(A_UDP)),
         None,
     );
-    let (mut sa, mut sb) = (Scratch::default(), Scratch::default());
+    let (mut sa, mut sb) = (a.scratch(), b.scratch());
     // Handshake: B's first packet -> init, A -> response, B -> queued packet + keepalive.
     let mut to_a = Last::default();
     b.handle_tun_packet(&mut sb, &tcp_ack(100), 0, &mut to_a);

@@ -5,7 +5,7 @@
 
 use crate::config::{Key, WgConfig};
 use crate::prefix::{AllowedIps, Prefix};
-use crate::stats::{Counters, Direction, LogLimiter, NodeDrop};
+use crate::stats::{Counters, Direction, LogLimiter, NodeDrop, VerdictTally};
 use crate::status::PeerReport;
 use boringtun::noise::errors::WireGuardError;
 use boringtun::noise::handshake::parse_handshake_anon;
@@ -76,21 +76,30 @@ struct ActiveFilter {
     meta: Mutex<FilterMeta>,
 }
 
-/// Per-task working memory: the decoded packet (with the filter's per-task cache) and the
-/// WireGuard output buffer. Each task that drives the engine owns one, so the packet path
-/// never allocates.
+/// Per-task working memory: the decoded packet (with the filter's per-task cache), the
+/// WireGuard output buffer and the task's verdict counts. Each task that drives the engine
+/// owns one ([`Engine::scratch`]), so the packet path never allocates and never writes a
+/// counter another task writes. The counts reach [`Engine::counters`] every
+/// [`crate::stats::TALLY_FLUSH_EVERY`] verdicts, on [`Scratch::flush`] and when the scratch
+/// is dropped.
 #[derive(Debug)]
 pub struct Scratch {
     parsed: DecisionScratch,
     buf: Vec<u8>,
+    tally: VerdictTally,
+    counters: Arc<Counters>,
 }
 
-impl Default for Scratch {
-    fn default() -> Self {
-        Self {
-            parsed: DecisionScratch::default(),
-            buf: vec![0; BUF_LEN],
-        }
+impl Scratch {
+    /// Adds the verdicts counted so far to the engine's counters.
+    pub fn flush(&mut self) {
+        self.counters.absorb(&mut self.tally);
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -184,6 +193,17 @@ impl Engine {
     #[must_use]
     pub fn public_key(&self) -> Key {
         Key(self.public.to_bytes())
+    }
+
+    /// Working memory for one task that drives this engine.
+    #[must_use]
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            parsed: DecisionScratch::default(),
+            buf: vec![0; BUF_LEN],
+            tally: VerdictTally::default(),
+            counters: Arc::clone(&self.counters),
+        }
     }
 
     /// The counters (shared; cheap to clone).
@@ -298,7 +318,12 @@ impl Engine {
         let Some(peer) = self.peers.get(idx) else {
             return;
         };
-        let Scratch { parsed, buf } = scratch;
+        let Scratch {
+            parsed,
+            buf,
+            tally,
+            counters,
+        } = scratch;
         let (packet, src) = {
             let mut st = lock(&peer.state);
             match st.tunn.decapsulate(Some(from.ip()), datagram, buf) {
@@ -349,7 +374,7 @@ impl Engine {
             return;
         };
         let verdict = active.dataplane.run_in(packet, parsed, now);
-        self.counters.verdict(Direction::In, verdict);
+        counters.count(tally, Direction::In, verdict);
         if verdict.is_accept() {
             if verdict.reason == Reason::Rule
                 && let Some(suppressed) = lock(&self.accept_log).allow(u64::from(now))
@@ -393,7 +418,9 @@ impl Engine {
         };
         if let Some(active) = self.filter.as_ref() {
             let verdict = active.dataplane.run_out(packet, &mut scratch.parsed, now);
-            self.counters.verdict(Direction::Out, verdict);
+            scratch
+                .counters
+                .count(&mut scratch.tally, Direction::Out, verdict);
             if !verdict.is_accept() {
                 return;
             }

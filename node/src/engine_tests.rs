@@ -115,11 +115,11 @@ fn pump(
         let mut next_b = VecSink::default();
         for (to, d) in from_a.net.drain(..) {
             assert_eq!(to, sa(B_UDP));
-            b.handle_datagram(&mut Scratch::default(), sa(A_UDP), &d, 0, &mut next_b);
+            b.handle_datagram(&mut b.scratch(), sa(A_UDP), &d, 0, &mut next_b);
         }
         for (to, d) in from_b.net.drain(..) {
             assert_eq!(to, sa(A_UDP));
-            a.handle_datagram(&mut Scratch::default(), sa(B_UDP), &d, 0, &mut next_a);
+            a.handle_datagram(&mut a.scratch(), sa(B_UDP), &d, 0, &mut next_a);
         }
         tun_a.append(&mut next_a.tun);
         tun_b.append(&mut next_b.tun);
@@ -162,14 +162,14 @@ const SYN: u8 = 0x02;
 /// B sends `packet` into its TUN side; returns what reached A's TUN.
 fn b_sends(a: &mut Engine, b: &mut Engine, packet: &[u8]) -> Vec<Vec<u8>> {
     let mut out = VecSink::default();
-    b.handle_tun_packet(&mut Scratch::default(), packet, 0, &mut out);
+    b.handle_tun_packet(&mut b.scratch(), packet, 0, &mut out);
     pump(a, b, VecSink::default(), out).0
 }
 
 /// A sends `packet`; returns what reached B's TUN.
 fn a_sends(a: &mut Engine, b: &mut Engine, packet: &[u8]) -> Vec<Vec<u8>> {
     let mut out = VecSink::default();
-    a.handle_tun_packet(&mut Scratch::default(), packet, 0, &mut out);
+    a.handle_tun_packet(&mut a.scratch(), packet, 0, &mut out);
     pump(a, b, out, VecSink::default()).1
 }
 
@@ -265,29 +265,24 @@ fn outbound_without_route_or_endpoint_and_garbage_are_counted() {
     let (a, _b) = pair(Some(&r));
     let mut sink = VecSink::default();
     a.handle_tun_packet(
-        &mut Scratch::default(),
+        &mut a.scratch(),
         &tcp(A_IP, [10, 7, 0, 1], 1, 2, SYN),
         0,
         &mut sink,
     );
     assert_eq!(a.counters().node_dropped(NodeDrop::NoPeer), 1);
-    a.handle_tun_packet(
-        &mut Scratch::default(),
-        &tcp(A_IP, B_IP, 1, 2, SYN),
-        0,
-        &mut sink,
-    );
+    a.handle_tun_packet(&mut a.scratch(), &tcp(A_IP, B_IP, 1, 2, SYN), 0, &mut sink);
     assert_eq!(
         a.counters().node_dropped(NodeDrop::NoEndpoint),
         1,
         "A never heard from B"
     );
-    a.handle_tun_packet(&mut Scratch::default(), &[0x60], 0, &mut sink);
+    a.handle_tun_packet(&mut a.scratch(), &[0x60], 0, &mut sink);
     assert_eq!(a.counters().node_dropped(NodeDrop::NotIp), 1);
-    a.handle_datagram(&mut Scratch::default(), sa(B_UDP), b"garbage", 0, &mut sink);
+    a.handle_datagram(&mut a.scratch(), sa(B_UDP), b"garbage", 0, &mut sink);
     assert_eq!(a.counters().node_dropped(NodeDrop::UnknownPeer), 1);
     assert!(sink.net.is_empty() && sink.tun.is_empty());
-    a.tick(&mut Scratch::default(), &mut sink);
+    a.tick(&mut a.scratch(), &mut sink);
     a.reset_rate_limiter();
 }
 
@@ -296,19 +291,13 @@ fn a_peer_that_roams_is_answered_at_its_new_address() {
     let (mut a, mut b) = pair(None);
     b_sends(&mut a, &mut b, &tcp(B_IP, A_IP, 1, 22, SYN));
     let mut out = VecSink::default();
-    b.handle_tun_packet(&mut Scratch::default(), &udp(B_IP, A_IP, 1, 2), 0, &mut out);
+    b.handle_tun_packet(&mut b.scratch(), &udp(B_IP, A_IP, 1, 2), 0, &mut out);
     let (_, d) = out.net.pop().unwrap();
     let roamed = sa("10.99.0.3:40000");
-    a.handle_datagram(
-        &mut Scratch::default(),
-        roamed,
-        &d,
-        0,
-        &mut VecSink::default(),
-    );
+    a.handle_datagram(&mut a.scratch(), roamed, &d, 0, &mut VecSink::default());
     assert_eq!(a.peer_status()[0].endpoint, Some(roamed.to_string()));
     let mut out = VecSink::default();
-    a.handle_tun_packet(&mut Scratch::default(), &udp(A_IP, B_IP, 2, 1), 0, &mut out);
+    a.handle_tun_packet(&mut a.scratch(), &udp(A_IP, B_IP, 2, 1), 0, &mut out);
     assert_eq!(out.net[0].0, roamed);
 }
 

@@ -2,7 +2,7 @@
 //! status socket, all driven by one tokio task around the sans-IO [`Engine`].
 
 use crate::config::{self, WgConfig};
-use crate::engine::{Engine, Scratch, Sink};
+use crate::engine::{Engine, Sink};
 use crate::routes::{self, RoutePlan};
 use crate::rules_source::{LoadError, RulesSource, load_rules, mtimes};
 use crate::status::{ReloadState, StatusReport, status_report};
@@ -312,7 +312,7 @@ impl<'a> Node<'a> {
         };
         let mut inbound = tokio::spawn(io.clone().inbound());
         let mut outbound = tokio::spawn(io.outbound());
-        let mut scratch = Scratch::default();
+        let mut scratch = self.engine.scratch();
         let mut out = SendBatch::default();
         let result = loop {
             tokio::select! {
@@ -432,7 +432,7 @@ impl PacketIo {
     /// UDP -> decapsulate -> cryptokey routing -> filter -> TUN. Datagrams arrive in
     /// batches (`recvmmsg`, GRO); replies leave in GSO runs.
     async fn inbound(self) -> Result<(), NodeError> {
-        let mut scratch = Scratch::default();
+        let mut scratch = self.engine.scratch();
         let mut out = SendBatch::default();
         let mut recv = RecvBatch::default();
         loop {
@@ -457,6 +457,8 @@ impl PacketIo {
                 }
             }
             out.flush(&self.udp);
+            // The batch's verdict counts, for the status report.
+            scratch.flush();
             if out.has_backlog() {
                 out.drain(&self.udp).await;
             }
@@ -465,7 +467,7 @@ impl PacketIo {
 
     /// TUN -> flow state -> peer by AllowedIPs -> encapsulate -> UDP.
     async fn outbound(self) -> Result<(), NodeError> {
-        let mut scratch = Scratch::default();
+        let mut scratch = self.engine.scratch();
         let mut out = SendBatch::default();
         let mut buf = vec![0u8; 65_536];
         loop {
@@ -500,6 +502,8 @@ impl PacketIo {
             }
             drop(guard);
             out.flush(&self.udp);
+            // The batch's verdict counts, for the status report.
+            scratch.flush();
             if out.has_backlog() {
                 out.drain(&self.udp).await;
             }

@@ -10,6 +10,37 @@ fn reason_order_matches_the_index() {
     }
 }
 
+/// A worker's tally reaches the shared counters every `TALLY_FLUSH_EVERY` verdicts and on
+/// `absorb`, each count exactly once, in the right direction, action and reason.
+#[test]
+fn tallies_reach_the_counters_in_bulk_and_once() {
+    let c = Counters::default();
+    let mut t = VerdictTally::default();
+    for _ in 0..TALLY_FLUSH_EVERY - 1 {
+        c.count(&mut t, Direction::In, Verdict::accept(Reason::TcpNonSyn));
+    }
+    assert_eq!(
+        c.accepted(Direction::In, Reason::TcpNonSyn),
+        0,
+        "not yet flushed"
+    );
+    c.count(&mut t, Direction::Out, Verdict::drop(Reason::NoRule));
+    assert_eq!(
+        c.accepted(Direction::In, Reason::TcpNonSyn),
+        u64::from(TALLY_FLUSH_EVERY - 1)
+    );
+    assert_eq!(c.dropped(Direction::Out, Reason::NoRule), 1);
+    c.count(&mut t, Direction::In, Verdict::rule(0));
+    c.absorb(&mut t);
+    c.absorb(&mut t);
+    assert_eq!(c.accepted(Direction::In, Reason::Rule), 1, "absorbed once");
+    assert_eq!(c.dropped(Direction::In, Reason::NoRule), 0);
+    assert_eq!(
+        c.accepted(Direction::In, Reason::TcpNonSyn),
+        u64::from(TALLY_FLUSH_EVERY - 1)
+    );
+}
+
 #[test]
 fn counters_separate_direction_action_and_reason() {
     let c = Counters::default();
