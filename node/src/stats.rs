@@ -168,20 +168,12 @@ const fn dir_index(d: Direction) -> usize {
 }
 
 impl Counters {
-    /// Counts one filter verdict.
-    #[inline]
+    /// Counts one filter verdict at once (the packet path counts in a [`VerdictTally`]
+    /// instead, see [`Self::count`]).
     pub fn verdict(&self, dir: Direction, v: Verdict) {
-        let table = if v.is_accept() {
-            &self.accept
-        } else {
-            &self.drop
-        };
-        if let Some(c) = table
-            .get(dir_index(dir))
-            .and_then(|row| row.get(reason_index(v.reason)))
-        {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
+        let mut one = VerdictTally::default();
+        one.record(dir, v);
+        self.absorb(&mut one);
     }
 
     /// Counts `v` in `tally`, and adds the tally here every [`TALLY_FLUSH_EVERY`] verdicts.
