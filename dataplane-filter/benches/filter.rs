@@ -228,6 +228,39 @@ fn batch_run_in_tcp_established(bencher: Bencher, shape: &str) {
     run_in_batch(bencher, &dp, &batch, 1);
 }
 
+/// The batch loop alone, for reading the `batch_*` rows: the same [`BATCH`] established
+/// TCP packets as [`batch_run_in_tcp_established`] and the same loop, with a decision that
+/// reads one byte of each packet and returns a fixed verdict. Per packet: 1 / the `item/s`
+/// line.
+#[divan::bench(sample_size = 100)]
+fn batch_harness_only(bencher: Bencher) {
+    let mut rng = Rng(3);
+    let batch: Vec<Vec<u8>> = (0..BATCH)
+        .map(|i| {
+            packet(
+                6,
+                host_v4(&mut rng),
+                NODE_V4,
+                443,
+                40000 + i as u16,
+                0x10,
+                0,
+            )
+        })
+        .collect();
+    bencher
+        .counter(ItemsCount::new(batch.len()))
+        .bench_local(|| {
+            for pkt in black_box(&batch) {
+                black_box(if pkt.first() == Some(&0x45) {
+                    Verdict::accept(Reason::TcpNonSyn)
+                } else {
+                    Verdict::drop(Reason::ShortPacket)
+                });
+            }
+        });
+}
+
 /// Decides all of `batch` through `dp.run_in` per iteration, counting packets as items.
 fn run_in_batch(bencher: Bencher, dp: &Dataplane, batch: &[Vec<u8>], now: u32) {
     let mut scratch = DecisionScratch::default();

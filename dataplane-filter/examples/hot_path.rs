@@ -10,7 +10,8 @@
 //! the total divided by `N` is the instructions per decision, and `callgrind_annotate` shows
 //! where they go. (Without `--toggle-collect`, run with `N` and with 0 and divide the difference
 //! by `N`.) Modes: `tcp` (established ACK), `udp-hot` (the same reply repeated, 100,000 flows in
-//! the table), `udp-cold` (replies spread over the 100,000 flows), `syn-<rules>x<sources>` (new
+//! the table), `udp-cold` (replies spread over the 100,000 flows), `tcp64` / `udp64` (64
+//! connections / 64 live flows in turn, as the `batch_run_in_*` benches), `syn-<rules>x<sources>` (new
 //! flows, as `new_flow_fast`). Prefix `run-` (`run-tcp`, `run-udp-hot`, `run-udp-cold`,
 //! `run-syn-…`) decides through `Dataplane::run_in` instead (the node's call, with the raw-bytes
 //! fast path), counted in `hot_path::run_loop`.
@@ -24,7 +25,7 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use common::{NODE_V4, Rng, flow_setup, host_v4, live_reply, packet, rules, syns};
+use common::{NODE_V4, Rng, flow_setup, host_v4, live_replies, live_reply, packet, rules, syns};
 use std::hint::black_box;
 use std::sync::Arc;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
@@ -67,6 +68,21 @@ fn main() {
             (flows, vec![reply])
         }
         "udp-cold" => flow_setup(),
+        "tcp64" => {
+            let mut rng = Rng(3);
+            let batch = (0..64)
+                .map(|i| packet(6, host_v4(&mut rng), NODE_V4, 443, 40000 + i, 0x10, 0))
+                .collect();
+            (FlowTable::default(), batch)
+        }
+        "udp64" => {
+            let (flows, replies) = flow_setup();
+            let batch = live_replies(&flows, &replies)
+                .take(64)
+                .map(<[u8]>::to_vec)
+                .collect();
+            (flows, batch)
+        }
         _ => (FlowTable::default(), syns(&rules, 11)),
     };
     let accepted = if through_run_in {

@@ -6,12 +6,17 @@ use crate::flow::FlowTable;
 use crate::packet::ParsedPacket;
 use crate::verdict::Verdict;
 use arc_swap::ArcSwap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 
 /// Source of [`Dataplane`] identities (so a [`DecisionScratch`] never uses one dataplane's
 /// cached filter for another).
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The filter a fresh [`DecisionScratch`] holds (with stamp 0, which no dataplane has, so
+/// it is replaced before its first use): the scratch then always has a filter, and the
+/// per-packet check is one comparison.
+static NO_FILTER: LazyLock<Arc<Filter>> = LazyLock::new(|| Arc::new(Filter::empty()));
 
 /// The current [`Filter`] behind an atomic pointer plus the shared [`FlowTable`].
 ///
@@ -40,11 +45,23 @@ pub struct Dataplane {
 /// A worker's working memory for [`Dataplane::run_in`] / [`Dataplane::run_out`]: the decoded
 /// packet and the filter the last decision used. Keep one per task and reuse it; it holds
 /// the previous filter alive until its next decision after a swap.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct DecisionScratch {
     packet: ParsedPacket,
-    /// `(dataplane stamp, filter)` of the last decision.
-    cached: Option<(u64, Arc<Filter>)>,
+    /// The dataplane stamp of `filter` (0 before the first decision: never current).
+    stamp: u64,
+    /// The filter of the last decision.
+    filter: Arc<Filter>,
+}
+
+impl Default for DecisionScratch {
+    fn default() -> Self {
+        Self {
+            packet: ParsedPacket::default(),
+            stamp: 0,
+            filter: Arc::clone(&NO_FILTER),
+        }
+    }
 }
 
 impl DecisionScratch {
@@ -88,25 +105,23 @@ impl Dataplane {
         old
     }
 
-    /// The current filter through `scratch`'s cache: reloaded only when this dataplane has
-    /// swapped since (or `scratch` last served another dataplane).
+    /// Makes `scratch`'s filter the current one: reloaded only when this dataplane has
+    /// swapped since (or `scratch` is fresh or last served another dataplane).
     #[inline(always)]
-    fn current<'s>(&self, cached: &'s mut Option<(u64, Arc<Filter>)>) -> &'s Filter {
+    fn refresh(&self, scratch: &mut DecisionScratch) {
         let stamp = self.stamp.load(Ordering::Acquire);
-        if !matches!(cached, Some((s, _)) if *s == stamp) {
-            self.reload(cached, stamp);
+        if scratch.stamp != stamp {
+            self.reload(scratch, stamp);
         }
-        &cached
-            .get_or_insert_with(|| (stamp, self.filter.load_full()))
-            .1
     }
 
-    /// Fills `cached` with the current filter (after a swap or on a fresh scratch): out of
+    /// Loads the current filter into `scratch` (after a swap or on a fresh scratch): out of
     /// line, so the per-packet path stays short.
     #[cold]
     #[inline(never)]
-    fn reload(&self, cached: &mut Option<(u64, Arc<Filter>)>, stamp: u64) {
-        *cached = Some((stamp, self.filter.load_full()));
+    fn reload(&self, scratch: &mut DecisionScratch, stamp: u64) {
+        scratch.filter = self.filter.load_full();
+        scratch.stamp = stamp;
     }
 
     /// The current filter (cloning the `Arc`; hold it to decide a batch without reloading).
@@ -137,11 +152,22 @@ impl Dataplane {
     /// spills.
     #[inline(always)]
     pub fn run_in(&self, packet: &[u8], scratch: &mut DecisionScratch, now: u32) -> Verdict {
-        let filter = self.current(&mut scratch.cached);
-        if let Some(v) = filter.accept_established_v4(packet, &self.flows, now) {
-            return v;
-        }
-        decide_in(filter, &self.flows, packet, &mut scratch.packet, now)
+        self.refresh(scratch);
+        // Both paths meet in one register (see `Verdict::to_bits`).
+        let bits = match scratch
+            .filter
+            .accept_established_v4(packet, &self.flows, now)
+        {
+            Some(v) => v.to_bits(),
+            None => decide_in(
+                &scratch.filter,
+                &self.flows,
+                packet,
+                &mut scratch.packet,
+                now,
+            ),
+        };
+        Verdict::from_bits(bits)
     }
 
     /// Decodes `packet` into `scratch`, runs the outbound pre-checks and records UDP/SCTP
@@ -149,12 +175,13 @@ impl Dataplane {
     #[inline]
     pub fn run_out(&self, packet: &[u8], scratch: &mut DecisionScratch, now: u32) -> Verdict {
         scratch.packet.decode(packet);
-        self.current(&mut scratch.cached)
-            .check_out(&scratch.packet, &self.flows, now)
+        self.refresh(scratch);
+        scratch.filter.check_out(&scratch.packet, &self.flows, now)
     }
 }
 
-/// The rest of [`Dataplane::run_in`]: decodes `packet` into `parsed` and decides it.
+/// The rest of [`Dataplane::run_in`]: decodes `packet` into `parsed` and decides it; the
+/// verdict as [`Verdict::to_bits`].
 #[inline(never)]
 fn decide_in(
     filter: &Filter,
@@ -162,9 +189,9 @@ fn decide_in(
     packet: &[u8],
     parsed: &mut ParsedPacket,
     now: u32,
-) -> Verdict {
+) -> u64 {
     parsed.decode(packet);
-    filter.check_in(parsed, flows, now)
+    filter.check_in(parsed, flows, now).to_bits()
 }
 
 #[cfg(test)]

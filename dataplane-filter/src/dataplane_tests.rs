@@ -89,7 +89,7 @@ fn check(dp: &Dataplane, bytes: &[u8], now: u32) -> bool {
     };
     let mut scratch = DecisionScratch {
         packet: marker,
-        cached: None,
+        ..DecisionScratch::default()
     };
     let fast = dp.run_in(bytes, &mut scratch, now);
     assert_eq!(

@@ -5,7 +5,7 @@
 use crate::addr::AddrSet;
 use crate::flow::{FlowTable, v4_meta};
 use crate::interval::{Key, NONE, RangeSet};
-use crate::local::LocalSet;
+use crate::local::{LeadingRangesV4, LocalSet};
 use crate::matcher::{FamilyMatcher, FamilyRule, SMALL_CLASS};
 use crate::packet::{Decoded, Family, ParsedPacket, tcp_flag};
 use crate::rules::{ParsedRule, RuleError, parse_rules, proto};
@@ -50,6 +50,8 @@ pub struct Filter {
     /// The local IPv4 addresses that are neither multicast nor link-local (the destinations
     /// [`Filter::check_in`] decides without the pre-checks).
     plain_local_v4: LocalSet<u32>,
+    /// The leading ranges of `plain_local_v4`, tested first (branch-free) on the fast paths.
+    plain_local_v4_lead: LeadingRangesV4,
     local_v6: LocalSet<u128>,
     grants: Vec<GrantEntry>,
     rule_count: usize,
@@ -65,6 +67,11 @@ impl Filter {
     pub fn new(rules: &[FilterRule], config: &FilterConfig) -> (Self, Vec<RuleError>) {
         let (parsed, errors) = parse_rules(rules);
         (Self::from_parsed(&parsed, config), errors)
+    }
+
+    /// A filter without rules, with the default configuration (it accepts no new flow).
+    pub(crate) fn empty() -> Self {
+        Self::from_parsed(&[], &FilterConfig::default())
     }
 
     /// Compiles already parsed rules.
@@ -135,13 +142,15 @@ impl Filter {
             || vec![(0, u32::MAX)],
             |l| l.v4.iter().map(|x| (x.first, x.last)).collect(),
         );
+        let plain_local_v4 = RangeSet::new(plain_unicast_v4(&local_v4_ranges));
         Self {
             v4: FamilyMatcher::build(&v4_rules, caps_v4, config.merge_budget, small_class),
             v6: FamilyMatcher::build(&v6_rules, caps_v6, config.merge_budget, small_class),
             local_v4: LocalSet::new(
                 local.map(|l| RangeSet::new(l.v4.iter().map(|x| (x.first, x.last)).collect())),
             ),
-            plain_local_v4: LocalSet::new(Some(RangeSet::new(plain_unicast_v4(&local_v4_ranges)))),
+            plain_local_v4: LocalSet::new(Some(plain_local_v4.clone())),
+            plain_local_v4_lead: LeadingRangesV4::new(&plain_local_v4),
             local_v6: LocalSet::new(
                 local.map(|l| RangeSet::new(l.v6.iter().map(|x| (x.first, x.last)).collect())),
             ),
@@ -167,7 +176,7 @@ impl Filter {
     pub fn check_in(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
         if (p.decoded == Decoded::Ip) & (p.family == Family::V4) {
             let dst = low32(p.dst);
-            if self.plain_local_v4.contains(dst) {
+            if self.is_plain_local_v4(dst) {
                 let src = low32(p.src);
                 match p.proto {
                     proto::TCP
@@ -217,7 +226,7 @@ impl Filter {
         let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
         let dst = u32::from_be_bytes([h[16], h[17], h[18], h[19]]);
         if !((w & 0xff3f_0000_0000_00ff == 0x45) & (total <= buf.len()))
-            || !self.plain_local_v4.contains(dst)
+            || !self.is_plain_local_v4(dst)
         {
             return None;
         }
@@ -243,6 +252,14 @@ impl Filter {
             }
             _ => None,
         }
+    }
+
+    /// Whether `dst` is a local IPv4 address that is neither multicast nor link-local: the
+    /// leading ranges branch-free, the whole set only when it has more.
+    #[inline(always)]
+    fn is_plain_local_v4(&self, dst: u32) -> bool {
+        self.plain_local_v4_lead.contains_some(dst)
+            || (self.plain_local_v4_lead.partial() && self.plain_local_v4.contains(dst))
     }
 
     /// [`Self::check_in`] for every packet: pre-checks, local destination, decision.

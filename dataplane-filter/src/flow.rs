@@ -34,13 +34,13 @@ const WAYS: usize = 4;
 /// Read attempts before a racing reader gives up.
 const READ_RETRIES: usize = 4;
 
-/// One slot: a seqlock version plus the key and the last-seen time, in one cache line. An
+/// One slot: a seqlock version plus the key and the expiry time, in one cache line. An
 /// IPv4 key has both addresses in `src_lo` (`src << 32 | dst`) and zeros in the other
 /// address words.
 #[derive(Debug, Default)]
 #[repr(align(64))]
 struct Slot {
-    /// Even: stable; odd: being written. 0 with `seen == 0` means empty.
+    /// Even: stable; odd: being written.
     version: AtomicU64,
     src_hi: AtomicU64,
     src_lo: AtomicU64,
@@ -48,8 +48,9 @@ struct Slot {
     dst_lo: AtomicU64,
     /// `sport << 32 | dport << 16 | proto << 8 | family`.
     meta: AtomicU64,
-    /// Last outbound time + 1 (0 = empty).
-    seen: AtomicU32,
+    /// The time from which the entry is no longer live: last outbound time + TTL (0 for an
+    /// empty slot, which is therefore never live).
+    expires: AtomicU32,
 }
 
 impl Slot {
@@ -221,9 +222,10 @@ impl FlowTable {
         self.buckets.get((h as usize) & self.mask)
     }
 
-    #[inline]
-    fn fresh(&self, seen: u32, now: u32) -> bool {
-        seen != 0 && now.saturating_sub(seen - 1) < self.ttl
+    /// Whether an entry expiring at `expires` is live at `now`.
+    #[inline(always)]
+    fn live(expires: u32, now: u32) -> bool {
+        now < expires
     }
 
     /// Whether an inbound UDP/SCTP packet is a reply to a live outbound flow.
@@ -260,9 +262,13 @@ impl FlowTable {
     /// Whether the table holds `k`, live at `now`.
     #[inline(always)]
     fn contains(&self, k: &FlowKey, now: u32) -> bool {
-        let Some(bucket) = self.bucket(k) else {
-            return false;
-        };
+        self.bucket(k)
+            .is_some_and(|bucket| Self::probe(bucket, k, now))
+    }
+
+    /// Whether `bucket` holds `k`, live at `now`.
+    #[inline(always)]
+    fn probe(bucket: &Bucket, k: &FlowKey, now: u32) -> bool {
         for slot in bucket {
             if slot.meta.load(Ordering::Relaxed) != k.meta {
                 continue;
@@ -270,12 +276,12 @@ impl FlowTable {
             // First attempt inline; a slot being written is retried out of line.
             let v1 = slot.version.load(Ordering::Acquire);
             let read = if v1 & 1 == 0 {
-                self.read_once(slot, k, v1, now)
+                Self::read_once(slot, k, v1, now)
             } else {
                 None
             };
             // A slot with the same ports but other addresses: look on.
-            if read.or_else(|| self.read_retrying(slot, *k, now)) == Some(true) {
+            if read.or_else(|| Self::read_retrying(slot, *k, now)) == Some(true) {
                 return true;
             }
         }
@@ -284,6 +290,10 @@ impl FlowTable {
 
     /// [`Self::contains`] for an IPv4 key given as its two words (see [`FlowKey::v4`] and
     /// [`v4_meta`]), as the raw-bytes path reads them from the packet.
+    ///
+    /// Only the first slot of the bucket is read inline, with one seqlock read: inserts fill
+    /// a bucket's slots in order, so a flow is usually there. Anything else (another slot, a
+    /// miss, a slot being written) goes to the general probe out of line.
     #[inline(always)]
     pub(crate) fn contains_v4_words(&self, addrs: u64, meta: u64, now: u32) -> bool {
         let k = FlowKey {
@@ -293,31 +303,52 @@ impl FlowTable {
             dst_lo: 0,
             meta,
         };
-        self.contains(&k, now)
+        let Some(bucket) = self.bucket(&k) else {
+            return false;
+        };
+        let [first, ..] = bucket;
+        // An IPv4 key in a slot whose `meta` (which holds the family) matches has zero
+        // IPv6 words, so two key words decide (see `Slot::holds`).
+        let v1 = first.version.load(Ordering::Acquire);
+        let hit = (first.meta.load(Ordering::Relaxed) == meta)
+            && (first.src_lo.load(Ordering::Relaxed) == addrs)
+            && Self::live(first.expires.load(Ordering::Relaxed), now);
+        fence(Ordering::Acquire);
+        // Consistent if the version was even and has not moved.
+        if hit && (v1 & 1 == 0) && first.version.load(Ordering::Relaxed) == v1 {
+            return true;
+        }
+        self.contains_out_of_line(bucket, k, now)
+    }
+
+    /// [`Self::contains_v4_words`]'s general probe of the whole bucket.
+    #[inline(never)]
+    fn contains_out_of_line(&self, bucket: &Bucket, k: FlowKey, now: u32) -> bool {
+        Self::probe(bucket, &k, now)
     }
 
     /// One seqlock read of `slot` begun at even version `v1`: `Some(hit)` when consistent,
     /// `None` when a writer interfered.
     #[inline(always)]
-    fn read_once(&self, slot: &Slot, k: &FlowKey, v1: u64, now: u32) -> Option<bool> {
+    fn read_once(slot: &Slot, k: &FlowKey, v1: u64, now: u32) -> Option<bool> {
         let same = slot.holds(k);
-        let seen = slot.seen.load(Ordering::Relaxed);
+        let expires = slot.expires.load(Ordering::Relaxed);
         fence(Ordering::Acquire);
-        (slot.version.load(Ordering::Relaxed) == v1).then(|| same && self.fresh(seen, now))
+        (slot.version.load(Ordering::Relaxed) == v1).then(|| same && Self::live(expires, now))
     }
 
     /// Up to [`READ_RETRIES`] further seqlock reads of a slot that is being written. (`k` by
     /// value: the inline path then never has to store the key to memory.)
     #[cold]
     #[inline(never)]
-    fn read_retrying(&self, slot: &Slot, k: FlowKey, now: u32) -> Option<bool> {
+    fn read_retrying(slot: &Slot, k: FlowKey, now: u32) -> Option<bool> {
         for _ in 0..READ_RETRIES {
             let v1 = slot.version.load(Ordering::Acquire);
             if v1 & 1 == 1 {
                 std::hint::spin_loop();
                 continue;
             }
-            if let Some(hit) = self.read_once(slot, &k, v1, now) {
+            if let Some(hit) = Self::read_once(slot, &k, v1, now) {
                 return Some(hit);
             }
         }
@@ -337,26 +368,30 @@ impl FlowTable {
     /// [`Self::record_outbound`] for a decoded UDP/SCTP packet.
     #[inline(never)]
     fn record(&self, p: &ParsedPacket, now: u32) {
+        // With a zero TTL no entry is ever live (and `expires` would not be after `now`).
+        if self.ttl == 0 {
+            return;
+        }
         let k = FlowKey::reply_to(p);
         let Some(bucket) = self.bucket(&k) else {
             return;
         };
-        let stamp = now.saturating_add(1);
+        let expires = now.saturating_add(self.ttl);
         // Pick: the slot already holding the key, else an empty or expired one, else the
-        // oldest.
+        // one closest to expiry (the least recently used: the TTL is the same for all).
         let mut target = None;
         let mut oldest: Option<(usize, u32)> = None;
         for (i, slot) in bucket.iter().enumerate() {
-            let seen = slot.seen.load(Ordering::Relaxed);
-            if slot.holds(&k) && seen != 0 {
+            let e = slot.expires.load(Ordering::Relaxed);
+            if slot.holds(&k) && e != 0 {
                 target = Some(i);
                 break;
             }
-            if target.is_none() && !self.fresh(seen, now) {
+            if target.is_none() && !Self::live(e, now) {
                 target = Some(i);
             }
-            if oldest.is_none_or(|(_, s)| seen < s) {
-                oldest = Some((i, seen));
+            if oldest.is_none_or(|(_, o)| e < o) {
+                oldest = Some((i, e));
             }
         }
         let Some(i) = target.or(oldest.map(|(i, _)| i)) else {
@@ -382,7 +417,7 @@ impl FlowTable {
         slot.dst_hi.store(k.dst_hi, Ordering::Relaxed);
         slot.dst_lo.store(k.dst_lo, Ordering::Relaxed);
         slot.meta.store(k.meta, Ordering::Relaxed);
-        slot.seen.store(stamp, Ordering::Relaxed);
+        slot.expires.store(expires, Ordering::Relaxed);
         slot.version.store(v.wrapping_add(2), Ordering::Release);
     }
 
@@ -392,7 +427,7 @@ impl FlowTable {
         self.buckets
             .iter()
             .flatten()
-            .filter(|s| self.fresh(s.seen.load(Ordering::Relaxed), now))
+            .filter(|s| Self::live(s.expires.load(Ordering::Relaxed), now))
             .count()
     }
 }
