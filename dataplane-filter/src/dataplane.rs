@@ -191,7 +191,7 @@ fn decide_in(
     now: u32,
 ) -> u64 {
     parsed.decode(packet);
-    filter.check_in(parsed, flows, now).to_bits()
+    filter.check_in_bits(parsed, flows, now)
 }
 
 #[cfg(test)]
