@@ -153,21 +153,21 @@ impl Dataplane {
     #[inline(always)]
     pub fn run_in(&self, packet: &[u8], scratch: &mut DecisionScratch, now: u32) -> Verdict {
         self.refresh(scratch);
-        // Both paths meet in one register (see `Verdict::to_bits`).
-        let bits = match scratch
+        // The out-of-line part returns its verdict as one word in a register (see
+        // `Verdict::to_bits`), not through memory.
+        match scratch
             .filter
             .accept_established_v4(packet, &self.flows, now)
         {
-            Some(v) => v.to_bits(),
-            None => decide_in(
+            Some(v) => v,
+            None => Verdict::from_bits(decide_in(
                 &scratch.filter,
                 &self.flows,
                 packet,
                 &mut scratch.packet,
                 now,
-            ),
-        };
-        Verdict::from_bits(bits)
+            )),
+        }
     }
 
     /// Decodes `packet` into `scratch`, runs the outbound pre-checks and records UDP/SCTP

@@ -232,9 +232,10 @@ impl Filter {
         let w = u64::from_le_bytes(*w);
         let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
         let dst = u32::from_be_bytes([h[16], h[17], h[18], h[19]]);
-        if !((w & 0xff3f_0000_0000_00ff == 0x45) & (total <= buf.len()))
-            || !self.is_plain_local_v4(dst)
-        {
+        // `28 <= total <= buf.len()` in one comparison (`buf.len() >= 28` here): a complete
+        // UDP header for the flow path (TCP checks its longer header below).
+        let complete = total.wrapping_sub(IP + 8) <= buf.len().wrapping_sub(IP + 8);
+        if !((w & 0xff3f_0000_0000_00ff == 0x45) & complete) || !self.is_plain_local_v4(dst) {
             return None;
         }
         match h[9] {
@@ -250,11 +251,10 @@ impl Filter {
                 let (_, rest) = h.split_first_chunk::<12>()?;
                 let (addrs, rest) = rest.split_first_chunk::<8>()?;
                 let (ports, _) = rest.split_first_chunk::<4>()?;
-                let addrs = u64::from_be_bytes(*addrs);
-                let meta = v4_meta(proto::UDP, u32::from_be_bytes(*ports));
-                // `total >= 28` (a complete UDP header) is checked after the probe only to
-                // keep it off the common path; the probe itself cannot fail on any bytes.
-                (flows.contains_v4_words(addrs, meta, now) & (total >= IP + 8))
+                let addrs = u64::from_le_bytes(*addrs);
+                let meta = v4_meta(proto::UDP, u32::from_le_bytes(*ports));
+                flows
+                    .contains_v4_words(addrs, meta, now)
                     .then_some(Verdict::accept(Reason::Flow))
             }
             _ => None,

@@ -90,21 +90,26 @@ impl FlowKey {
     /// The key of a packet from `src` to `dst` (IPv4 addresses in the low 32 bits).
     #[inline]
     fn new(family: Family, src: u128, dst: u128, proto: u8, sport: u16, dport: u16) -> Self {
-        let ports = (u64::from(sport) << 32) | (u64::from(dport) << 16) | (u64::from(proto) << 8);
         match family {
-            Family::V4 => Self::v4(src as u32, dst as u32, ports | FAMILY_V4),
+            Family::V4 => Self::v4(
+                src as u32,
+                dst as u32,
+                v4_meta(proto, v4_ports(sport, dport)),
+            ),
             Family::V6 => Self {
                 src_hi: (src >> 64) as u64,
                 src_lo: src as u64,
                 dst_hi: (dst >> 64) as u64,
                 dst_lo: dst as u64,
-                meta: ports | FAMILY_V6,
+                meta: (u64::from(sport) << 32)
+                    | (u64::from(dport) << 16)
+                    | (u64::from(proto) << 8)
+                    | FAMILY_V6,
             },
         }
     }
 
-    /// An IPv4 key: both addresses in one word, `src << 32 | dst` (the order of the
-    /// packet's bytes, so the raw-bytes path loads it with one big-endian read).
+    /// An IPv4 key: both addresses in one word (see [`v4_addrs`]).
     #[inline]
     fn v4(src: u32, dst: u32, meta: u64) -> Self {
         Self {
@@ -133,14 +138,22 @@ impl FlowKey {
     }
 }
 
-/// The address word of an IPv4 key.
+/// The address word of an IPv4 key: the packet's eight address bytes (source, then
+/// destination) read as one little-endian word, so the raw-bytes path loads it with one
+/// plain read.
 #[inline(always)]
 fn v4_addrs(src: u32, dst: u32) -> u64 {
-    (u64::from(src) << 32) | u64::from(dst)
+    (u64::from(dst.swap_bytes()) << 32) | u64::from(src.swap_bytes())
 }
 
-/// The `meta` word of an IPv4 key: `ports` is `sport << 16 | dport` (the packet's four port
-/// bytes read big-endian).
+/// The port half of an IPv4 key's `meta`: the packet's four port bytes (source, then
+/// destination) read as one little-endian word.
+#[inline(always)]
+fn v4_ports(sport: u16, dport: u16) -> u32 {
+    (u32::from(dport.swap_bytes()) << 16) | u32::from(sport.swap_bytes())
+}
+
+/// The `meta` word of an IPv4 key, from `ports` as [`v4_ports`] gives it.
 #[inline(always)]
 pub(crate) fn v4_meta(proto: u8, ports: u32) -> u64 {
     (u64::from(ports) << 16) | (u64::from(proto) << 8) | FAMILY_V4
@@ -255,8 +268,11 @@ impl FlowTable {
         dport: u16,
         now: u32,
     ) -> bool {
-        let ports = (u32::from(sport) << 16) | u32::from(dport);
-        self.contains_v4_words(v4_addrs(src, dst), v4_meta(proto, ports), now)
+        self.contains_v4_words(
+            v4_addrs(src, dst),
+            v4_meta(proto, v4_ports(sport, dport)),
+            now,
+        )
     }
 
     /// Whether the table holds `k`, live at `now`.
@@ -288,7 +304,7 @@ impl FlowTable {
         false
     }
 
-    /// [`Self::contains`] for an IPv4 key given as its two words (see [`FlowKey::v4`] and
+    /// [`Self::contains`] for an IPv4 key given as its two words (see [`v4_addrs`] and
     /// [`v4_meta`]), as the raw-bytes path reads them from the packet.
     ///
     /// Only the first slot of the bucket is read inline, with one seqlock read: inserts fill
