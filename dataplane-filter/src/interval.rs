@@ -8,6 +8,7 @@
 //!   build time (the bug class `dataplane.md` §1.14 warns about cannot occur).
 //! * [`RangeSet`]: merged disjoint ranges for plain membership, linear when tiny.
 
+use crate::search::count_at_most;
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -79,7 +80,7 @@ impl<K: Key> IntervalMap<K> {
     /// Looks up the value at `key`.
     #[inline]
     pub fn get(&self, key: K) -> u32 {
-        let idx = self.starts.partition_point(|s| *s <= key);
+        let idx = count_at_most(&self.starts, key, |s| *s);
         self.vals.get(idx.wrapping_sub(1)).copied().unwrap_or(NONE)
     }
 
@@ -288,7 +289,7 @@ impl<K: Key> RangeSet<K> {
                 .zip(self.lasts.iter())
                 .any(|(a, b)| *a <= key && key <= *b);
         }
-        let idx = self.firsts.partition_point(|s| *s <= key);
+        let idx = count_at_most(&self.firsts, key, |s| *s);
         self.lasts
             .get(idx.wrapping_sub(1))
             .is_some_and(|last| key <= *last)

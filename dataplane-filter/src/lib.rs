@@ -43,6 +43,7 @@ mod matcher;
 pub mod packet;
 pub mod reference;
 pub mod rules;
+mod search;
 pub mod sim;
 mod verdict;
 pub mod wire;

@@ -27,6 +27,7 @@
 use crate::addr::AddrRange;
 use crate::interval::{IntervalMap, Key, NONE, PortMap, RangeSet, valued_intervals};
 use crate::rules::{DstEntry, ProtoSet, proto};
+use crate::search::count_at_most;
 use crate::wire::PortRange;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -92,7 +93,7 @@ impl<A: Key> MapArena<A> {
     #[inline]
     fn get(&self, span: MapSpan, key: A) -> u32 {
         let entries = self.entries_of(span);
-        let idx = entries.partition_point(|(s, _)| *s <= key);
+        let idx = count_at_most(entries, key, |(s, _)| *s);
         idx.checked_sub(1)
             .and_then(|i| entries.get(i))
             .map_or(NONE, |(_, v)| *v)
