@@ -5,7 +5,7 @@
 
 use crate::config::{Key, WgConfig};
 use crate::prefix::{AllowedIps, Prefix};
-use crate::stats::{Counters, Direction, LogLimiter, NodeDrop, VerdictTally};
+use crate::stats::{Counters, Direction, LogLimiter, NodeDrop, SharedLogLimiter, VerdictTally};
 use crate::status::PeerReport;
 use boringtun::noise::errors::WireGuardError;
 use boringtun::noise::handshake::parse_handshake_anon;
@@ -115,8 +115,8 @@ pub struct Engine {
     rate_limiter: Arc<RateLimiter>,
     filter: Option<ActiveFilter>,
     counters: Arc<Counters>,
-    drop_log: Mutex<LogLimiter>,
-    accept_log: Mutex<LogLimiter>,
+    drop_log: SharedLogLimiter,
+    accept_log: SharedLogLimiter,
 }
 
 impl std::fmt::Debug for Engine {
@@ -184,8 +184,8 @@ impl Engine {
             rate_limiter,
             filter,
             counters: Arc::new(Counters::default()),
-            drop_log: Mutex::new(LogLimiter::drops()),
-            accept_log: Mutex::new(LogLimiter::accepts()),
+            drop_log: SharedLogLimiter::new(LogLimiter::drops()),
+            accept_log: SharedLogLimiter::new(LogLimiter::accepts()),
         }
     }
 
@@ -361,7 +361,7 @@ impl Engine {
         // Cryptokey routing: the inner source must belong to the sending peer.
         if self.routes.lookup(src) != Some(idx) {
             self.counters.node_drop(NodeDrop::Cryptokey);
-            if let Some(suppressed) = lock(&self.drop_log).allow(u64::from(now)) {
+            if let Some(suppressed) = self.drop_log.allow(u64::from(now)) {
                 tracing::info!(
                     peer = %short(&peer.public_key), %src, suppressed,
                     "dropped inbound packet: source outside the peer's AllowedIPs (cryptokey routing)"
@@ -377,7 +377,7 @@ impl Engine {
         counters.count(tally, Direction::In, verdict);
         if verdict.is_accept() {
             if verdict.reason == Reason::Rule
-                && let Some(suppressed) = lock(&self.accept_log).allow(u64::from(now))
+                && let Some(suppressed) = self.accept_log.allow(u64::from(now))
             {
                 log_accept(
                     active,
@@ -388,7 +388,7 @@ impl Engine {
                 );
             }
             sink.to_tun(packet);
-        } else if let Some(suppressed) = lock(&self.drop_log).allow(u64::from(now)) {
+        } else if let Some(suppressed) = self.drop_log.allow(u64::from(now)) {
             log_drop(
                 active,
                 &peer.public_key,

@@ -2,6 +2,7 @@
 //! token bucket that rate-limits packet logs.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use tailpolicy_dataplane_filter::{Reason, Verdict};
 
 /// Every filter reason, in a fixed order (the counters' index).
@@ -291,6 +292,54 @@ impl LogLimiter {
         }
         self.tokens -= 1;
         Some(std::mem::take(&mut self.suppressed))
+    }
+
+    /// While the bucket is empty: the time of its next refill (no line can be allowed
+    /// before it). `None` while it has tokens.
+    #[must_use]
+    pub fn closed_until(&self) -> Option<u64> {
+        (self.tokens == 0).then(|| self.last_refill.saturating_add(self.every_secs))
+    }
+}
+
+/// A [`LogLimiter`] shared by the worker tasks. While its bucket is empty, a suppressed line
+/// costs one atomic load and one atomic add instead of a mutex: a flood of refused packets
+/// from both tasks never queues them on a lock.
+#[derive(Debug)]
+pub struct SharedLogLimiter {
+    /// Before this time the bucket is known to be empty (0: not known).
+    closed_until: AtomicU64,
+    /// Lines suppressed without the lock since the last allowed line.
+    suppressed: AtomicU64,
+    bucket: Mutex<LogLimiter>,
+}
+
+impl SharedLogLimiter {
+    /// Shares `limiter`.
+    #[must_use]
+    pub const fn new(limiter: LogLimiter) -> Self {
+        Self {
+            closed_until: AtomicU64::new(0),
+            suppressed: AtomicU64::new(0),
+            bucket: Mutex::new(limiter),
+        }
+    }
+
+    /// [`LogLimiter::allow`] for any task: the suppressed count it returns includes the
+    /// lines suppressed without the lock. (A line suppressed while another task is being
+    /// allowed one may be counted with the next allowed line instead.)
+    pub fn allow(&self, now: u64) -> Option<u64> {
+        if now < self.closed_until.load(Ordering::Relaxed) {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        // A panic while holding this lock cannot leave the bucket in a state worse than a
+        // wrong count of log lines, so a poisoned lock is taken over.
+        let mut bucket = self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        let allowed = bucket.allow(now);
+        self.closed_until
+            .store(bucket.closed_until().unwrap_or(0), Ordering::Relaxed);
+        allowed.map(|s| s.saturating_add(self.suppressed.swap(0, Ordering::Relaxed)))
     }
 }
 

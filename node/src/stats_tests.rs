@@ -71,3 +71,27 @@ fn log_limiter_allows_a_burst_then_one_per_period() {
     assert_eq!(l.allow(100), Some(0));
     assert_eq!(l.allow(100), None);
 }
+
+/// The shared limiter allows what the plain one allows and counts the lines it suppressed
+/// without the lock.
+#[test]
+fn shared_log_limiter_matches_the_plain_one() {
+    let shared = SharedLogLimiter::new(LogLimiter::new(2, 5));
+    let mut plain = LogLimiter::new(2, 5);
+    for now in [0, 0, 1, 2, 4, 4, 5, 6, 7, 9, 10, 10, 10, 100, 100, 100, 101] {
+        assert_eq!(shared.allow(now), plain.allow(now), "at {now}");
+    }
+}
+
+/// While the bucket is empty, suppressed lines skip the lock, and the next allowed line
+/// reports them.
+#[test]
+fn shared_log_limiter_counts_lines_suppressed_without_the_lock() {
+    let shared = SharedLogLimiter::new(LogLimiter::new(1, 5));
+    assert_eq!(shared.allow(0), Some(0));
+    for _ in 0..1000 {
+        assert_eq!(shared.allow(3), None);
+    }
+    assert_eq!(shared.allow(5), Some(1000));
+    assert_eq!(shared.allow(5), None);
+}
