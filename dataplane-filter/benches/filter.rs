@@ -20,7 +20,10 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{NODE_V4, Rng, flow_setup, host_v4, live_replies, live_reply, packet, rules, syns};
+use common::{
+    NODE_V4, Rng, established_batch, flow_setup, host_v4, live_replies, live_reply, packet, rules,
+    syns,
+};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 use std::sync::{Arc, OnceLock};
@@ -211,21 +214,7 @@ fn decode_only(bencher: Bencher) {
 #[divan::bench(args = SETS, sample_size = 100)]
 fn batch_run_in_tcp_established(bencher: Bencher, shape: &str) {
     let dp = dataplane(shape, FlowTable::default());
-    let mut rng = Rng(3);
-    let batch: Vec<Vec<u8>> = (0..BATCH)
-        .map(|i| {
-            packet(
-                6,
-                host_v4(&mut rng),
-                NODE_V4,
-                443,
-                40000 + i as u16,
-                0x10,
-                0,
-            )
-        })
-        .collect();
-    run_in_batch(bencher, &dp, &batch, 1);
+    run_in_batch(bencher, &dp, &established_batch(BATCH), 1);
 }
 
 /// The batch loop alone, for reading the `batch_*` rows: the same [`BATCH`] established
@@ -234,20 +223,7 @@ fn batch_run_in_tcp_established(bencher: Bencher, shape: &str) {
 /// line.
 #[divan::bench(sample_size = 100)]
 fn batch_harness_only(bencher: Bencher) {
-    let mut rng = Rng(3);
-    let batch: Vec<Vec<u8>> = (0..BATCH)
-        .map(|i| {
-            packet(
-                6,
-                host_v4(&mut rng),
-                NODE_V4,
-                443,
-                40000 + i as u16,
-                0x10,
-                0,
-            )
-        })
-        .collect();
+    let batch = established_batch(BATCH);
     bencher
         .counter(ItemsCount::new(batch.len()))
         .bench_local(|| {

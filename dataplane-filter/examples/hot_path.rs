@@ -25,7 +25,10 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use common::{NODE_V4, Rng, flow_setup, host_v4, live_replies, live_reply, packet, rules, syns};
+use common::{
+    NODE_V4, Rng, established_batch, flow_setup, host_v4, live_replies, live_reply, packet, rules,
+    syns,
+};
 use std::hint::black_box;
 use std::sync::Arc;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
@@ -68,13 +71,7 @@ fn main() {
             (flows, vec![reply])
         }
         "udp-cold" => flow_setup(),
-        "tcp64" => {
-            let mut rng = Rng(3);
-            let batch = (0..64)
-                .map(|i| packet(6, host_v4(&mut rng), NODE_V4, 443, 40000 + i, 0x10, 0))
-                .collect();
-            (FlowTable::default(), batch)
-        }
+        "tcp64" => (FlowTable::default(), established_batch(64)),
         "udp64" => {
             let (flows, replies) = flow_setup();
             let batch = live_replies(&flows, &replies)

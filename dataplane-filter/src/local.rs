@@ -111,25 +111,33 @@ mod tests {
         LocalSet::new(Some(RangeSet::new(ranges.to_vec())))
     }
 
+    /// Ranges in no particular order, including both ends of the key space.
+    const RANGES: [(u32, u32); 6] = [
+        (10, 10),
+        (20, 29),
+        (100, 100),
+        (u32::MAX - 1, u32::MAX),
+        (0, 3),
+        (50, 60),
+    ];
+
+    /// Calls `check(ranges, address, in_set)` for `ranges` the first `n` of [`RANGES`], for
+    /// every `n` and every address in and around them.
+    fn for_each_prefix_set(mut check: impl FnMut(&[(u32, u32)], u32, bool)) {
+        for n in 0..=RANGES.len() {
+            let ranges = RANGES.get(..n).unwrap_or(&[]);
+            for a in (0..130).chain([u32::MAX - 2, u32::MAX - 1, u32::MAX]) {
+                check(ranges, a, ranges.iter().any(|(f, l)| *f <= a && a <= *l));
+            }
+        }
+    }
+
     /// Every size from empty to past the fixed arrays agrees with the range list.
     #[test]
     fn agrees_with_the_ranges() {
-        let all = [
-            (10, 10),
-            (20, 29),
-            (100, 100),
-            (u32::MAX - 1, u32::MAX),
-            (0, 3),
-            (50, 60),
-        ];
-        for n in 0..=all.len() {
-            let ranges = all.get(..n).unwrap_or(&[]);
-            let s = set(ranges);
-            for a in (0..130).chain([u32::MAX - 2, u32::MAX - 1, u32::MAX]) {
-                let want = ranges.iter().any(|(f, l)| *f <= a && a <= *l);
-                assert_eq!(s.contains(a), want, "{n} ranges, address {a}");
-            }
-        }
+        for_each_prefix_set(|ranges, a, want| {
+            assert_eq!(set(ranges).contains(a), want, "{ranges:?}, address {a}");
+        });
         assert!(LocalSet::<u128>::new(None).contains(7));
     }
 
@@ -137,26 +145,15 @@ mod tests {
     /// address outside the set.
     #[test]
     fn leading_ranges_are_a_subset() {
-        let all = [
-            (10, 10),
-            (20, 29),
-            (0, 3),
-            (u32::MAX - 1, u32::MAX),
-            (50, 60),
-        ];
-        for n in 0..=all.len() {
-            let ranges = all.get(..n).unwrap_or(&[]);
+        for_each_prefix_set(|ranges, a, want| {
             let lead = LeadingRangesV4::new(&RangeSet::new(ranges.to_vec()));
-            assert_eq!(lead.partial(), n > SMALL, "{n} ranges");
-            for a in (0..130).chain([u32::MAX - 2, u32::MAX - 1, u32::MAX]) {
-                let want = ranges.iter().any(|(f, l)| *f <= a && a <= *l);
-                if n <= SMALL {
-                    assert_eq!(lead.contains_some(a), want, "{n} ranges, address {a}");
-                } else {
-                    assert!(!lead.contains_some(a) || want, "{n} ranges, address {a}");
-                }
+            assert_eq!(lead.partial(), ranges.len() > SMALL, "{ranges:?}");
+            if ranges.len() <= SMALL {
+                assert_eq!(lead.contains_some(a), want, "{ranges:?}, address {a}");
+            } else {
+                assert!(!lead.contains_some(a) || want, "{ranges:?}, address {a}");
             }
-        }
+        });
         let everything = LeadingRangesV4::new(&RangeSet::new(vec![(0, u32::MAX)]));
         assert!(everything.contains_some(0) && everything.contains_some(u32::MAX));
     }

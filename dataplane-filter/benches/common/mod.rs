@@ -134,6 +134,24 @@ pub fn packet(
     .unwrap_or_default()
 }
 
+/// `n` established TCP packets (ACKs) to the node, from `n` connections of different peers.
+pub fn established_batch(n: usize) -> Vec<Vec<u8>> {
+    let mut rng = Rng(3);
+    (0..n)
+        .map(|i| {
+            packet(
+                6,
+                host_v4(&mut rng),
+                NODE_V4,
+                443,
+                40000 + i as u16,
+                0x10,
+                0,
+            )
+        })
+        .collect()
+}
+
 /// 1024 TCP SYNs to the node: half from a source of a random rule to one of its ports (mostly
 /// matches), half from random tailnet hosts to random ports (mostly misses).
 pub fn syns(rules: &[FilterRule], seed: u64) -> Vec<Vec<u8>> {
