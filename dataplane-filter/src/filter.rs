@@ -48,9 +48,10 @@ pub struct Filter {
     v6: FamilyMatcher<u128>,
     local_v4: LocalSet<u32>,
     /// The local IPv4 addresses that are neither multicast nor link-local (the destinations
-    /// [`Filter::check_in`] decides without the pre-checks).
-    plain_local_v4: LocalSet<u32>,
-    /// The leading ranges of `plain_local_v4`, tested first (branch-free) on the fast paths.
+    /// [`Filter::check_in`] decides without the pre-checks)...
+    plain_local_v4: RangeSet<u32>,
+    /// ... of which the leading ranges are tested first, branch-free (the whole set only when
+    /// it has more ranges).
     plain_local_v4_lead: LeadingRangesV4,
     local_v6: LocalSet<u128>,
     grants: Vec<GrantEntry>,
@@ -149,8 +150,8 @@ impl Filter {
             local_v4: LocalSet::new(
                 local.map(|l| RangeSet::new(l.v4.iter().map(|x| (x.first, x.last)).collect())),
             ),
-            plain_local_v4: LocalSet::new(Some(plain_local_v4.clone())),
             plain_local_v4_lead: LeadingRangesV4::new(&plain_local_v4),
+            plain_local_v4,
             local_v6: LocalSet::new(
                 local.map(|l| RangeSet::new(l.v6.iter().map(|x| (x.first, x.last)).collect())),
             ),

@@ -35,7 +35,7 @@ const WAYS: usize = 4;
 const READ_RETRIES: usize = 4;
 
 /// One slot: a seqlock version plus the key and the expiry time, in one cache line. An
-/// IPv4 key has both addresses in `src_lo` (`src << 32 | dst`) and zeros in the other
+/// IPv4 key has both addresses in `src_lo` (see [`v4_addrs`]) and zeros in the other
 /// address words.
 #[derive(Debug, Default)]
 #[repr(align(64))]
@@ -46,7 +46,8 @@ struct Slot {
     src_lo: AtomicU64,
     dst_hi: AtomicU64,
     dst_lo: AtomicU64,
-    /// `sport << 32 | dport << 16 | proto << 8 | family`.
+    /// Ports, protocol and family: `sport << 32 | dport << 16 | proto << 8 | 6` for IPv6,
+    /// [`v4_meta`] for IPv4.
     meta: AtomicU64,
     /// The time from which the entry is no longer live: last outbound time + TTL (0 for an
     /// empty slot, which is therefore never live).
