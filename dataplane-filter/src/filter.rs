@@ -267,7 +267,14 @@ impl Filter {
     #[inline(always)]
     fn is_plain_local_v4(&self, dst: u32) -> bool {
         self.plain_local_v4_lead.contains_some(dst)
-            || (self.plain_local_v4_lead.partial() && self.plain_local_v4.contains(dst))
+            || (self.plain_local_v4_lead.partial() && self.is_in_plain_local_v4_set(dst))
+    }
+
+    /// The whole-set test of [`Self::is_plain_local_v4`], out of line: only nodes with more
+    /// local ranges than the leading ones reach it.
+    #[inline(never)]
+    fn is_in_plain_local_v4_set(&self, dst: u32) -> bool {
+        self.plain_local_v4.contains(dst)
     }
 
     /// [`Self::check_in`] for every packet: pre-checks, local destination, decision.
