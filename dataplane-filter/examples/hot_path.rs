@@ -10,8 +10,8 @@
 //! the total divided by `N` is the instructions per decision, and `callgrind_annotate` shows
 //! where they go. (Without `--toggle-collect`, run with `N` and with 0 and divide the difference
 //! by `N`.) Modes: `tcp` (established ACK), `udp-hot` (the same reply repeated, 100,000 flows in
-//! the table), `udp-cold` (replies spread over the 100,000 flows), `tcp64` / `udp64` (64
-//! connections / 64 live flows in turn, as the `batch_run_in_*` benches), `syn-<rules>x<sources>` (new
+//! the table), `udp-cold` (replies spread over the 100,000 flows), `tcp64` / `udp64` /
+//! `udp64-node` (64 connections / 64 live flows in turn, as the `batch_run_in_*` benches), `syn-<rules>x<sources>` (new
 //! flows, as `new_flow_fast`). Prefix `run-` (`run-tcp`, `run-udp-hot`, `run-udp-cold`,
 //! `run-syn-…`) decides through `Dataplane::run_in` instead (the node's call, with the raw-bytes
 //! fast path), counted in `hot_path::run_loop`.
@@ -26,8 +26,8 @@
 mod common;
 
 use common::{
-    NODE_V4, Rng, established_batch, flow_setup, host_v4, live_replies, live_reply, packet, rules,
-    syns,
+    NODE_V4, Rng, established_batch, flow_setup, host_v4, live_replies, live_reply,
+    node_table_flow_setup, packet, rules, syns,
 };
 use std::hint::black_box;
 use std::sync::Arc;
@@ -72,8 +72,12 @@ fn main() {
         }
         "udp-cold" => flow_setup(),
         "tcp64" => (FlowTable::default(), established_batch(64)),
-        "udp64" => {
-            let (flows, replies) = flow_setup();
+        "udp64" | "udp64-node" => {
+            let (flows, replies) = if mode == "udp64" {
+                flow_setup()
+            } else {
+                node_table_flow_setup()
+            };
             let batch = live_replies(&flows, &replies)
                 .take(64)
                 .map(<[u8]>::to_vec)

@@ -185,16 +185,27 @@ pub fn syns(rules: &[FilterRule], seed: u64) -> Vec<Vec<u8>> {
 /// A flow table holding 100,000 outbound UDP flows (2^18 slots, 16 MiB) recorded at time 1,
 /// and the replies to every 97th flow (1,031 packets).
 pub fn flow_setup() -> (FlowTable, Vec<Vec<u8>>) {
-    let flows = FlowTable::new(1 << 18, 180);
+    flows_in(FlowTable::new(1 << 18, 180), 100_000, 97)
+}
+
+/// The node's flow table (the default capacity, 4,096 slots) holding 2,000 outbound UDP
+/// flows recorded at time 1, and the replies to every 16th flow (125 packets).
+pub fn node_table_flow_setup() -> (FlowTable, Vec<Vec<u8>>) {
+    flows_in(FlowTable::default(), 2_000, 16)
+}
+
+/// `flows` with `n` outbound UDP flows recorded at time 1, and the replies to every
+/// `reply_every`-th flow.
+fn flows_in(flows: FlowTable, n: u32, reply_every: u32) -> (FlowTable, Vec<Vec<u8>>) {
     let mut rng = Rng(5);
     let mut p = ParsedPacket::default();
     let mut replies = Vec::new();
-    for i in 0..100_000u32 {
+    for i in 0..n {
         let peer = host_v4(&mut rng);
         let sport = 1024 + (i % 60000) as u16;
         p.decode(&packet(17, NODE_V4, peer, sport, 53, 0, 0));
         flows.record_outbound(&p, 1);
-        if i % 97 == 0 {
+        if i % reply_every == 0 {
             replies.push(packet(17, peer, NODE_V4, 53, sport, 0, 0));
         }
     }
