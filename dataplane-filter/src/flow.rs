@@ -10,6 +10,10 @@
 //!   that races a writer retries a few times and then reports a miss, so a concurrent update can
 //!   at worst send one reply through full rule evaluation.
 //! * **Shared across filter swaps**: the table lives outside the immutable [`crate::Filter`].
+//! * **Active flows first**: the IPv4 fast path reads only a bucket's first slot inline (the
+//!   other slots cost a mispredicted branch and a call). A flow that records an outbound
+//!   packet takes the first slot over from one quiet for a second or more, which moves to the
+//!   sender's slot, so the flows exchanging packets are the ones found inline.
 //! * **Hashing**: per-table random keys (foldhash/wyhash style folded 64×64→128-bit
 //!   multiplies). An IPv4 key is two words — both addresses in one, ports/protocol/family in
 //!   the other — and takes one multiply; an IPv6 key takes three. A lookup first compares a
@@ -33,6 +37,10 @@ pub const DEFAULT_CAPACITY: usize = 4096;
 const WAYS: usize = 4;
 /// Read attempts before a racing reader gives up.
 const READ_RETRIES: usize = 4;
+/// A flow recording an outbound packet takes its bucket's first slot over from a flow
+/// quiet for at least this long (seconds): two busy flows of one bucket trade places at most
+/// once a second.
+const PROMOTE_AFTER_SECS: u32 = 1;
 
 /// One slot: a seqlock version plus the key and the expiry time, in one cache line. An
 /// IPv4 key has both addresses in `src_lo` (see [`v4_addrs`]) and zeros in the other
@@ -411,11 +419,30 @@ impl FlowTable {
         let Some(i) = target.or(oldest.map(|(i, _)| i)) else {
             return;
         };
+        let [first, ..] = bucket;
         let Some(slot) = bucket.get(i) else {
             return;
         };
-        // Take the slot's write lock (odd version); if another writer holds it, skip: the next
-        // outbound packet of the flow records it again.
+        // The IPv4 fast path reads only a bucket's first slot inline: a flow that sends
+        // takes it over from one that has been quiet for `PROMOTE_AFTER_SECS`, which moves
+        // to this flow's slot.
+        let first_quiet = first
+            .expires
+            .load(Ordering::Relaxed)
+            .saturating_add(PROMOTE_AFTER_SECS)
+            <= expires;
+        if i > 0 && first_quiet {
+            Self::write_swapping(first, slot, &k, expires);
+        } else if let Some(v) = Self::lock(slot) {
+            Self::write(slot, &k, expires);
+            slot.version.store(v.wrapping_add(2), Ordering::Release);
+        }
+    }
+
+    /// Takes `slot`'s write lock (odd version) and returns the version it had, or `None`
+    /// if another writer holds it: the caller then skips its write (the next outbound
+    /// packet of the flow records it again).
+    fn lock(slot: &Slot) -> Option<u64> {
         let v = slot.version.load(Ordering::Relaxed);
         if v & 1 == 1
             || slot
@@ -423,16 +450,52 @@ impl FlowTable {
                 .compare_exchange(v, v.wrapping_add(1), Ordering::Acquire, Ordering::Relaxed)
                 .is_err()
         {
-            return;
+            return None;
         }
         fence(Ordering::Release);
+        Some(v)
+    }
+
+    /// Writes `k` live until `expires` into `slot`, whose write lock the caller holds.
+    fn write(slot: &Slot, k: &FlowKey, expires: u32) {
         slot.src_hi.store(k.src_hi, Ordering::Relaxed);
         slot.src_lo.store(k.src_lo, Ordering::Relaxed);
         slot.dst_hi.store(k.dst_hi, Ordering::Relaxed);
         slot.dst_lo.store(k.dst_lo, Ordering::Relaxed);
         slot.meta.store(k.meta, Ordering::Relaxed);
         slot.expires.store(expires, Ordering::Relaxed);
-        slot.version.store(v.wrapping_add(2), Ordering::Release);
+    }
+
+    /// Writes `k` into the bucket's `first` slot and that slot's entry into `other`, under
+    /// both write locks (taken first slot first, so two writers never wait on each other;
+    /// if either is held, nothing is written). A reader of either entry may miss it during
+    /// the swap, as with any write.
+    fn write_swapping(first: &Slot, other: &Slot, k: &FlowKey, expires: u32) {
+        let Some(v_first) = Self::lock(first) else {
+            return;
+        };
+        let Some(v_other) = Self::lock(other) else {
+            first
+                .version
+                .store(v_first.wrapping_add(2), Ordering::Release);
+            return;
+        };
+        let moved = FlowKey {
+            src_hi: first.src_hi.load(Ordering::Relaxed),
+            src_lo: first.src_lo.load(Ordering::Relaxed),
+            dst_hi: first.dst_hi.load(Ordering::Relaxed),
+            dst_lo: first.dst_lo.load(Ordering::Relaxed),
+            meta: first.meta.load(Ordering::Relaxed),
+        };
+        let moved_expires = first.expires.load(Ordering::Relaxed);
+        Self::write(other, &moved, moved_expires);
+        Self::write(first, k, expires);
+        other
+            .version
+            .store(v_other.wrapping_add(2), Ordering::Release);
+        first
+            .version
+            .store(v_first.wrapping_add(2), Ordering::Release);
     }
 
     /// Number of live entries at `now` (walks the table; for tests and metrics).

@@ -185,21 +185,23 @@ pub fn syns(rules: &[FilterRule], seed: u64) -> Vec<Vec<u8>> {
 /// A flow table holding 100,000 outbound UDP flows (2^18 slots, 16 MiB) recorded at time 1,
 /// and the replies to every 97th flow (1,031 packets).
 pub fn flow_setup() -> (FlowTable, Vec<Vec<u8>>) {
-    flows_in(FlowTable::new(1 << 18, 180), 100_000, 97)
+    flows_in(FlowTable::new(1 << 18, 180), 100_000, 97, false)
 }
 
 /// The node's flow table (the default capacity, 4,096 slots) holding 2,000 outbound UDP
-/// flows recorded at time 1, and the replies to every 16th flow (125 packets).
+/// flows recorded at time 1, of which every 16th sends again at time 3 (the active flows),
+/// and the replies to those 125 flows.
 pub fn node_table_flow_setup() -> (FlowTable, Vec<Vec<u8>>) {
-    flows_in(FlowTable::default(), 2_000, 16)
+    flows_in(FlowTable::default(), 2_000, 16, true)
 }
 
 /// `flows` with `n` outbound UDP flows recorded at time 1, and the replies to every
-/// `reply_every`-th flow.
-fn flows_in(flows: FlowTable, n: u32, reply_every: u32) -> (FlowTable, Vec<Vec<u8>>) {
+/// `reply_every`-th flow; if `active`, those flows record an outbound packet again at time 3.
+fn flows_in(flows: FlowTable, n: u32, reply_every: u32, active: bool) -> (FlowTable, Vec<Vec<u8>>) {
     let mut rng = Rng(5);
     let mut p = ParsedPacket::default();
     let mut replies = Vec::new();
+    let mut again = Vec::new();
     for i in 0..n {
         let peer = host_v4(&mut rng);
         let sport = 1024 + (i % 60000) as u16;
@@ -207,6 +209,13 @@ fn flows_in(flows: FlowTable, n: u32, reply_every: u32) -> (FlowTable, Vec<Vec<u
         flows.record_outbound(&p, 1);
         if i % reply_every == 0 {
             replies.push(packet(17, peer, NODE_V4, 53, sport, 0, 0));
+            again.push(packet(17, NODE_V4, peer, sport, 53, 0, 0));
+        }
+    }
+    if active {
+        for out in &again {
+            p.decode(out);
+            flows.record_outbound(&p, 3);
         }
     }
     (flows, replies)
