@@ -254,13 +254,23 @@ fn run_in_batch(bencher: Bencher, dp: &Dataplane, batch: &[Vec<u8>], now: u32) {
 /// (a node's active flows). Per packet: 1 / the `item/s` line.
 #[divan::bench(args = SETS, sample_size = 100)]
 fn batch_run_in_udp_flow_hit(bencher: Bencher, shape: &str) {
-    let (flows, replies) = flow_setup();
+    run_in_reply_batch(bencher, shape, flow_setup(), 2);
+}
+
+/// Decides [`BATCH`] of `replies` whose flows are live in `flows` through a dataplane of
+/// `shape` at `now`, as [`run_in_batch`] does.
+fn run_in_reply_batch(
+    bencher: Bencher,
+    shape: &str,
+    (flows, replies): (FlowTable, Vec<Vec<u8>>),
+    now: u32,
+) {
     let batch: Vec<Vec<u8>> = live_replies(&flows, &replies)
         .take(BATCH)
         .map(<[u8]>::to_vec)
         .collect();
     assert_eq!(batch.len(), BATCH);
-    run_in_batch(bencher, &dataplane(shape, flows), &batch, 2);
+    run_in_batch(bencher, &dataplane(shape, flows), &batch, now);
 }
 
 /// [`batch_run_in_udp_flow_hit`] in the node's own flow table (the default 4,096 slots)
@@ -269,13 +279,7 @@ fn batch_run_in_udp_flow_hit(bencher: Bencher, shape: &str) {
 /// `item/s` line.
 #[divan::bench(args = SETS, sample_size = 100)]
 fn batch_run_in_udp_flow_hit_node_table(bencher: Bencher, shape: &str) {
-    let (flows, replies) = node_table_flow_setup();
-    let batch: Vec<Vec<u8>> = live_replies(&flows, &replies)
-        .take(BATCH)
-        .map(<[u8]>::to_vec)
-        .collect();
-    assert_eq!(batch.len(), BATCH);
-    run_in_batch(bencher, &dataplane(shape, flows), &batch, 3);
+    run_in_reply_batch(bencher, shape, node_table_flow_setup(), 3);
 }
 
 /// New flows through `Dataplane::run_in`, [`BATCH`] SYNs per iteration, in turn from the
