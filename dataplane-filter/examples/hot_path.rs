@@ -11,10 +11,10 @@
 //! where they go. (Without `--toggle-collect`, run with `N` and with 0 and divide the difference
 //! by `N`.) Modes: `tcp` (established ACK), `udp-hot` (the same reply repeated, 100,000 flows in
 //! the table), `udp-cold` (replies spread over the 100,000 flows), `tcp64` / `udp64` /
-//! `udp64-node` (64 connections / 64 live flows in turn, as the `batch_run_in_*` benches), `syn-<rules>x<sources>` (new
-//! flows, as `new_flow_fast`). Prefix `run-` (`run-tcp`, `run-udp-hot`, `run-udp-cold`,
-//! `run-syn-…`) decides through `Dataplane::run_in` instead (the node's call, with the raw-bytes
-//! fast path), counted in `hot_path::run_loop`.
+//! `udp64-node` (64 connections / 64 live flows in turn, as the `batch_run_in_*` benches),
+//! `syn-<rules>x<sources>` (new flows, as `new_flow_fast`). Prefix `run-` (`run-tcp`,
+//! `run-udp-hot`, `run-udp-cold`, `run-syn-…`) decides through `Dataplane::run_in` instead (the
+//! node's call, with the raw-bytes fast path), counted in `hot_path::run_loop`.
 #![expect(
     clippy::unwrap_used,
     clippy::indexing_slicing,
