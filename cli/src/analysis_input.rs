@@ -108,7 +108,7 @@ pub fn origin_short(file: &SourceFile, o: &Origin) -> String {
 pub fn print_answer(answer: Result<String, String>) -> Exit {
     match answer {
         Ok(text) => {
-            print!("{text}");
+            let _ = crate::stdout::print_out(&text);
             Exit::Clean
         }
         Err(e) => {

@@ -10,6 +10,7 @@ mod exit;
 mod input;
 mod node_rules;
 mod render;
+mod stdout;
 
 /// Offline toolkit for Tailscale and Headscale tailnet policy files.
 #[derive(Debug, Parser)]

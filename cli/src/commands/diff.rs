@@ -156,7 +156,7 @@ fn protos_text(protos: &[u8]) -> String {
 pub fn run(args: &DiffArgs) -> Exit {
     match answer(args) {
         Ok((text, changed)) => {
-            print!("{text}");
+            let _ = crate::stdout::print_out(&text);
             if changed { Exit::Findings } else { Exit::Clean }
         }
         Err(e) => {

@@ -19,13 +19,13 @@ pub struct ExplainArgs {
 /// Runs `tailpolicy explain`.
 pub fn run(args: &ExplainArgs) -> Exit {
     if args.list {
-        print!("{}", list(ALL_RULES));
+        let _ = crate::stdout::print_out(&list(ALL_RULES));
         return Exit::Clean;
     }
     let code = args.code.as_deref().unwrap_or_default();
     match find_rule(code) {
         Some(rule) => {
-            print!("{}", explanation(rule));
+            let _ = crate::stdout::print_out(&explanation(rule));
             Exit::Clean
         }
         None => {

@@ -14,6 +14,7 @@
 use crate::exit::Exit;
 use crate::input::{self, Input, STDIN_NAME};
 use crate::render::{self, FileDiagnostics, Format, FullStyle, RenderOptions};
+use crate::stdout::print_out;
 use std::io::Write as _;
 use std::path::Path;
 use tailpolicy_policy::hujson::{Document, format, parse, parse_bytes};
@@ -79,15 +80,18 @@ fn format_one(arg: &str, args: &FmtArgs) -> Exit {
     let changed = formatted != document.source;
     let is_stdin = input.path.is_none();
     let mut exit = Exit::Clean;
+    // Output that did not reach stdout fails the run (as a failed flush did before).
+    let mut printed = Ok(());
     if args.check && changed {
-        println!("{}", input.name);
+        printed = printed.and(print_out(&format!("{}\n", input.name)));
         exit = Exit::Findings;
     }
     if args.diff && changed {
-        print!(
-            "{}",
-            unified_diff(&input.name, &document.source, &formatted)
-        );
+        printed = printed.and(print_out(&unified_diff(
+            &input.name,
+            &document.source,
+            &formatted,
+        )));
         if !args.write {
             exit = Exit::Findings;
         }
@@ -101,13 +105,13 @@ fn format_one(arg: &str, args: &FmtArgs) -> Exit {
                 }
             }
             Some(_) => {}
-            None => print!("{formatted}"),
+            None => printed = printed.and(print_out(&formatted)),
         }
     } else if !args.check && !args.diff {
-        print!("{formatted}");
+        printed = printed.and(print_out(&formatted));
     }
     let _ = is_stdin;
-    if std::io::stdout().flush().is_err() {
+    if printed.is_err() {
         return Exit::Failure;
     }
     exit

@@ -150,9 +150,13 @@ fn status(args: &NodeArgs) -> Exit {
     match tailpolicy_node::query_status(&path) {
         Ok(report) => {
             match args.format {
-                StatusFormat::Full => print!("{}", render_text(&report)),
+                StatusFormat::Full => {
+                    let _ = crate::stdout::print_out(&render_text(&report));
+                }
                 StatusFormat::Json => match serde_json::to_string_pretty(&report) {
-                    Ok(json) => println!("{json}"),
+                    Ok(json) => {
+                        let _ = crate::stdout::print_out(&format!("{json}\n"));
+                    }
                     Err(e) => {
                         eprintln!("error: cannot print the status report: {e}");
                         return Exit::Failure;

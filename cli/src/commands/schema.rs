@@ -13,7 +13,7 @@ pub fn run(_args: &SchemaArgs) -> Exit {
         .and_then(|s| serde_json::to_string_pretty(&s).map_err(|e| e.to_string()))
     {
         Ok(text) => {
-            println!("{text}");
+            let _ = crate::stdout::print_out(&format!("{text}\n"));
             Exit::Clean
         }
         Err(e) => {

@@ -91,10 +91,10 @@ pub fn run(args: &TestArgs) -> Exit {
         TestFormat::Json => json_report(&loaded.file, &outcomes, &diagnostics, other_errors),
         TestFormat::Junit => junit(&loaded.file, &outcomes),
     };
-    print!("{out}");
+    let _ = crate::stdout::print_out(&out);
     if args.format == TestFormat::Full {
         if !diagnostics.is_empty() {
-            println!();
+            let _ = crate::stdout::print_out("\n");
             let files = [FileDiagnostics {
                 file: &loaded.file,
                 diagnostics: &diagnostics,
