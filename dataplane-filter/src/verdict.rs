@@ -82,26 +82,35 @@ impl Reason {
 }
 
 impl Reason {
-    /// The reason whose discriminant is `b` (`None` for no reason).
+    /// Every reason, in the order of [`Self::index`].
+    pub const ALL: [Self; 14] = [
+        Self::Keepalive,
+        Self::ShortPacket,
+        Self::Undecodable,
+        Self::Multicast,
+        Self::LinkLocal,
+        Self::Fragment,
+        Self::Outbound,
+        Self::NotLocal,
+        Self::IcmpResponse,
+        Self::TcpNonSyn,
+        Self::Flow,
+        Self::Tsmp,
+        Self::Rule,
+        Self::NoRule,
+    ];
+
+    /// The reason's position in [`Self::ALL`] (its discriminant): an index for per-reason
+    /// tables such as counters.
+    #[must_use]
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The reason whose index is `b` (`None` for no reason).
     #[inline(always)]
-    const fn from_u8(b: u8) -> Option<Self> {
-        Some(match b {
-            0 => Self::Keepalive,
-            1 => Self::ShortPacket,
-            2 => Self::Undecodable,
-            3 => Self::Multicast,
-            4 => Self::LinkLocal,
-            5 => Self::Fragment,
-            6 => Self::Outbound,
-            7 => Self::NotLocal,
-            8 => Self::IcmpResponse,
-            9 => Self::TcpNonSyn,
-            10 => Self::Flow,
-            11 => Self::Tsmp,
-            12 => Self::Rule,
-            13 => Self::NoRule,
-            _ => return None,
-        })
+    fn from_u8(b: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(b)).copied()
     }
 }
 
@@ -169,7 +178,7 @@ impl Verdict {
     /// The verdict [`Self::to_bits`] gave `bits` (a word it did not give decodes to a drop
     /// for an undecodable packet).
     #[inline(always)]
-    pub(crate) const fn from_bits(bits: u64) -> Self {
+    pub(crate) fn from_bits(bits: u64) -> Self {
         let Some(reason) = Reason::from_u8((bits >> 40) as u8) else {
             return Self::drop(Reason::Undecodable);
         };

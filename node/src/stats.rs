@@ -5,42 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use tailpolicy_dataplane_filter::{Reason, Verdict};
 
-/// Every filter reason, in a fixed order (the counters' index).
-pub const ALL_REASONS: [Reason; 14] = [
-    Reason::Keepalive,
-    Reason::ShortPacket,
-    Reason::Undecodable,
-    Reason::Multicast,
-    Reason::LinkLocal,
-    Reason::Fragment,
-    Reason::Outbound,
-    Reason::NotLocal,
-    Reason::IcmpResponse,
-    Reason::TcpNonSyn,
-    Reason::Flow,
-    Reason::Tsmp,
-    Reason::Rule,
-    Reason::NoRule,
-];
-
-const fn reason_index(r: Reason) -> usize {
-    match r {
-        Reason::Keepalive => 0,
-        Reason::ShortPacket => 1,
-        Reason::Undecodable => 2,
-        Reason::Multicast => 3,
-        Reason::LinkLocal => 4,
-        Reason::Fragment => 5,
-        Reason::Outbound => 6,
-        Reason::NotLocal => 7,
-        Reason::IcmpResponse => 8,
-        Reason::TcpNonSyn => 9,
-        Reason::Flow => 10,
-        Reason::Tsmp => 11,
-        Reason::Rule => 12,
-        Reason::NoRule => 13,
-    }
-}
+/// Every filter reason, in a fixed order (the counters' index, [`Reason::index`]).
+pub const ALL_REASONS: [Reason; 14] = Reason::ALL;
 
 /// Drops decided by the node itself, before or instead of the filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -142,7 +108,7 @@ impl VerdictTally {
         };
         if let Some(c) = table
             .get_mut(dir_index(dir))
-            .and_then(|row| row.get_mut(reason_index(v.reason)))
+            .and_then(|row| row.get_mut(v.reason.index()))
         {
             *c += 1;
         }
@@ -235,7 +201,7 @@ impl Counters {
 fn get(table: &[[AtomicU64; 14]; 2], dir: Direction, reason: Reason) -> u64 {
     table
         .get(dir_index(dir))
-        .and_then(|row| row.get(reason_index(reason)))
+        .and_then(|row| row.get(reason.index()))
         .map_or(0, |c| c.load(Ordering::Relaxed))
 }
 

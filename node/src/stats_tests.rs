@@ -3,7 +3,7 @@ use super::*;
 #[test]
 fn reason_order_matches_the_index() {
     for (i, r) in ALL_REASONS.iter().enumerate() {
-        assert_eq!(reason_index(*r), i, "{r}");
+        assert_eq!(r.index(), i, "{r}");
     }
     for (i, d) in ALL_NODE_DROPS.iter().enumerate() {
         assert_eq!(d.index(), i, "{}", d.as_str());
