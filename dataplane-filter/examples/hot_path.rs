@@ -15,6 +15,21 @@
 //! `syn-<rules>x<sources>` (new flows, as `new_flow_fast`). Prefix `run-` (`run-tcp`,
 //! `run-udp-hot`, `run-udp-cold`, `run-syn-…`) decides through `Dataplane::run_in` instead (the
 //! node's call, with the raw-bytes fast path), counted in `hot_path::run_loop`.
+//!
+//! Comparing two builds on the wall clock (the host's speed changes by up to half within
+//! seconds, so two benchmark runs one after the other do not compare):
+//!
+//! ```sh
+//! cp target/release/examples/hot_path /tmp/hp-a    # build A, then change the code
+//! cargo build --release -p tailpolicy-dataplane-filter --example hot_path
+//! target/release/examples/hot_path ab /tmp/hp-a target/release/examples/hot_path syn-1000x100
+//! ```
+//!
+//! `ab BIN_A BIN_B MODE [ROUNDS] [CHUNK]` runs both builds as servers (`serve MODE`, which
+//! reads decision counts on stdin and answers with the nanoseconds they took) and lets them
+//! take turns of `CHUNK` decisions, so each pair of turns sees the same machine; it prints
+//! the median of the per-pair ratios B / A and their quartiles. Comparing a build with itself
+//! gives medians within 1 % of 1.
 #![expect(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -31,6 +46,7 @@ use common::{
 };
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::Instant;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::{
     Dataplane, DecisionScratch, Filter, FilterConfig, FlowTable, ParsedPacket,
@@ -38,6 +54,11 @@ use tailpolicy_dataplane_filter::{
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("ab") {
+        return ab(&args[2..]);
+    }
+    let serve = args.get(1).map(String::as_str) == Some("serve");
+    let args: Vec<String> = if serve { args[1..].to_vec() } else { args };
     let arg = args.get(1).map_or("tcp", String::as_str);
     let (through_run_in, mode) = arg.strip_prefix("run-").map_or((false, arg), |m| (true, m));
     let n: usize = args
@@ -86,12 +107,98 @@ fn main() {
         }
         _ => (FlowTable::default(), syns(&rules, 11)),
     };
-    let accepted = if through_run_in {
-        run_loop(&Dataplane::new(filter, Arc::new(flows)), &packets, n)
+    let (filter, dataplane) = if through_run_in {
+        (None, Some(Dataplane::new(filter, Arc::new(flows))))
     } else {
-        decide_loop(&filter, &flows, &packets, n)
+        (Some((filter, flows)), None)
     };
+    let run = |n: usize| match (&filter, &dataplane) {
+        (Some((filter, flows)), _) => decide_loop(filter, flows, &packets, n),
+        (_, Some(dataplane)) => run_loop(dataplane, &packets, n),
+        (None, None) => 0,
+    };
+    if serve {
+        // One request per line: a number of decisions; answered with the nanoseconds taken.
+        for line in std::io::stdin().lines() {
+            let n: usize = line.unwrap().trim().parse().unwrap();
+            let start = Instant::now();
+            black_box(run(n));
+            println!("{}", start.elapsed().as_nanos());
+        }
+        return;
+    }
+    let accepted = run(n);
     println!("{arg}: {accepted} of {n} accepted");
+}
+
+/// `ab BIN_A BIN_B MODE [ROUNDS] [CHUNK]`: compares two builds of this program on one mode.
+/// Both run as servers (`serve MODE`) and take turns deciding `CHUNK` packets (default
+/// 100,000), `ROUNDS` times each (default 200), in alternating order. Turns are tens of
+/// milliseconds, much shorter than the host's changes of speed, so each pair of turns
+/// sees the same machine: the median of the per-pair ratios B / A is the comparison, with
+/// its quartiles.
+fn ab(args: &[String]) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let (bin_a, bin_b, mode) = (&args[0], &args[1], &args[2]);
+    let rounds: usize = args.get(3).map_or(200, |s| s.parse().unwrap());
+    let chunk: usize = args.get(4).map_or(100_000, |s| s.parse().unwrap());
+    let spawn = |bin: &String| {
+        let mut child = Command::new(bin)
+            .args(["serve", mode])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        (child, input, output)
+    };
+    let mut servers = [spawn(bin_a), spawn(bin_b)];
+    let mut turn = |k: usize| -> f64 {
+        let (_, input, output) = &mut servers[k];
+        writeln!(input, "{chunk}").unwrap();
+        let mut line = String::new();
+        output.read_line(&mut line).unwrap();
+        line.trim().parse::<f64>().unwrap() / chunk as f64
+    };
+    // Warm-up turns (page faults, caches).
+    for _ in 0..3 {
+        turn(0);
+        turn(1);
+    }
+    let (mut a, mut b, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..rounds {
+        let (x, y) = if r % 2 == 0 {
+            let x = turn(0);
+            (x, turn(1))
+        } else {
+            let y = turn(1);
+            (turn(0), y)
+        };
+        a.push(x);
+        b.push(y);
+        ratios.push(y / x);
+    }
+    for v in [&mut a, &mut b, &mut ratios] {
+        v.sort_by(f64::total_cmp);
+    }
+    let q = |v: &[f64], f: f64| v[((v.len() - 1) as f64 * f) as usize];
+    println!(
+        "{mode}: A {:.2} ns (min {:.2}), B {:.2} ns (min {:.2}); B/A median {:.3}, quartiles {:.3}..{:.3}",
+        q(&a, 0.5),
+        a[0],
+        q(&b, 0.5),
+        b[0],
+        q(&ratios, 0.5),
+        q(&ratios, 0.25),
+        q(&ratios, 0.75)
+    );
+    // Closing a server's input ends it.
+    for (mut child, input, _) in servers {
+        drop(input);
+        child.wait().unwrap();
+    }
 }
 
 /// Decodes and decides `n` packets, cycling through `packets`; returns the accept count.
