@@ -196,7 +196,7 @@ impl PortMap {
             .map
             .starts
             .get(lo..hi)
-            .map_or(0, |part| part.partition_point(|s| *s <= port));
+            .map_or(0, |part| count_at_most(part, port, |s| *s));
         // The interval holding `port` is the last one starting at or below it: before `lo`
         // every start is below this byte's first port, from `hi` on every start is above it.
         self.map
