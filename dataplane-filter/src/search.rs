@@ -9,8 +9,8 @@
 //! Measured against the alternatives with the paired comparison of `examples/hot_path.rs`
 //! (`ab`), on new flows (`syn-*` modes): a binary loop down to one element was 14–28 %
 //! slower; four-way steps (three loads and two levels of conditional moves per step, half
-//! as many steps) 7–25 % slower; eight-way steps slower still. More instructions on every
-//! step cost more than the shorter chain of loads saves.
+//! as many steps, with the same counted tail) 12–25 % slower; eight-way steps slower
+//! still. More instructions on every step cost more than the shorter chain of loads saves.
 
 use std::hint::select_unpredictable;
 
