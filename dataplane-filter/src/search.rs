@@ -18,22 +18,20 @@ use std::hint::select_unpredictable;
 /// elements whose key is at most `x`.
 #[inline(always)]
 pub(crate) fn count_at_most<T, K: Ord + Copy>(v: &[T], x: K, key: impl Fn(&T) -> K) -> usize {
-    // Whether element `i` is at most `x` (`false` past the end, which no read reaches).
+    // Whether element `i` is at most `x` (`false` past the end, where only the read of an
+    // empty slice goes: its count is then 0 with no separate test).
     let at_most = |i: usize| v.get(i).is_some_and(|e| key(e) <= x);
     // Invariant (as in the standard library's binary search): if any element is at most `x`,
     // the last such one is in `base..base + size`; otherwise `base` is 0.
     let mut base = 0usize;
     let mut size = v.len();
-    if size == 0 {
-        return 0;
-    }
     while size > 3 {
         let half = size / 2;
         let mid = base + half;
         base = select_unpredictable(at_most(mid), mid, base);
         size -= half;
     }
-    // One to three elements left: the last one at most `x`, if any, is among them.
+    // At most three elements left: the last one at most `x`, if any, is among them.
     base + usize::from(at_most(base))
         + usize::from(size > 1 && at_most(base + 1))
         + usize::from(size > 2 && at_most(base + 2))
