@@ -107,15 +107,14 @@ fn main() {
         }
         _ => (FlowTable::default(), syns(&rules, 11)),
     };
-    let (filter, dataplane) = if through_run_in {
-        (None, Some(Dataplane::new(filter, Arc::new(flows))))
+    let target = if through_run_in {
+        Target::RunIn(Dataplane::new(filter, Arc::new(flows)))
     } else {
-        (Some((filter, flows)), None)
+        Target::Decide(Box::new(filter), flows)
     };
-    let run = |n: usize| match (&filter, &dataplane) {
-        (Some((filter, flows)), _) => decide_loop(filter, flows, &packets, n),
-        (_, Some(dataplane)) => run_loop(dataplane, &packets, n),
-        (None, None) => 0,
+    let run = |n: usize| match &target {
+        Target::Decide(filter, flows) => decide_loop(filter, flows, &packets, n),
+        Target::RunIn(dataplane) => run_loop(dataplane, &packets, n),
     };
     if serve {
         // One request per line: a number of decisions; answered with the nanoseconds taken.
@@ -129,6 +128,12 @@ fn main() {
     }
     let accepted = run(n);
     println!("{arg}: {accepted} of {n} accepted");
+}
+
+/// What a mode decides through: decode + `Filter::check_in`, or `Dataplane::run_in`.
+enum Target {
+    Decide(Box<Filter>, FlowTable),
+    RunIn(Dataplane),
 }
 
 /// `ab BIN_A BIN_B MODE [ROUNDS] [CHUNK]`: compares two builds of this program on one mode.

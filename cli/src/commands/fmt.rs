@@ -78,7 +78,6 @@ fn format_one(arg: &str, args: &FmtArgs) -> Exit {
         return Exit::Failure;
     }
     let changed = formatted != document.source;
-    let is_stdin = input.path.is_none();
     let mut exit = Exit::Clean;
     // Output that did not reach stdout fails the run (as a failed flush did before).
     let mut printed = Ok(());
@@ -110,7 +109,6 @@ fn format_one(arg: &str, args: &FmtArgs) -> Exit {
     } else if !args.check && !args.diff {
         printed = printed.and(print_out(&formatted));
     }
-    let _ = is_stdin;
     if printed.is_err() {
         return Exit::Failure;
     }
