@@ -14,7 +14,10 @@
 //! `udp64-node` (64 connections / 64 live flows in turn, as the `batch_run_in_*` benches),
 //! `syn-<rules>x<sources>` (new flows, as `new_flow_fast`). Prefix `run-` (`run-tcp`,
 //! `run-udp-hot`, `run-udp-cold`, `run-syn-…`) decides through `Dataplane::run_in` instead (the
-//! node's call, with the raw-bytes fast path), counted in `hot_path::run_loop`.
+//! node's call, with the raw-bytes fast path), counted in `hot_path::run_loop`. Prefix
+//! `batch-` (`batch-tcp64`, `batch-udp64`, `batch-udp64-node`) decides through
+//! `Dataplane::run_in` in exactly the loop of the `batch_run_in_*` benches (passes over the
+//! packets, each verdict kept whole), counted in `hot_path::batch_loop`.
 //!
 //! Comparing two builds on the wall clock (the host's speed changes by up to half within
 //! seconds, so two benchmark runs one after the other do not compare):
@@ -60,7 +63,13 @@ fn main() {
     let serve = args.get(1).map(String::as_str) == Some("serve");
     let args: Vec<String> = if serve { args[1..].to_vec() } else { args };
     let arg = args.get(1).map_or("tcp", String::as_str);
-    let (through_run_in, mode) = arg.strip_prefix("run-").map_or((false, arg), |m| (true, m));
+    let (kind, mode) = if let Some(m) = arg.strip_prefix("batch-") {
+        (Kind::Batch, m)
+    } else if let Some(m) = arg.strip_prefix("run-") {
+        (Kind::RunIn, m)
+    } else {
+        (Kind::Decide, arg)
+    };
     let n: usize = args
         .get(2)
         .and_then(|s| s.parse().ok())
@@ -107,14 +116,15 @@ fn main() {
         }
         _ => (FlowTable::default(), syns(&rules, 11)),
     };
-    let target = if through_run_in {
-        Target::RunIn(Dataplane::new(filter, Arc::new(flows)))
-    } else {
-        Target::Decide(Box::new(filter), flows)
+    let target = match kind {
+        Kind::Decide => Target::Decide(Box::new(filter), flows),
+        Kind::RunIn => Target::RunIn(Dataplane::new(filter, Arc::new(flows))),
+        Kind::Batch => Target::Batch(Dataplane::new(filter, Arc::new(flows))),
     };
     let run = |n: usize| match &target {
         Target::Decide(filter, flows) => decide_loop(filter, flows, &packets, n),
         Target::RunIn(dataplane) => run_loop(dataplane, &packets, n),
+        Target::Batch(dataplane) => batch_loop(dataplane, &packets, n),
     };
     if serve {
         // One request per line: a number of decisions; answered with the nanoseconds taken.
@@ -126,14 +136,28 @@ fn main() {
         }
         return;
     }
-    let accepted = run(n);
-    println!("{arg}: {accepted} of {n} accepted");
+    let result = run(n);
+    if matches!(kind, Kind::Batch) {
+        println!("{arg}: {result} decisions");
+    } else {
+        println!("{arg}: {result} of {n} accepted");
+    }
 }
 
-/// What a mode decides through: decode + `Filter::check_in`, or `Dataplane::run_in`.
+/// How a mode decides: decode + `Filter::check_in`, `Dataplane::run_in` one packet at a
+/// time, or `Dataplane::run_in` in the loop of the `batch_run_in_*` benches.
+#[derive(Clone, Copy)]
+enum Kind {
+    Decide,
+    RunIn,
+    Batch,
+}
+
+/// What a mode decides through (see [`Kind`]).
 enum Target {
     Decide(Box<Filter>, FlowTable),
     RunIn(Dataplane),
+    Batch(Dataplane),
 }
 
 /// `ab BIN_A BIN_B MODE [ROUNDS] [CHUNK]`: compares two builds of this program on one mode.
@@ -218,6 +242,20 @@ fn decide_loop(filter: &Filter, flows: &FlowTable, packets: &[Vec<u8>], n: usize
         accepted += usize::from(black_box(filter.check_in(&p, flows, 2)).is_accept());
     }
     accepted
+}
+
+/// The loop of the `batch_run_in_*` benches: `n / packets.len()` passes over `packets`, each
+/// verdict kept whole (`black_box`); returns the number of decisions.
+#[inline(never)]
+fn batch_loop(dp: &Dataplane, packets: &[Vec<u8>], n: usize) -> usize {
+    let mut scratch = DecisionScratch::default();
+    let passes = n / packets.len().max(1);
+    for _ in 0..passes {
+        for pkt in black_box(packets) {
+            black_box(dp.run_in(pkt, &mut scratch, 2));
+        }
+    }
+    passes * packets.len()
 }
 
 /// [`decide_loop`] through `Dataplane::run_in`.
