@@ -153,20 +153,18 @@ impl Dataplane {
     #[inline(always)]
     pub fn run_in(&self, packet: &[u8], scratch: &mut DecisionScratch, now: u32) -> Verdict {
         self.refresh(scratch);
-        // The out-of-line part returns its verdict as one word in a register (see
-        // `Verdict::to_bits`), not through memory.
         match scratch
             .filter
             .accept_established_v4(packet, &self.flows, now)
         {
             Some(v) => v,
-            None => Verdict::from_bits(decide_in(
+            None => decide_in(
                 &scratch.filter,
                 &self.flows,
                 packet,
                 &mut scratch.packet,
                 now,
-            )),
+            ),
         }
     }
 
@@ -180,8 +178,7 @@ impl Dataplane {
     }
 }
 
-/// The rest of [`Dataplane::run_in`]: decodes `packet` into `parsed` and decides it; the
-/// verdict as [`Verdict::to_bits`].
+/// The rest of [`Dataplane::run_in`]: decodes `packet` into `parsed` and decides it.
 #[inline(never)]
 fn decide_in(
     filter: &Filter,
@@ -189,9 +186,9 @@ fn decide_in(
     packet: &[u8],
     parsed: &mut ParsedPacket,
     now: u32,
-) -> u64 {
+) -> Verdict {
     parsed.decode(packet);
-    filter.check_in_bits(parsed, flows, now)
+    filter.check_in(parsed, flows, now)
 }
 
 #[cfg(test)]

@@ -175,13 +175,6 @@ impl Filter {
     /// fast path works on the fields the decoder has just produced.
     #[inline(always)]
     pub fn check_in(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
-        Verdict::from_bits(self.check_in_bits(p, flows, now))
-    }
-
-    /// [`Self::check_in`]'s verdict as [`Verdict::to_bits`]: the out-of-line parts return
-    /// the word in a register, not a `Verdict` through memory.
-    #[inline(always)]
-    pub(crate) fn check_in_bits(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> u64 {
         if (p.decoded == Decoded::Ip) & (p.family == Family::V4) {
             let dst = low32(p.dst);
             if self.is_plain_local_v4(dst) {
@@ -190,12 +183,12 @@ impl Filter {
                     proto::TCP
                         if p.tcp_flags & (tcp_flag::SYN | tcp_flag::ACK) != tcp_flag::SYN =>
                     {
-                        return Verdict::accept(Reason::TcpNonSyn).to_bits();
+                        return Verdict::accept(Reason::TcpNonSyn);
                     }
                     proto::UDP | proto::SCTP
                         if flows.contains_reply_v4(src, dst, p.proto, p.sport, p.dport, now) =>
                     {
-                        return Verdict::accept(Reason::Flow).to_bits();
+                        return Verdict::accept(Reason::Flow);
                     }
                     _ => return decide_by_rules(&self.v4, p, src, dst, proto::ICMP4),
                 }
@@ -278,23 +271,22 @@ impl Filter {
     }
 
     /// [`Self::check_in`] for every packet: pre-checks, local destination, decision.
-    /// (As [`Verdict::to_bits`].)
     #[inline(never)]
-    fn check_in_general(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> u64 {
+    fn check_in_general(&self, p: &ParsedPacket, flows: &FlowTable, now: u32) -> Verdict {
         if let Some(v) = pre_check(p) {
-            return v.to_bits();
+            return v;
         }
         match p.family {
             Family::V4 => {
                 let (src, dst) = (low32(p.src), low32(p.dst));
                 if !self.local_v4.contains(dst) {
-                    return Verdict::drop(Reason::NotLocal).to_bits();
+                    return Verdict::drop(Reason::NotLocal);
                 }
                 decide(&self.v4, p, src, dst, proto::ICMP4, flows, now)
             }
             Family::V6 => {
                 if !self.local_v6.contains(p.dst) {
-                    return Verdict::drop(Reason::NotLocal).to_bits();
+                    return Verdict::drop(Reason::NotLocal);
                 }
                 decide(&self.v6, p, p.src, p.dst, proto::ICMP6, flows, now)
             }
@@ -433,7 +425,7 @@ pub(crate) fn is_icmp_response(family: Family, icmp_type: u8) -> bool {
 
 /// The protocol policy for a packet to a local address (after the pre-checks). The
 /// stateless and stateful accepts (established TCP, a UDP/SCTP reply to a recorded flow) are
-/// inlined; rule evaluation is out of line. (As [`Verdict::to_bits`].)
+/// inlined; rule evaluation is out of line.
 #[inline]
 fn decide<A: Key>(
     m: &FamilyMatcher<A>,
@@ -443,20 +435,17 @@ fn decide<A: Key>(
     icmp: u8,
     flows: &FlowTable,
     now: u32,
-) -> u64 {
+) -> Verdict {
     match p.proto {
         proto::TCP if p.tcp_flags & (tcp_flag::SYN | tcp_flag::ACK) != tcp_flag::SYN => {
-            Verdict::accept(Reason::TcpNonSyn).to_bits()
+            Verdict::accept(Reason::TcpNonSyn)
         }
-        proto::UDP | proto::SCTP if flows.contains_reply(p, now) => {
-            Verdict::accept(Reason::Flow).to_bits()
-        }
+        proto::UDP | proto::SCTP if flows.contains_reply(p, now) => Verdict::accept(Reason::Flow),
         _ => decide_by_rules(m, p, src, dst, icmp),
     }
 }
 
 /// The rest of [`decide`]: TCP SYNs, UDP/SCTP without a flow, ICMP, TSMP, other protocols.
-/// (As [`Verdict::to_bits`].)
 #[inline(never)]
 fn decide_by_rules<A: Key>(
     m: &FamilyMatcher<A>,
@@ -464,22 +453,22 @@ fn decide_by_rules<A: Key>(
     src: A,
     dst: A,
     icmp: u8,
-) -> u64 {
+) -> Verdict {
     let rule = match p.proto {
         proto::TCP | proto::UDP | proto::SCTP => m.match_ports(p.proto, src, dst, p.dport),
-        proto::TSMP => return Verdict::accept(Reason::Tsmp).to_bits(),
+        proto::TSMP => return Verdict::accept(Reason::Tsmp),
         x if x == icmp => {
             if is_icmp_response(p.family, p.icmp_type) {
-                return Verdict::accept(Reason::IcmpResponse).to_bits();
+                return Verdict::accept(Reason::IcmpResponse);
             }
             m.match_ips_only(src, dst)
         }
         other => m.match_all_ports(other, src, dst),
     };
     if rule == NONE {
-        Verdict::drop(Reason::NoRule).to_bits()
+        Verdict::drop(Reason::NoRule)
     } else {
-        Verdict::rule(rule).to_bits()
+        Verdict::rule(rule)
     }
 }
 

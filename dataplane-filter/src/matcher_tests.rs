@@ -320,7 +320,7 @@ fn split_classes_agree_with_the_reference() {
                 want,
                 "{src} {p:?}"
             );
-            checked += usize::from(want.rule.is_some());
+            checked += usize::from(want.rule_index().is_some());
         }
     }
     // The rule set and packets are dense enough that many packets match a rule.

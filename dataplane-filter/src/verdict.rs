@@ -1,6 +1,7 @@
 //! Verdicts: accept or drop, why, and which rule matched.
 
 use std::fmt;
+use std::num::NonZeroU32;
 
 /// Accept or drop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -106,12 +107,6 @@ impl Reason {
     pub const fn index(self) -> usize {
         self as usize
     }
-
-    /// The reason whose index is `b` (`None` for no reason).
-    #[inline(always)]
-    fn from_u8(b: u8) -> Option<Self> {
-        Self::ALL.get(usize::from(b)).copied()
-    }
 }
 
 impl fmt::Display for Reason {
@@ -120,15 +115,16 @@ impl fmt::Display for Reason {
     }
 }
 
-/// The decision for one packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The decision for one packet. Eight bytes, so it is returned in a register and stored
+/// with one write (the rule index is kept plus one, so "no rule" costs no extra word).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Verdict {
     /// Accept or drop.
     pub action: Action,
     /// Why.
     pub reason: Reason,
-    /// For [`Reason::Rule`]: index of the matching rule in the FilterRule list.
-    pub rule: Option<u32>,
+    /// The matching rule's index plus one (see [`Self::rule_index`]).
+    rule: Option<NonZeroU32>,
 }
 
 impl Verdict {
@@ -152,48 +148,23 @@ impl Verdict {
         }
     }
 
-    /// An accept by rule `index`.
+    /// An accept by rule `index`. (Index `u32::MAX` is no rule's: a filter numbers its
+    /// rules below it, see [`crate::Filter::new`]; such a verdict has no index.)
     #[must_use]
     pub const fn rule(index: u32) -> Self {
         Self {
             action: Action::Accept,
             reason: Reason::Rule,
-            rule: Some(index),
+            rule: NonZeroU32::new(index.wrapping_add(1)),
         }
     }
 
-    /// The verdict as one word: the rule index in bits 0–31, whether there is one in bit 32,
-    /// the reason in bits 40–47 and the action in bit 48. A 12-byte `Verdict` returned from a
-    /// function that is not inlined goes through memory; the hot path passes this word in a
-    /// register instead (see [`crate::Dataplane::run_in`]).
-    #[inline(always)]
-    pub(crate) const fn to_bits(self) -> u64 {
-        let rule = match self.rule {
-            Some(r) => (1 << 32) | r as u64,
-            None => 0,
-        };
-        rule | ((self.reason as u64) << 40) | ((self.action as u64) << 48)
-    }
-
-    /// The verdict [`Self::to_bits`] gave `bits` (a word it did not give decodes to a drop
-    /// for an undecodable packet).
-    #[inline(always)]
-    pub(crate) fn from_bits(bits: u64) -> Self {
-        let Some(reason) = Reason::from_u8((bits >> 40) as u8) else {
-            return Self::drop(Reason::Undecodable);
-        };
-        Self {
-            action: if bits & (1 << 48) == 0 {
-                Action::Accept
-            } else {
-                Action::Drop
-            },
-            reason,
-            rule: if bits & (1 << 32) == 0 {
-                None
-            } else {
-                Some(bits as u32)
-            },
+    /// For [`Reason::Rule`]: the index of the matching rule in the FilterRule list.
+    #[must_use]
+    pub const fn rule_index(&self) -> Option<u32> {
+        match self.rule {
+            Some(r) => Some(r.get() - 1),
+            None => None,
         }
     }
 
@@ -204,34 +175,54 @@ impl Verdict {
     }
 }
 
+impl fmt::Debug for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verdict")
+            .field("action", &self.action)
+            .field("reason", &self.reason)
+            .field("rule", &self.rule_index())
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every reason, both actions and rule indexes at the edges survive the one-word form,
-    /// and every reason has a discriminant `from_u8` knows.
+    /// Eight bytes: a register, one store.
     #[test]
-    fn bits_round_trip() {
-        let reasons = (0..=u8::MAX)
-            .filter_map(Reason::from_u8)
-            .collect::<Vec<_>>();
-        assert_eq!(reasons.len(), 14);
-        for reason in reasons {
-            assert_eq!(Reason::from_u8(reason as u8), Some(reason));
-            for action in [Action::Accept, Action::Drop] {
-                for rule in [None, Some(0), Some(1), Some(u32::MAX)] {
-                    let v = Verdict {
-                        action,
-                        reason,
-                        rule,
-                    };
-                    assert_eq!(Verdict::from_bits(v.to_bits()), v);
-                }
-            }
+    fn verdict_is_one_word() {
+        assert_eq!(std::mem::size_of::<Verdict>(), 8);
+    }
+
+    /// Rule indexes at the edges; `u32::MAX` (no rule's index) has none.
+    #[test]
+    fn rule_index_round_trip() {
+        for i in [0, 1, 7, u32::MAX - 1] {
+            let v = Verdict::rule(i);
+            assert_eq!(v.rule_index(), Some(i));
+            assert!(v.is_accept());
+            assert_eq!(v.reason, Reason::Rule);
         }
+        assert_eq!(Verdict::rule(u32::MAX).rule_index(), None);
+        assert_eq!(Verdict::accept(Reason::Flow).rule_index(), None);
+        assert_eq!(Verdict::drop(Reason::NoRule).rule_index(), None);
+    }
+
+    /// Debug output shows the index, not its stored form.
+    #[test]
+    fn debug_shows_the_index() {
         assert_eq!(
-            Verdict::from_bits(u64::MAX),
-            Verdict::drop(Reason::Undecodable)
+            format!("{:?}", Verdict::rule(0)),
+            "Verdict { action: Accept, reason: Rule, rule: Some(0) }"
         );
+    }
+
+    /// Every reason's index is its position in `ALL`.
+    #[test]
+    fn reason_indexes() {
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i);
+        }
     }
 }

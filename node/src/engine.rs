@@ -525,7 +525,7 @@ fn log_accept(
 ) {
     let meta = lock(&active.meta);
     let rule = verdict
-        .rule
+        .rule_index()
         .and_then(|i| usize::try_from(i).ok())
         .and_then(|i| meta.rules.get(i))
         .map_or("?", String::as_str);

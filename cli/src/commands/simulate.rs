@@ -230,7 +230,7 @@ fn render(verdict: Verdict, format: SimulateFormat, rules: &[FilterRule], bytes:
     let mut record = json!({
         "verdict": verdict.action.as_str(),
         "reason": verdict.reason.as_str(),
-        "rule": verdict.rule,
+        "rule": verdict.rule_index(),
     });
     if format == SimulateFormat::Full {
         let mut p = tailpolicy_dataplane_filter::ParsedPacket::default();
@@ -257,7 +257,7 @@ fn render(verdict: Verdict, format: SimulateFormat, rules: &[FilterRule], bytes:
             "icmp_code": p.icmp_code,
         });
         let matched = verdict
-            .rule
+            .rule_index()
             .and_then(|i| rules.get(usize::try_from(i).ok()?))
             .and_then(|r| serde_json::to_value(r).ok());
         if let Value::Object(map) = &mut record {
