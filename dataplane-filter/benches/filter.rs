@@ -26,7 +26,7 @@ use common::{
 };
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::reference::ReferenceFilter;
 use tailpolicy_dataplane_filter::{
@@ -122,7 +122,7 @@ fn udp_flow_hit_hot(bencher: Bencher, shape: &str) {
 fn dataplane(shape: &str, flows: FlowTable) -> Dataplane {
     let (n, k) = shape.split_once('x').unwrap();
     let rules = rules(n.parse().unwrap(), k.parse().unwrap(), 7);
-    Dataplane::new(Filter::new(&rules, &config()).0, Arc::new(flows))
+    Dataplane::new(Filter::new(&rules, &config()).0, flows)
 }
 
 /// [`tcp_established`] through `Dataplane::run_in` (the call nodes make, with its

@@ -27,7 +27,6 @@ use common::{NODE_V4, packet, rules};
 use divan::{Bencher, black_box};
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::{Dataplane, DecisionScratch, Filter, FilterConfig, FlowTable};
 
@@ -79,10 +78,7 @@ fn dataplane() -> Dataplane {
         local_nets: Some(parse_addr_list(&["100.64.0.1/32"]).unwrap()),
         ..FilterConfig::default()
     };
-    Dataplane::new(
-        Filter::new(&rules, &config).0,
-        Arc::new(FlowTable::default()),
-    )
+    Dataplane::new(Filter::new(&rules, &config).0, FlowTable::default())
 }
 
 #[divan::bench(args = SIZES, sample_size = 64)]

@@ -48,7 +48,6 @@ use common::{
     node_table_flow_setup, packet, rules, syns,
 };
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::{
@@ -118,8 +117,8 @@ fn main() {
     };
     let target = match kind {
         Kind::Decide => Target::Decide(Box::new(filter), flows),
-        Kind::RunIn => Target::RunIn(Dataplane::new(filter, Arc::new(flows))),
-        Kind::Batch => Target::Batch(Dataplane::new(filter, Arc::new(flows))),
+        Kind::RunIn => Target::RunIn(Dataplane::new(filter, flows)),
+        Kind::Batch => Target::Batch(Dataplane::new(filter, flows)),
     };
     let run = |n: usize| match &target {
         Target::Decide(filter, flows) => decide_loop(filter, flows, &packets, n),

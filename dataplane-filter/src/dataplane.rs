@@ -18,12 +18,15 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// per-packet check is one comparison.
 static NO_FILTER: LazyLock<Arc<Filter>> = LazyLock::new(|| Arc::new(Filter::empty()));
 
-/// The current [`Filter`] behind an atomic pointer plus the shared [`FlowTable`].
+/// The current [`Filter`] behind an atomic pointer, plus the [`FlowTable`] every filter
+/// generation shares.
 ///
 /// Readers never lock: [`Dataplane::run_in`] finds the current filter (one atomic load, see
 /// below; no allocation) and decides. [`Dataplane::swap`] publishes a new filter; packets already
 /// being decided finish on the old one. The flow table is not part of the filter, so UDP/SCTP
-/// flows survive policy changes (as in Tailscale). A failed rebuild simply never calls `swap`,
+/// flows survive policy changes (as in Tailscale). The table is held inline, not behind an
+/// `Arc`: the per-packet lookup reads its keys and bucket pointer straight from the
+/// dataplane, one dependent load fewer. A failed rebuild simply never calls `swap`,
 /// so the last good filter stays in place.
 ///
 /// [`Dataplane::run_in`] / [`Dataplane::run_out`] keep the filter they used in the caller's
@@ -33,7 +36,7 @@ static NO_FILTER: LazyLock<Arc<Filter>> = LazyLock::new(|| Arc::new(Filter::empt
 #[derive(Debug)]
 pub struct Dataplane {
     filter: ArcSwap<Filter>,
-    flows: Arc<FlowTable>,
+    flows: FlowTable,
     /// An identity (unique in the process) in the high 32 bits and a generation in the low
     /// 32, advanced after each swap has published its filter: one comparison tells a scratch
     /// whether its cached filter is this dataplane's current one. When the generation would
@@ -79,7 +82,7 @@ impl DecisionScratch {
 impl Dataplane {
     /// Starts with `filter` and the given flow table.
     #[must_use]
-    pub fn new(filter: Filter, flows: Arc<FlowTable>) -> Self {
+    pub fn new(filter: Filter, flows: FlowTable) -> Self {
         Self {
             filter: ArcSwap::from_pointee(filter),
             flows,
@@ -130,9 +133,9 @@ impl Dataplane {
         self.filter.load_full()
     }
 
-    /// The shared flow table.
+    /// The flow table (shared by every filter generation).
     #[must_use]
-    pub fn flows(&self) -> &Arc<FlowTable> {
+    pub fn flows(&self) -> &FlowTable {
         &self.flows
     }
 

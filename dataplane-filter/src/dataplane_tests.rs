@@ -57,10 +57,7 @@ fn dataplanes() -> Vec<Dataplane> {
                 local_nets,
                 ..FilterConfig::default()
             };
-            Dataplane::new(
-                Filter::new(&rules, &config).0,
-                Arc::new(FlowTable::new(64, 100)),
-            )
+            Dataplane::new(Filter::new(&rules, &config).0, FlowTable::new(64, 100))
         })
         .collect()
 }

@@ -9,7 +9,8 @@
 //! * **Lock-free reads**: each slot is a small seqlock made of atomics (no `unsafe`). A reader
 //!   that races a writer retries a few times and then reports a miss, so a concurrent update can
 //!   at worst send one reply through full rule evaluation.
-//! * **Shared across filter swaps**: the table lives outside the immutable [`crate::Filter`].
+//! * **Shared across filter swaps**: the table lives outside the immutable [`crate::Filter`],
+//!   in the [`crate::Dataplane`], which keeps it when it swaps filters.
 //! * **Active flows first**: the IPv4 fast path reads only a bucket's first slot inline (the
 //!   other slots cost a mispredicted branch and a call). A flow that records an outbound
 //!   packet takes the first slot over from one quiet for a second or more, which moves to the
@@ -180,7 +181,8 @@ fn fold_mul(a: u64, b: u64) -> u64 {
 /// `WAYS` slots probed together.
 type Bucket = [Slot; WAYS];
 
-/// The bounded, TTL'd flow table. Share it (e.g. in an `Arc`) between filter generations.
+/// The bounded, TTL'd flow table. A [`crate::Dataplane`] holds one and keeps it across
+/// filter swaps.
 #[derive(Debug)]
 pub struct FlowTable {
     buckets: Box<[Bucket]>,

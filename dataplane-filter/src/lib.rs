@@ -10,7 +10,6 @@
 //! Typical use on a node:
 //!
 //! ```
-//! use std::sync::Arc;
 //! use tailpolicy_dataplane_filter::{
 //!     Dataplane, DecisionScratch, Filter, FilterConfig, FilterRule, FlowTable, addr::parse_addr_list,
 //! };
@@ -24,7 +23,7 @@
 //! };
 //! let (filter, errors) = Filter::new(&rules, &config);
 //! assert!(errors.is_empty());
-//! let dp = Dataplane::new(filter, Arc::new(FlowTable::default()));
+//! let dp = Dataplane::new(filter, FlowTable::default());
 //! let mut scratch = DecisionScratch::default();
 //! let verdict = dp.run_in(&[], &mut scratch, 0);
 //! assert_eq!(verdict.reason.as_str(), "keepalive");

@@ -9,7 +9,6 @@ use crate::rules::proto;
 use crate::verdict::{Reason, Verdict};
 use crate::wire::FilterRule;
 use crate::{Dataplane, DecisionScratch, FlowTable as Flows};
-use std::sync::Arc;
 
 fn rules(json: &str) -> Vec<FilterRule> {
     serde_json::from_str(json).unwrap()
@@ -124,7 +123,7 @@ fn not_local_is_checked_before_rules() {
 fn flow_state_survives_a_swap() {
     let r = rules(r#"[]"#);
     let (f, _) = Filter::new(&r, &FilterConfig::default());
-    let dp = Dataplane::new(f, Arc::new(Flows::default()));
+    let dp = Dataplane::new(f, Flows::default());
     let out = build_packet(&PacketSpec {
         proto: proto::UDP,
         src: "100.64.0.1".parse().unwrap(),
@@ -208,10 +207,10 @@ fn decision_scratch_follows_swaps_and_dataplanes() {
     let allow =
         rules(r#"[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]}]"#);
     let deny = || Filter::new(&[], &FilterConfig::default()).0;
-    let a = Dataplane::new(deny(), Arc::new(Flows::default()));
+    let a = Dataplane::new(deny(), Flows::default());
     let b = Dataplane::new(
         Filter::new(&allow, &FilterConfig::default()).0,
-        Arc::new(Flows::default()),
+        Flows::default(),
     );
     let mut scratch = DecisionScratch::default();
     let pkt = syn("1.1.1.1", "100.64.0.1", 22);

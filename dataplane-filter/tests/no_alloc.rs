@@ -8,7 +8,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tailpolicy_dataplane_filter::builder::{PacketSpec, build_packet};
 use tailpolicy_dataplane_filter::wire::FilterRule;
@@ -67,7 +66,7 @@ fn decisions_do_not_allocate() {
         merge_budget: None,
     };
     let (filter, _) = Filter::new(&rules, &config);
-    let dp = Dataplane::new(filter, Arc::new(FlowTable::default()));
+    let dp = Dataplane::new(filter, FlowTable::default());
     let inbound = [
         spec(6, "10.1.1.1", "100.64.0.1", 40000, 22, 0x02, 0),
         spec(6, "11.1.1.1", "100.64.0.1", 40000, 22, 0x02, 0),

@@ -168,7 +168,7 @@ impl Engine {
             });
         }
         let filter = filter.map(|(f, rules, source)| ActiveFilter {
-            dataplane: Dataplane::new(f, Arc::new(FlowTable::default())),
+            dataplane: Dataplane::new(f, FlowTable::default()),
             meta: Mutex::new(FilterMeta {
                 rules: describe_rules(rules),
                 source,
