@@ -30,8 +30,9 @@ fn v4_packet(proto: u8, src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, flag
 }
 
 /// Filters whose local sets differ: one node address, every address (so multicast and
-/// link-local destinations are local and must be left to the pre-checks), and a range that
-/// covers multicast and link-local space partly. One rule admits TCP/UDP port 22 from
+/// link-local destinations are local and must be left to the pre-checks), a range that
+/// covers multicast and link-local space partly, a subnet before the node's address (so the
+/// address tested by equality is not the first), and no IPv4 address at all. One rule admits TCP/UDP port 22 from
 /// anywhere, so rule accepts and drops both occur.
 fn dataplanes() -> Vec<Dataplane> {
     let rules = [FilterRule {
@@ -49,6 +50,8 @@ fn dataplanes() -> Vec<Dataplane> {
         Some(parse_addr_list(&["100.64.0.1/32", "fd7a:115c:a1e0::1/128"]).unwrap()),
         None,
         Some(parse_addr_list(&["100.64.0.0/10", "160.0.0.0/3"]).unwrap()),
+        Some(parse_addr_list(&["10.0.0.0/16", "100.64.0.1/32", "100.64.0.2/32"]).unwrap()),
+        Some(parse_addr_list(&["fd7a:115c:a1e0::1/128"]).unwrap()),
     ];
     locals
         .into_iter()
@@ -109,9 +112,9 @@ fn check(dp: &Dataplane, bytes: &[u8], now: u32) -> bool {
     took_fast_path
 }
 
-/// Every single-byte edit (every offset, every value) and every truncation of valid TCP
-/// (several flag bytes) and UDP packets, with the reply flow absent, live and expired,
-/// under three local-address sets.
+/// Every single-byte edit (every offset, every value), every truncation and a few trailing
+/// byte counts of valid TCP (several flag bytes) and UDP packets, with the reply flow
+/// absent, live and expired, under each local-address set of [`dataplanes`].
 #[test]
 fn run_in_agrees_with_the_general_path_on_edits_and_truncations() {
     let bases = [
@@ -132,6 +135,12 @@ fn run_in_agrees_with_the_general_path_on_edits_and_truncations() {
             for base in &bases {
                 for n in 0..=base.len() {
                     fast += usize::from(check(&dp, &base[..n], now));
+                    total += 1;
+                }
+                for extra in [1, 2, 7, 64] {
+                    let mut b = base.clone();
+                    b.resize(base.len() + extra, 0xee);
+                    fast += usize::from(check(&dp, &b, now));
                     total += 1;
                 }
                 for at in 0..base.len() {

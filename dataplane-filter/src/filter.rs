@@ -201,7 +201,7 @@ impl Filter {
     /// `buf`, without decoding it into a [`ParsedPacket`], the two commonest inbound
     /// packets, and returns `None` for everything else (the caller then decodes and calls
     /// [`Self::check_in`]). A packet is accepted here only if it is a complete IPv4 packet
-    /// with a 20-byte header (version/IHL `0x45`, total length within `buf`), not a fragment
+    /// with a 20-byte header (version/IHL `0x45`, total length `buf.len()`), not a fragment
     /// (no more-fragments flag, offset 0), to a destination in the local non-multicast,
     /// non-link-local set, and either
     /// - TCP with a complete 20-byte TCP header and flags other than SYN-without-ACK:
@@ -209,9 +209,10 @@ impl Filter {
     /// - UDP with a complete 8-byte header whose reply flow is live in `flows`:
     ///   `accept(Flow)`.
     ///
-    /// These are exactly the conditions under which [`ParsedPacket::decode`] takes its own
-    /// fast path and [`Self::check_in`] then returns the same verdict (property-tested in
-    /// `dataplane_tests.rs`), so the decision is identical. Bounds-checked; never panics.
+    /// Under these conditions [`ParsedPacket::decode`] takes its own fast path (which also
+    /// admits trailing bytes after the total length) and [`Self::check_in`] then returns
+    /// the same verdict (property-tested in `dataplane_tests.rs`), so the decision is
+    /// identical. Bounds-checked; never panics.
     #[inline(always)]
     pub(crate) fn accept_established_v4(
         &self,
@@ -225,11 +226,16 @@ impl Filter {
         // Bytes 0..8 as one little-endian word: version/IHL, total length, flags/offset.
         let w = u64::from_le_bytes(*w);
         let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
-        let dst = u32::from_be_bytes([h[16], h[17], h[18], h[19]]);
-        // `28 <= total <= buf.len()` in one comparison (`buf.len() >= 28` here): a complete
-        // UDP header for the flow path (TCP checks its longer header below).
-        let complete = total.wrapping_sub(IP + 8) <= buf.len().wrapping_sub(IP + 8);
-        if !((w & 0xff3f_0000_0000_00ff == 0x45) & complete) || !self.is_plain_local_v4(dst) {
+        // The destination's bytes as they lie (see `LeadingRangesV4::is_exact_raw`).
+        let dst_raw = u32::from_le_bytes([h[16], h[17], h[18], h[19]]);
+        // The total length is the buffer's (so at least 28: a complete UDP header for the
+        // flow path; TCP checks its longer header below). A packet with trailing bytes is
+        // decided on the general path.
+        let complete = total == buf.len();
+        if !((w & 0xff3f_0000_0000_00ff == 0x45) & complete)
+            || !(self.plain_local_v4_lead.is_exact_raw(dst_raw)
+                || self.is_plain_local_v4_ranges(dst_raw.swap_bytes()))
+        {
             return None;
         }
         match h[9] {
@@ -255,10 +261,17 @@ impl Filter {
         }
     }
 
-    /// Whether `dst` is a local IPv4 address that is neither multicast nor link-local: the
-    /// leading ranges branch-free, the whole set only when it has more.
+    /// Whether `dst` is a local IPv4 address that is neither multicast nor link-local: one
+    /// address by equality, then the leading ranges branch-free, the whole set only when it
+    /// has more.
     #[inline(always)]
     fn is_plain_local_v4(&self, dst: u32) -> bool {
+        self.plain_local_v4_lead.is_exact(dst) || self.is_plain_local_v4_ranges(dst)
+    }
+
+    /// [`Self::is_plain_local_v4`] without the equality test.
+    #[inline(always)]
+    fn is_plain_local_v4_ranges(&self, dst: u32) -> bool {
         self.plain_local_v4_lead.contains_some(dst)
             || (self.plain_local_v4_lead.partial() && self.is_in_plain_local_v4_set(dst))
     }

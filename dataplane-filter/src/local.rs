@@ -67,10 +67,22 @@ impl<A: Key> LocalSet<A> {
 /// answers "certainly local" for the commonest sets in a few branch-free instructions, for
 /// the raw-bytes fast path. [`Self::contains_some`] false means "not in these ranges";
 /// [`Self::partial`] says whether the set has more.
+///
+/// Before the ranges, one address of the set is tested by equality ([`Self::is_exact`]):
+/// the first range that is a single address (a node's own address is a /32), else the
+/// first address of the set. Most packets a node receives are for its own address, and the
+/// raw-bytes path compares it with the packet's four address bytes as they lie, with no
+/// byte swap or range arithmetic.
 #[derive(Clone, Debug)]
 pub(crate) struct LeadingRangesV4 {
     ranges: [(u64, u64); SMALL],
     partial: bool,
+    /// The address tested by equality, zero-extended (`u64::MAX`, which no address
+    /// equals, for an empty set).
+    exact: u64,
+    /// The same address's bytes in network order read as a little-endian word (see
+    /// [`Self::is_exact_raw`]), zero-extended (`u64::MAX` for an empty set).
+    exact_raw: u64,
 }
 
 impl LeadingRangesV4 {
@@ -82,10 +94,30 @@ impl LeadingRangesV4 {
             *slot = (u64::from(first), u64::from(last) - u64::from(first) + 1);
             n += 1;
         }
+        let exact = set
+            .iter()
+            .find(|(first, last)| first == last)
+            .or_else(|| set.iter().next())
+            .map(|(first, _)| first);
         Self {
             ranges,
             partial: set.iter().nth(n).is_some(),
+            exact: exact.map_or(u64::MAX, u64::from),
+            exact_raw: exact.map_or(u64::MAX, |a| u64::from(u32::from_le_bytes(a.to_be_bytes()))),
         }
+    }
+
+    /// Whether `addr` is the set's address tested by equality (so certainly in the set).
+    #[inline(always)]
+    pub(crate) fn is_exact(&self, addr: u32) -> bool {
+        u64::from(addr) == self.exact
+    }
+
+    /// [`Self::is_exact`] for `raw`, the address's four bytes in network order read as a
+    /// little-endian word (`u32::from_le_bytes` of the packet's bytes).
+    #[inline(always)]
+    pub(crate) fn is_exact_raw(&self, raw: u32) -> bool {
+        u64::from(raw) == self.exact_raw
     }
 
     /// Whether `addr` is in one of the leading ranges.
@@ -156,5 +188,26 @@ mod tests {
         });
         let everything = LeadingRangesV4::new(&RangeSet::new(vec![(0, u32::MAX)]));
         assert!(everything.contains_some(0) && everything.contains_some(u32::MAX));
+    }
+
+    /// The address tested by equality is in the set (the first single address, else the
+    /// first address), the raw form agrees with it, and an empty set has none.
+    #[test]
+    fn exact_address_is_in_the_set() {
+        for_each_prefix_set(|ranges, a, want| {
+            let lead = LeadingRangesV4::new(&RangeSet::new(ranges.to_vec()));
+            assert!(!lead.is_exact(a) || want, "{ranges:?}, address {a}");
+            assert_eq!(
+                lead.is_exact(a),
+                lead.is_exact_raw(u32::from_le_bytes(a.to_be_bytes())),
+                "{ranges:?}, address {a}"
+            );
+        });
+        let lead = |r: Vec<(u32, u32)>| LeadingRangesV4::new(&RangeSet::new(r));
+        assert!(lead(vec![(0, 9), (20, 20), (30, 30)]).is_exact(20));
+        assert!(lead(vec![(5, 9), (20, 29)]).is_exact(5));
+        let empty = lead(vec![]);
+        assert!(!(0..=9).chain([u32::MAX]).any(|a| empty.is_exact(a)));
+        assert!(!empty.is_exact_raw(u32::MAX));
     }
 }
