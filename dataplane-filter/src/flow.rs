@@ -55,8 +55,8 @@ struct Slot {
     src_lo: AtomicU64,
     dst_hi: AtomicU64,
     dst_lo: AtomicU64,
-    /// Ports, protocol and family: `sport << 32 | dport << 16 | proto << 8 | 6` for IPv6,
-    /// [`v4_meta`] for IPv4.
+    /// Ports, protocol and family: [`v4_meta`] for IPv4, the same with [`FAMILY_V6`] set
+    /// for IPv6.
     meta: AtomicU64,
     /// The time from which the entry is no longer live: last outbound time + TTL (0 for an
     /// empty slot, which is therefore never live).
@@ -82,9 +82,8 @@ impl Slot {
     }
 }
 
-/// The family byte of `meta` for IPv4 and IPv6 keys.
-const FAMILY_V4: u64 = 4;
-const FAMILY_V6: u64 = 6;
+/// The bit of `meta` that marks an IPv6 key (clear for IPv4).
+const FAMILY_V6: u64 = 1 << 48;
 
 /// A flow key: the inbound packet's tuple, as the words a slot stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,10 +106,7 @@ impl FlowKey {
                 src_lo: src as u64,
                 dst_hi: (dst >> 64) as u64,
                 dst_lo: dst as u64,
-                meta: (u64::from(sport) << 32)
-                    | (u64::from(dport) << 16)
-                    | (u64::from(proto) << 8)
-                    | FAMILY_V6,
+                meta: v4_meta_of(proto, sport, dport) | FAMILY_V6,
             },
         }
     }
@@ -130,7 +126,7 @@ impl FlowKey {
     /// Whether this is an IPv4 key.
     #[inline]
     fn is_v4(&self) -> bool {
-        self.meta & 0xff == FAMILY_V4
+        self.meta & FAMILY_V6 == 0
     }
 
     #[inline]
@@ -153,10 +149,12 @@ fn v4_addrs(src: u32, dst: u32) -> u64 {
 }
 
 /// The `meta` word of an IPv4 key, from `ports`: the packet's four port bytes (source,
-/// then destination) read as one little-endian word.
+/// then destination) read as one little-endian word, and the protocol (as `proto ^ UDP`,
+/// so a UDP key's word is the port bytes alone: the raw-bytes path loads it with one plain
+/// read). No real key's word equals another family's or protocol's.
 #[inline(always)]
 pub(crate) fn v4_meta(proto: u8, ports: u32) -> u64 {
-    (u64::from(ports) << 16) | (u64::from(proto) << 8) | FAMILY_V4
+    u64::from(ports) | (u64::from(proto ^ proto::UDP) << 32)
 }
 
 /// [`v4_meta`] from the two port numbers. Computed in 64 bits: in 32, the compiler reads
@@ -164,10 +162,9 @@ pub(crate) fn v4_meta(proto: u8, ports: u32) -> u64 {
 /// forward from the decoder's two narrower stores (a stall on every packet).
 #[inline(always)]
 fn v4_meta_of(proto: u8, sport: u16, dport: u16) -> u64 {
-    (u64::from(sport.swap_bytes()) << 16)
-        | (u64::from(dport.swap_bytes()) << 32)
-        | (u64::from(proto) << 8)
-        | FAMILY_V4
+    u64::from(sport.swap_bytes())
+        | (u64::from(dport.swap_bytes()) << 16)
+        | (u64::from(proto ^ proto::UDP) << 32)
 }
 
 /// The high and low halves of the full 128-bit product (a "folded multiply", as in

@@ -57,6 +57,34 @@ fn stays_bounded_and_keeps_recent_flows() {
     );
 }
 
+/// A key's protocol and family are part of it: a UDP flow admits no SCTP reply with the
+/// same addresses and ports and the other way round, and an IPv4 key never matches an IPv6
+/// one whose low address bits are the same (a one-bucket table, so they meet).
+#[test]
+fn protocol_and_family_are_part_of_the_key() {
+    let t = FlowTable::new(4, 1000);
+    let out = udp("1.2.3.4", "5.6.7.8", 33333, 53);
+    let reply = udp("5.6.7.8", "1.2.3.4", 53, 33333);
+    let mut sctp_out = out;
+    sctp_out.proto = proto::SCTP;
+    let mut sctp_reply = reply;
+    sctp_reply.proto = proto::SCTP;
+    t.record_outbound(&out, 0);
+    assert!(t.contains_reply(&reply, 1));
+    assert!(!t.contains_reply(&sctp_reply, 1), "UDP flow, SCTP reply");
+    let t = FlowTable::new(4, 1000);
+    t.record_outbound(&sctp_out, 0);
+    assert!(t.contains_reply(&sctp_reply, 1));
+    assert!(!t.contains_reply(&reply, 1), "SCTP flow, UDP reply");
+    let t = FlowTable::new(4, 1000);
+    t.record_outbound(&udp("::1.2.3.4", "::5.6.7.8", 33333, 53), 0);
+    assert!(!t.contains_reply(&reply, 1), "IPv6 flow, IPv4 reply");
+    assert!(t.contains_reply(&udp("::5.6.7.8", "::1.2.3.4", 53, 33333), 1));
+    let t = FlowTable::new(4, 1000);
+    t.record_outbound(&out, 0);
+    assert!(!t.contains_reply(&udp("::5.6.7.8", "::1.2.3.4", 53, 33333), 1));
+}
+
 #[test]
 fn ignores_non_udp() {
     let t = FlowTable::new(16, 1000);
