@@ -1,6 +1,8 @@
 //! Arbitrary bytes through the packet parser and the filter (both directions), against a fixed
-//! rule set that exercises every protocol path: no panic, no out-of-bounds access, and the
-//! compiled matcher agrees with the plain-loop reference on inbound packets.
+//! rule set that exercises every protocol path: no panic, no out-of-bounds access, the
+//! compiled matcher agrees with the plain-loop reference on inbound packets, and the node's
+//! call (`Dataplane::run_in`, with its raw-bytes fast path) agrees with decode +
+//! `Filter::check_in` over the flows earlier inputs recorded.
 //!
 //! Run: `cargo +nightly fuzz run packet_filter` from `fuzz/`.
 #![no_main]
@@ -10,7 +12,9 @@ use std::sync::OnceLock;
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::reference::ReferenceFilter;
 use tailpolicy_dataplane_filter::wire::FilterRule;
-use tailpolicy_dataplane_filter::{Filter, FilterConfig, FlowTable, ParsedPacket};
+use tailpolicy_dataplane_filter::{
+    Dataplane, DecisionScratch, Filter, FilterConfig, FlowTable, ParsedPacket,
+};
 
 const RULES: &str = r#"[
   {"SrcIPs":["10.0.0.0/8","fd7a:115c:a1e0::/48","cap:admin"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]},
@@ -19,9 +23,8 @@ const RULES: &str = r#"[
 ]"#;
 
 struct State {
-    filter: Filter,
+    dataplane: Dataplane,
     reference: ReferenceFilter,
-    flows: FlowTable,
 }
 
 fn state() -> &'static State {
@@ -32,22 +35,26 @@ fn state() -> &'static State {
         let caps = vec![("10.0.0.7".parse().unwrap_or([0, 0, 0, 0].into()), vec!["admin".to_owned()])];
         let config = FilterConfig { local_nets: local.clone(), node_caps: caps.clone(), merge_budget: None };
         State {
-            filter: Filter::new(&rules, &config).0,
+            dataplane: Dataplane::new(Filter::new(&rules, &config).0, FlowTable::new(64, 60)),
             reference: ReferenceFilter::new(&rules, local, caps),
-            flows: FlowTable::new(64, 60),
         }
     })
 }
 
 fuzz_target!(|data: &[u8]| {
     let s = state();
+    let (filter, flows) = (s.dataplane.filter(), s.dataplane.flows());
     let mut p = ParsedPacket::default();
     p.decode(data);
-    let _ = s.filter.check_out(&p, &s.flows, 1);
     // Compare on a fresh decode with an empty flow table so UDP flow hits cannot differ.
     let empty = FlowTable::new(4, 1);
-    let fast = s.filter.check_in(&p, &empty, 1);
+    let fast = filter.check_in(&p, &empty, 1);
     let slow = s.reference.check_in(&p);
     assert_eq!(fast, slow, "{p:?}");
-    let _ = s.filter.check_in(&p, &s.flows, 1);
+    // The raw-bytes path against decode + check_in, with the flows earlier inputs recorded
+    // (each input is also sent, so its reply direction is recorded for later inputs).
+    let mut scratch = DecisionScratch::default();
+    let raw = s.dataplane.run_in(data, &mut scratch, 1);
+    assert_eq!(raw, filter.check_in(&p, flows, 1), "{data:02x?}");
+    let _ = s.dataplane.run_out(data, &mut scratch, 1);
 });
