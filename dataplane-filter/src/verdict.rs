@@ -148,8 +148,8 @@ impl Verdict {
         }
     }
 
-    /// An accept by rule `index`. (Index `u32::MAX` is no rule's: a filter numbers its
-    /// rules below it, see [`crate::Filter::new`]; such a verdict has no index.)
+    /// An accept by rule `index`. (`u32::MAX` is no rule's index: the matcher uses it to
+    /// mean "no rule". A verdict made with it has no index.)
     #[must_use]
     pub const fn rule(index: u32) -> Self {
         Self {
