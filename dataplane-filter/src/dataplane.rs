@@ -143,7 +143,8 @@ impl Dataplane {
     ///
     /// Established traffic is decided straight from the bytes: a complete, unfragmented
     /// IPv4 packet with a 20-byte header and no trailing bytes to a local unicast address
-    /// that is TCP without a pure SYN (`accept(TcpNonSyn)`) or a UDP reply to a live flow (`accept(Flow)`).
+    /// that is TCP without a pure SYN (`accept(TcpNonSyn)`) or a UDP reply to a live flow
+    /// (`accept(Flow)`).
     /// For those accepts `scratch` is **not** updated: [`DecisionScratch::packet`] still
     /// holds an earlier packet. Every other packet is decoded into `scratch` and decided by
     /// [`Filter::check_in`]; in particular every drop and every rule accept leaves the

@@ -150,7 +150,11 @@ impl Filter {
             local_v4: LocalSet::new(
                 local.map(|l| RangeSet::new(l.v4.iter().map(|x| (x.first, x.last)).collect())),
             ),
-            plain_local_v4_lead: LeadingRangesV4::new(&plain_local_v4),
+            // The node's own address: the first configured /32.
+            plain_local_v4_lead: LeadingRangesV4::new(
+                &plain_local_v4,
+                local.and_then(|l| l.v4.iter().find(|x| x.first == x.last).map(|x| x.first)),
+            ),
             plain_local_v4,
             local_v6: LocalSet::new(
                 local.map(|l| RangeSet::new(l.v6.iter().map(|x| (x.first, x.last)).collect())),

@@ -68,37 +68,32 @@ impl<A: Key> LocalSet<A> {
 /// the raw-bytes fast path. [`Self::contains_some`] false means "not in these ranges";
 /// [`Self::partial`] says whether the set has more.
 ///
-/// Before the ranges, one address of the set is tested by equality ([`Self::is_exact`]):
-/// the first range that is a single address (a node's own address is a /32), else the
-/// first address of the set. Most packets a node receives are for its own address, and the
-/// raw-bytes path compares it with the packet's four address bytes as they lie, with no
-/// byte swap or range arithmetic.
+/// Before the ranges, one address of the set may be tested by equality ([`Self::is_exact`]):
+/// the node's own address, the first /32 of its configured local addresses. Most packets a
+/// node receives are for it, and the raw-bytes path compares it with the packet's four
+/// address bytes as they lie, with no byte swap or range arithmetic.
 #[derive(Clone, Debug)]
 pub(crate) struct LeadingRangesV4 {
     ranges: [(u64, u64); SMALL],
     partial: bool,
     /// The address tested by equality, zero-extended (`u64::MAX`, which no address
-    /// equals, for an empty set).
+    /// equals, when there is none).
     exact: u64,
     /// The same address's bytes in network order read as a little-endian word (see
-    /// [`Self::is_exact_raw`]), zero-extended (`u64::MAX` for an empty set).
+    /// [`Self::is_exact_raw`]), zero-extended (`u64::MAX` when there is none).
     exact_raw: u64,
 }
 
 impl LeadingRangesV4 {
-    /// The leading ranges of `set`.
-    pub(crate) fn new(set: &RangeSet<u32>) -> Self {
+    /// The leading ranges of `set`, and `exact` (if it is in `set`) for the equality test.
+    pub(crate) fn new(set: &RangeSet<u32>, exact: Option<u32>) -> Self {
         let mut ranges = [(0, 0); SMALL];
         let mut n = 0;
         for (slot, (first, last)) in ranges.iter_mut().zip(set.iter()) {
             *slot = (u64::from(first), u64::from(last) - u64::from(first) + 1);
             n += 1;
         }
-        let exact = set
-            .iter()
-            .find(|(first, last)| first == last)
-            .or_else(|| set.iter().next())
-            .map(|(first, _)| first);
+        let exact = exact.filter(|a| set.contains(*a));
         Self {
             ranges,
             partial: set.iter().nth(n).is_some(),
@@ -178,7 +173,7 @@ mod tests {
     #[test]
     fn leading_ranges_are_a_subset() {
         for_each_prefix_set(|ranges, a, want| {
-            let lead = LeadingRangesV4::new(&RangeSet::new(ranges.to_vec()));
+            let lead = LeadingRangesV4::new(&RangeSet::new(ranges.to_vec()), None);
             assert_eq!(lead.partial(), ranges.len() > SMALL, "{ranges:?}");
             if ranges.len() <= SMALL {
                 assert_eq!(lead.contains_some(a), want, "{ranges:?}, address {a}");
@@ -186,28 +181,32 @@ mod tests {
                 assert!(!lead.contains_some(a) || want, "{ranges:?}, address {a}");
             }
         });
-        let everything = LeadingRangesV4::new(&RangeSet::new(vec![(0, u32::MAX)]));
+        let everything = LeadingRangesV4::new(&RangeSet::new(vec![(0, u32::MAX)]), None);
         assert!(everything.contains_some(0) && everything.contains_some(u32::MAX));
     }
 
-    /// The address tested by equality is in the set (the first single address, else the
-    /// first address), the raw form agrees with it, and an empty set has none.
+    /// The address tested by equality is the one given if the set holds it, and none
+    /// otherwise; the raw form agrees with it.
     #[test]
     fn exact_address_is_in_the_set() {
-        for_each_prefix_set(|ranges, a, want| {
-            let lead = LeadingRangesV4::new(&RangeSet::new(ranges.to_vec()));
-            assert!(!lead.is_exact(a) || want, "{ranges:?}, address {a}");
-            assert_eq!(
-                lead.is_exact(a),
-                lead.is_exact_raw(u32::from_le_bytes(a.to_be_bytes())),
-                "{ranges:?}, address {a}"
-            );
-        });
-        let lead = |r: Vec<(u32, u32)>| LeadingRangesV4::new(&RangeSet::new(r));
-        assert!(lead(vec![(0, 9), (20, 20), (30, 30)]).is_exact(20));
-        assert!(lead(vec![(5, 9), (20, 29)]).is_exact(5));
-        let empty = lead(vec![]);
-        assert!(!(0..=9).chain([u32::MAX]).any(|a| empty.is_exact(a)));
-        assert!(!empty.is_exact_raw(u32::MAX));
+        for given in [None, Some(0), Some(10), Some(25), Some(70), Some(u32::MAX)] {
+            for_each_prefix_set(|ranges, a, want| {
+                let lead = LeadingRangesV4::new(&RangeSet::new(ranges.to_vec()), given);
+                assert!(!lead.is_exact(a) || want, "{ranges:?}, address {a}");
+                assert_eq!(
+                    lead.is_exact(a),
+                    want && given == Some(a),
+                    "{ranges:?}, {a}"
+                );
+                assert_eq!(
+                    lead.is_exact(a),
+                    lead.is_exact_raw(u32::from_le_bytes(a.to_be_bytes())),
+                    "{ranges:?}, address {a}"
+                );
+            });
+        }
+        let none = LeadingRangesV4::new(&RangeSet::new(vec![]), Some(5));
+        assert!(!(0..=9).chain([u32::MAX]).any(|a| none.is_exact(a)));
+        assert!(!none.is_exact_raw(u32::MAX));
     }
 }
