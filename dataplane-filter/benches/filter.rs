@@ -4,7 +4,7 @@
 //!
 //! Two kinds of per-packet rows:
 //! - one packet per iteration (`run_in_*`, `new_flow_fast`, …): the time includes divan's
-//!   per-iteration cost, which `harness_only` measures on its own (about 0.5 ns on the
+//!   per-iteration cost, which `harness_only` measures on its own (0.5–0.9 ns on the
 //!   2-core VM this project is developed on);
 //! - `batch_*`: each iteration decides a batch of [`BATCH`] different packets in a loop, as
 //!   the node does with a `recvmmsg`/GRO batch. Divan's `item/s` throughput line is packets
