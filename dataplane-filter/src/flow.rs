@@ -197,8 +197,8 @@ impl Default for FlowTable {
 }
 
 impl FlowTable {
-    /// Allocates a table of `capacity` slots (rounded up to a power of two, at least
-    /// [`WAYS`]) whose entries live `ttl_secs` seconds after their last outbound packet.
+    /// Allocates a table of `capacity` slots (rounded up to a power of two, at least one
+    /// bucket's four) whose entries live `ttl_secs` seconds after their last outbound packet.
     #[must_use]
     pub fn new(capacity: usize, ttl_secs: u32) -> Self {
         let cap = capacity

@@ -9,7 +9,7 @@
 //! * [`rules_source`]: where the FilterRules come from ([`rules_source::load_rules`]).
 //! * [`routes`]: what `wg-quick up` does to addresses, routes and policy rules, as a plan.
 //! * [`udp`]: batched UDP IO (recvmmsg + GRO, GSO sends).
-//! * [`run`]: the IO edge: TUN device, UDP socket, signals, reloads, the status socket.
+//! * [`mod@run`]: the IO edge: TUN device, UDP socket, signals, reloads, the status socket.
 //!
 //! **Invariant:** the packet path never panics; a rejected policy reload leaves the last good
 //! filter in force.

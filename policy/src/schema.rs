@@ -1,5 +1,5 @@
 //! A JSON Schema (draft 2020-12) of the policy file, generated from the field tables
-//! the lowering uses ([`crate::lower`]), so that the schema and the checker cannot
+//! the lowering uses ([`crate::lower()`]), so that the schema and the checker cannot
 //! drift: a test fails when a field is known to one and not the other.
 //!
 //! The schema is deliberately permissive where tailpolicy is (unknown fields are

@@ -59,7 +59,8 @@ pub struct AssertionOutcome {
 /// The result of one `tests` or `sshTests` entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestOutcome {
-    /// Section ([`Section::Tests`] or [`Section::SshTests`]), index and span.
+    /// Section ([`tailpolicy_policy::model::Section::Tests`] or
+    /// [`tailpolicy_policy::model::Section::SshTests`]), index and span.
     pub origin: Origin,
     /// The entry's `src` as written.
     pub src: Option<Spanned<String>>,

@@ -1,7 +1,7 @@
 //! The canonical HuJSON layout, byte-identical to `hujsonfmt` (the `Format` function
 //! of `tailscale/hujson`).
 //!
-//! [`format`] is pure: tree in, text out. The layout rules, as `hujsonfmt` applies them:
+//! [`format()`] is pure: tree in, text out. The layout rules, as `hujsonfmt` applies them:
 //!
 //! 1. **Normalise.** Strings containing a backslash are re-encoded (only `"`, `\` and
 //!    control characters escaped, short escapes where they exist). Empty objects and

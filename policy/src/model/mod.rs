@@ -1,10 +1,10 @@
 //! The typed policy: every section of the file, with spans on everything a diagnostic
 //! or a provenance record may point at.
 //!
-//! A `Policy` is produced by [`crate::lower`] from the HuJSON tree. Items that could not
+//! A `Policy` is produced by [`crate::lower()`] from the HuJSON tree. Items that could not
 //! be read (a bad selector, a wrong type) were reported there and are left out, so a
 //! `Policy` is always well-formed; whether it is *valid* (defined names, allowed
-//! placements) is decided by [`crate::check`].
+//! placements) is decided by [`crate::check()`].
 
 pub mod alias;
 pub mod ports;
@@ -233,7 +233,7 @@ pub struct Posture {
     /// Condition strings as written (all must hold).
     pub conditions: Vec<Spanned<String>>,
     /// The conditions that could be read, in order; a malformed one was reported by
-    /// [`crate::lower`] and is missing here.
+    /// [`crate::lower()`] and is missing here.
     pub parsed: Vec<Condition>,
 }
 
