@@ -32,8 +32,8 @@ fn v4_packet(proto: u8, src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, flag
 /// Filters whose local sets differ: one node address, every address (so multicast and
 /// link-local destinations are local and must be left to the pre-checks), a range that
 /// covers multicast and link-local space partly, a subnet before the node's address (so the
-/// address tested by equality is not the first), and no IPv4 address at all. One rule admits TCP/UDP port 22 from
-/// anywhere, so rule accepts and drops both occur.
+/// address tested by equality is not the first range), and no IPv4 address at all. One
+/// rule admits TCP/UDP port 22 from anywhere, so rule accepts and drops both occur.
 fn dataplanes() -> Vec<Dataplane> {
     let rules = [FilterRule {
         src_ips: vec!["*".into()],
