@@ -3,12 +3,9 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-mod analysis_input;
 mod commands;
-mod config;
 mod exit;
-mod input;
-mod node_rules;
+mod load;
 mod render;
 mod stdout;
 

@@ -4,9 +4,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-use tailpolicy_compiler::{CompileOptions, Compiler};
 use tailpolicy_dataplane_filter::FilterRule;
-use tailpolicy_policy::{CheckOptions, Diagnostics, Severity, SourceFile};
+use tailpolicy_workspace::NodeFilterError;
+use tailpolicy_workspace::fs::{self, LoadRequest};
+use tailpolicy_workspace::text::concise_line;
 
 /// The source of the packet filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,9 +115,11 @@ pub fn load_rules(source: &RulesSource) -> Result<Vec<FilterRule>, LoadError> {
     }
 }
 
-/// Compiles `policy` against the inventory `nodes` and returns `node`'s packet filter, as
-/// `tailpolicy compile` would print it. Errors of either file fail the load, each reported
-/// as `FILE:LINE:COLUMN: error[CODE]: message`.
+/// Compiles `policy` against the inventory `nodes` through the analysis host (with the
+/// `tailpolicy.toml` found above the policy, and all of its multi-file policy when the
+/// policy is one of its fragments) and returns `node`'s packet filter, exactly as
+/// `tailpolicy compile` prints it. Errors of either file fail the load, each reported as
+/// `FILE:LINE:COLUMN: error[CODE] message`, as every command prints them.
 ///
 /// # Errors
 /// Unreadable files, error diagnostics in the policy or the inventory, or an unknown node.
@@ -125,58 +128,35 @@ pub fn compile_policy(
     nodes: &Path,
     node: &str,
 ) -> Result<Vec<FilterRule>, LoadError> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p)
-            .map_err(|e| LoadError::one(format!("cannot read `{}`: {e}", p.display())))
+    let request = LoadRequest {
+        policy: Some(policy.display().to_string()),
+        nodes: Some(nodes.to_owned()),
+        config: None,
+        cwd: std::env::current_dir().unwrap_or_default(),
     };
-    let (policy_text, inventory_text) = (read(policy)?, read(nodes)?);
-    let (inventory, inventory_diags) = tailpolicy_compiler::inventory::load(&inventory_text);
-    let options = CheckOptions {
-        tailnet_domains: inventory
-            .as_ref()
-            .and_then(|i| i.tailnet_domain())
-            .map(|d| vec![d.to_owned()]),
-    };
-    let analysis = tailpolicy_policy::analyse(&policy_text, &options);
-    let mut problems = errors_of(nodes, &inventory_text, &inventory_diags);
-    problems.extend(errors_of(policy, &policy_text, &analysis.diagnostics));
-    let (Some(policy_model), Some(inventory), true) =
-        (analysis.policy, inventory, problems.is_empty())
-    else {
-        if problems.is_empty() {
-            problems.push(format!("`{}` could not be compiled", policy.display()));
-        }
+    let ws = fs::load(&request)
+        .map_err(|e| LoadError::one(e.to_string()))?
+        .workspace;
+    let report = ws.report();
+    let problems: Vec<String> = report
+        .iter()
+        .filter(|(_, d)| d.is_error())
+        .map(|(file, d)| concise_line(file, d))
+        .collect();
+    if !problems.is_empty() {
         return Err(LoadError { problems });
-    };
-    let compiler = Compiler::new(&policy_model, inventory, CompileOptions::default());
-    let compiled = compiler.node(node).ok_or_else(|| {
-        LoadError::one(format!("no node called `{node}` in `{}`", nodes.display()))
-    })?;
-    Ok(compiled
-        .packet_filter
-        .iter()
-        .map(|r| r.rule.clone())
-        .collect())
-}
-
-/// `FILE:LINE:COLUMN: error[CODE]: message` for each error diagnostic.
-fn errors_of(path: &Path, text: &str, diagnostics: &Diagnostics) -> Vec<String> {
-    let file = SourceFile::new(path.display().to_string(), text);
-    diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| {
-            let at = file.line_col(d.span.start);
-            format!(
-                "{}:{}:{}: error[{}]: {}",
-                path.display(),
-                at.line,
-                at.column,
-                d.code,
-                d.message
-            )
-        })
-        .collect()
+    }
+    match ws.node_filter(node) {
+        Ok(filter) => Ok(filter.rules),
+        Err(NodeFilterError::UnknownNode(_)) => Err(LoadError::one(format!(
+            "no node called `{node}` in `{}`",
+            nodes.display()
+        ))),
+        Err(e) => Err(LoadError::one(format!(
+            "`{}` could not be compiled: {e:?}",
+            policy.display()
+        ))),
+    }
 }
 
 /// Extracts FilterRules from JSON text (see [`RulesSource::Rules`] for the accepted shapes).

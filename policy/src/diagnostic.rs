@@ -6,6 +6,7 @@
 //! the CLI, which pairs each diagnostic with its [`crate::SourceFile`].
 
 use crate::rules::Code;
+use crate::source::LineCol;
 use crate::span::Span;
 use std::fmt;
 
@@ -46,6 +47,23 @@ pub struct Label {
     pub message: String,
 }
 
+/// A location in another file that explains a diagnostic (the earlier definition of a
+/// name defined twice across the fragments of a multi-file policy), resolved to positions
+/// by whoever knows both files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    /// The other file's display name.
+    pub file: String,
+    /// The bytes it points at, in that file.
+    pub span: Span,
+    /// Start position (1-based).
+    pub start: LineCol,
+    /// End position (1-based).
+    pub end: LineCol,
+    /// What to say there.
+    pub message: String,
+}
+
 /// One finding about one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -64,6 +82,8 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// How to fix it, if there is something useful to say.
     pub help: Option<String>,
+    /// Locations in other files (see [`Related`]).
+    pub related: Vec<Related>,
 }
 
 impl Diagnostic {
@@ -77,6 +97,7 @@ impl Diagnostic {
             primary_label: String::new(),
             labels: Vec::new(),
             help: None,
+            related: Vec::new(),
         }
     }
 

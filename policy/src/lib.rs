@@ -9,6 +9,7 @@
 //! IO, and never panics on any input.
 
 pub mod diagnostic;
+pub mod fragment_codes;
 pub mod hujson;
 pub mod inventory_codes;
 pub mod rules;
@@ -17,7 +18,7 @@ pub mod source;
 pub mod span;
 pub mod suppress;
 
-pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
+pub use diagnostic::{Diagnostic, Diagnostics, Label, Related, Severity};
 pub use rules::{Category, Code, Rule};
 pub use source::{LineCol, SourceFile};
 pub use span::{Span, Spanned};

@@ -13,6 +13,7 @@
 //! - `TP04xx` `tests` and `sshTests`
 //! - `TP05xx` node inventory
 //! - `TP06xx` configuration
+//! - `TP07xx` multi-file policies (fragments)
 //! - `TP1xxx` lints beyond Tailscale (warnings)
 
 use crate::diagnostic::Severity;
@@ -226,6 +227,10 @@ pub static ALL_RULES: &[&Rule] = &[
     // TP06xx configuration
     &crate::suppress::INVALID_SUPPRESSION,
     &crate::suppress::UNUSED_SUPPRESSION,
+    // TP07xx multi-file policies
+    &crate::fragment_codes::DUPLICATE_DEFINITION,
+    &crate::fragment_codes::DUPLICATE_SETTING,
+    &crate::fragment_codes::OWNERSHIP_VIOLATION,
     // TP1xxx lints
     &crate::check::lint_codes::UNUSED_GROUP,
     &crate::check::lint_codes::UNUSED_HOST,

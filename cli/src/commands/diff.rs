@@ -10,15 +10,15 @@
 //!
 //! Exit 0 when access is unchanged, 1 when it changed, 2 on error.
 
-use crate::analysis_input::{Loaded, load_policy, load_tailnet, origin_json, origin_short};
 use crate::exit::Exit;
+use crate::load::{PolicyArgs, open, origin_json, origin_short, require_inventory, require_valid};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tailpolicy_compiler::eval::Tailnet;
 use tailpolicy_compiler::eval::matrix::{Diff, diff, merge, ports_text};
-use tailpolicy_policy::SourceFile;
-use tailpolicy_policy::model::{Origin, Policy, Proto};
+use tailpolicy_policy::model::{Origin, Proto};
+use tailpolicy_workspace::{SourceMap, Workspace};
 
 /// Output formats of `tailpolicy diff`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -40,9 +40,12 @@ pub struct DiffArgs {
     /// The new policy.
     #[arg(value_name = "NEW")]
     pub new: String,
-    /// Node inventory.
+    /// Node inventory (default: `nodes` in tailpolicy.toml).
     #[arg(long, value_name = "FILE")]
-    pub nodes: PathBuf,
+    pub nodes: Option<PathBuf>,
+    /// Configuration file (default: the nearest tailpolicy.toml above each policy).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Full)]
     pub format: DiffFormat,
@@ -154,7 +157,21 @@ fn protos_text(protos: &[u8]) -> String {
 
 /// Runs `tailpolicy diff`.
 pub fn run(args: &DiffArgs) -> Exit {
-    match answer(args) {
+    let open_one = |policy: &str| {
+        let ws = open(&PolicyArgs {
+            policy: Some(policy.to_owned()),
+            nodes: args.nodes.clone(),
+            config: args.config.clone(),
+        })?;
+        require_valid(&ws)?;
+        require_inventory(&ws, "diff")?;
+        Ok::<_, Exit>(ws)
+    };
+    let (old, new) = match (open_one(&args.old), open_one(&args.new)) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    match answer(args, &old, &new) {
         Ok((text, changed)) => {
             let _ = crate::stdout::print_out(&text);
             if changed { Exit::Findings } else { Exit::Clean }
@@ -166,23 +183,12 @@ pub fn run(args: &DiffArgs) -> Exit {
     }
 }
 
-fn parsed<'a>(l: &'a Loaded, name: &str) -> Result<&'a Policy, String> {
-    if let Some(d) = l.diagnostics.iter().find(|d| d.is_error()) {
-        eprintln!(
-            "warning: `{name}` has errors (first: {} {}); comparing anyway",
-            d.code, d.message
-        );
-    }
-    l.policy
-        .as_ref()
-        .ok_or_else(|| format!("`{name}` does not parse; see `tailpolicy lint`"))
-}
-
 /// The tailnet both policies are judged on: the inventory with routes approved by hand
 /// or by either policy's `autoApprovers`.
-fn common_tailnet(nodes: &PathBuf, old: &Policy, new: &Policy) -> Result<Tailnet, String> {
-    let mut t = load_tailnet(Some(nodes), new)?;
-    let o = load_tailnet(Some(nodes), old)?;
+fn common_tailnet(old: &Workspace, new: &Workspace) -> Result<Tailnet, String> {
+    let unavailable = |e| format!("no tailnet to compare on: {e:?}");
+    let mut t = new.tailnet().map_err(unavailable)?.as_ref().clone();
+    let o = old.tailnet().map_err(unavailable)?.as_ref().clone();
     for (n, m) in t.nodes.iter_mut().zip(o.nodes) {
         for r in m.approved_routes {
             if !n.approved_routes.contains(&r) {
@@ -193,15 +199,16 @@ fn common_tailnet(nodes: &PathBuf, old: &Policy, new: &Policy) -> Result<Tailnet
     Ok(t)
 }
 
-fn answer(args: &DiffArgs) -> Result<(String, bool), String> {
-    let lo = load_policy(&args.old)?;
-    let ln = load_policy(&args.new)?;
-    let (old, new) = (parsed(&lo, &args.old)?, parsed(&ln, &args.new)?);
-    let tailnet = common_tailnet(&args.nodes, old, new)?;
-    let d = diff(old, new, &tailnet);
+fn answer(args: &DiffArgs, lo: &Workspace, ln: &Workspace) -> Result<(String, bool), String> {
+    let (Some(old), Some(new)) = (lo.policy(), ln.policy()) else {
+        return Err("a policy does not parse; see `tailpolicy lint`".to_owned());
+    };
+    let tailnet = common_tailnet(lo, ln)?;
+    let d = diff(&old, &new, &tailnet);
     let ls = lines(&d);
     let changed = !ls.is_empty();
-    let file_of = |gained: bool| if gained { &ln.file } else { &lo.file };
+    let (old_map, new_map) = (lo.source_map(), ln.source_map());
+    let file_of = |gained: bool| if gained { &new_map } else { &old_map };
     let text = match args.format {
         DiffFormat::Json => {
             let changes: Vec<Value> = ls
@@ -247,12 +254,12 @@ fn answer(args: &DiffArgs) -> Result<(String, bool), String> {
             }
             s
         }
-        DiffFormat::Markdown => markdown(&ls, &lo.file, &ln.file),
+        DiffFormat::Markdown => markdown(&ls, &old_map, &new_map),
     };
     Ok((text, changed))
 }
 
-fn markdown(ls: &BTreeMap<Key, Line>, old: &SourceFile, new: &SourceFile) -> String {
+fn markdown(ls: &BTreeMap<Key, Line>, old: &SourceMap, new: &SourceMap) -> String {
     let gained = ls.keys().filter(|k| k.1).count();
     let lost = ls.len() - gained;
     let mut s = String::from("### Access changes\n\n");

@@ -12,19 +12,20 @@
 //! number of comments as the input.
 
 use crate::exit::Exit;
-use crate::input::{self, Input, STDIN_NAME};
 use crate::render::{self, FileDiagnostics, Format, FullStyle, RenderOptions};
 use crate::stdout::print_out;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tailpolicy_policy::hujson::{Document, format, parse, parse_bytes};
 use tailpolicy_policy::{Diagnostic, SourceFile};
+use tailpolicy_workspace::fs::{self, STDIN_ARG, STDIN_NAME};
 
 /// Arguments of `tailpolicy fmt`.
 #[derive(Debug, clap::Args)]
 pub struct FmtArgs {
     /// Policy files to format (`-` reads standard input and writes standard output).
-    #[arg(required = true, value_name = "FILE")]
+    /// Default: the fragments listed under `[policy] files` in tailpolicy.toml.
+    #[arg(value_name = "FILE")]
     pub files: Vec<String>,
     /// Rewrite files whose formatting changes, in place.
     #[arg(long, short = 'w', conflicts_with = "check")]
@@ -39,8 +40,19 @@ pub struct FmtArgs {
 
 /// Runs `tailpolicy fmt`.
 pub fn run(args: &FmtArgs) -> Exit {
+    let files = if args.files.is_empty() {
+        match configured_fragments() {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Failure;
+            }
+        }
+    } else {
+        args.files.clone()
+    };
     let mut exit = Exit::Clean;
-    for arg in &args.files {
+    for arg in &files {
         let outcome = format_one(arg, args);
         exit = worse(exit, outcome);
     }
@@ -56,8 +68,38 @@ fn worse(a: Exit, b: Exit) -> Exit {
     if rank(b) > rank(a) { b } else { a }
 }
 
+/// The fragments of the multi-file policy configured above the working directory.
+fn configured_fragments() -> Result<Vec<String>, fs::LoadError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let (config, path) = fs::config_for(None, None, &cwd).map_err(fs::LoadError::Config)?;
+    let Some(path) = path.filter(|_| !config.policy.files.is_empty()) else {
+        return Err(fs::LoadError::NoPolicy);
+    };
+    Ok(fs::fragment_paths(&config, &path)?
+        .iter()
+        .map(|p| p.strip_prefix(&cwd).unwrap_or(p).display().to_string())
+        .collect())
+}
+
+/// One file read for formatting.
+struct Input {
+    name: String,
+    path: Option<PathBuf>,
+    bytes: Vec<u8>,
+}
+
+fn read(arg: &str) -> Result<Input, fs::LoadError> {
+    let (path, bytes) = fs::read(arg)?;
+    let name = if arg == STDIN_ARG {
+        STDIN_NAME.to_owned()
+    } else {
+        arg.to_owned()
+    };
+    Ok(Input { name, path, bytes })
+}
+
 fn format_one(arg: &str, args: &FmtArgs) -> Exit {
-    let input = match input::read(arg) {
+    let input = match read(arg) {
         Ok(input) => input,
         Err(e) => {
             eprintln!("error: {e}");

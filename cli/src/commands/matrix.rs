@@ -7,16 +7,17 @@
 //! "rules": [RULE]}]}`), `csv` (`src,dst,proto,ports,rules`), `dot` (Graphviz) and
 //! `html` (one self-contained, searchable page; the allowing rules show on hover).
 
-use crate::analysis_input::{load_policy, load_tailnet, origin_json, origin_short, print_answer};
 use crate::exit::Exit;
+use crate::load::{
+    PolicyArgs, open, origin_json, origin_short, print_answer, require_inventory, require_valid,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use tailpolicy_compiler::eval::matrix::{
     PrincipalAccess, all_rules, matrix, ports_of, ports_text, summary,
 };
-use tailpolicy_policy::SourceFile;
 use tailpolicy_policy::model::{Origin, Proto};
+use tailpolicy_workspace::{SourceMap, Workspace};
 
 /// Output formats of `tailpolicy matrix`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -36,12 +37,9 @@ pub enum MatrixFormat {
 /// Arguments of `tailpolicy matrix`.
 #[derive(Debug, clap::Args)]
 pub struct MatrixArgs {
-    /// The policy file.
-    #[arg(value_name = "POLICY")]
-    pub policy: String,
-    /// Node inventory.
-    #[arg(long, value_name = "FILE")]
-    pub nodes: PathBuf,
+    /// The policy and the node inventory.
+    #[command(flatten)]
+    pub input: PolicyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = MatrixFormat::Table)]
     pub format: MatrixFormat,
@@ -49,22 +47,37 @@ pub struct MatrixArgs {
 
 /// Runs `tailpolicy matrix`.
 pub fn run(args: &MatrixArgs) -> Exit {
-    print_answer(answer(args))
+    let ws = match open(&args.input).and_then(|ws| {
+        require_valid(&ws)?;
+        require_inventory(&ws, "matrix")?;
+        Ok(ws)
+    }) {
+        Ok(ws) => ws,
+        Err(exit) => return exit,
+    };
+    print_answer(answer(args, &ws))
 }
 
-fn rule_short(file: &SourceFile, o: &Origin) -> String {
+fn rule_short(file: &SourceMap, o: &Origin) -> String {
     let lc = file.line_col(o.span.0.start);
+    if file.len() > 1 {
+        let name = file.file_name(o.span.0.start);
+        return format!(
+            "{}[{}]@{name}:{}:{}",
+            o.section.key(),
+            o.index,
+            lc.line,
+            lc.column
+        );
+    }
     format!("{}[{}]@{}:{}", o.section.key(), o.index, lc.line, lc.column)
 }
 
-fn answer(args: &MatrixArgs) -> Result<String, String> {
-    let loaded = load_policy(&args.policy)?;
-    let policy = loaded
-        .policy
-        .as_ref()
-        .ok_or_else(|| format!("`{}` does not parse; see `tailpolicy lint`", args.policy))?;
-    let tailnet = load_tailnet(Some(&args.nodes), policy)?;
-    let m = matrix(policy, &tailnet);
+fn answer(args: &MatrixArgs, ws: &Workspace) -> Result<String, String> {
+    let (Some(policy), Ok(tailnet)) = (ws.policy(), ws.tailnet()) else {
+        return Err("the policy does not parse; see `tailpolicy lint`".to_owned());
+    };
+    let m = matrix(&policy, &tailnet);
     let cells = m.by_principal();
     let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in &m.classes.srcs {
@@ -79,7 +92,8 @@ fn answer(args: &MatrixArgs) -> Result<String, String> {
             v.push(p.name.clone());
         }
     }
-    let file = &loaded.file;
+    let map = ws.source_map();
+    let file = &map;
     Ok(match args.format {
         MatrixFormat::Table => table(file, &cells),
         MatrixFormat::Json => {
@@ -132,7 +146,7 @@ fn csv(s: &str) -> String {
     }
 }
 
-fn table(file: &SourceFile, cells: &PrincipalAccess) -> String {
+fn table(file: &SourceMap, cells: &PrincipalAccess) -> String {
     let w1 = cells
         .keys()
         .map(|(s, _)| s.chars().count())
@@ -201,7 +215,7 @@ fn html_escape(s: &str) -> String {
 }
 
 fn html(
-    file: &SourceFile,
+    file: &SourceMap,
     cells: &PrincipalAccess,
     members: &BTreeMap<String, Vec<String>>,
 ) -> String {
@@ -255,7 +269,7 @@ document.querySelectorAll("#m th").forEach((th, i) => th.addEventListener("click
 }}));
 </script></body></html>
 "##,
-        name = html_escape(file.name()),
+        name = html_escape(&file.name()),
         count = cells.len(),
     )
 }

@@ -26,20 +26,21 @@
 //!
 //! Exit 0 when the question was answered (allowed or not), 2 on error.
 
-use crate::analysis_input::{load_policy, load_tailnet, origin_json, origin_text, print_answer};
 use crate::exit::Exit;
+use crate::load::{
+    PolicyArgs, open, origin_json, origin_text, print_answer, require_inventory, require_valid,
+};
 use ipnet::IpNet;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use tailpolicy_compiler::eval::reach::{
     Access, Endpoint, InternetAccess, dst_name, internet_from, pair_access, reachable_from,
     reaching, reaching_internet, resolve_destinations, resolve_sources, src_name,
 };
 use tailpolicy_compiler::eval::select::Identity;
 use tailpolicy_compiler::eval::{Evaluator, Tailnet};
-use tailpolicy_policy::SourceFile;
 use tailpolicy_policy::model::{Origin, Proto};
+use tailpolicy_workspace::{SourceMap, Workspace};
 
 /// Output formats of `tailpolicy reach`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -53,12 +54,9 @@ pub enum ReachFormat {
 /// Arguments of `tailpolicy reach`.
 #[derive(Debug, clap::Args)]
 pub struct ReachArgs {
-    /// The policy file.
-    #[arg(value_name = "POLICY")]
-    pub policy: String,
-    /// Node inventory.
-    #[arg(long, value_name = "FILE")]
-    pub nodes: PathBuf,
+    /// The policy and the node inventory.
+    #[command(flatten)]
+    pub input: PolicyArgs,
     /// Source: a selector (user, group, tag, host, autogroup, IP, CIDR) or a node name.
     #[arg(long, value_name = "SEL")]
     pub from: Option<String>,
@@ -101,30 +99,32 @@ fn endpoint_name(t: &Tailnet, e: &Endpoint) -> String {
     }
 }
 
-fn rules_json(file: &SourceFile, rules: &[Origin]) -> Vec<Value> {
+fn rules_json(file: &SourceMap, rules: &[Origin]) -> Vec<Value> {
     rules.iter().map(|o| origin_json(file, o)).collect()
 }
 
 /// Runs `tailpolicy reach`.
 pub fn run(args: &ReachArgs) -> Exit {
-    print_answer(answer(args))
+    let ws = match open(&args.input).and_then(|ws| {
+        require_valid(&ws)?;
+        require_inventory(&ws, "reach")?;
+        Ok(ws)
+    }) {
+        Ok(ws) => ws,
+        Err(exit) => return exit,
+    };
+    print_answer(answer(args, &ws))
 }
 
-fn answer(args: &ReachArgs) -> Result<String, String> {
-    let loaded = load_policy(&args.policy)?;
-    let policy = loaded
-        .policy
-        .as_ref()
-        .ok_or_else(|| format!("`{}` does not parse; see `tailpolicy lint`", args.policy))?;
-    if let Some(d) = loaded.diagnostics.iter().find(|d| d.is_error()) {
-        eprintln!(
-            "warning: the policy has errors (first: {} {}); answering anyway",
-            d.code, d.message
-        );
-    }
-    let tailnet = load_tailnet(Some(&args.nodes), policy)?;
-    let ev = Evaluator::new(policy, &tailnet);
-    let file = &loaded.file;
+fn answer(args: &ReachArgs, ws: &Workspace) -> Result<String, String> {
+    let (Some(policy), Ok(tailnet)) = (ws.policy(), ws.tailnet()) else {
+        return Err("the policy does not parse; see `tailpolicy lint`".to_owned());
+    };
+    let policy = policy.as_ref();
+    let tailnet = tailnet.as_ref();
+    let ev = Evaluator::new(policy, tailnet);
+    let map = ws.source_map();
+    let file = &map;
     let (to_sel, port) = match &args.to {
         Some(t) => {
             let (s, p) = split_port(&tailnet, t);
@@ -349,7 +349,7 @@ fn internet_name(t: &Tailnet, exit: usize, parts: &[String]) -> String {
     }
 }
 
-fn rule_list(file: &SourceFile, rules: &[Origin]) -> String {
+fn rule_list(file: &SourceMap, rules: &[Origin]) -> String {
     rules
         .iter()
         .map(|o| origin_text(file, o))
@@ -360,7 +360,7 @@ fn rule_list(file: &SourceFile, rules: &[Origin]) -> String {
 fn push_access(
     text: &mut String,
     access: &mut Vec<Value>,
-    file: &SourceFile,
+    file: &SourceMap,
     from: &str,
     to: &str,
     a: &Access,

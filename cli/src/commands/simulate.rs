@@ -2,18 +2,19 @@
 //! of one node and print one verdict line per packet.
 //!
 //! The rules come from a FilterRule file (`--rules`), or from compiling a policy for one node
-//! of an inventory (`POLICY --nodes FILE --node NAME`). Both paths end in
-//! [`simulate_rules`], which takes the node's `Vec<FilterRule>` and local nets: that is the
-//! single call the policy path needs once the compiler is wired in ([`compile_for_node`]).
+//! of an inventory (`[POLICY] --nodes FILE --node NAME`, through the analysis host, so
+//! exactly what `compile` prints). Both paths end in [`simulate_rules`], which takes the
+//! node's `Vec<FilterRule>` and local nets.
 
 use crate::exit::Exit;
+use crate::load::{PolicyArgs, node_filter_error, open, require_inventory, require_valid};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use tailpolicy_dataplane_filter::addr::{AddrSet, parse_addr_list};
+use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::sim::{Simulator, Step};
 use tailpolicy_dataplane_filter::wire::FilterRule;
 use tailpolicy_dataplane_filter::{FilterConfig, Verdict};
@@ -39,9 +40,10 @@ pub enum SimulateFormat {
                   packet: {\"verdict\":\"accept\"|\"drop\",\"reason\":…,\"rule\":…}."
 )]
 pub struct SimulateArgs {
-    /// Policy file to compile for `--node` (needs `--nodes` and `--node`).
-    #[arg(value_name = "POLICY", conflicts_with_all = ["rules", "local"], required_unless_present = "rules")]
-    pub policy: Option<PathBuf>,
+    /// Policy file to compile for `--node` (default: the fragments listed under
+    /// `[policy] files` in tailpolicy.toml).
+    #[arg(value_name = "POLICY", conflicts_with_all = ["rules", "local"])]
+    pub policy: Option<String>,
     /// FilterRule JSON: an array of rules, or an object with `rules` (and optional
     /// `local_nets`, `src_caps`) such as a conformance packet case, or `{"PacketFilter": […]}`.
     #[arg(long, value_name = "RULES.json")]
@@ -50,11 +52,14 @@ pub struct SimulateArgs {
     /// every unicast address counts as local.
     #[arg(long, value_name = "CIDR,…", value_delimiter = ',', requires = "rules")]
     pub local: Option<Vec<String>>,
-    /// Node inventory (with POLICY).
-    #[arg(long, value_name = "FILE", requires = "policy")]
+    /// Node inventory (with a policy; default: `nodes` in tailpolicy.toml).
+    #[arg(long, value_name = "FILE", conflicts_with = "rules")]
     pub nodes: Option<PathBuf>,
-    /// Name of the node whose filter to simulate (with POLICY).
-    #[arg(long, value_name = "NAME", requires = "policy")]
+    /// Configuration file (with a policy; default: the nearest tailpolicy.toml).
+    #[arg(long, value_name = "PATH", conflicts_with = "rules")]
+    pub config: Option<PathBuf>,
+    /// Name of the node whose filter to simulate (with a policy).
+    #[arg(long, value_name = "NAME", conflicts_with = "rules")]
     pub node: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = SimulateFormat::Json)]
@@ -86,10 +91,7 @@ pub fn run(args: &SimulateArgs) -> Exit {
     let mut err = std::io::stderr();
     let input = match load_input(args) {
         Ok(input) => input,
-        Err(message) => {
-            let _ = writeln!(err, "error: {message}");
-            return Exit::Failure;
-        }
+        Err(exit) => return exit,
     };
     simulate_rules(
         &input.rules,
@@ -107,33 +109,35 @@ struct Input {
     config: FilterConfig,
 }
 
-fn load_input(args: &SimulateArgs) -> Result<Input, String> {
+fn load_input(args: &SimulateArgs) -> Result<Input, Exit> {
     if let Some(path) = &args.rules {
-        return load_rules_file(path, args.local.as_deref());
+        return load_rules_file(path, args.local.as_deref()).map_err(|message| {
+            eprintln!("error: {message}");
+            Exit::Failure
+        });
     }
-    let (Some(policy), Some(nodes), Some(node)) = (&args.policy, &args.nodes, &args.node) else {
-        return Err("simulating a policy needs `--nodes FILE` and `--node NAME`".into());
+    let Some(node) = &args.node else {
+        eprintln!("error: simulating a policy needs `--node NAME` (and an inventory)");
+        return Err(Exit::Failure);
     };
-    let (rules, local_nets) = compile_for_node(policy, nodes, node)?;
+    let ws = open(&PolicyArgs {
+        policy: args.policy.clone(),
+        nodes: args.nodes.clone(),
+        config: args.config.clone(),
+    })?;
+    require_valid(&ws)?;
+    require_inventory(&ws, "simulate")?;
+    let filter = ws
+        .node_filter(node)
+        .map_err(|e| node_filter_error(&ws, &e))?;
     Ok(Input {
-        rules,
+        rules: filter.rules,
         config: FilterConfig {
-            local_nets,
+            local_nets: Some(filter.local_nets),
             node_caps: Vec::new(),
             merge_budget: None,
         },
     })
-}
-
-/// Compiles `policy` against the inventory `nodes` and returns the FilterRules and local
-/// nets (addresses + approved routes) of `node`.
-fn compile_for_node(
-    policy: &Path,
-    nodes: &Path,
-    node: &str,
-) -> Result<(Vec<FilterRule>, Option<AddrSet>), String> {
-    let loaded = crate::node_rules::load(policy, nodes, node)?;
-    Ok((loaded.rules, Some(loaded.local_nets)))
 }
 
 fn load_rules_file(path: &Path, local: Option<&[String]>) -> Result<Input, String> {

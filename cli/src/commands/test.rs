@@ -5,14 +5,16 @@
 //! Exit 0 when every test passes, 1 when one fails (or the policy has errors), 2 when
 //! the tool could not run (unreadable policy or inventory).
 
-use crate::analysis_input::{load_policy, load_tailnet, origin_json, origin_text, position};
 use crate::exit::Exit;
+use crate::load::{
+    PolicyArgs, localize, open, origin_json, origin_text, position, require_valid_except,
+};
 use crate::render::{self, FileDiagnostics, RenderOptions};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use tailpolicy_compiler::eval::{TestOutcome, run_policy_tests};
 use tailpolicy_policy::check::codes as cc;
-use tailpolicy_policy::{Diagnostic, SourceFile};
+use tailpolicy_policy::{CheckOptions, Diagnostic};
+use tailpolicy_workspace::SourceMap;
 
 /// Output formats of `tailpolicy test`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -28,77 +30,62 @@ pub enum TestFormat {
 /// Arguments of `tailpolicy test`.
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
-    /// The policy file (`-` reads standard input).
-    #[arg(value_name = "POLICY")]
-    pub policy: String,
-    /// Node inventory. Without it users are judged by identity alone (no unknown-user
-    /// failures) and tags have no devices.
-    #[arg(long, value_name = "FILE")]
-    pub nodes: Option<PathBuf>,
+    /// The policy and the inventory. Without an inventory users are judged by identity
+    /// alone (no unknown-user failures) and tags have no devices.
+    #[command(flatten)]
+    pub input: PolicyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TestFormat::Full)]
     pub format: TestFormat,
 }
 
+/// The codes `test` reports itself rather than refusing the policy for.
+const TEST_CODES: &[&str] = &[
+    cc::TEST_FAILED.code,
+    cc::MALFORMED_TEST.code,
+    cc::SSH_TEST_FAILED.code,
+    cc::MALFORMED_SSH_TEST.code,
+];
+
 /// Runs `tailpolicy test`.
 pub fn run(args: &TestArgs) -> Exit {
-    let loaded = match load_policy(&args.policy) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Failure;
-        }
+    let ws = match open(&args.input) {
+        Ok(ws) => ws,
+        Err(exit) => return exit,
     };
-    let Some(policy) = &loaded.policy else {
-        // The policy did not parse: show why.
-        let files = [FileDiagnostics {
-            file: &loaded.file,
-            diagnostics: &loaded.diagnostics,
-        }];
-        let _ = render::emit(
-            render::Format::Full,
-            &files,
-            &RenderOptions::from_environment(),
-        );
+    if let Err(exit) = require_valid_except(&ws, TEST_CODES) {
+        return exit;
+    }
+    let (Some(policy), Ok(tailnet)) = (ws.policy(), ws.tailnet()) else {
         return Exit::Findings;
     };
-    let tailnet = match load_tailnet(args.nodes.as_ref(), policy) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Failure;
-        }
-    };
-    let outcomes = run_policy_tests(policy, &tailnet);
+    let map = ws.source_map();
+    let outcomes = run_policy_tests(&policy, &tailnet);
     // The checker's reports of malformed entries, then the runner's failures.
-    let mut diagnostics: Vec<Diagnostic> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| {
-            d.code == cc::MALFORMED_TEST.as_code() || d.code == cc::MALFORMED_SSH_TEST.as_code()
-        })
-        .cloned()
-        .collect();
+    let mut diagnostics: Vec<Diagnostic> =
+        tailpolicy_policy::check(&policy, &CheckOptions::default())
+            .into_vec()
+            .into_iter()
+            .filter(|d| {
+                d.code == cc::MALFORMED_TEST.as_code() || d.code == cc::MALFORMED_SSH_TEST.as_code()
+            })
+            .collect();
     diagnostics.extend(outcomes.iter().filter_map(|o| o.diagnostic.clone()));
-    let other_errors = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error() && !diagnostics.contains(d))
-        .count();
     let failed = outcomes.iter().filter(|o| !o.passed).count();
     let out = match args.format {
-        TestFormat::Full => full(&loaded.file, &outcomes),
-        TestFormat::Json => json_report(&loaded.file, &outcomes, &diagnostics, other_errors),
-        TestFormat::Junit => junit(&loaded.file, &outcomes),
+        TestFormat::Full => full(&map, &outcomes),
+        TestFormat::Json => json_report(&map, &outcomes, &diagnostics),
+        TestFormat::Junit => junit(&map, &outcomes),
     };
     let _ = crate::stdout::print_out(&out);
     if args.format == TestFormat::Full {
         if !diagnostics.is_empty() {
             let _ = crate::stdout::print_out("\n");
-            let files = [FileDiagnostics {
-                file: &loaded.file,
-                diagnostics: &diagnostics,
-            }];
+            let local = localize(&map, diagnostics);
+            let files: Vec<FileDiagnostics<'_>> = local
+                .iter()
+                .map(|(file, diagnostics)| FileDiagnostics { file, diagnostics })
+                .collect();
             let _ = render::emit(
                 render::Format::Full,
                 &files,
@@ -106,17 +93,12 @@ pub fn run(args: &TestArgs) -> Exit {
             );
         }
         eprintln!(
-            "{} of {} test entries passed{}",
+            "{} of {} test entries passed",
             outcomes.len() - failed,
             outcomes.len(),
-            if other_errors > 0 {
-                format!("; the policy has {other_errors} other error(s), see `tailpolicy lint`")
-            } else {
-                String::new()
-            }
         );
     }
-    if failed > 0 || other_errors > 0 {
+    if failed > 0 {
         Exit::Findings
     } else {
         Exit::Clean
@@ -133,7 +115,7 @@ fn entry_name(o: &TestOutcome) -> String {
 }
 
 /// The `full` report: one line per entry and per assertion.
-pub fn full(file: &SourceFile, outcomes: &[TestOutcome]) -> String {
+pub fn full(file: &SourceMap, outcomes: &[TestOutcome]) -> String {
     let mut out = String::new();
     if outcomes.is_empty() {
         out.push_str("no tests or sshTests in the policy\n");
@@ -170,10 +152,9 @@ pub fn full(file: &SourceFile, outcomes: &[TestOutcome]) -> String {
 
 /// The `json` report.
 pub fn json_report(
-    file: &SourceFile,
+    file: &SourceMap,
     outcomes: &[TestOutcome],
     diagnostics: &[Diagnostic],
-    other_errors: usize,
 ) -> String {
     let tests: Vec<Value> = outcomes
         .iter()
@@ -182,6 +163,7 @@ pub fn json_report(
             json!({
                 "section": o.origin.section.key(),
                 "index": o.origin.index,
+                "file": file.file_name(o.origin.span.0.start),
                 "line": lc.line,
                 "column": lc.column,
                 "src": o.src.as_ref().map(|s| s.value.clone()),
@@ -207,15 +189,15 @@ pub fn json_report(
         .iter()
         .map(|d| {
             let lc = file.line_col(d.span.start);
-            json!({"code": d.code.to_string(), "message": d.message, "line": lc.line, "column": lc.column})
+            json!({"code": d.code.to_string(), "message": d.message, "file": file.file_name(d.span.start), "line": lc.line, "column": lc.column})
         })
         .collect();
     let doc = json!({
         "file": file.name(),
-        "passed": outcomes.iter().all(|o| o.passed) && other_errors == 0,
+        "passed": outcomes.iter().all(|o| o.passed),
         "tests": tests,
         "diagnostics": diags,
-        "other_errors": other_errors,
+        "other_errors": 0,
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
@@ -239,9 +221,9 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// The `junit` report: one `<testcase>` per entry.
-pub fn junit(file: &SourceFile, outcomes: &[TestOutcome]) -> String {
+pub fn junit(file: &SourceMap, outcomes: &[TestOutcome]) -> String {
     let failures = outcomes.iter().filter(|o| !o.passed).count();
-    let name = xml_escape(file.name());
+    let name = xml_escape(&file.name());
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
         "<testsuites name=\"tailpolicy\" tests=\"{}\" failures=\"{failures}\">\n  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{failures}\">\n",
@@ -251,8 +233,9 @@ pub fn junit(file: &SourceFile, outcomes: &[TestOutcome]) -> String {
     for o in outcomes {
         let lc = file.line_col(o.origin.span.0.start);
         out.push_str(&format!(
-            "    <testcase classname=\"{name}\" name=\"{}\" file=\"{name}\" line=\"{}\"",
+            "    <testcase classname=\"{name}\" name=\"{}\" file=\"{}\" line=\"{}\"",
             xml_escape(&entry_name(o)),
+            xml_escape(file.file_name(o.origin.span.0.start)),
             lc.line
         ));
         if o.passed {

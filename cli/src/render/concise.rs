@@ -15,17 +15,5 @@ pub(super) fn render(diagnostics: &[Located<'_>]) -> String {
 /// One finding as a concise line (without the line break). Line breaks inside the
 /// message are replaced by spaces so a finding is always one line.
 pub(super) fn line(d: &Located<'_>) -> String {
-    format!(
-        "{}:{}:{}: {}[{}] {}",
-        d.file.name(),
-        d.start.line,
-        d.start.column,
-        d.diagnostic.severity,
-        d.diagnostic.code,
-        one_line(&d.diagnostic.message)
-    )
-}
-
-fn one_line(s: &str) -> String {
-    super::safe_message(&s.replace("\r\n", " ").replace(['\n', '\r'], " ")).into_owned()
+    tailpolicy_workspace::text::concise_line(d.file, d.diagnostic)
 }

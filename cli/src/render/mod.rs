@@ -14,6 +14,7 @@ mod sarif;
 use std::io::Write as _;
 use std::path::PathBuf;
 use tailpolicy_policy::{Diagnostic, LineCol, Severity, SourceFile};
+use tailpolicy_workspace::text::{is_unsafe_char, safe_message};
 
 pub use full::FullStyle;
 
@@ -231,14 +232,6 @@ fn relative_name(name: &str, base_dir: Option<&std::path::Path>) -> String {
     text.to_owned()
 }
 
-/// Whether showing `c` raw could mislead or hijack a terminal: control characters other
-/// than tab and line breaks, and the bidirectional overrides and isolates of "Trojan
-/// Source" (CVE-2021-42574).
-fn is_unsafe_char(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-}
-
 /// Source text safe to print: every unsafe character is replaced by one of the same
 /// UTF-8 length (`?`, `¿` or `�`), so byte offsets and columns stay valid.
 fn safe_source(text: &str) -> std::borrow::Cow<'_, str> {
@@ -254,22 +247,6 @@ fn safe_source(text: &str) -> std::borrow::Cow<'_, str> {
         })
         .collect::<String>()
         .into()
-}
-
-/// A message safe to print: unsafe characters are written as `\u{…}` escapes.
-fn safe_message(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(is_unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::new();
-    for c in text.chars() {
-        if is_unsafe_char(c) {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out.into()
 }
 
 /// The documentation URL of `code` on the generated rules page.

@@ -30,7 +30,8 @@ impl Compiler<'_> {
         let new_id = self.inventory.nodes.len();
         self.inventory.nodes.push(node);
         let inventory = std::mem::take(&mut self.inventory);
-        let r = Resolver::new(self.policy, &inventory, self.resolve_options());
+        let policy = self.policy.clone();
+        let r = Resolver::new(&policy, &inventory, self.resolve_options());
         let changed = if changes_address_sources(&r, new_id) {
             None
         } else if let Some(node) = r.node(new_id) {
@@ -53,7 +54,7 @@ impl Compiler<'_> {
     pub fn remove_node(&mut self, name: &str) -> Option<Vec<String>> {
         let gone = self.inventory.nodes.iter().position(|n| n.name == name)?;
         let routes = {
-            let r = Resolver::new(self.policy, &self.inventory, self.resolve_options());
+            let r = Resolver::new(&self.policy, &self.inventory, self.resolve_options());
             changes_address_sources(&r, gone)
         };
         if gone < self.inventory.nodes.len() {
@@ -64,7 +65,8 @@ impl Compiler<'_> {
             }
             self.forget(gone);
             let inventory = std::mem::take(&mut self.inventory);
-            let r = Resolver::new(self.policy, &inventory, self.resolve_options());
+            let policy = self.policy.clone();
+            let r = Resolver::new(&policy, &inventory, self.resolve_options());
             let changed = self.update(&r, &node, None);
             drop(r);
             self.inventory = inventory;
@@ -138,10 +140,11 @@ impl Compiler<'_> {
         // Per entry, `None` when unchanged, else which of its (new) rules changed.
         let mut changed_rules: Vec<Option<Vec<bool>>> = vec![None; self.entries.len()];
         let mut dirty_groups = vec![false; self.srcs.group_count()];
-        let grants: Vec<_> = self.policy.grants.iter().flatten().collect();
-        let acls: Vec<_> = self.policy.acls.iter().flatten().collect();
+        let policy = self.policy.clone();
+        let grants: Vec<_> = policy.grants.iter().flatten().collect();
+        let acls: Vec<_> = policy.acls.iter().flatten().collect();
         let mut candidates: Vec<usize> = Vec::new();
-        if !self.policy.is_allow_all_default() {
+        if !policy.is_allow_all_default() {
             for (e, g) in grants.iter().enumerate() {
                 let caps = !g.app.is_empty();
                 let mut aliases = g.src.iter().map(|s| &s.value);
@@ -312,7 +315,8 @@ impl Compiler<'_> {
         affected: &mut Vec<NodeId>,
     ) {
         let mut any = false;
-        for (i, e) in self.policy.ssh.iter().flatten().enumerate() {
+        let policy = self.policy.clone();
+        for (i, e) in policy.ssh.iter().flatten().enumerate() {
             let hit = e
                 .src
                 .iter()

@@ -36,6 +36,8 @@ use policy::model::Origin;
 use render::{RuleKey, Scratch, View, render};
 use srcset::SrcTable;
 use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
 use wire::FilterRule;
 
 /// How to compile.
@@ -86,10 +88,29 @@ pub struct NodeCompiled {
 /// A destination entry delivered to a node: (entry, rule, destination) indices.
 type Item = (u32, u32, u32);
 
+/// The policy a [`Compiler`] reads: borrowed for one compilation, or shared so that a
+/// long-lived owner (the analysis host) can keep the compiler beside the policy.
+#[derive(Clone, Debug)]
+enum PolicyRef<'p> {
+    Borrowed(&'p Policy),
+    Shared(Arc<Policy>),
+}
+
+impl Deref for PolicyRef<'_> {
+    type Target = Policy;
+
+    fn deref(&self) -> &Policy {
+        match self {
+            PolicyRef::Borrowed(p) => p,
+            PolicyRef::Shared(p) => p,
+        }
+    }
+}
+
 /// The compiler state for one policy over a changing inventory.
 #[derive(Clone, Debug)]
 pub struct Compiler<'p> {
-    policy: &'p Policy,
+    policy: PolicyRef<'p>,
     inventory: Inventory,
     options: CompileOptions,
     srcs: SrcTable,
@@ -113,6 +134,10 @@ pub struct Compiler<'p> {
 impl<'p> Compiler<'p> {
     /// Compiles `policy` (which should have passed `policy::check`) for `inventory`.
     pub fn new(policy: &'p Policy, inventory: Inventory, options: CompileOptions) -> Self {
+        Self::with_policy(PolicyRef::Borrowed(policy), inventory, options)
+    }
+
+    fn with_policy(policy: PolicyRef<'p>, inventory: Inventory, options: CompileOptions) -> Self {
         let mut c = Compiler {
             policy,
             inventory,
@@ -146,11 +171,11 @@ impl<'p> Compiler<'p> {
     }
 
     fn full(&mut self) {
-        let r = Resolver::new(self.policy, &self.inventory, self.resolve_options());
+        let policy = self.policy.clone();
+        let r = Resolver::new(&policy, &self.inventory, self.resolve_options());
         self.srcs = SrcTable::default();
         self.entries = entries::all_entries(&r, &mut self.srcs);
-        self.ssh_entries = self
-            .policy
+        self.ssh_entries = policy
             .ssh
             .iter()
             .flatten()
@@ -185,6 +210,11 @@ impl<'p> Compiler<'p> {
         }
     }
 
+    /// The policy being compiled.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// The inventory as compiled.
     pub fn inventory(&self) -> &Inventory {
         &self.inventory
@@ -198,6 +228,14 @@ impl<'p> Compiler<'p> {
     /// The output of the node called `name`.
     pub fn node(&self, name: &str) -> Option<&NodeCompiled> {
         self.by_name.get(name).and_then(|id| self.out.get(*id))
+    }
+}
+
+impl Compiler<'static> {
+    /// Compiles a shared `policy`: a compiler that owns its share of the policy and so
+    /// can be kept (and updated as nodes join and leave) beside it.
+    pub fn shared(policy: Arc<Policy>, inventory: Inventory, options: CompileOptions) -> Self {
+        Self::with_policy(PolicyRef::Shared(policy), inventory, options)
     }
 }
 

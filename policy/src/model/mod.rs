@@ -9,6 +9,7 @@
 pub mod alias;
 pub mod ports;
 pub mod posture;
+mod shift;
 
 pub use alias::{AddrLit, Alias, AliasError, Autogroup};
 pub use ports::{PortRange, Proto};

@@ -1,12 +1,27 @@
-//! `tailpolicy.toml`: which codes to report, at which severity, per file.
+//! `tailpolicy.toml`: the policy's fragments and their owners, the default inventory,
+//! and which codes to report, at which severity, per file.
 //!
 //! Found by walking up from each policy file's directory (the first `tailpolicy.toml`
-//! wins), or given with `--config`. Without one, every rule is on at its default
-//! severity.
+//! wins; [`crate::fs::discover_config`]), or given with `--config`. Without one, the
+//! policy is the file given and every rule is on at its default severity. Parsing is
+//! pure: [`Config::parse`] takes the text.
 //!
 //! ```toml
 //! # Default node inventory for `--nodes`, relative to this file.
 //! nodes = "inventory.json"
+//!
+//! [policy]
+//! # The fragments of a multi-file policy, relative to this file: explicit names in
+//! # order, then every glob's matches in sorted order.
+//! files = ["base.hujson", "teams/*.hujson"]
+//! # Unite the members of a group defined in several fragments (default: an error).
+//! merge-groups = false
+//!
+//! # Delegation: fragments matching `files` may define only these names and grant
+//! # access only to them.
+//! [[policy.owners]]
+//! files = "teams/data/*.hujson"
+//! names = ["group:data-*", "tag:data-*", "data-*"]
 //!
 //! [lint]
 //! # Codes or code prefixes to report (default: all). "TP1" = every TP1xxx lint.
@@ -28,9 +43,12 @@
 //!   errors with their line and column (exit 2).
 //! - Syntax errors (`TP00xx`) are always reported as errors: naming one in `ignore`,
 //!   `severity` or `per-file-ignores` is a configuration error, and prefixes skip them.
-//! - Globs: `*` matches within a path segment, `?` one character, `**` any number of
-//!   segments; a pattern without `/` matches the file name in any directory.
+//! - Path globs (`files`, `per-file-ignores`, owners' `files`): `*` matches within a path
+//!   segment, `?` one character, `**` any number of segments, `{a,b}` either; a pattern
+//!   without `/` matches the file name in any directory. Name globs (owners' `names`):
+//!   `*` matches any run of characters.
 
+use globset::{GlobBuilder, GlobMatcher};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -60,6 +78,53 @@ pub struct Config {
     pub severity: BTreeMap<&'static str, Severity>,
     /// Ignores that apply to files matching a glob.
     pub per_file_ignores: Vec<(Glob, Vec<Selector>)>,
+    /// `[policy]`: fragments, merging and ownership.
+    pub policy: PolicyConfig,
+}
+
+/// The `[policy]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyConfig {
+    /// `files`: fragment paths and globs as written, relative to [`Config::dir`].
+    /// Empty: the policy is the one file given on the command line.
+    pub files: Vec<String>,
+    /// `merge-groups`: a group defined in several fragments gets the union of their
+    /// members instead of an error.
+    pub merge_groups: bool,
+    /// `[[policy.owners]]`, in order.
+    pub owners: Vec<Owner>,
+}
+
+/// One `[[policy.owners]]` entry: fragments delegated to a team, and the names they own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    /// Which fragments (paths relative to [`Config::dir`]).
+    pub files: Vec<Glob>,
+    /// The names those fragments may define and grant access to.
+    pub names: Vec<NameGlob>,
+    /// `line:column` of the entry in the configuration file, for messages.
+    pub position: (u32, u32),
+}
+
+impl Owner {
+    /// Whether the fragment at `relative_path` is delegated by this entry.
+    pub fn covers(&self, relative_path: &str) -> bool {
+        self.files.iter().any(|g| g.matches(relative_path))
+    }
+
+    /// Whether `name` (`group:…`, `tag:…`, a host or ipset name) is owned.
+    pub fn owns(&self, name: &str) -> bool {
+        self.names.iter().any(|g| g.matches(name))
+    }
+
+    /// The `names` patterns, for messages.
+    pub fn describe_names(&self) -> String {
+        self.names
+            .iter()
+            .map(|n| format!("`{}`", n.pattern()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// A code or code prefix (`TP1001`, `TP1`, `TP`), upper-cased.
@@ -73,50 +138,93 @@ impl Selector {
     }
 }
 
-/// A path glob of `per-file-ignores`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Glob(String);
+/// A path glob (`per-file-ignores`, `[policy] files`, owners' `files`), matched on
+/// `/`-separated paths relative to the configuration's directory.
+#[derive(Clone, Debug)]
+pub struct Glob {
+    pattern: String,
+    matcher: GlobMatcher,
+}
+
+impl PartialEq for Glob {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+    }
+}
+impl Eq for Glob {}
 
 impl Glob {
+    /// Compiles `pattern`. A pattern without `/` matches the file name in any directory.
+    pub fn new(pattern: &str) -> Result<Self, String> {
+        let anchored = if pattern.contains('/') {
+            pattern.to_owned()
+        } else {
+            format!("**/{pattern}")
+        };
+        let matcher = GlobBuilder::new(&anchored)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| format!("invalid glob `{pattern}`: {}", e.kind()))?
+            .compile_matcher();
+        Ok(Self {
+            pattern: pattern.to_owned(),
+            matcher,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
     /// Whether `path` (relative, `/`-separated) matches.
     pub fn matches(&self, path: &str) -> bool {
-        let pattern: Vec<char> = self.0.chars().collect();
-        if self.0.contains('/') {
-            let path: Vec<char> = path.chars().collect();
-            glob_match(&pattern, &path)
-        } else {
-            let name: Vec<char> = path.rsplit('/').next().unwrap_or(path).chars().collect();
-            glob_match(&pattern, &name)
-        }
+        self.matcher.is_match(path)
+    }
+
+    /// Whether the pattern has glob metacharacters (else it names one file).
+    pub fn is_literal(pattern: &str) -> bool {
+        !pattern.contains(['*', '?', '[', '{'])
     }
 }
 
-/// `*` within a segment, `?` one non-`/` character, `**` across segments (and `**/`
-/// matches zero or more directories).
-fn glob_match(pattern: &[char], text: &[char]) -> bool {
-    match pattern {
-        [] => text.is_empty(),
-        ['*', '*', '/', rest @ ..] => {
-            glob_match(rest, text)
-                || text.iter().enumerate().any(|(i, c)| {
-                    *c == '/' && glob_match(rest, text.get(i + 1..).unwrap_or_default())
-                })
-        }
-        ['*', '*', rest @ ..] => {
-            (0..=text.len()).any(|i| glob_match(rest, text.get(i..).unwrap_or_default()))
-        }
-        ['*', rest @ ..] => {
-            let segment_end = text.iter().position(|c| *c == '/').unwrap_or(text.len());
-            (0..=segment_end).any(|i| glob_match(rest, text.get(i..).unwrap_or_default()))
-        }
-        ['?', rest @ ..] => match text {
-            [c, tail @ ..] if *c != '/' => glob_match(rest, tail),
-            _ => false,
-        },
-        [p, rest @ ..] => match text {
-            [c, tail @ ..] if c == p => glob_match(rest, tail),
-            _ => false,
-        },
+/// A name glob of an owner's `names`: `*` matches any run of characters.
+#[derive(Clone, Debug)]
+pub struct NameGlob {
+    pattern: String,
+    matcher: GlobMatcher,
+}
+
+impl PartialEq for NameGlob {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+    }
+}
+impl Eq for NameGlob {}
+
+impl NameGlob {
+    /// Compiles `pattern`.
+    pub fn new(pattern: &str) -> Result<Self, String> {
+        let matcher = GlobBuilder::new(pattern)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| format!("invalid name pattern `{pattern}`: {}", e.kind()))?
+            .compile_matcher();
+        Ok(Self {
+            pattern: pattern.to_owned(),
+            matcher,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// Whether `name` matches.
+    pub fn matches(&self, name: &str) -> bool {
+        self.matcher.is_match(name)
     }
 }
 
@@ -156,6 +264,26 @@ struct RawConfig {
     nodes: Option<String>,
     #[serde(default)]
     lint: RawLint,
+    #[serde(default)]
+    policy: RawPolicy,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPolicy {
+    #[serde(default)]
+    files: Vec<Spanned<String>>,
+    #[serde(default)]
+    merge_groups: bool,
+    #[serde(default)]
+    owners: Vec<Spanned<RawOwner>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOwner {
+    files: Spanned<toml::Value>,
+    names: Vec<Spanned<String>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -238,7 +366,56 @@ impl Config {
         }
         let mut per_file_ignores = Vec::new();
         for (glob, codes) in raw.lint.per_file_ignores {
-            per_file_ignores.push((Glob(glob), selectors(codes, "per-file-ignores", true)?));
+            let glob = Glob::new(&glob).map_err(|m| error(None, m))?;
+            per_file_ignores.push((glob, selectors(codes, "per-file-ignores", true)?));
+        }
+        let mut files = Vec::new();
+        for file in raw.policy.files {
+            if !Glob::is_literal(file.get_ref()) {
+                Glob::new(file.get_ref()).map_err(|m| error(Some(file.span()), m))?;
+            }
+            files.push(file.into_inner());
+        }
+        let mut owners = Vec::new();
+        for owner in raw.policy.owners {
+            let span = owner.span();
+            let owner = owner.into_inner();
+            let file_patterns: Vec<Spanned<String>> = match owner.files.get_ref() {
+                toml::Value::String(s) => vec![Spanned::new(owner.files.span(), s.clone())],
+                toml::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .map(|s| Spanned::new(owner.files.span(), s.to_owned()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if file_patterns.is_empty() {
+                return Err(error(
+                    Some(owner.files.span()),
+                    "`files` of an owner must be a glob or a list of globs".to_owned(),
+                ));
+            }
+            let files = file_patterns
+                .iter()
+                .map(|p| Glob::new(p.get_ref()).map_err(|m| error(Some(p.span()), m)))
+                .collect::<Result<Vec<_>, _>>()?;
+            if owner.names.is_empty() {
+                return Err(error(
+                    Some(span.clone()),
+                    "an owner needs `names`: the names its fragments own".to_owned(),
+                ));
+            }
+            let names = owner
+                .names
+                .iter()
+                .map(|n| NameGlob::new(n.get_ref()).map_err(|m| error(Some(n.span()), m)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let at = source.line_col(u32::try_from(span.start).unwrap_or(u32::MAX));
+            owners.push(Owner {
+                files,
+                names,
+                position: (at.line, at.column),
+            });
         }
         Ok(Self {
             nodes: raw
@@ -249,24 +426,12 @@ impl Config {
             ignore,
             severity,
             per_file_ignores,
+            policy: PolicyConfig {
+                files,
+                merge_groups: raw.policy.merge_groups,
+                owners,
+            },
         })
-    }
-
-    /// Reads and parses the configuration file at `path`.
-    pub fn load(path: &Path, rules: &[&'static Rule]) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            path: path.to_owned(),
-            position: None,
-            message: format!("cannot read it: {e}"),
-        })?;
-        Self::parse(path, &text, rules)
-    }
-
-    /// The nearest `tailpolicy.toml` in `dir` or its ancestors.
-    pub fn discover(dir: &Path) -> Option<PathBuf> {
-        dir.ancestors()
-            .map(|d| d.join(FILE_NAME))
-            .find(|p| p.is_file())
     }
 
     /// `file` relative to the configuration's directory (or `cwd` for the defaults),
@@ -392,7 +557,6 @@ fn normalise(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixtures::{NOTE, UNDEFINED, UNUSED};
     use tailpolicy_policy::{Code, Span};
 
     static SYNTAX: Rule = Rule {
@@ -400,6 +564,30 @@ mod tests {
         name: "test-syntax",
         category: tailpolicy_policy::Category::Correctness,
         severity: Severity::Error,
+        summary: "s",
+        explanation: "s",
+    };
+    static UNDEFINED: Rule = Rule {
+        code: "TP0298",
+        name: "test-undefined-tag",
+        category: tailpolicy_policy::Category::Correctness,
+        severity: Severity::Error,
+        summary: "s",
+        explanation: "s",
+    };
+    static UNUSED: Rule = Rule {
+        code: "TP1998",
+        name: "test-unused-group",
+        category: tailpolicy_policy::Category::Suspicious,
+        severity: Severity::Warning,
+        summary: "s",
+        explanation: "s",
+    };
+    static NOTE: Rule = Rule {
+        code: "TP1999",
+        name: "test-note",
+        category: tailpolicy_policy::Category::Style,
+        severity: Severity::Info,
         summary: "s",
         explanation: "s",
     };
@@ -520,7 +708,7 @@ mod tests {
 
     #[test]
     fn globs() {
-        let m = |p: &str, s: &str| Glob(p.to_owned()).matches(s);
+        let m = |p: &str, s: &str| Glob::new(p).is_ok_and(|g| g.matches(s));
         assert!(m("*.hujson", "a/b/policy.hujson"));
         assert!(m("legacy/*.hujson", "legacy/p.hujson"));
         assert!(!m("legacy/*.hujson", "legacy/x/p.hujson"));
