@@ -38,6 +38,8 @@ enum Command {
     Diff(commands::diff::DiffArgs),
     /// The whole access matrix of the tailnet.
     Matrix(commands::matrix::MatrixArgs),
+    /// Combine the fragments of a multi-file policy into one file to upload.
+    Merge(commands::merge::MergeArgs),
     /// Print the JSON Schema of the policy file (for editors).
     Schema(commands::schema::SchemaArgs),
     /// Run a userspace WireGuard node that enforces the compiled policy.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Reach(args) => commands::reach::run(&args).into(),
         Command::Diff(args) => commands::diff::run(&args).into(),
         Command::Matrix(args) => commands::matrix::run(&args).into(),
+        Command::Merge(args) => commands::merge::run(&args).into(),
         Command::Schema(args) => commands::schema::run(&args).into(),
         Command::Node(args) => commands::node::run(&args).into(),
     }

@@ -20,6 +20,7 @@
 //! **Invariant:** [`Workspace`] is pure: no IO, no clock, no environment. The [`fs`]
 //! module is the IO edge that reads files and feeds it.
 
+pub mod combine;
 mod config;
 mod files;
 mod fragment;

@@ -167,9 +167,9 @@ pub fn run(args: &DiffArgs) -> Exit {
         require_inventory(&ws, "diff")?;
         Ok::<_, Exit>(ws)
     };
-    let (old, new) = match (open_one(&args.old), open_one(&args.new)) {
-        (Ok(old), Ok(new)) => (old, new),
-        (Err(e), _) | (_, Err(e)) => return e,
+    let (old, new) = match open_one(&args.old).and_then(|old| Ok((old, open_one(&args.new)?))) {
+        Ok(pair) => pair,
+        Err(exit) => return exit,
     };
     match answer(args, &old, &new) {
         Ok((text, changed)) => {

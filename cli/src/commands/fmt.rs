@@ -207,8 +207,8 @@ fn unified_diff(name: &str, old: &str, new: &str) -> String {
 
 /// Writes `text` to `path` through a temporary file in the same directory and a
 /// rename, so that readers never see a half-written file; keeps the permissions.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let permissions = std::fs::metadata(path)?.permissions();
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -225,7 +225,9 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         drop(file);
-        std::fs::set_permissions(&temp, permissions)?;
+        if let Some(permissions) = permissions {
+            std::fs::set_permissions(&temp, permissions)?;
+        }
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {

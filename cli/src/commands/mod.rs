@@ -6,6 +6,7 @@ pub mod explain;
 pub mod fmt;
 pub mod lint;
 pub mod matrix;
+pub mod merge;
 pub mod node;
 pub mod reach;
 pub mod schema;

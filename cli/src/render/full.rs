@@ -132,10 +132,39 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic
-            .help
-            .as_ref()
-            .map(|h| Box::new(safe_message(h)) as Box<dyn fmt::Display + 'b>)
+        // Locations in other files (the other definition of a name two fragments
+        // define) are notes under the help: a snippet shows one file.
+        let related: Vec<String> = self
+            .diagnostic
+            .related
+            .iter()
+            .map(|r| {
+                format!(
+                    "note: {} at {}:{}:{}",
+                    safe_message(&r.message),
+                    r.file,
+                    r.start.line,
+                    r.start.column
+                )
+            })
+            .collect();
+        match (&self.diagnostic.help, related.is_empty()) {
+            (None, true) => None,
+            (Some(h), true) => Some(Box::new(safe_message(h)) as Box<dyn fmt::Display + 'b>),
+            (help, false) => {
+                let mut text = help
+                    .as_deref()
+                    .map(|h| safe_message(h).into_owned())
+                    .unwrap_or_default();
+                for line in related {
+                    if !text.is_empty() {
+                        text.push('\n');
+                    }
+                    text.push_str(&line);
+                }
+                Some(Box::new(text))
+            }
+        }
     }
 
     fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
