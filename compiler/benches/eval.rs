@@ -21,7 +21,8 @@
 use ipnet::IpNet;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use tailpolicy_compiler::eval::matrix::{diff, diff_full, matrix};
+use tailpolicy_compiler::eval::diff::{diff, diff_full};
+use tailpolicy_compiler::eval::matrix::matrix;
 use tailpolicy_compiler::eval::reach::reachable_from;
 use tailpolicy_compiler::eval::{Dst, Evaluator, Src, Tailnet};
 use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};

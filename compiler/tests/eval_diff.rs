@@ -5,7 +5,8 @@
 mod common;
 use common::node;
 use tailpolicy_compiler::eval::Tailnet;
-use tailpolicy_compiler::eval::matrix::{diff, matrix};
+use tailpolicy_compiler::eval::diff::diff;
+use tailpolicy_compiler::eval::matrix::matrix;
 use tailpolicy_policy::model::{Policy, Section};
 use tailpolicy_policy::{CheckOptions, analyse};
 
@@ -82,7 +83,7 @@ fn real_changes_are_reported_with_their_rules() {
     let d = diff(&policy(OLD), &policy(&new), &tailnet());
     assert!(!d.changes.is_empty());
     assert!(d.changes.iter().all(|c| c.gained));
-    let names = |c: &tailpolicy_compiler::eval::matrix::Change| {
+    let names = |c: &tailpolicy_compiler::eval::diff::Change| {
         let s = &d.classes.srcs[d.classes.src_classes[c.src_class][0]];
         let t = &d.classes.dsts[d.classes.dst_classes[c.dst_class][0]];
         (s.principal.clone(), t.principal.clone(), c.proto, c.ports)

@@ -319,7 +319,8 @@ proptest! {
     /// what the evaluator says pair by pair; a policy's diff with itself is empty.
     #[test]
     fn matrix_agrees_with_pairwise_evaluation(c in case()) {
-        use tailpolicy_compiler::eval::matrix::{diff, matrix, ports_of};
+        use tailpolicy_compiler::eval::diff::diff;
+        use tailpolicy_compiler::eval::matrix::{matrix, ports_of};
         let text = policy_text(&c);
         let analysis = analyse(&text, &CheckOptions::default());
         prop_assume!(!analysis.diagnostics.has_errors());
@@ -501,7 +502,7 @@ type PairChange = (
     Vec<tailpolicy_policy::model::Origin>,
 );
 
-fn expanded(d: &tailpolicy_compiler::eval::matrix::Diff) -> std::collections::BTreeSet<PairChange> {
+fn expanded(d: &tailpolicy_compiler::eval::diff::Diff) -> std::collections::BTreeSet<PairChange> {
     let c = &d.classes;
     let mut out = std::collections::BTreeSet::new();
     for ch in &d.changes {
@@ -527,7 +528,7 @@ proptest! {
     /// every pair of endpoint classes.
     #[test]
     fn fast_diff_equals_full_diff(c in case(), e in edit()) {
-        use tailpolicy_compiler::eval::matrix::{diff, diff_full};
+        use tailpolicy_compiler::eval::diff::{diff, diff_full};
         let mut n = c.clone();
         n.acls = c
             .acls

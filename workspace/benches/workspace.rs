@@ -11,7 +11,13 @@
 //!   setup, from the host's counters).
 //!
 //! `cargo bench -p tailpolicy-workspace --bench workspace`
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark setup"
+)]
 
 use divan::Bencher;
 use serde_json::{Map, Value, json};
@@ -130,7 +136,11 @@ fn edit_one_fragment(b: Bencher<'_, '_>) {
     let mut flip = false;
     b.bench_local(|| {
         flip = !flip;
-        ws.set_fragment(if flip { edited.clone() } else { original.clone() });
+        ws.set_fragment(if flip {
+            edited.clone()
+        } else {
+            original.clone()
+        });
         ws.report().files.len()
     });
 }

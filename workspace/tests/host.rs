@@ -50,7 +50,10 @@ fn editing_one_fragment_parses_only_that_fragment() {
     ws.set_fragment(FileInput::text("team.hujson", TEAM.replace("443", "8443")));
     assert!(!ws.report().has_errors());
     let after = ws.stats();
-    assert_eq!(after.fragment_parses, 3, "only the edited fragment is parsed again");
+    assert_eq!(
+        after.fragment_parses, 3,
+        "only the edited fragment is parsed again"
+    );
     assert_eq!(after.checks, before.checks + 1);
     // Setting the same text again changes nothing.
     ws.set_fragment(FileInput::text("team.hujson", TEAM.replace("443", "8443")));
@@ -70,9 +73,15 @@ fn replacing_the_inventory_parses_no_policy_and_joins_incrementally() {
     let web2 = compiler.node("web2").unwrap();
     assert_eq!(web2.packet_filter.len(), 1);
     let after = ws.stats();
-    assert_eq!(after.fragment_parses, before.fragment_parses, "no policy re-parsed");
+    assert_eq!(
+        after.fragment_parses, before.fragment_parses,
+        "no policy re-parsed"
+    );
     assert_eq!(after.merges, before.merges);
-    assert_eq!(after.checks, before.checks, "same tailnet domain: no re-check");
+    assert_eq!(
+        after.checks, before.checks,
+        "same tailnet domain: no re-check"
+    );
     assert_eq!(after.full_compiles, before.full_compiles);
     assert_eq!(after.incremental_compiles, before.incremental_compiles + 1);
     // The node leaves again: the incremental path gives what a full compile gives.
@@ -119,7 +128,10 @@ fn symbols_are_indexed_across_fragments() {
     let host = ws
         .symbol_at(team, u32::try_from(TEAM.find("db:5432").unwrap()).unwrap())
         .unwrap();
-    assert_eq!((host.symbol.kind, host.symbol.name.as_str()), (SymbolKind::Host, "db"));
+    assert_eq!(
+        (host.symbol.kind, host.symbol.name.as_str()),
+        (SymbolKind::Host, "db")
+    );
     assert_eq!(host.span.len(), 2, "the name without the port");
     assert_eq!(symbols.symbols(SymbolKind::Tag), ["tag:web"]);
 }

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tailpolicy_compiler::eval::Tailnet;
-use tailpolicy_compiler::eval::matrix::{Diff, diff, merge, ports_text};
+use tailpolicy_compiler::eval::diff::{Diff, diff};
+use tailpolicy_compiler::eval::matrix::{merge, ports_text};
 use tailpolicy_policy::model::{Origin, Proto};
 use tailpolicy_workspace::{SourceMap, Workspace};
 

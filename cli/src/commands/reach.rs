@@ -120,9 +120,7 @@ fn answer(args: &ReachArgs, ws: &Workspace) -> Result<String, String> {
     let (Some(policy), Ok(tailnet)) = (ws.policy(), ws.tailnet()) else {
         return Err("the policy does not parse; see `tailpolicy lint`".to_owned());
     };
-    let policy = policy.as_ref();
-    let tailnet = tailnet.as_ref();
-    let ev = Evaluator::new(policy, tailnet);
+    let ev = Evaluator::new(&policy, &tailnet);
     let map = ws.source_map();
     let file = &map;
     let (to_sel, port) = match &args.to {

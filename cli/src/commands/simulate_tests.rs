@@ -88,7 +88,7 @@ fn bad_lines_are_reported_and_fail_the_run() {
 fn policy_mode_compiles_the_node_filter() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/example");
     let args = SimulateArgs {
-        policy: Some(format!("{root}/policy.hujson").into()),
+        policy: Some(format!("{root}/policy.hujson")),
         rules: None,
         local: None,
         nodes: Some(format!("{root}/nodes.json").into()),

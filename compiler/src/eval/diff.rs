@@ -7,16 +7,90 @@
 //! diff classes only those endpoints, and for each pair of classes that a differing
 //! rule touches compares the whole access under each policy (the common rules
 //! included, so that a removed rule still covered by another one shows nothing). The
-//! work grows with the change, not with the tailnet; [`super::matrix::diff_full`] is
+//! work grows with the change, not with the tailnet; [`diff_full`] is
 //! the straightforward reference it equals.
 
 use super::access::Evaluator;
 use super::classes::{Signer, dst_points, src_points};
-use super::matrix::{ClassAccess, Classes, Diff, compare};
+use super::matrix::{ClassAccess, Classes, ports_of, rules_meeting, subtract};
 use super::rules::{NetRule, net_rules};
 use super::tailnet::Tailnet;
 use std::collections::HashMap;
+use tailpolicy_policy::model::Origin;
 use tailpolicy_policy::model::{Alias, Autogroup, Policy};
+
+/// One difference in access.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// Source class.
+    pub src_class: usize,
+    /// Destination class.
+    pub dst_class: usize,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Inclusive port range.
+    pub ports: (u16, u16),
+    /// Gained (true) or lost (false).
+    pub gained: bool,
+    /// The rules responsible: in the new policy for a gain, in the old one for a loss.
+    pub rules: Vec<Origin>,
+}
+
+/// The semantic difference between two policies over one tailnet.
+#[derive(Clone, Debug)]
+pub struct Diff {
+    /// Endpoints and classes (common to both policies). From [`diff()`], only the
+    /// endpoints that some rule differing between the policies applies to.
+    pub classes: Classes,
+    /// Every change; empty when access is the same.
+    pub changes: Vec<Change>,
+}
+
+/// Compares the access `old` and `new` give over `tailnet` the straightforward way:
+/// every pair of endpoint classes under every rule of both policies. The reference
+/// that [`diff()`] is checked against; its work grows with the tailnet, not the change.
+pub fn diff_full(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
+    let eo = Evaluator::new(old, tailnet);
+    let en = Evaluator::new(new, tailnet);
+    let classes = Classes::new(&[&eo, &en], &[old, new], tailnet);
+    let mut changes = Vec::new();
+    for sc in 0..classes.src_classes.len() {
+        for dc in 0..classes.dst_classes.len() {
+            let ao = classes.access(&[&eo, &en], 0, sc, dc);
+            let an = classes.access(&[&eo, &en], 1, sc, dc);
+            compare(sc, dc, &ao, &an, &mut changes);
+        }
+    }
+    Diff { classes, changes }
+}
+
+/// Appends the changes from access `ao` (old) to `an` (new) between two classes: per
+/// protocol, the port ranges gained and lost, each with the rules responsible (sorted).
+pub fn compare(sc: usize, dc: usize, ao: &ClassAccess, an: &ClassAccess, out: &mut Vec<Change>) {
+    if ao.is_empty() && an.is_empty() {
+        return;
+    }
+    let mut protos: Vec<u8> = ao.keys().chain(an.keys()).copied().collect();
+    protos.sort_unstable();
+    protos.dedup();
+    for p in protos {
+        let (po, pn) = (ports_of(ao, p), ports_of(an, p));
+        for (gained, from, minus, access) in [(true, &pn, &po, an), (false, &po, &pn, ao)] {
+            for (a, b) in subtract(from, minus) {
+                let mut rules = rules_meeting(access, p, a, b);
+                rules.sort();
+                out.push(Change {
+                    src_class: sc,
+                    dst_class: dc,
+                    proto: p,
+                    ports: (a, b),
+                    gained,
+                    rules,
+                });
+            }
+        }
+    }
+}
 
 /// The rules of `old` and `new` split into (common, only in old, only in new). A common
 /// rule is taken from `new` (with its position there).
@@ -115,7 +189,7 @@ fn union(mut a: ClassAccess, b: &ClassAccess) -> ClassAccess {
 }
 
 /// Compares the access `old` and `new` give over `tailnet`, looking only where a rule
-/// that differs applies. Equal to [`super::matrix::diff_full`]; the classes hold only
+/// that differs applies. Equal to [`diff_full`]; the classes hold only
 /// the endpoints some differing rule applies to.
 pub fn diff(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Diff {
     let (common, only_old, only_new) = split_rules(old, new);
