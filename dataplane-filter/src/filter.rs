@@ -7,7 +7,7 @@ use crate::flow::{FlowTable, v4_meta};
 use crate::interval::{Key, NONE, RangeSet};
 use crate::local::{LeadingRangesV4, LocalSet};
 use crate::matcher::{FamilyMatcher, FamilyRule, SMALL_CLASS};
-use crate::packet::{Decoded, Family, ParsedPacket, tcp_flag};
+use crate::packet::{Decoded, Family, ParsedPacket, ipv4_field as f4, tcp_flag};
 use crate::rules::{ParsedRule, RuleError, parse_rules, proto};
 use crate::verdict::{Reason, Verdict};
 use crate::wire::FilterRule;
@@ -224,14 +224,15 @@ impl Filter {
         flows: &FlowTable,
         now: u32,
     ) -> Option<Verdict> {
-        const IP: usize = 20;
+        const IP: usize = f4::MIN_HEADER;
         let h = buf.first_chunk::<{ IP + 8 }>()?;
         let (w, _) = h.split_first_chunk::<8>()?;
         // Bytes 0..8 as one little-endian word: version/IHL, total length, flags/offset.
         let w = u64::from_le_bytes(*w);
-        let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+        let total = usize::from(u16::from_be_bytes([h[f4::TOTAL_LEN], h[f4::TOTAL_LEN + 1]]));
         // The destination's bytes as they lie (see `LeadingRangesV4::is_exact_raw`).
-        let dst_raw = u32::from_le_bytes([h[16], h[17], h[18], h[19]]);
+        const D: usize = f4::DST.start;
+        let dst_raw = u32::from_le_bytes([h[D], h[D + 1], h[D + 2], h[D + 3]]);
         // The total length is the buffer's (so at least 28: a complete UDP header for the
         // flow path; TCP checks its longer header below). A packet with trailing bytes is
         // decided on the general path.
@@ -242,17 +243,17 @@ impl Filter {
         {
             return None;
         }
-        match h[9] {
+        match h[f4::PROTOCOL] {
             proto::TCP if total >= IP + 20 => {
                 // `total <= buf.len()`, so the flags byte (offset 33) is present.
-                let flags = *buf.get(IP + 13)?;
+                let flags = *buf.get(IP + f4::TCP_FLAGS)?;
                 (flags & (tcp_flag::SYN | tcp_flag::ACK) != tcp_flag::SYN)
                     .then_some(Verdict::accept(Reason::TcpNonSyn))
             }
             proto::UDP => {
                 // Source and destination address as one word, and the ports: the flow key's
                 // words straight from the bytes.
-                let (_, rest) = h.split_first_chunk::<12>()?;
+                let (_, rest) = h.split_first_chunk::<{ f4::SRC.start }>()?;
                 let (addrs, rest) = rest.split_first_chunk::<8>()?;
                 let (ports, _) = rest.split_first_chunk::<4>()?;
                 let addrs = u64::from_le_bytes(*addrs);

@@ -52,16 +52,36 @@ fn byte(buf: &[u8], at: usize) -> u8 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Malformed;
 
-mod ipv4_field {
+/// Byte offsets of the IPv4 header fields and of the transport fields the filter reads:
+/// the one definition the views, the decoder's fast path and the filter's raw-bytes path
+/// all index with (constant indices into fixed-size arrays, checked at compile time).
+pub(crate) mod ipv4_field {
     use std::ops::Range;
+    /// Version and header length.
     pub const VER_IHL: usize = 0;
-    pub const TOTAL_LEN: Range<usize> = 2..4;
-    pub const FLAGS_FRAG: Range<usize> = 6..8;
+    /// Total length (big-endian `u16`).
+    pub const TOTAL_LEN: usize = 2;
+    /// Flags and fragment offset (big-endian `u16`).
+    pub const FLAGS_FRAG: usize = 6;
+    /// Protocol number.
     pub const PROTOCOL: usize = 9;
+    /// Source address.
     pub const SRC: Range<usize> = 12..16;
+    /// Destination address.
     pub const DST: Range<usize> = 16..20;
+    /// A header without options.
     pub const MIN_HEADER: usize = 20;
+    /// Source port, from the start of a TCP, UDP or SCTP header.
+    pub const L4_SPORT: usize = 0;
+    /// Destination port, from the start of a TCP, UDP or SCTP header.
+    pub const L4_DPORT: usize = 2;
+    /// TCP flags, from the start of the TCP header.
+    pub const TCP_FLAGS: usize = 13;
 }
+
+use ipv4_field as f4;
+const S4: usize = f4::SRC.start;
+const D4: usize = f4::DST.start;
 
 /// A read-only view of an IPv4 packet.
 #[derive(Clone, Copy, Debug)]
@@ -118,19 +138,19 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// Total length field.
     #[inline]
     pub fn total_len(&self) -> u16 {
-        be16(self.buffer.as_ref(), ipv4_field::TOTAL_LEN.start)
+        be16(self.buffer.as_ref(), ipv4_field::TOTAL_LEN)
     }
 
     /// More-fragments flag.
     #[inline]
     pub fn more_frags(&self) -> bool {
-        be16(self.buffer.as_ref(), ipv4_field::FLAGS_FRAG.start) & 0x2000 != 0
+        be16(self.buffer.as_ref(), ipv4_field::FLAGS_FRAG) & 0x2000 != 0
     }
 
     /// Fragment offset in 8-byte blocks.
     #[inline]
     pub fn frag_offset_blocks(&self) -> u16 {
-        be16(self.buffer.as_ref(), ipv4_field::FLAGS_FRAG.start) & 0x1fff
+        be16(self.buffer.as_ref(), ipv4_field::FLAGS_FRAG) & 0x1fff
     }
 
     /// Protocol field.
@@ -346,18 +366,18 @@ impl ParsedPacket {
             // (bytes 2..4), flags and fragment offset (bytes 6..8).
             let (w, _) = h.split_first_chunk::<8>().unwrap_or((&[0; 8], &[]));
             let w = u64::from_le_bytes(*w);
-            let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+            let total = usize::from(u16::from_be_bytes([h[f4::TOTAL_LEN], h[f4::TOTAL_LEN + 1]]));
             // Version 4 with IHL 5; fragment offset 0 and no more fragments (the low 14 bits
             // of the big-endian bytes 6..8); the total length within the buffer.
             let plain = (w & 0xff3f_0000_0000_00ff == 0x45) & (total <= buf.len());
             // The total length must also cover the transport header.
-            match h[9] {
+            match h[f4::PROTOCOL] {
                 proto::TCP => {
                     if let Some(t) = buf.first_chunk::<{ ipv4_field::MIN_HEADER + TCP_HEADER }>()
                         && plain
                         && total >= ipv4_field::MIN_HEADER + TCP_HEADER
                     {
-                        self.set_v4(h, proto::TCP, t[33]);
+                        self.set_v4(h, proto::TCP, t[f4::MIN_HEADER + f4::TCP_FLAGS]);
                         return;
                     }
                 }
@@ -379,10 +399,16 @@ impl ParsedPacket {
             decoded: Decoded::Ip,
             family: Family::V4,
             proto,
-            src: u128::from(u32::from_be_bytes([h[12], h[13], h[14], h[15]])),
-            dst: u128::from(u32::from_be_bytes([h[16], h[17], h[18], h[19]])),
-            sport: u16::from_be_bytes([h[20], h[21]]),
-            dport: u16::from_be_bytes([h[22], h[23]]),
+            src: u128::from(u32::from_be_bytes([h[S4], h[S4 + 1], h[S4 + 2], h[S4 + 3]])),
+            dst: u128::from(u32::from_be_bytes([h[D4], h[D4 + 1], h[D4 + 2], h[D4 + 3]])),
+            sport: u16::from_be_bytes([
+                h[f4::MIN_HEADER + f4::L4_SPORT],
+                h[f4::MIN_HEADER + f4::L4_SPORT + 1],
+            ]),
+            dport: u16::from_be_bytes([
+                h[f4::MIN_HEADER + f4::L4_DPORT],
+                h[f4::MIN_HEADER + f4::L4_DPORT + 1],
+            ]),
             tcp_flags,
             icmp_type: 0,
             icmp_code: 0,
@@ -404,7 +430,7 @@ impl ParsedPacket {
             };
             return;
         };
-        match h[0] >> 4 {
+        match h[f4::VER_IHL] >> 4 {
             4 => self.decode4(buf, h),
             6 => {
                 *self = Self::default();
@@ -423,16 +449,16 @@ impl ParsedPacket {
     /// constant, in-bounds indices checked at compile time.
     fn decode4(&mut self, buf: &[u8], h: &[u8; ipv4_field::MIN_HEADER]) {
         *self = Self::default();
-        let header_len = usize::from(h[0] & 0x0f) * 4;
-        let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+        let header_len = usize::from(h[f4::VER_IHL] & 0x0f) * 4;
+        let total = usize::from(u16::from_be_bytes([h[f4::TOTAL_LEN], h[f4::TOTAL_LEN + 1]]));
         if header_len < ipv4_field::MIN_HEADER || total < header_len || total > buf.len() {
             self.decoded = Decoded::Unknown;
             return;
         }
-        self.src = u128::from(u32::from_be_bytes([h[12], h[13], h[14], h[15]]));
-        self.dst = u128::from(u32::from_be_bytes([h[16], h[17], h[18], h[19]]));
-        self.proto = h[9];
-        let flags_frag = u16::from_be_bytes([h[6], h[7]]);
+        self.src = u128::from(u32::from_be_bytes([h[S4], h[S4 + 1], h[S4 + 2], h[S4 + 3]]));
+        self.dst = u128::from(u32::from_be_bytes([h[D4], h[D4 + 1], h[D4 + 2], h[D4 + 3]]));
+        self.proto = h[f4::PROTOCOL];
+        let flags_frag = u16::from_be_bytes([h[f4::FLAGS_FRAG], h[f4::FLAGS_FRAG + 1]]);
         let offset = flags_frag & 0x1fff;
         self.decoded = if offset != 0 {
             if offset < MIN_LATER_FRAG_BLOCKS {
@@ -490,7 +516,7 @@ impl ParsedPacket {
                 };
                 self.sport = u16::from_be_bytes([t[0], t[1]]);
                 self.dport = u16::from_be_bytes([t[2], t[3]]);
-                self.tcp_flags = t[13];
+                self.tcp_flags = t[f4::TCP_FLAGS];
             }
             proto::UDP => {
                 let Some(t) = l4.first_chunk::<UDP_HEADER>() else {
