@@ -6,8 +6,8 @@
 //!
 //! **Invariant:** pure. No IO, no clock, no threads; it cannot fail on a checked policy.
 
-extern crate tailpolicy_dataplane_filter as wire;
 extern crate tailpolicy_policy as policy;
+extern crate tailpolicy_tailcfg as wire;
 
 pub mod addr;
 pub mod compile;

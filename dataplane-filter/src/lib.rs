@@ -1,7 +1,7 @@
 //! # tailpolicy-dataplane-filter
 //!
-//! The wire types of compiled policy (`tailcfg.FilterRule`, `SSHPolicy`) and the packet
-//! filter nodes run: zero-copy packet views, an immutable matcher built from FilterRules,
+//! The packet filter nodes run, over the wire types of compiled policy
+//! (`tailcfg.FilterRule`, re-exported from `tailpolicy-tailcfg`): zero-copy packet views, an immutable matcher built from FilterRules,
 //! a bounded flow table for stateful return traffic, and atomic swapping.
 //!
 //! **Invariant:** depends only on the wire types, never on the policy parser; the packet
@@ -31,7 +31,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-pub mod addr;
+pub use tailpolicy_tailcfg::addr;
 pub mod builder;
 mod dataplane;
 mod filter;
@@ -45,7 +45,7 @@ pub mod rules;
 mod search;
 pub mod sim;
 mod verdict;
-pub mod wire;
+pub use tailpolicy_tailcfg::wire;
 
 pub use dataplane::{Dataplane, DecisionScratch};
 pub use filter::{Filter, FilterConfig, MAX_SRC_CAPS};

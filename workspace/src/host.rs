@@ -31,10 +31,10 @@ use tailpolicy_compiler::eval::{Tailnet, run_policy_tests};
 use tailpolicy_compiler::inventory::Inventory;
 use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, Compiler};
-use tailpolicy_dataplane_filter::addr::{AddrSet, parse_addr_list};
-use tailpolicy_dataplane_filter::wire::FilterRule;
 use tailpolicy_policy::suppress::apply_suppressions;
 use tailpolicy_policy::{CheckOptions, Diagnostic, Diagnostics, Policy, Severity, SourceFile};
+use tailpolicy_tailcfg::addr::{AddrSet, parse_addr_list};
+use tailpolicy_tailcfg::wire::FilterRule;
 
 /// The analysis host: a tailnet's policy (one file or the fragments of a multi-file
 /// policy), its inventory and its configuration, and every query over them.
