@@ -1,8 +1,9 @@
 //! # tailpolicy-dataplane-filter
 //!
 //! The packet filter nodes run, over the wire types of compiled policy
-//! (`tailcfg.FilterRule`, re-exported from `tailpolicy-tailcfg`): zero-copy packet views, an immutable matcher built from FilterRules,
-//! a bounded flow table for stateful return traffic, and atomic swapping.
+//! (`tailcfg.FilterRule`, re-exported from `tailpolicy-tailcfg`): zero-copy packet
+//! views, an immutable matcher built from FilterRules, a bounded flow table for stateful
+//! return traffic, and atomic swapping.
 //!
 //! **Invariant:** depends only on the wire types, never on the policy parser; the packet
 //! path never allocates and never panics on any bytes.
