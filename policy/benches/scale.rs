@@ -61,7 +61,10 @@ fn main() {
     }
     divan::main();
     let quarter = [
-        ("one_line_hosts", generator::one_line_hosts(HOSTS_ONE_LINE / 4)),
+        (
+            "one_line_hosts",
+            generator::one_line_hosts(HOSTS_ONE_LINE / 4),
+        ),
         ("used_hosts", generator::used_hosts(HOSTS_USED / 4)),
         ("overlapping_rules", overlapping(generator::BIG.rules / 4)),
     ];

@@ -144,7 +144,11 @@ pub fn apply_suppressions_with(
     let mut extra: Vec<&'static Rule> = diagnostics.iter().map(|d| d.code.rule()).collect();
     extra.sort_unstable_by_key(|r| r.code);
     extra.dedup_by_key(|r| r.code);
-    known.extend(extra.into_iter().filter(|r| !rules.iter().any(|k| k.code == r.code)));
+    known.extend(
+        extra
+            .into_iter()
+            .filter(|r| !rules.iter().any(|k| k.code == r.code)),
+    );
     let (suppressions, mut out) = scan(file, &known);
     let mut used: Vec<Vec<bool>> = suppressions
         .iter()
@@ -161,8 +165,7 @@ pub fn apply_suppressions_with(
         if !is_syntax_code(diagnostic.code.as_str()) {
             let on_line = by_line.get(&line).map(Vec::as_slice).unwrap_or_default();
             for &i in on_line {
-                let (Some(suppression), Some(used)) = (suppressions.get(i), used.get_mut(i))
-                else {
+                let (Some(suppression), Some(used)) = (suppressions.get(i), used.get_mut(i)) else {
                     continue;
                 };
                 for ((code, _), used) in suppression.codes.iter().zip(used.iter_mut()) {

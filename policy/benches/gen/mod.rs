@@ -177,11 +177,21 @@ pub fn overlapping_policy(sizes: Sizes) -> String {
     }
     out.push_str("\t},\n\t\"tagOwners\": {\n");
     for t in 0..sizes.tags {
-        let _ = writeln!(out, "\t\t\"tag:t{t}\": [\"group:g{}\"],", t % sizes.groups.max(1));
+        let _ = writeln!(
+            out,
+            "\t\t\"tag:t{t}\": [\"group:g{}\"],",
+            t % sizes.groups.max(1)
+        );
     }
     out.push_str("\t},\n\t\"hosts\": {\n");
     for h in 0..sizes.hosts {
-        let _ = writeln!(out, "\t\t\"h{h}\": \"10.{}.{}.{}\",", h / 65_536 % 256, h / 256 % 256, h % 256);
+        let _ = writeln!(
+            out,
+            "\t\t\"h{h}\": \"10.{}.{}.{}\",",
+            h / 65_536 % 256,
+            h / 256 % 256,
+            h % 256
+        );
     }
     out.push_str("\t},\n\t\"acls\": [\n");
     let ports = ["*", "22", "80,443", "443", "8000-8999", "53", "5432"];
