@@ -28,6 +28,7 @@ pub fn load(policy: &Path, nodes: &Path, node: &str) -> Result<NodeRules, String
     let inventory = inventory.unwrap_or_default();
     let options = CheckOptions {
         tailnet_domains: inventory.tailnet_domain().map(|d| vec![d.to_owned()]),
+        ..CheckOptions::default()
     };
     let analysis = tailpolicy_policy::analyse(&policy_text, &options);
     let mut problems = Vec::new();

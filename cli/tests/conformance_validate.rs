@@ -51,6 +51,7 @@ fn validate_verdicts() {
         let policy = case["policy"].as_str().unwrap();
         let options = CheckOptions {
             tailnet_domains: owner_domain(&case),
+            ..CheckOptions::default()
         };
         let analysis = analyse(policy, &options);
         let errors: Vec<String> = analysis

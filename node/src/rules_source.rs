@@ -136,6 +136,7 @@ pub fn compile_policy(
             .as_ref()
             .and_then(|i| i.tailnet_domain())
             .map(|d| vec![d.to_owned()]),
+        ..CheckOptions::default()
     };
     let analysis = tailpolicy_policy::analyse(&policy_text, &options);
     let mut problems = errors_of(nodes, &inventory_text, &inventory_diags);

@@ -210,6 +210,7 @@ pub static ALL_RULES: &[&Rule] = &[
     &crate::check::codes::SSH_ACCEPT_ENV_EMPTY,
     &crate::check::codes::DOMAIN_NOT_IN_TAILNET,
     &crate::check::codes::SELECTOR_NOT_ALLOWED_HERE,
+    &crate::check::codes::UNSUPPORTED_IN_DIALECT,
     &crate::check::codes::TEST_FAILED,
     &crate::check::codes::MALFORMED_TEST,
     &crate::check::codes::SSH_TEST_FAILED,

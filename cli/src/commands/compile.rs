@@ -63,6 +63,7 @@ pub fn run(args: &CompileArgs) -> Exit {
     let (policy_file, policy_text) = source_of(&policy_input);
     let options = CheckOptions {
         tailnet_domains: inventory.tailnet_domain().map(|d| vec![d.to_owned()]),
+        ..CheckOptions::default()
     };
     let analysis = tailpolicy_policy::analyse(&policy_text, &options);
     let failed = analysis.diagnostics.has_errors() || inventory_diags.has_errors();

@@ -71,6 +71,7 @@ pub fn analyse(input: &Input, inventory: Option<&Inventory>) -> Analysis {
     };
     let options = CheckOptions {
         tailnet_domains: inventory.and_then(tailnet_domains),
+        ..CheckOptions::default()
     };
     let analysis = tailpolicy_policy::analyse(text, &options);
     let mut diagnostics = analysis.diagnostics;

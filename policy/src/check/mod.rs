@@ -5,6 +5,7 @@
 //! [`check`] for a lowered policy and [`crate::analyse`] for source text.
 
 pub mod codes;
+pub mod dialect;
 pub mod lint_codes;
 mod lints;
 mod placement;
@@ -21,6 +22,8 @@ pub struct CheckOptions {
     /// The e-mail domains associated with the tailnet (the owner's domain). When
     /// `Some`, `localpart:*@domain` and `user:*@domain` must use one of them.
     pub tailnet_domains: Option<Vec<String>>,
+    /// Whose rules to check against: Tailscale's (the default) or headscale's.
+    pub dialect: crate::Dialect,
 }
 
 /// Runs the lints (`TP1xxx`) over a lowered policy; `source` is its text.
@@ -36,6 +39,7 @@ pub fn check(policy: &Policy, options: &CheckOptions) -> Diagnostics {
     references::check(policy, &mut diags);
     placement::check(policy, &mut diags);
     ssh::check(policy, options, &mut diags);
-    tests::check(policy, &mut diags);
+    tests::check(policy, options.dialect, &mut diags);
+    dialect::check(policy, options, &mut diags);
     diags
 }
