@@ -21,10 +21,14 @@ pub struct Loaded {
 }
 
 /// Reads and analyses a policy file. `Err` is an IO problem (exit 2).
-pub fn load_policy(arg: &str) -> Result<Loaded, String> {
+pub fn load_policy(arg: &str, dialect: tailpolicy_policy::Dialect) -> Result<Loaded, String> {
     let input = input::read(arg).map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&input.bytes).into_owned();
-    let analysis = tailpolicy_policy::analyse(&text, &CheckOptions::default());
+    let options = CheckOptions {
+        dialect,
+        ..CheckOptions::default()
+    };
+    let analysis = tailpolicy_policy::analyse(&text, &options);
     Ok(Loaded {
         file: SourceFile::new(input.name, text),
         policy: analysis.policy,

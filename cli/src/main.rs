@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod analysis_input;
 mod commands;
 mod config;
+mod dialect_arg;
 mod exit;
 mod input;
 mod node_rules;

@@ -18,7 +18,12 @@ pub struct NodeRules {
 
 /// Compiles `policy` for the inventory `nodes` and returns `node`'s filter. The error
 /// lists every problem as `file:line:col: error[CODE] message` lines.
-pub fn load(policy: &Path, nodes: &Path, node: &str) -> Result<NodeRules, String> {
+pub fn load(
+    policy: &Path,
+    nodes: &Path,
+    node: &str,
+    dialect: tailpolicy_policy::Dialect,
+) -> Result<NodeRules, String> {
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))
     };
@@ -28,7 +33,7 @@ pub fn load(policy: &Path, nodes: &Path, node: &str) -> Result<NodeRules, String
     let inventory = inventory.unwrap_or_default();
     let options = CheckOptions {
         tailnet_domains: inventory.tailnet_domain().map(|d| vec![d.to_owned()]),
-        ..CheckOptions::default()
+        dialect,
     };
     let analysis = tailpolicy_policy::analyse(&policy_text, &options);
     let mut problems = Vec::new();

@@ -39,6 +39,8 @@ pub struct CompileArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Pretty)]
     pub format: OutputFormat,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
 }
 
 /// Runs `tailpolicy compile`.
@@ -63,7 +65,7 @@ pub fn run(args: &CompileArgs) -> Exit {
     let (policy_file, policy_text) = source_of(&policy_input);
     let options = CheckOptions {
         tailnet_domains: inventory.tailnet_domain().map(|d| vec![d.to_owned()]),
-        ..CheckOptions::default()
+        dialect: args.dialect.or(None),
     };
     let analysis = tailpolicy_policy::analyse(&policy_text, &options);
     let failed = analysis.diagnostics.has_errors() || inventory_diags.has_errors();

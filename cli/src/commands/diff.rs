@@ -46,6 +46,8 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Full)]
     pub format: DiffFormat,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
 }
 
 /// One reported line: a change between two principals.
@@ -194,8 +196,8 @@ fn common_tailnet(nodes: &PathBuf, old: &Policy, new: &Policy) -> Result<Tailnet
 }
 
 fn answer(args: &DiffArgs) -> Result<(String, bool), String> {
-    let lo = load_policy(&args.old)?;
-    let ln = load_policy(&args.new)?;
+    let lo = load_policy(&args.old, args.dialect.or(None))?;
+    let ln = load_policy(&args.new, args.dialect.or(None))?;
     let (old, new) = (parsed(&lo, &args.old)?, parsed(&ln, &args.new)?);
     let tailnet = common_tailnet(&args.nodes, old, new)?;
     let d = diff(old, new, &tailnet);

@@ -7,6 +7,7 @@
 //! (unreadable file or inventory, invalid configuration).
 
 use crate::config::Config;
+use crate::dialect_arg::DialectArgs;
 use crate::exit::Exit;
 use crate::input::{self, Input, InputError};
 use crate::render::{self, FileDiagnostics, Format, FormatArgs, RenderOptions};
@@ -19,7 +20,7 @@ use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_policy::hujson;
 use tailpolicy_policy::rules::ALL_RULES;
 use tailpolicy_policy::suppress::apply_suppressions;
-use tailpolicy_policy::{CheckOptions, Diagnostic, Diagnostics, Severity, SourceFile};
+use tailpolicy_policy::{CheckOptions, Diagnostic, Diagnostics, Dialect, Severity, SourceFile};
 
 /// Arguments of `tailpolicy lint`.
 #[derive(Debug, clap::Args)]
@@ -38,6 +39,8 @@ pub struct LintArgs {
     pub deny_warnings: bool,
     #[command(flatten)]
     pub format: FormatArgs,
+    #[command(flatten)]
+    pub dialect: DialectArgs,
 }
 
 /// One analysed file: the source the diagnostics point into and the diagnostics.
@@ -58,7 +61,7 @@ pub struct Analysis {
 /// text (invalid UTF-8, a byte order mark, NUL bytes) go through
 /// [`hujson::parse_bytes`], which reports why as diagnostics. `inventory` is the node
 /// inventory from `--nodes` or the configuration; nothing reads it yet.
-pub fn analyse(input: &Input, inventory: Option<&Inventory>) -> Analysis {
+pub fn analyse(input: &Input, inventory: Option<&Inventory>, dialect: Dialect) -> Analysis {
     let file = SourceFile::new(
         input.name.clone(),
         String::from_utf8_lossy(&input.bytes).into_owned(),
@@ -71,7 +74,7 @@ pub fn analyse(input: &Input, inventory: Option<&Inventory>) -> Analysis {
     };
     let options = CheckOptions {
         tailnet_domains: inventory.and_then(tailnet_domains),
-        ..CheckOptions::default()
+        dialect,
     };
     let analysis = tailpolicy_policy::analyse(text, &options);
     let mut diagnostics = analysis.diagnostics;
@@ -155,6 +158,7 @@ pub fn run(args: &LintArgs) -> Exit {
         &args.files,
         args.nodes.as_deref(),
         args.config.as_deref(),
+        args.dialect,
         &cwd,
     ) {
         Ok(reports) => reports,
@@ -204,6 +208,7 @@ pub fn check_files(
     files: &[String],
     nodes: Option<&Path>,
     config: Option<&Path>,
+    dialect: DialectArgs,
     cwd: &Path,
 ) -> Result<Vec<(SourceFile, Vec<Diagnostic>)>, Vec<String>> {
     let (inputs, read_errors): (Vec<_>, Vec<_>) = files
@@ -248,7 +253,7 @@ pub fn check_files(
             },
             None => None,
         };
-        let analysis = analyse(input, inventory);
+        let analysis = analyse(input, inventory, dialect.or(config.dialect));
         let diagnostics = apply_suppressions(&analysis.file, analysis.diagnostics);
         let relative = input
             .path

@@ -45,6 +45,8 @@ pub struct MatrixArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = MatrixFormat::Table)]
     pub format: MatrixFormat,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
 }
 
 /// Runs `tailpolicy matrix`.
@@ -58,7 +60,7 @@ fn rule_short(file: &SourceFile, o: &Origin) -> String {
 }
 
 fn answer(args: &MatrixArgs) -> Result<String, String> {
-    let loaded = load_policy(&args.policy)?;
+    let loaded = load_policy(&args.policy, args.dialect.or(None))?;
     let policy = loaded
         .policy
         .as_ref()

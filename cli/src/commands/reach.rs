@@ -71,6 +71,8 @@ pub struct ReachArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReachFormat::Full)]
     pub format: ReachFormat,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
 }
 
 /// Splits `SEL[:PORT]`: a port only when the text after the last colon is a number and
@@ -111,7 +113,7 @@ pub fn run(args: &ReachArgs) -> Exit {
 }
 
 fn answer(args: &ReachArgs) -> Result<String, String> {
-    let loaded = load_policy(&args.policy)?;
+    let loaded = load_policy(&args.policy, args.dialect.or(None))?;
     let policy = loaded
         .policy
         .as_ref()

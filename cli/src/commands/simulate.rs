@@ -59,6 +59,8 @@ pub struct SimulateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SimulateFormat::Json)]
     pub format: SimulateFormat,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
 }
 
 /// The accepted shapes of a rules file.
@@ -114,7 +116,7 @@ fn load_input(args: &SimulateArgs) -> Result<Input, String> {
     let (Some(policy), Some(nodes), Some(node)) = (&args.policy, &args.nodes, &args.node) else {
         return Err("simulating a policy needs `--nodes FILE` and `--node NAME`".into());
     };
-    let (rules, local_nets) = compile_for_node(policy, nodes, node)?;
+    let (rules, local_nets) = compile_for_node(policy, nodes, node, args.dialect.or(None))?;
     Ok(Input {
         rules,
         config: FilterConfig {
@@ -131,8 +133,9 @@ fn compile_for_node(
     policy: &Path,
     nodes: &Path,
     node: &str,
+    dialect: tailpolicy_policy::Dialect,
 ) -> Result<(Vec<FilterRule>, Option<AddrSet>), String> {
-    let loaded = crate::node_rules::load(policy, nodes, node)?;
+    let loaded = crate::node_rules::load(policy, nodes, node, dialect)?;
     Ok((loaded.rules, Some(loaded.local_nets)))
 }
 

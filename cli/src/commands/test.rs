@@ -38,11 +38,13 @@ pub struct TestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TestFormat::Full)]
     pub format: TestFormat,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
 }
 
 /// Runs `tailpolicy test`.
 pub fn run(args: &TestArgs) -> Exit {
-    let loaded = match load_policy(&args.policy) {
+    let loaded = match load_policy(&args.policy, args.dialect.or(None)) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
