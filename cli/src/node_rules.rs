@@ -60,6 +60,8 @@ pub fn load(
     let Some(policy) = analysis.policy else {
         return Err(format!("`{}` could not be read", policy.display()));
     };
+    let mut inventory = inventory;
+    inventory.adopt_policy_users(&policy);
     let compiler = Compiler::new(&policy, inventory, CompileOptions::default());
     let Some(compiled) = compiler.node(node) else {
         return Err(format!("no node called `{node}` in `{}`", nodes.display()));

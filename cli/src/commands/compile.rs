@@ -87,6 +87,9 @@ pub fn run(args: &CompileArgs) -> Exit {
         }
         return Exit::Findings;
     }
+    // headscale listings name users several ways; take the spelling the policy uses.
+    let mut inventory = inventory;
+    inventory.adopt_policy_users(&policy);
     let compiler = Compiler::new(&policy, inventory, CompileOptions::default());
     let output = OutputJson::new(
         compiler
