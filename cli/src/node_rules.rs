@@ -34,6 +34,7 @@ pub fn load(
     let options = CheckOptions {
         tailnet_domains: inventory.tailnet_domain().map(|d| vec![d.to_owned()]),
         dialect,
+        ..CheckOptions::default()
     };
     let analysis = tailpolicy_policy::analyse(&policy_text, &options);
     let mut problems = Vec::new();

@@ -51,6 +51,9 @@ pub fn analyse(source: &str, options: &CheckOptions) -> Analysis {
         diagnostics.extend(lowered);
         diagnostics.extend(check(&policy, options));
         diagnostics.extend(check::lint(&policy, source));
+        if options.audit {
+            diagnostics.extend(check::audit(&policy));
+        }
         policy
     });
     diagnostics.sort();

@@ -241,6 +241,16 @@ pub static ALL_RULES: &[&Rule] = &[
     &crate::check::lint_codes::LEGACY_AUTOGROUP_MEMBERS,
     &crate::check::lint_codes::CHECK_PERIOD_ON_ACCEPT,
     &crate::check::lint_codes::HOST_BITS_SET,
+    // TP11xx security audit
+    &crate::check::audit_codes::AUDIT_DEFAULT_ALLOW_ALL,
+    &crate::check::audit_codes::AUDIT_SSH_ACCEPT_USER_DEVICES,
+    &crate::check::audit_codes::AUDIT_SSH_ROOT_BROAD,
+    &crate::check::audit_codes::AUDIT_NO_TESTS,
+    &crate::check::audit_codes::AUDIT_MEMBER_SOURCE,
+    &crate::check::audit_codes::AUDIT_BROAD_AUTO_APPROVER,
+    &crate::check::audit_codes::AUDIT_MEMBER_OWNS_TAG,
+    &crate::check::audit_codes::AUDIT_DANGER_ALL,
+    &crate::check::audit_codes::AUDIT_EXIT_NODE_OPEN,
 ];
 
 /// Looks a rule up by code (case-insensitive) or by name.

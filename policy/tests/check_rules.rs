@@ -299,3 +299,82 @@ fn dialect_rules() {
         r#"{"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["*:*"]}], "tests": [{"src": "alice@example.com", "proto": "icmp", "accept": ["100.64.0.1:0"]}]}"#,
     );
 }
+
+/// Codes reported for `src` with the security audit on.
+fn audit_codes(src: &str) -> Vec<&'static str> {
+    let options = CheckOptions {
+        audit: true,
+        ..CheckOptions::default()
+    };
+    analyse(src, &options)
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
+}
+
+#[track_caller]
+fn audit_case(code: &str, fail: &str, pass: &str) {
+    let f = audit_codes(fail);
+    assert!(f.contains(&code), "{code} not reported for {fail}: {f:?}");
+    let p = audit_codes(pass);
+    assert!(!p.contains(&code), "{code} reported for {pass}: {p:?}");
+    assert!(
+        !codes(fail).contains(&code),
+        "{code} reported without the audit"
+    );
+}
+
+#[test]
+fn audit_rules() {
+    audit_case(
+        "TP1101",
+        r#"{"groups": {"group:dev": ["alice@example.com"]}}"#,
+        r#"{"acls": []}"#,
+    );
+    audit_case(
+        "TP1102",
+        r#"{"ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["autogroup:nonroot"]}]}"#,
+        r#"{"ssh": [{"action": "check", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["autogroup:nonroot"]}]}"#,
+    );
+    audit_case(
+        "TP1103",
+        r#"{"tagOwners": {"tag:prod": []}, "ssh": [{"action": "check", "src": ["autogroup:member"], "dst": ["tag:prod"], "users": ["root"]}]}"#,
+        r#"{"tagOwners": {"tag:prod": []}, "groups": {"group:sre": ["alice@example.com"]}, "ssh": [{"action": "check", "src": ["group:sre"], "dst": ["tag:prod"], "users": ["root"]}]}"#,
+    );
+    audit_case(
+        "TP1104",
+        r#"{"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["*:22"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["*:22"]}], "tests": [{"src": "alice@example.com", "accept": ["100.64.0.1:22"]}]}"#,
+    );
+    audit_case(
+        "TP1105",
+        r#"{"tagOwners": {"tag:db": []}, "acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["tag:db:5432"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self:*"]}]}"#,
+    );
+    audit_case(
+        "TP1106",
+        r#"{"autoApprovers": {"routes": {"10.0.0.0/8": ["autogroup:member"]}}}"#,
+        r#"{"tagOwners": {"tag:router": []}, "autoApprovers": {"routes": {"10.0.0.0/8": ["tag:router"]}}}"#,
+    );
+    audit_case(
+        "TP1106",
+        r#"{"tagOwners": {"tag:router": []}, "autoApprovers": {"routes": {"0.0.0.0/0": ["tag:router"]}}}"#,
+        r#"{"tagOwners": {"tag:router": []}, "autoApprovers": {"exitNode": ["tag:router"]}}"#,
+    );
+    audit_case(
+        "TP1107",
+        r#"{"tagOwners": {"tag:ci": ["autogroup:member"], "tag:prod": []}, "acls": [{"action": "accept", "src": ["tag:ci"], "dst": ["tag:prod:22"]}]}"#,
+        r#"{"groups": {"group:p": ["alice@example.com"]}, "tagOwners": {"tag:ci": ["group:p"], "tag:prod": []}, "acls": [{"action": "accept", "src": ["tag:ci"], "dst": ["tag:prod:22"]}]}"#,
+    );
+    audit_case(
+        "TP1108",
+        r#"{"tagOwners": {"tag:web": []}, "grants": [{"src": ["autogroup:danger-all"], "dst": ["tag:web"], "ip": ["443"]}]}"#,
+        r#"{"tagOwners": {"tag:web": []}, "grants": [{"src": ["*"], "dst": ["tag:web"], "ip": ["443"]}]}"#,
+    );
+    audit_case(
+        "TP1109",
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["autogroup:internet:*"]}]}"#,
+        r#"{"groups": {"group:t": ["alice@example.com"]}, "acls": [{"action": "accept", "src": ["group:t"], "dst": ["autogroup:internet:*"]}]}"#,
+    );
+}

@@ -66,6 +66,7 @@ pub fn run(args: &CompileArgs) -> Exit {
     let options = CheckOptions {
         tailnet_domains: inventory.tailnet_domain().map(|d| vec![d.to_owned()]),
         dialect: args.dialect.or(None),
+        ..CheckOptions::default()
     };
     let analysis = tailpolicy_policy::analyse(&policy_text, &options);
     let failed = analysis.diagnostics.has_errors() || inventory_diags.has_errors();

@@ -61,7 +61,12 @@ pub struct Analysis {
 /// text (invalid UTF-8, a byte order mark, NUL bytes) go through
 /// [`hujson::parse_bytes`], which reports why as diagnostics. `inventory` is the node
 /// inventory from `--nodes` or the configuration; nothing reads it yet.
-pub fn analyse(input: &Input, inventory: Option<&Inventory>, dialect: Dialect) -> Analysis {
+pub fn analyse(
+    input: &Input,
+    inventory: Option<&Inventory>,
+    dialect: Dialect,
+    audit: bool,
+) -> Analysis {
     let file = SourceFile::new(
         input.name.clone(),
         String::from_utf8_lossy(&input.bytes).into_owned(),
@@ -75,6 +80,7 @@ pub fn analyse(input: &Input, inventory: Option<&Inventory>, dialect: Dialect) -
     let options = CheckOptions {
         tailnet_domains: inventory.and_then(tailnet_domains),
         dialect,
+        audit,
     };
     let analysis = tailpolicy_policy::analyse(text, &options);
     let mut diagnostics = analysis.diagnostics;
@@ -253,7 +259,15 @@ pub fn check_files(
             },
             None => None,
         };
-        let analysis = analyse(input, inventory, dialect.or(config.dialect));
+        // The security audit (TP11xx) runs when the configuration selects it.
+        let audit = config.select.as_ref().is_some_and(|selected| {
+            selected.iter().any(|s| {
+                tailpolicy_policy::check::audit_codes::RULES
+                    .iter()
+                    .any(|r| s.matches(r.code))
+            })
+        });
+        let analysis = analyse(input, inventory, dialect.or(config.dialect), audit);
         let diagnostics = apply_suppressions(&analysis.file, analysis.diagnostics);
         let relative = input
             .path

@@ -4,6 +4,8 @@
 //! Every problem is collected; nothing stops at the first. The entry points are
 //! [`check`] for a lowered policy and [`crate::analyse`] for source text.
 
+mod audit;
+pub mod audit_codes;
 pub mod codes;
 pub mod dialect;
 pub mod lint_codes;
@@ -24,6 +26,15 @@ pub struct CheckOptions {
     pub tailnet_domains: Option<Vec<String>>,
     /// Whose rules to check against: Tailscale's (the default) or headscale's.
     pub dialect: crate::Dialect,
+    /// Also run the security audit (`TP11xx`).
+    pub audit: bool,
+}
+
+/// Runs the security audit (`TP11xx`) over a lowered policy.
+pub fn audit(policy: &Policy) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    audit::check(policy, &mut diags);
+    diags
 }
 
 /// Runs the lints (`TP1xxx`) over a lowered policy; `source` is its text.
