@@ -48,6 +48,7 @@ pub fn analyse(source: &str, options: &CheckOptions) -> Analysis {
     let (doc, mut diagnostics) = hujson::parse(source);
     let policy = doc.map(|doc| {
         let (policy, lowered) = lower::lower_with(&doc, options.dialect);
+        diagnostics.extend(check::template_placeholders(&doc));
         diagnostics.extend(lowered);
         diagnostics.extend(check(&policy, options));
         diagnostics.extend(check::lint(&policy, source));

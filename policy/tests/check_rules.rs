@@ -378,3 +378,22 @@ fn audit_rules() {
         r#"{"groups": {"group:t": ["alice@example.com"]}, "acls": [{"action": "accept", "src": ["group:t"], "dst": ["autogroup:internet:*"]}]}"#,
     );
 }
+
+#[test]
+fn template_placeholder_rule() {
+    case(
+        "TP1014",
+        r#"{"acls": [{"action": "accept", "src": ["${ADMIN_EMAIL}"], "dst": ["*:*"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["admin@example.com"], "dst": ["*:*"]}]}"#,
+    );
+    case(
+        "TP1014",
+        r#"{"groups": {"group:{{ team }}": ["alice@example.com"]}}"#,
+        r#"{"groups": {"group:team": ["alice@example.com"]}}"#,
+    );
+    case(
+        "TP1014",
+        r#"{"hosts": {"db": "%DB_ADDR%"}}"#,
+        r#"{"hosts": {"db": "10.0.0.5"}}"#,
+    );
+}

@@ -10,6 +10,7 @@ pub mod codes;
 pub mod dialect;
 pub mod lint_codes;
 mod lints;
+mod placeholders;
 mod placement;
 mod references;
 mod ssh;
@@ -28,6 +29,14 @@ pub struct CheckOptions {
     pub dialect: crate::Dialect,
     /// Also run the security audit (`TP11xx`).
     pub audit: bool,
+}
+
+/// Reports template placeholders (`${VAR}`, `{{ var }}`, `%VAR%`) left in any key or
+/// string of the parsed document (`TP1014`).
+pub fn template_placeholders(doc: &crate::hujson::Document) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    placeholders::check(doc, &mut diags);
+    diags
 }
 
 /// Runs the security audit (`TP11xx`) over a lowered policy.
