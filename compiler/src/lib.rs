@@ -10,6 +10,7 @@ extern crate tailpolicy_dataplane_filter as wire;
 extern crate tailpolicy_policy as policy;
 
 pub mod addr;
+pub mod audit;
 pub mod compile;
 pub mod eval;
 pub mod inventory;

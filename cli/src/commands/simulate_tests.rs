@@ -94,6 +94,7 @@ fn policy_mode_compiles_the_node_filter() {
         nodes: Some(format!("{root}/nodes.json").into()),
         node: Some("vpc-router".into()),
         format: SimulateFormat::Json,
+        dialect: crate::dialect_arg::DialectArgs::default(),
     };
     let input = load_input(&args).unwrap();
     // carol (100.64.0.3) may reach postgres through the router, not the Kubernetes API.
@@ -131,6 +132,7 @@ fn policy_mode_reports_policy_errors_with_positions() {
         nodes: Some("n.json".into()),
         node: Some("a".into()),
         format: SimulateFormat::Json,
+        dialect: crate::dialect_arg::DialectArgs::default(),
     };
     let e = load_input(&args).err().unwrap();
     assert!(e.contains("cannot read `does-not-exist.hujson`"), "{e}");
