@@ -44,6 +44,8 @@ enum Command {
     Matrix(commands::matrix::MatrixArgs),
     /// Print the JSON Schema of the policy file (for editors).
     Schema(commands::schema::SchemaArgs),
+    /// Security audit: findings, and what each user and tag can reach.
+    Audit(commands::audit::AuditArgs),
     /// Run a userspace WireGuard node that enforces the compiled policy.
     Node(commands::node::NodeArgs),
 }
@@ -62,5 +64,6 @@ fn main() -> ExitCode {
         Command::Matrix(args) => commands::matrix::run(&args).into(),
         Command::Schema(args) => commands::schema::run(&args).into(),
         Command::Node(args) => commands::node::run(&args).into(),
+        Command::Audit(args) => commands::audit::run(&args).into(),
     }
 }
