@@ -151,6 +151,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::unwrap_used, reason = "test offsets are in range")]
     fn columns_on_a_long_line_cross_index_strides() {
         let line = "é".repeat(3 * CHAR_MARK_STRIDE);
         let text = format!("x\n{line}y");

@@ -27,9 +27,9 @@ pub fn check(p: &Policy, dialect: Dialect, diags: &mut Diagnostics) {
             let v = proto.value.trim().trim_matches('"').to_ascii_lowercase();
             // headscale accepts only protocols with ports; Tailscale's documentation
             // also describes ICMP tests (port 0).
-            if !matches!(v.as_str(), "" | "tcp" | "udp" | "sctp" | "6" | "17" | "132")
-                && !(is_icmp(&v) && dialect == Dialect::Tailscale)
-            {
+            let with_ports = matches!(v.as_str(), "" | "tcp" | "udp" | "sctp" | "6" | "17" | "132");
+            let icmp_allowed = is_icmp(&v) && dialect == Dialect::Tailscale;
+            if !with_ports && !icmp_allowed {
                 diags.push(
                     malformed(
                         proto.span,
