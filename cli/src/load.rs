@@ -7,6 +7,7 @@
 //! Rule references print through the source map, so they name the fragment and line
 //! where the rule is written.
 
+use crate::dialect_arg::DialectArgs;
 use crate::exit::Exit;
 use crate::render::{self, FileDiagnostics, Format, RenderOptions};
 use serde_json::{Value, json};
@@ -30,6 +31,8 @@ pub struct PolicyArgs {
     /// Configuration file (default: the nearest tailpolicy.toml above the policy).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub dialect: DialectArgs,
 }
 
 impl PolicyArgs {
@@ -40,6 +43,7 @@ impl PolicyArgs {
             nodes: self.nodes.clone(),
             config: self.config.clone(),
             cwd: std::env::current_dir().unwrap_or_default(),
+            dialect: self.dialect.dialect,
         }
     }
 }

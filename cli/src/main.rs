@@ -4,6 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 mod commands;
+mod dialect_arg;
 mod exit;
 mod load;
 mod render;
@@ -38,6 +39,8 @@ enum Command {
     Diff(commands::diff::DiffArgs),
     /// The whole access matrix of the tailnet.
     Matrix(commands::matrix::MatrixArgs),
+    /// Security audit: findings, and what each user and tag can reach.
+    Audit(commands::audit::AuditArgs),
     /// Combine the fragments of a multi-file policy into one file to upload.
     Merge(commands::merge::MergeArgs),
     /// Print the JSON Schema of the policy file (for editors).
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Reach(args) => commands::reach::run(&args).into(),
         Command::Diff(args) => commands::diff::run(&args).into(),
         Command::Matrix(args) => commands::matrix::run(&args).into(),
+        Command::Audit(args) => commands::audit::run(&args).into(),
         Command::Merge(args) => commands::merge::run(&args).into(),
         Command::Schema(args) => commands::schema::run(&args).into(),
         Command::Node(args) => commands::node::run(&args).into(),

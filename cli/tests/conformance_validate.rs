@@ -13,7 +13,7 @@ use tailpolicy_policy::{CheckOptions, analyse};
 /// Cases where tailpolicy decides differently on purpose, with the reason.
 const DIVERGENCES: &[(&str, &str)] = &[(
     "unknown-field",
-    "headscale rejects unknown fields; tailpolicy warns (TP0101), because Tailscale adds fields often and its own behaviour is unverified (policy-spec §1.2)",
+    "headscale rejects unknown fields; in Tailscale mode tailpolicy warns (TP0101), because Tailscale adds fields often and its own behaviour is unverified (policy-spec §1.2); `--dialect headscale` rejects them (compiler/tests/conformance_validate_headscale.rs)",
 )];
 
 /// Single cases whose captured message cannot match, with the reason. The verdict must
@@ -51,6 +51,7 @@ fn validate_verdicts() {
         let policy = case["policy"].as_str().unwrap();
         let options = CheckOptions {
             tailnet_domains: owner_domain(&case),
+            ..CheckOptions::default()
         };
         let analysis = analyse(policy, &options);
         let errors: Vec<String> = analysis

@@ -10,6 +10,7 @@ extern crate tailpolicy_policy as policy;
 extern crate tailpolicy_tailcfg as wire;
 
 pub mod addr;
+pub mod audit;
 pub mod compile;
 pub mod eval;
 pub mod inventory;

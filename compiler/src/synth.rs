@@ -104,6 +104,7 @@ pub fn tailnet(shape: Shape) -> (String, Inventory) {
             })
             .collect(),
         nodes: Vec::with_capacity(shape.nodes),
+        ..Inventory::default()
     };
     let servers = shape.nodes / 5;
     for i in 0..shape.nodes {

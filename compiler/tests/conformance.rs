@@ -47,6 +47,7 @@ fn run_case(case: &Value) -> Outcome {
     let inv = inventory_from_case(tailnet.as_ref(), &users, &nodes);
     let options = CheckOptions {
         tailnet_domains: inv.tailnet_domain().map(|d| vec![d.to_owned()]),
+        ..CheckOptions::default()
     };
     let analysis = tailpolicy_policy::analyse(policy_text, &options);
     let Some(policy) = analysis.policy else {

@@ -191,6 +191,7 @@ fn inventory(c: &Case) -> Inventory {
         tailnet_owner: Some("alice@example.com".into()),
         users,
         nodes,
+        ..Inventory::default()
     }
 }
 

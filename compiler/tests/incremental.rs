@@ -178,6 +178,7 @@ fn hand_inventory() -> Inventory {
             hand_node(5, "carol-phone", Some("carol@example.com"), &[], &[]),
             hand_node(300, "far", Some("dave@example.com"), &[], &[]),
         ],
+        ..Inventory::default()
     }
 }
 

@@ -80,6 +80,7 @@ fn indexed_route_search_matches_a_scan() {
                 span: Default::default(),
             }],
             nodes,
+            ..Inventory::default()
         };
         let r = Resolver::new(&policy, &inv, ResolveOptions::default());
         for _ in 0..40 {

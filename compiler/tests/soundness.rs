@@ -119,6 +119,7 @@ fn random_tailnet(seed: u64) -> (String, Inventory) {
             })
             .collect(),
         nodes,
+        ..Inventory::default()
     };
     let srcs = [
         "*",

@@ -133,6 +133,7 @@ pub fn compile_policy(
         nodes: Some(nodes.to_owned()),
         config: None,
         cwd: std::env::current_dir().unwrap_or_default(),
+        dialect: None,
     };
     let ws = fs::load(&request)
         .map_err(|e| LoadError::one(e.to_string()))?

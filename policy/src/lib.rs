@@ -9,6 +9,7 @@
 //! IO, and never panics on any input.
 
 pub mod diagnostic;
+pub mod dialect;
 pub mod fragment_codes;
 pub mod hujson;
 pub mod inventory_codes;
@@ -19,6 +20,7 @@ pub mod span;
 pub mod suppress;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Related, Severity};
+pub use dialect::Dialect;
 pub use rules::{Category, Code, Rule};
 pub use source::{LineCol, SourceFile};
 pub use span::{Span, Spanned};
@@ -46,10 +48,14 @@ pub struct Analysis {
 pub fn analyse(source: &str, options: &CheckOptions) -> Analysis {
     let (doc, mut diagnostics) = hujson::parse(source);
     let policy = doc.map(|doc| {
-        let (policy, lowered) = lower(&doc);
+        let (policy, lowered) = lower::lower_with(&doc, options.dialect);
+        diagnostics.extend(check::template_placeholders(&doc));
         diagnostics.extend(lowered);
         diagnostics.extend(check(&policy, options));
         diagnostics.extend(check::lint(&policy, source));
+        if options.audit {
+            diagnostics.extend(check::audit(&policy));
+        }
         policy
     });
     diagnostics.sort();

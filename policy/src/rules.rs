@@ -211,6 +211,7 @@ pub static ALL_RULES: &[&Rule] = &[
     &crate::check::codes::SSH_ACCEPT_ENV_EMPTY,
     &crate::check::codes::DOMAIN_NOT_IN_TAILNET,
     &crate::check::codes::SELECTOR_NOT_ALLOWED_HERE,
+    &crate::check::codes::UNSUPPORTED_IN_DIALECT,
     &crate::check::codes::TEST_FAILED,
     &crate::check::codes::MALFORMED_TEST,
     &crate::check::codes::SSH_TEST_FAILED,
@@ -245,6 +246,17 @@ pub static ALL_RULES: &[&Rule] = &[
     &crate::check::lint_codes::LEGACY_AUTOGROUP_MEMBERS,
     &crate::check::lint_codes::CHECK_PERIOD_ON_ACCEPT,
     &crate::check::lint_codes::HOST_BITS_SET,
+    &crate::check::lint_codes::TEMPLATE_PLACEHOLDER,
+    // TP11xx security audit
+    &crate::check::audit_codes::AUDIT_DEFAULT_ALLOW_ALL,
+    &crate::check::audit_codes::AUDIT_SSH_ACCEPT_USER_DEVICES,
+    &crate::check::audit_codes::AUDIT_SSH_ROOT_BROAD,
+    &crate::check::audit_codes::AUDIT_NO_TESTS,
+    &crate::check::audit_codes::AUDIT_MEMBER_SOURCE,
+    &crate::check::audit_codes::AUDIT_BROAD_AUTO_APPROVER,
+    &crate::check::audit_codes::AUDIT_MEMBER_OWNS_TAG,
+    &crate::check::audit_codes::AUDIT_DANGER_ALL,
+    &crate::check::audit_codes::AUDIT_EXIT_NODE_OPEN,
 ];
 
 /// Looks a rule up by code (case-insensitive) or by name.

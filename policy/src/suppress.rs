@@ -29,6 +29,7 @@ use crate::rules::{ALL_RULES, Category, Code, Rule};
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::suggest::did_you_mean;
+use std::collections::HashMap;
 
 /// The directive that starts a suppression comment.
 pub const DIRECTIVE: &str = "tailpolicy:ignore";
@@ -139,20 +140,34 @@ pub fn apply_suppressions_with(
 ) -> Diagnostics {
     let diagnostics = diagnostics.into_vec();
     let mut known: Vec<&'static Rule> = rules.to_vec();
-    known.extend(diagnostics.iter().map(|d| d.code.rule()));
+    // One entry per code, not per diagnostic: each suppression token is looked up here.
+    let mut extra: Vec<&'static Rule> = diagnostics.iter().map(|d| d.code.rule()).collect();
+    extra.sort_unstable_by_key(|r| r.code);
+    extra.dedup_by_key(|r| r.code);
+    known.extend(
+        extra
+            .into_iter()
+            .filter(|r| !rules.iter().any(|k| k.code == r.code)),
+    );
     let (suppressions, mut out) = scan(file, &known);
     let mut used: Vec<Vec<bool>> = suppressions
         .iter()
         .map(|s| vec![false; s.codes.len()])
         .collect();
+    // Suppressions by the line they apply to: each diagnostic looks at its own line's.
+    let mut by_line: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, suppression) in suppressions.iter().enumerate() {
+        by_line.entry(suppression.target_line).or_default().push(i);
+    }
     for diagnostic in diagnostics {
-        let line = file.line_col(diagnostic.span.start).line;
+        let line = file.line(diagnostic.span.start);
         let mut suppressed = false;
         if !is_syntax_code(diagnostic.code.as_str()) {
-            for (suppression, used) in suppressions.iter().zip(used.iter_mut()) {
-                if suppression.target_line != line {
+            let on_line = by_line.get(&line).map(Vec::as_slice).unwrap_or_default();
+            for &i in on_line {
+                let (Some(suppression), Some(used)) = (suppressions.get(i), used.get_mut(i)) else {
                     continue;
-                }
+                };
                 for ((code, _), used) in suppression.codes.iter().zip(used.iter_mut()) {
                     if *code == diagnostic.code.as_str() {
                         *used = true;
@@ -217,7 +232,7 @@ pub fn scan(file: &SourceFile, rules: &[&'static Rule]) -> (Vec<Suppression>, Di
                 .with_help("name the codes to ignore, e.g. `// tailpolicy:ignore TP1001`"),
             );
         }
-        let line = file.line_col(comment.start).line;
+        let line = file.line(comment.start);
         let target_line = if is_own_line(text, comment.start) {
             next_code_line(file, line)
         } else {
@@ -375,13 +390,15 @@ fn is_own_line(text: &str, offset: u32) -> bool {
 /// The first line after `line` holding something other than whitespace or a `//`
 /// comment; `line + 1` when there is none.
 fn next_code_line(file: &SourceFile, line: u32) -> u32 {
-    let mut candidate = line;
-    for text in file.text().lines().skip(line as usize) {
-        candidate += 1;
+    let mut candidate = line.saturating_add(1);
+    // Line by line through the index of line starts: cost proportional to the lines
+    // skipped, not to the file before them.
+    while let Some(text) = file.line_text(candidate) {
         let trimmed = text.trim();
         if !trimmed.is_empty() && !trimmed.starts_with("//") {
             return candidate;
         }
+        candidate = candidate.saturating_add(1);
     }
     line + 1
 }

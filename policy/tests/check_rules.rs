@@ -2,7 +2,7 @@
 //! reported for the first and not for the second.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use tailpolicy_policy::{CheckOptions, analyse};
+use tailpolicy_policy::{CheckOptions, Dialect, analyse};
 
 fn codes(src: &str) -> Vec<&'static str> {
     analyse(src, &CheckOptions::default())
@@ -195,4 +195,205 @@ fn example_policy_has_no_errors() {
         .map(|d| format!("{} {}", d.code, d.message))
         .collect();
     assert!(msgs.is_empty(), "{msgs:?}");
+}
+
+/// Codes and severities reported for `src` in `dialect`.
+fn dialect_codes(src: &str, dialect: Dialect) -> Vec<(&'static str, bool)> {
+    let options = CheckOptions {
+        dialect,
+        ..CheckOptions::default()
+    };
+    analyse(src, &options)
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.is_error()))
+        .collect()
+}
+
+/// `code` is an error for `src` in `errs_in` and not reported as an error in the other
+/// dialect.
+#[track_caller]
+fn dialect_case(code: &str, errs_in: Dialect, src: &str) {
+    let here = dialect_codes(src, errs_in);
+    assert!(
+        here.contains(&(code, true)),
+        "{code} not an error in {errs_in} for {src}: {here:?}"
+    );
+    let there = dialect_codes(src, errs_in.other());
+    assert!(
+        !there.contains(&(code, true)),
+        "{code} an error in {} for {src}: {there:?}",
+        errs_in.other()
+    );
+}
+
+#[test]
+fn dialect_rules() {
+    use Dialect::{Headscale, Tailscale};
+    // Unknown fields: an error for headscale, a warning for Tailscale.
+    dialect_case(
+        "TP0101",
+        Headscale,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"], "proto": "tcp", "x": 1}]}"#,
+    );
+    dialect_case(
+        "TP0101",
+        Headscale,
+        r#"{"ipsets": {"ipset:a": ["10.0.0.0/8"]}}"#,
+    );
+    dialect_case(
+        "TP0101",
+        Headscale,
+        r#"{"postures": {"posture:a": ["node:os == 'linux'"]}, "acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"], "srcPosture": ["posture:a"]}]}"#,
+    );
+    // `#` keys inside ACL entries are metadata for both.
+    assert!(
+        !dialect_codes(
+            r##"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"], "#ticket": "X-1"}]}"##,
+            Headscale
+        )
+        .iter()
+        .any(|(_, e)| *e)
+    );
+    // Role autogroups and autogroup:shared: headscale's own unknown-autogroup message.
+    dialect_case(
+        "TP0210",
+        Headscale,
+        r#"{"tagOwners": {"tag:a": ["autogroup:admin"]}}"#,
+    );
+    dialect_case(
+        "TP0320",
+        Headscale,
+        r#"{"acls": [{"action": "accept", "src": ["user:*@example.com"], "dst": ["*:*"]}]}"#,
+    );
+    dialect_case(
+        "TP0320",
+        Headscale,
+        r#"{"nodeAttrs": [{"target": ["*"], "attr": ["funnel"]}]}"#,
+    );
+    dialect_case(
+        "TP0320",
+        Headscale,
+        r#"{"grants": [{"src": ["*"], "dst": ["svc:web"], "ip": ["443"]}]}"#,
+    );
+    // Tailscale: autogroup:member as an SSH destination, and as a test source.
+    dialect_case(
+        "TP0313",
+        Tailscale,
+        r#"{"ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:member"], "users": ["root"]}]}"#,
+    );
+    dialect_case(
+        "TP0402",
+        Tailscale,
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}], "tests": [{"src": "autogroup:member", "accept": ["100.64.0.1:22"]}]}"#,
+    );
+    dialect_case(
+        "TP0404",
+        Tailscale,
+        r#"{"tagOwners": {"tag:s": []}, "sshTests": [{"src": "autogroup:member", "dst": ["tag:s"], "accept": ["root"]}]}"#,
+    );
+    // headscale does not evaluate ICMP tests.
+    dialect_case(
+        "TP0402",
+        Headscale,
+        r#"{"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["*:*"]}], "tests": [{"src": "alice@example.com", "proto": "icmp", "accept": ["100.64.0.1:0"]}]}"#,
+    );
+}
+
+/// Codes reported for `src` with the security audit on.
+fn audit_codes(src: &str) -> Vec<&'static str> {
+    let options = CheckOptions {
+        audit: true,
+        ..CheckOptions::default()
+    };
+    analyse(src, &options)
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
+}
+
+#[track_caller]
+fn audit_case(code: &str, fail: &str, pass: &str) {
+    let f = audit_codes(fail);
+    assert!(f.contains(&code), "{code} not reported for {fail}: {f:?}");
+    let p = audit_codes(pass);
+    assert!(!p.contains(&code), "{code} reported for {pass}: {p:?}");
+    assert!(
+        !codes(fail).contains(&code),
+        "{code} reported without the audit"
+    );
+}
+
+#[test]
+fn audit_rules() {
+    audit_case(
+        "TP1101",
+        r#"{"groups": {"group:dev": ["alice@example.com"]}}"#,
+        r#"{"acls": []}"#,
+    );
+    audit_case(
+        "TP1102",
+        r#"{"ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["autogroup:nonroot"]}]}"#,
+        r#"{"ssh": [{"action": "check", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["autogroup:nonroot"]}]}"#,
+    );
+    audit_case(
+        "TP1103",
+        r#"{"tagOwners": {"tag:prod": []}, "ssh": [{"action": "check", "src": ["autogroup:member"], "dst": ["tag:prod"], "users": ["root"]}]}"#,
+        r#"{"tagOwners": {"tag:prod": []}, "groups": {"group:sre": ["alice@example.com"]}, "ssh": [{"action": "check", "src": ["group:sre"], "dst": ["tag:prod"], "users": ["root"]}]}"#,
+    );
+    audit_case(
+        "TP1104",
+        r#"{"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["*:22"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["*:22"]}], "tests": [{"src": "alice@example.com", "accept": ["100.64.0.1:22"]}]}"#,
+    );
+    audit_case(
+        "TP1105",
+        r#"{"tagOwners": {"tag:db": []}, "acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["tag:db:5432"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self:*"]}]}"#,
+    );
+    audit_case(
+        "TP1106",
+        r#"{"autoApprovers": {"routes": {"10.0.0.0/8": ["autogroup:member"]}}}"#,
+        r#"{"tagOwners": {"tag:router": []}, "autoApprovers": {"routes": {"10.0.0.0/8": ["tag:router"]}}}"#,
+    );
+    audit_case(
+        "TP1106",
+        r#"{"tagOwners": {"tag:router": []}, "autoApprovers": {"routes": {"0.0.0.0/0": ["tag:router"]}}}"#,
+        r#"{"tagOwners": {"tag:router": []}, "autoApprovers": {"exitNode": ["tag:router"]}}"#,
+    );
+    audit_case(
+        "TP1107",
+        r#"{"tagOwners": {"tag:ci": ["autogroup:member"], "tag:prod": []}, "acls": [{"action": "accept", "src": ["tag:ci"], "dst": ["tag:prod:22"]}]}"#,
+        r#"{"groups": {"group:p": ["alice@example.com"]}, "tagOwners": {"tag:ci": ["group:p"], "tag:prod": []}, "acls": [{"action": "accept", "src": ["tag:ci"], "dst": ["tag:prod:22"]}]}"#,
+    );
+    audit_case(
+        "TP1108",
+        r#"{"tagOwners": {"tag:web": []}, "grants": [{"src": ["autogroup:danger-all"], "dst": ["tag:web"], "ip": ["443"]}]}"#,
+        r#"{"tagOwners": {"tag:web": []}, "grants": [{"src": ["*"], "dst": ["tag:web"], "ip": ["443"]}]}"#,
+    );
+    audit_case(
+        "TP1109",
+        r#"{"acls": [{"action": "accept", "src": ["*"], "dst": ["autogroup:internet:*"]}]}"#,
+        r#"{"groups": {"group:t": ["alice@example.com"]}, "acls": [{"action": "accept", "src": ["group:t"], "dst": ["autogroup:internet:*"]}]}"#,
+    );
+}
+
+#[test]
+fn template_placeholder_rule() {
+    case(
+        "TP1014",
+        r#"{"acls": [{"action": "accept", "src": ["${ADMIN_EMAIL}"], "dst": ["*:*"]}]}"#,
+        r#"{"acls": [{"action": "accept", "src": ["admin@example.com"], "dst": ["*:*"]}]}"#,
+    );
+    case(
+        "TP1014",
+        r#"{"groups": {"group:{{ team }}": ["alice@example.com"]}}"#,
+        r#"{"groups": {"group:team": ["alice@example.com"]}}"#,
+    );
+    case(
+        "TP1014",
+        r#"{"hosts": {"db": "%DB_ADDR%"}}"#,
+        r#"{"hosts": {"db": "10.0.0.5"}}"#,
+    );
 }

@@ -70,6 +70,8 @@ pub struct Config {
     pub dir: Option<PathBuf>,
     /// Default node inventory, already joined to [`Config::dir`].
     pub nodes: Option<PathBuf>,
+    /// `dialect`: whose rules to check against (`--dialect` overrides it).
+    pub dialect: Option<tailpolicy_policy::Dialect>,
     /// Codes to report; `None` means all.
     pub select: Option<Vec<Selector>>,
     /// Codes never to report.
@@ -262,6 +264,7 @@ impl fmt::Display for ConfigError {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     nodes: Option<String>,
+    dialect: Option<Spanned<String>>,
     #[serde(default)]
     lint: RawLint,
     #[serde(default)]
@@ -364,6 +367,14 @@ impl Config {
             };
             severity.insert(rule.code, level_value);
         }
+        let dialect = raw
+            .dialect
+            .map(|d| {
+                d.get_ref()
+                    .parse::<tailpolicy_policy::Dialect>()
+                    .map_err(|e| error(Some(d.span()), e.to_string()))
+            })
+            .transpose()?;
         let mut per_file_ignores = Vec::new();
         for (glob, codes) in raw.lint.per_file_ignores {
             let glob = Glob::new(&glob).map_err(|m| error(None, m))?;
@@ -418,6 +429,7 @@ impl Config {
             });
         }
         Ok(Self {
+            dialect,
             nodes: raw
                 .nodes
                 .map(|n| dir.as_deref().unwrap_or(Path::new("")).join(n)),

@@ -3,7 +3,7 @@
 
 use crate::files::{Contents, FileInput};
 use tailpolicy_policy::hujson::{self, Document};
-use tailpolicy_policy::{Diagnostic, Policy, SourceFile, Span};
+use tailpolicy_policy::{Diagnostic, Dialect, Policy, SourceFile, Span};
 
 /// A fragment parsed and lowered.
 #[derive(Clone, Debug)]
@@ -20,8 +20,8 @@ pub struct Fragment {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Parses and lowers one fragment.
-pub fn analyse(input: &FileInput) -> Fragment {
+/// Parses and lowers one fragment as `dialect`'s control server reads it.
+pub fn analyse(input: &FileInput, dialect: Dialect) -> Fragment {
     let text = input.contents.to_text();
     let parsed = match &input.contents {
         Contents::Bytes(bytes) if plain_text(bytes).is_none() => hujson::parse_bytes(bytes),
@@ -32,7 +32,8 @@ pub fn analyse(input: &FileInput) -> Fragment {
     let (policy, keys) = match doc {
         Some(doc) => {
             let keys = top_level_keys(&doc);
-            let (policy, lowered) = tailpolicy_policy::lower(&doc);
+            let (policy, lowered) = tailpolicy_policy::lower::lower_with(&doc, dialect);
+            diagnostics.extend(tailpolicy_policy::check::template_placeholders(&doc));
             diagnostics.extend(lowered);
             (Some(policy), keys)
         }

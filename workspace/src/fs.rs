@@ -75,6 +75,8 @@ pub struct LoadRequest {
     pub config: Option<PathBuf>,
     /// The working directory relative paths are resolved against.
     pub cwd: PathBuf,
+    /// `--dialect`, overriding the configuration's `dialect`.
+    pub dialect: Option<tailpolicy_policy::Dialect>,
 }
 
 /// A loaded workspace and where its configuration came from.
@@ -351,6 +353,7 @@ pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
         None => None,
     };
     let mut workspace = Workspace::new(config);
+    workspace.set_dialect(request.dialect);
     workspace.set_fragments(inputs);
     workspace.set_inventory(inventory);
     Ok(Loaded {

@@ -32,7 +32,9 @@ use tailpolicy_compiler::inventory::Inventory;
 use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, Compiler};
 use tailpolicy_policy::suppress::apply_suppressions;
-use tailpolicy_policy::{CheckOptions, Diagnostic, Diagnostics, Policy, Severity, SourceFile};
+use tailpolicy_policy::{
+    CheckOptions, Diagnostic, Diagnostics, Dialect, Policy, Severity, SourceFile,
+};
 use tailpolicy_tailcfg::addr::{AddrSet, parse_addr_list};
 use tailpolicy_tailcfg::wire::FilterRule;
 
@@ -41,6 +43,8 @@ use tailpolicy_tailcfg::wire::FilterRule;
 #[derive(Debug, Default)]
 pub struct Workspace {
     config: Arc<Config>,
+    /// `--dialect`, overriding the configuration's.
+    dialect_override: Option<Dialect>,
     fragments: Vec<Slot>,
     inventory: Option<InventorySlot>,
     merged: OnceLock<Arc<MergedPolicy>>,
@@ -190,8 +194,48 @@ impl Workspace {
 
     /// Replaces the configuration.
     pub fn set_config(&mut self, config: Config) {
+        let dialect = self.dialect();
         self.config = Arc::new(config);
+        if self.dialect() != dialect {
+            self.invalidate_fragments();
+        }
         self.invalidate_policy();
+    }
+
+    /// Overrides the configuration's dialect (`--dialect`); `None` keeps it.
+    pub fn set_dialect(&mut self, dialect: Option<Dialect>) {
+        let before = self.dialect();
+        self.dialect_override = dialect;
+        if self.dialect() != before {
+            self.invalidate_fragments();
+            self.invalidate_policy();
+        }
+    }
+
+    /// Whose rules the policy is read and checked by: `--dialect`, else the
+    /// configuration's `dialect`, else Tailscale's.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect_override
+            .or(self.config.dialect)
+            .unwrap_or_default()
+    }
+
+    /// Whether the configuration selects the security audit (`TP11xx`), which is off
+    /// unless asked for.
+    fn audit(&self) -> bool {
+        self.config.select.as_ref().is_some_and(|selected| {
+            selected.iter().any(|s| {
+                tailpolicy_policy::check::audit_codes::RULES
+                    .iter()
+                    .any(|r| s.matches(r.code))
+            })
+        })
+    }
+
+    fn invalidate_fragments(&mut self) {
+        for slot in &mut self.fragments {
+            slot.analysis = OnceLock::new();
+        }
     }
 
     /// Sets the policy's fragments, in merge order (one file for a single-file
@@ -303,7 +347,7 @@ impl Workspace {
         slot.analysis
             .get_or_init(|| {
                 bump(&self.stats.fragment_parses);
-                Arc::new(fragment::analyse(&slot.input))
+                Arc::new(fragment::analyse(&slot.input, self.dialect()))
             })
             .clone()
     }
@@ -397,9 +441,14 @@ impl Workspace {
                 bump(&self.stats.checks);
                 let options = CheckOptions {
                     tailnet_domains: domains.clone(),
+                    dialect: self.dialect(),
+                    audit: self.audit(),
                 };
                 let mut d = tailpolicy_policy::check(policy, &options).into_vec();
                 d.extend(tailpolicy_policy::check::lint(policy, &merged.text));
+                if options.audit {
+                    d.extend(tailpolicy_policy::check::audit(policy));
+                }
                 d
             }
             None => Vec::new(),
@@ -529,9 +578,20 @@ impl Workspace {
         Report { files }
     }
 
+    /// The inventory with users named as the policy names them (headscale listings
+    /// name a user several ways; the policy's spelling is taken), when it has no errors.
+    fn adopted_inventory(&self, policy: &Policy) -> Option<Inventory> {
+        let mut inventory = self.inventory()?.inventory.clone()?;
+        inventory.adopt_policy_users(policy);
+        Some(inventory)
+    }
+
     fn tailnet_for(&self, policy: &Policy, inventory: Option<&InventoryAnalysis>) -> Tailnet {
-        match inventory.and_then(|i| i.inventory.as_ref()) {
-            Some(inv) => Tailnet::from_inventory(policy, inv, ResolveOptions::default()),
+        let adopted = inventory
+            .and_then(|i| i.inventory.as_ref())
+            .and_then(|_| self.adopted_inventory(policy));
+        match adopted {
+            Some(inv) => Tailnet::from_inventory(policy, &inv, ResolveOptions::default()),
             None => Tailnet {
                 open_users: true,
                 ..Tailnet::default()
@@ -555,8 +615,7 @@ impl Workspace {
     pub fn compiler(&self) -> Result<Arc<Compiler<'static>>, Unavailable> {
         let policy = self.checked_policy()?;
         let inventory = self
-            .inventory()
-            .and_then(|i| i.inventory.clone())
+            .adopted_inventory(&policy)
             .ok_or(Unavailable::NoInventory)?;
         let mut cache = self.compiler.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(compiler) = cache.as_mut() {

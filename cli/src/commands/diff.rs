@@ -47,6 +47,8 @@ pub struct DiffArgs {
     /// Configuration file (default: the nearest tailpolicy.toml above each policy).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Full)]
     pub format: DiffFormat,
@@ -163,6 +165,7 @@ pub fn run(args: &DiffArgs) -> Exit {
             policy: Some(policy.to_owned()),
             nodes: args.nodes.clone(),
             config: args.config.clone(),
+            dialect: args.dialect,
         })?;
         require_valid(&ws)?;
         require_inventory(&ws, "diff")?;

@@ -27,6 +27,8 @@ pub struct LintArgs {
     /// Configuration file (default: the nearest tailpolicy.toml above each policy file).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
     /// Exit with 1 when there are warnings, not only errors.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -85,6 +87,7 @@ fn check_files(args: &LintArgs) -> Result<Vec<(SourceFile, Vec<Diagnostic>)>, Ex
             policy,
             nodes: args.nodes.clone(),
             config: args.config.clone(),
+            dialect: args.dialect,
         }
         .request();
         let ws = match open_request(&request) {

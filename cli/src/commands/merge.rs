@@ -17,6 +17,8 @@ pub struct MergeArgs {
     /// directory).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
     /// Node inventory to check the fragments against (default: `nodes` in
     /// tailpolicy.toml).
     #[arg(long, value_name = "FILE")]
@@ -32,6 +34,7 @@ pub fn run(args: &MergeArgs) -> Exit {
         policy: None,
         nodes: args.nodes.clone(),
         config: args.config.clone(),
+        dialect: args.dialect,
     }) {
         Ok(ws) => ws,
         Err(exit) => return exit,

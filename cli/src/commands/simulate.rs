@@ -58,6 +58,8 @@ pub struct SimulateArgs {
     /// Configuration file (with a policy; default: the nearest tailpolicy.toml).
     #[arg(long, value_name = "PATH", conflicts_with = "rules")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub dialect: crate::dialect_arg::DialectArgs,
     /// Name of the node whose filter to simulate (with a policy).
     #[arg(long, value_name = "NAME", conflicts_with = "rules")]
     pub node: Option<String>,
@@ -124,6 +126,7 @@ fn load_input(args: &SimulateArgs) -> Result<Input, Exit> {
         policy: args.policy.clone(),
         nodes: args.nodes.clone(),
         config: args.config.clone(),
+        dialect: args.dialect,
     })?;
     require_valid(&ws)?;
     require_inventory(&ws, "simulate")?;

@@ -95,6 +95,7 @@ fn policy_mode_compiles_the_node_filter() {
         config: None,
         node: Some("vpc-router".into()),
         format: SimulateFormat::Json,
+        dialect: crate::dialect_arg::DialectArgs::default(),
     };
     let input = load_input(&args).unwrap();
     // carol (100.64.0.3) may reach postgres through the router, not the Kubernetes API.
@@ -133,6 +134,7 @@ fn policy_mode_refuses_an_unreadable_policy() {
         config: None,
         node: Some("a".into()),
         format: SimulateFormat::Json,
+        dialect: crate::dialect_arg::DialectArgs::default(),
     };
     assert_eq!(load_input(&args).err(), Some(Exit::Failure));
 }

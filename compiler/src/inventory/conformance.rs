@@ -108,6 +108,7 @@ pub fn inventory_from_case(
         tailnet_owner: owner,
         users,
         nodes,
+        ..Inventory::default()
     }
 }
 

@@ -29,6 +29,14 @@ pub fn load(text: &str) -> (Option<Inventory>, Diagnostics) {
 /// Reads an already parsed inventory document, detecting the format.
 pub fn from_document(doc: &Document) -> (Inventory, Diagnostics) {
     let mut r = Reader::default();
+    if super::headscale::looks_like_nodes(&doc.root) {
+        return headscale_inventory(r, &doc.root);
+    }
+    if let Some(nodes) = doc.root.as_object().and_then(|o| o.get_key("nodes"))
+        && super::headscale::looks_like_nodes(nodes)
+    {
+        return headscale_inventory(r, nodes);
+    }
     let inv = match doc.root.as_object() {
         Some(obj) if obj.get_key("nodes").is_some() => r.own_format(obj),
         Some(obj) if obj.get_key("Peer").is_some() || obj.get_key("Self").is_some() => {
@@ -43,12 +51,21 @@ pub fn from_document(doc: &Document) -> (Inventory, Diagnostics) {
                     "unrecognised inventory format",
                 )
                 .with_help(
-                    "expected tailpolicy's `{\"nodes\": [...]}`, the output of `tailscale status --json`, or the API's `{\"devices\": [...]}`",
+                    "expected tailpolicy's `{\"nodes\": [...]}`, the output of `tailscale status --json`, the API's `{\"devices\": [...]}`, or headscale's `nodes list -o json` or `GET /api/v1/node`",
                 ),
             );
             Inventory::default()
         }
     };
+    let inv = r.finish(inv);
+    (inv, r.diags)
+}
+
+/// A headscale listing (the array of nodes), then the cross-node checks.
+fn headscale_inventory(mut r: Reader, nodes: &Value) -> (Inventory, Diagnostics) {
+    let (mut inv, users) = super::headscale::read(nodes, &mut r.diags);
+    inv.headscale_users = users;
+    r.user_spans = vec![Span::default(); inv.nodes.len()];
     let inv = r.finish(inv);
     (inv, r.diags)
 }

@@ -1,12 +1,14 @@
 //! The node inventory: the tailnet's users and nodes, the second input of compilation
 //! besides the policy.
 //!
-//! Three text formats are read, detected automatically ([`load`]):
+//! Four kinds of text are read, detected automatically ([`load`]):
 //! - tailpolicy's own (documented in the README, example in `testdata/example/nodes.json`):
 //!   `{"tailnet": {"owner"}, "users": [{"login", "role"}], "nodes": [{"name", "user",
 //!   "tags", "addresses", "advertisedRoutes", "approvedRoutes", "exitNode"}]}`;
 //! - the output of `tailscale status --json` (`Self`, `Peer`, `User`);
-//! - the Tailscale API's device list (`GET /api/v2/tailnet/-/devices?fields=all`).
+//! - the Tailscale API's device list (`GET /api/v2/tailnet/-/devices?fields=all`);
+//! - headscale's node listings: `headscale nodes list -o json`/`-o json-line`
+//!   (0.23–0.29), `GET /api/v1/node`, and 0.30's camelCase output ([`headscale`]).
 //!
 //! The conformance corpus has a fourth, test-only format ([`conformance`]).
 //!
@@ -45,6 +47,7 @@
 //! condition except `NOT SET`.
 
 pub mod conformance;
+pub mod headscale;
 mod load;
 mod posture;
 
@@ -65,6 +68,10 @@ pub struct Inventory {
     pub users: Vec<User>,
     /// Every node.
     pub nodes: Vec<Node>,
+    /// For an inventory read from headscale: each user's identities (provider id,
+    /// e-mail, name), so that [`Inventory::adopt_policy_users`] can resolve a policy's
+    /// user tokens as headscale does. Empty for other formats.
+    pub headscale_users: Vec<headscale::HeadscaleUser>,
 }
 
 /// A tailnet user.
@@ -194,6 +201,14 @@ impl Inventory {
     /// The user with login `login`.
     pub fn user(&self, login: &str) -> Option<&User> {
         self.users.iter().find(|u| u.login == login)
+    }
+
+    /// Renames headscale users to the tokens `policy` names them by
+    /// ([`headscale::match_policy_users`]); nothing for other inventories.
+    pub fn adopt_policy_users(&mut self, policy: &policy::Policy) {
+        let users = std::mem::take(&mut self.headscale_users);
+        headscale::match_policy_users(self, &users, policy);
+        self.headscale_users = users;
     }
 
     /// The node called `name`.

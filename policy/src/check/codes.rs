@@ -535,6 +535,19 @@ declare_rule!(
 );
 
 declare_rule!(
+    UNSUPPORTED_IN_DIALECT,
+    "TP0320",
+    "unsupported-in-dialect",
+    Correctness,
+    Error,
+    "a construct the chosen control server (`--dialect`) does not support",
+    what = "In headscale mode, reports what headscale 0.29 rejects although Tailscale accepts it: `user:*@domain` selectors, `svc:` services and `autoApprovers.services`, the `funnel` node attribute and `ipPool`. (Unsupported top-level sections and fields are reported as unknown fields, `TP0101`, with headscale's wording.)",
+    why = "headscale refuses to load the policy, so every node keeps the last policy it loaded (or none at boot).",
+    example = "{ \"acls\": [{ \"action\": \"accept\", \"src\": [\"user:*@example.com\"], \"dst\": [\"*:*\"] }] }",
+    fix = "List the users (`alice@example.com`) or use a group; drop Tailscale-only features, or check with `--dialect tailscale` if the policy is for Tailscale.",
+);
+
+declare_rule!(
     SELECTOR_NOT_ALLOWED_HERE,
     "TP0319",
     "selector-not-allowed-here",
@@ -664,6 +677,7 @@ pub static RULES: &[&crate::rules::Rule] = &[
     &SSH_ACCEPT_ENV_EMPTY,
     &DOMAIN_NOT_IN_TAILNET,
     &SELECTOR_NOT_ALLOWED_HERE,
+    &UNSUPPORTED_IN_DIALECT,
     &TEST_FAILED,
     &MALFORMED_TEST,
     &SSH_TEST_FAILED,

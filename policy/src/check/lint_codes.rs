@@ -174,3 +174,16 @@ declare_rule!(
     example = "{ \"hosts\": { \"web\": \"10.20.10.1/29\" } }",
     fix = "Write the network address: `\"10.20.10.0/29\"`, or the single host `\"10.20.10.1\"`.",
 );
+
+declare_rule!(
+    TEMPLATE_PLACEHOLDER,
+    "TP1014",
+    "template-placeholder",
+    Suspicious,
+    Warning,
+    "a template placeholder left unexpanded in a string",
+    what = "Reports `${VAR}`, `{{ var }}` and `%VAR%` in any key or string value.",
+    why = "The policy was meant to go through a template engine (Terraform, Helm, envsubst) first; as written, the placeholder is a literal name that matches nothing, or an error.",
+    example = "{ \"acls\": [{ \"action\": \"accept\", \"src\": [\"${ADMIN_EMAIL}\"], \"dst\": [\"*:*\"] }] }",
+    fix = "Render the template before checking it, or write the value.",
+);

@@ -165,10 +165,42 @@ fn unused_diag(
     .with_primary_label("defined here")
 }
 
+/// Alias ids: every distinct selector of a section gets a small number, so rules compare
+/// and index by integers. `*` is always [`WILDCARD`].
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<Alias, u32>,
+}
+
+/// The id of `*` in every [`Interner`].
+const WILDCARD: u32 = 0;
+
+impl Interner {
+    fn id(&mut self, a: &Alias) -> u32 {
+        if *a == Alias::Wildcard {
+            return WILDCARD;
+        }
+        let next = u32::try_from(self.ids.len() + 1).unwrap_or(u32::MAX);
+        *self.ids.entry(a.clone()).or_insert(next)
+    }
+}
+
+/// One destination of a [`Reach`]: alias id, whether it is `autogroup:internet` (which
+/// `*` does not cover), and its ports.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Dst {
+    id: u32,
+    internet: bool,
+    ports: Vec<PortRange>,
+}
+
 /// A rule reduced to sets for comparison: sources, destinations with ports, protocols.
 struct Reach {
-    src: HashSet<Alias>,
-    dst: Vec<(Alias, Vec<PortRange>)>,
+    /// Source alias ids, sorted, without repeats.
+    src: Vec<u32>,
+    /// Whether the sources include `autogroup:danger-all` (which `*` does not cover).
+    src_danger_all: bool,
+    dst: Vec<Dst>,
     /// `None`: the default protocol set.
     protos: Vec<Option<Proto>>,
     allow_all: bool,
@@ -176,69 +208,103 @@ struct Reach {
     index: usize,
 }
 
-fn acl_reach(a: &Acl) -> Reach {
-    let src: HashSet<Alias> = a.src.iter().map(|s| s.value.clone()).collect();
-    let dst: Vec<(Alias, Vec<PortRange>)> = a
-        .dst
-        .iter()
-        .map(|d| (d.value.alias.clone(), d.value.ports.clone()))
-        .collect();
-    let allow_all = src.contains(&Alias::Wildcard)
-        && a.proto.is_none()
-        && dst
-            .iter()
-            .any(|(al, ports)| *al == Alias::Wildcard && ports.iter().any(|r| r.is_all()));
-    Reach {
-        src,
-        dst,
-        protos: vec![a.proto.as_ref().map(|p| p.value)],
-        allow_all,
-        span: a.origin.span.0,
-        index: a.origin.index,
+impl Reach {
+    fn new(
+        interner: &mut Interner,
+        src: &[&Alias],
+        dst: Vec<(&Alias, Vec<PortRange>)>,
+        protos: Vec<Option<Proto>>,
+        allow_all: bool,
+        (span, index): (Span, usize),
+    ) -> Self {
+        let mut src_ids: Vec<u32> = src.iter().map(|a| interner.id(a)).collect();
+        src_ids.sort_unstable();
+        src_ids.dedup();
+        let dst = dst
+            .into_iter()
+            .map(|(a, ports)| Dst {
+                id: interner.id(a),
+                internet: matches!(a, Alias::Autogroup(Autogroup::Internet)),
+                ports,
+            })
+            .collect();
+        Self {
+            src: src_ids,
+            src_danger_all: src
+                .iter()
+                .any(|a| matches!(a, Alias::Autogroup(Autogroup::DangerAll))),
+            dst,
+            protos,
+            allow_all,
+            span,
+            index,
+        }
     }
 }
 
-fn grant_reach(g: &Grant) -> Option<Reach> {
+fn acl_reach(interner: &mut Interner, a: &Acl) -> Reach {
+    let src: Vec<&Alias> = a.src.iter().map(|s| &s.value).collect();
+    let dst: Vec<(&Alias, Vec<PortRange>)> = a
+        .dst
+        .iter()
+        .map(|d| (&d.value.alias, d.value.ports.clone()))
+        .collect();
+    let allow_all = src.contains(&&Alias::Wildcard)
+        && a.proto.is_none()
+        && dst
+            .iter()
+            .any(|(al, ports)| **al == Alias::Wildcard && ports.iter().any(|r| r.is_all()));
+    Reach::new(
+        interner,
+        &src,
+        dst,
+        vec![a.proto.as_ref().map(|p| p.value)],
+        allow_all,
+        (a.origin.span.0, a.origin.index),
+    )
+}
+
+fn grant_reach(interner: &mut Interner, g: &Grant) -> Option<Reach> {
     if !g.app.is_empty() || !g.via.is_empty() || !g.src_posture.is_empty() {
         return None;
     }
-    let src: HashSet<Alias> = g.src.iter().map(|s| s.value.clone()).collect();
-    let mut dst = Vec::new();
-    let mut protos = Vec::new();
-    for ip in &g.ip {
-        protos.push(ip.value.proto);
-    }
-    // A grant is a product of dst × ip; model every ip element's ports on every dst.
-    for d in &g.dst {
-        let ports: Vec<PortRange> = g.ip.iter().flat_map(|i| i.value.ports.clone()).collect();
-        dst.push((d.value.clone(), ports));
-    }
-    let allow_all = src.contains(&Alias::Wildcard)
-        && g.dst.iter().any(|d| d.value == Alias::Wildcard)
-        && g.ip
-            .iter()
-            .any(|i| i.value.proto.is_none() && i.value.ports.iter().any(|r| r.is_all()));
+    let protos: Vec<Option<Proto>> = g.ip.iter().map(|ip| ip.value.proto).collect();
     // Mixed protocols with different ports cannot be compared element-wise; only
     // compare grants whose ip elements all share one protocol.
     let first = protos.first().copied();
     if protos.iter().any(|p| Some(*p) != first) {
         return None;
     }
-    Some(Reach {
-        src,
+    let src: Vec<&Alias> = g.src.iter().map(|s| &s.value).collect();
+    // A grant is a product of dst × ip; model every ip element's ports on every dst.
+    let ports: Vec<PortRange> = g.ip.iter().flat_map(|i| i.value.ports.clone()).collect();
+    let dst: Vec<(&Alias, Vec<PortRange>)> =
+        g.dst.iter().map(|d| (&d.value, ports.clone())).collect();
+    let allow_all = src.contains(&&Alias::Wildcard)
+        && g.dst.iter().any(|d| d.value == Alias::Wildcard)
+        && g.ip
+            .iter()
+            .any(|i| i.value.proto.is_none() && i.value.ports.iter().any(|r| r.is_all()));
+    Some(Reach::new(
+        interner,
+        &src,
         dst,
-        protos: first.into_iter().collect(),
+        first.into_iter().collect(),
         allow_all,
-        span: g.origin.span.0,
-        index: g.origin.index,
-    })
+        (g.origin.span.0, g.origin.index),
+    ))
+}
+
+/// Whether sorted `small` is a subset of sorted `big`.
+fn sorted_subset(small: &[u32], big: &[u32]) -> bool {
+    let mut big = big.iter();
+    small.iter().all(|s| big.any(|b| b == s))
 }
 
 /// Whether `earlier` allows everything `later` allows (syntactically).
 fn covers(earlier: &Reach, later: &Reach) -> bool {
-    let src_ok = earlier.src.contains(&Alias::Wildcard)
-        && !later.src.contains(&Alias::Autogroup(Autogroup::DangerAll))
-        || later.src.is_subset(&earlier.src);
+    let src_ok = earlier.src.first() == Some(&WILDCARD) && !later.src_danger_all
+        || sorted_subset(&later.src, &earlier.src);
     let proto_ok = later.protos.iter().all(|lp| {
         earlier.protos.iter().any(|ep| match (ep, lp) {
             (None, None) => true,
@@ -247,13 +313,11 @@ fn covers(earlier: &Reach, later: &Reach) -> bool {
             (Some(_), None) => false,
         })
     });
-    let dst_ok = later.dst.iter().all(|(alias, ports)| {
-        earlier.dst.iter().any(|(ea, eports)| {
-            (ea == alias
-                || (*ea == Alias::Wildcard
-                    && !matches!(alias, Alias::Autogroup(Autogroup::Internet))))
-                && ports.iter().all(|p| {
-                    eports
+    let dst_ok = later.dst.iter().all(|l| {
+        earlier.dst.iter().any(|e| {
+            (e.id == l.id || (e.id == WILDCARD && !l.internet))
+                && l.ports.iter().all(|p| {
+                    e.ports
                         .iter()
                         .any(|e| e.first <= p.first && p.last <= e.last)
                 })
@@ -263,13 +327,13 @@ fn covers(earlier: &Reach, later: &Reach) -> bool {
 }
 
 fn same(a: &Reach, b: &Reach) -> bool {
-    let norm = |d: &Vec<(Alias, Vec<PortRange>)>| {
-        let mut v: Vec<(Alias, Vec<PortRange>)> = d
+    let norm = |d: &[Dst]| {
+        let mut v: Vec<Dst> = d
             .iter()
-            .map(|(a, p)| {
-                let mut p = p.clone();
-                p.sort();
-                (a.clone(), p)
+            .map(|d| {
+                let mut d = d.clone();
+                d.ports.sort();
+                d
             })
             .collect();
         v.sort();
@@ -278,53 +342,92 @@ fn same(a: &Reach, b: &Reach) -> bool {
     a.src == b.src && a.protos == b.protos && norm(&a.dst) == norm(&b.dst)
 }
 
-/// At most this many earlier rules are compared with each rule, so that the lint stays
-/// linear on policies with tens of thousands of rules sharing a destination. Rules
-/// covered only by an earlier rule beyond the window are not reported.
+/// At most this many earlier rules from each index list are compared with a rule, so
+/// that the lint stays linear even when thousands of rules share one source and one
+/// destination (and differ only in ports). Rules covered only by an earlier rule
+/// beyond the window are not reported.
 const MAX_CANDIDATES: usize = 64;
 
-/// Earlier rules that may cover `later`: those that name its first destination or `*`,
-/// most recent first, at most [`MAX_CANDIDATES`].
-fn candidates<'a>(
-    index: &'a HashMap<Alias, Vec<usize>>,
-    later: &Reach,
-) -> impl Iterator<Item = usize> + 'a {
-    let first = later.dst.first().map(|(a, _)| a.clone());
-    let by_dst = first
-        .and_then(|a| index.get(&a))
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let by_wildcard = index
-        .get(&Alias::Wildcard)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let mut merged: Vec<usize> = by_dst
-        .iter()
-        .rev()
-        .take(MAX_CANDIDATES)
-        .chain(by_wildcard.iter().rev().take(MAX_CANDIDATES))
-        .copied()
-        .collect();
-    merged.sort_unstable();
-    merged.dedup();
-    merged.into_iter()
+/// Earlier rules by (source id, destination id): every rule is listed under each pair
+/// of its sources and destinations. A rule that covers another names each of the
+/// other's sources (or `*`) and each of its destinations (or `*`), so it is listed
+/// under `(s, d)`, `(*, d)`, `(s, *)` or `(*, *)` for any one pair `(s, d)` of the
+/// covered rule: the lint looks up only the pair whose lists are shortest.
+#[derive(Default)]
+struct PairIndex {
+    rules: HashMap<(u32, u32), Vec<usize>>,
 }
 
-/// Records rule `i` under each of its destination aliases.
-fn index_rule(index: &mut HashMap<Alias, Vec<usize>>, rule: &Reach, i: usize) {
-    let mut seen: HashSet<&Alias> = HashSet::new();
-    for (a, _) in &rule.dst {
-        if seen.insert(a) {
-            index.entry(a.clone()).or_default().push(i);
+impl PairIndex {
+    fn insert(&mut self, rule: &Reach, i: usize) {
+        for &s in &rule.src {
+            let mut seen: Vec<u32> = Vec::with_capacity(rule.dst.len());
+            for d in &rule.dst {
+                if !seen.contains(&d.id) {
+                    seen.push(d.id);
+                    self.rules.entry((s, d.id)).or_default().push(i);
+                }
+            }
         }
+    }
+
+    fn list(&self, s: u32, d: u32) -> &[usize] {
+        self.rules
+            .get(&(s, d))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// The earlier rules that may cover `later`, in the order they were defined.
+    fn candidates(&self, later: &Reach) -> Vec<usize> {
+        let lists = |s: u32, d: u32| {
+            let mut l = vec![self.list(s, d)];
+            if s != WILDCARD {
+                l.push(self.list(WILDCARD, d));
+            }
+            if d != WILDCARD {
+                l.push(self.list(s, WILDCARD));
+            }
+            if s != WILDCARD && d != WILDCARD {
+                l.push(self.list(WILDCARD, WILDCARD));
+            }
+            l
+        };
+        let best = later
+            .src
+            .iter()
+            .flat_map(|&s| later.dst.iter().map(move |d| (s, d.id)))
+            .map(|(s, d)| lists(s, d))
+            .min_by_key(|l| l.iter().map(|x| x.len()).sum::<usize>())
+            .unwrap_or_default();
+        let mut merged: Vec<usize> = best
+            .iter()
+            .flat_map(|l| l.iter().rev().take(MAX_CANDIDATES))
+            .copied()
+            .collect();
+        merged.sort_unstable();
+        merged.dedup();
+        merged
     }
 }
 
 fn rules(p: &Policy, diags: &mut Diagnostics) {
-    let acls: Vec<Reach> = p.acls.iter().flatten().map(acl_reach).collect();
-    let grants: Vec<Reach> = p.grants.iter().flatten().filter_map(grant_reach).collect();
+    let mut acl_ids = Interner::default();
+    let acls: Vec<Reach> = p
+        .acls
+        .iter()
+        .flatten()
+        .map(|a| acl_reach(&mut acl_ids, a))
+        .collect();
+    let mut grant_ids = Interner::default();
+    let grants: Vec<Reach> = p
+        .grants
+        .iter()
+        .flatten()
+        .filter_map(|g| grant_reach(&mut grant_ids, g))
+        .collect();
     for (section, list) in [("acls", &acls), ("grants", &grants)] {
-        let mut index: HashMap<Alias, Vec<usize>> = HashMap::new();
+        let mut index = PairIndex::default();
         for (i, later) in list.iter().enumerate() {
             if later.allow_all {
                 diags.push(
@@ -336,15 +439,15 @@ fn rules(p: &Policy, diags: &mut Diagnostics) {
                     .with_help("this is Tailscale's default policy; replace it with the access that is needed"),
                 );
             }
-            let Some(earlier) = candidates(&index, later)
-                .filter(|&j| j < i)
+            let found = index
+                .candidates(later)
+                .into_iter()
                 .filter_map(|j| list.get(j))
-                .find(|e| covers(e, later))
-            else {
-                index_rule(&mut index, later, i);
+                .find(|e| covers(e, later));
+            index.insert(later, i);
+            let Some(earlier) = found else {
                 continue;
             };
-            index_rule(&mut index, later, i);
             let (rule, what) = if same(earlier, later) {
                 (&lc::DUPLICATE_RULE, "duplicates")
             } else {

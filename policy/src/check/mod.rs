@@ -4,9 +4,13 @@
 //! Every problem is collected; nothing stops at the first. The entry points are
 //! [`check`] for a lowered policy and [`crate::analyse`] for source text.
 
+mod audit;
+pub mod audit_codes;
 pub mod codes;
+pub mod dialect;
 pub mod lint_codes;
 mod lints;
+mod placeholders;
 mod placement;
 mod references;
 mod ssh;
@@ -21,6 +25,25 @@ pub struct CheckOptions {
     /// The e-mail domains associated with the tailnet (the owner's domain). When
     /// `Some`, `localpart:*@domain` and `user:*@domain` must use one of them.
     pub tailnet_domains: Option<Vec<String>>,
+    /// Whose rules to check against: Tailscale's (the default) or headscale's.
+    pub dialect: crate::Dialect,
+    /// Also run the security audit (`TP11xx`).
+    pub audit: bool,
+}
+
+/// Reports template placeholders (`${VAR}`, `{{ var }}`, `%VAR%`) left in any key or
+/// string of the parsed document (`TP1014`).
+pub fn template_placeholders(doc: &crate::hujson::Document) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    placeholders::check(doc, &mut diags);
+    diags
+}
+
+/// Runs the security audit (`TP11xx`) over a lowered policy.
+pub fn audit(policy: &Policy) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    audit::check(policy, &mut diags);
+    diags
 }
 
 /// Runs the lints (`TP1xxx`) over a lowered policy; `source` is its text.
@@ -36,6 +59,7 @@ pub fn check(policy: &Policy, options: &CheckOptions) -> Diagnostics {
     references::check(policy, &mut diags);
     placement::check(policy, &mut diags);
     ssh::check(policy, options, &mut diags);
-    tests::check(policy, &mut diags);
+    tests::check(policy, options.dialect, &mut diags);
+    dialect::check(policy, options, &mut diags);
     diags
 }

@@ -3,14 +3,15 @@
 
 use super::CheckOptions;
 use super::codes as cc;
+use crate::Dialect;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::{Alias, Autogroup, Policy, SshRule, SshUser};
 use crate::span::Spanned;
 
 pub fn check(p: &Policy, options: &CheckOptions, diags: &mut Diagnostics) {
     for rule in p.ssh.iter().flatten() {
-        sources(rule, diags);
-        destinations(rule, diags);
+        sources(rule, options.dialect, diags);
+        destinations(rule, options.dialect, diags);
         relationships(rule, diags);
         if let Some(domains) = &options.tailnet_domains {
             for u in &rule.users {
@@ -41,7 +42,7 @@ pub fn check(p: &Policy, options: &CheckOptions, diags: &mut Diagnostics) {
     ssh_tests(p, diags);
 }
 
-fn sources(rule: &SshRule, diags: &mut Diagnostics) {
+fn sources(rule: &SshRule, dialect: Dialect, diags: &mut Diagnostics) {
     for s in &rule.src {
         match &s.value {
             Alias::Wildcard
@@ -53,7 +54,13 @@ fn sources(rule: &SshRule, diags: &mut Diagnostics) {
                     Diagnostic::new(
                         cc::INVALID_SSH_SOURCE.as_code(),
                         s.span,
-                        format!("alias not supported for SSH source: \"{}\"", s.value),
+                        match (dialect, &s.value) {
+                            // headscale prints the Go type of `*`.
+                            (Dialect::Headscale, Alias::Wildcard) => {
+                                "alias not supported for SSH source: v2.Asterix (\"*\")".to_owned()
+                            }
+                            _ => format!("alias not supported for SSH source: \"{}\"", s.value),
+                        },
                     )
                     .with_help("SSH sources are users, groups, tags, `autogroup:member` or `autogroup:tagged`"),
                 );
@@ -80,7 +87,7 @@ fn sources(rule: &SshRule, diags: &mut Diagnostics) {
     }
 }
 
-fn destinations(rule: &SshRule, diags: &mut Diagnostics) {
+fn destinations(rule: &SshRule, dialect: Dialect, diags: &mut Diagnostics) {
     for d in &rule.dst {
         let msg = match &d.value {
             Alias::Wildcard => Some("wildcard (*) is not supported as SSH destination".to_owned()),
@@ -93,6 +100,17 @@ fn destinations(rule: &SshRule, diags: &mut Diagnostics) {
                     d.span,
                     "autogroup:internet can only be used in ACL destinations",
                 ));
+                None
+            }
+            Alias::Autogroup(Autogroup::Member) if dialect == Dialect::Tailscale => {
+                diags.push(
+                    Diagnostic::new(
+                        cc::INVALID_SSH_DESTINATION.as_code(),
+                        d.span,
+                        "invalid dst \"autogroup:member\"",
+                    )
+                    .with_help("Tailscale documents `autogroup:member` as invalid for SSH destinations (headscale accepts it, `--dialect headscale`): use `autogroup:self` for people's own devices, or tags"),
+                );
                 None
             }
             Alias::Autogroup(a)

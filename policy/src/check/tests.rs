@@ -3,12 +3,13 @@
 //! Evaluation (and unknown users) happens in the compiler's test runner.
 
 use super::codes as cc;
+use crate::Dialect;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::ports::parse_ports;
 use crate::model::{Alias, Autogroup, Policy};
 use crate::span::Span;
 
-pub fn check(p: &Policy, diags: &mut Diagnostics) {
+pub fn check(p: &Policy, dialect: Dialect, diags: &mut Diagnostics) {
     for t in &p.tests {
         let entry = t.origin.span.0;
         let ctx = format!("tests[{}]", t.origin.index);
@@ -24,9 +25,11 @@ pub fn check(p: &Policy, diags: &mut Diagnostics) {
         }
         if let Some(proto) = &t.proto {
             let v = proto.value.trim().trim_matches('"').to_ascii_lowercase();
-            if !matches!(v.as_str(), "" | "tcp" | "udp" | "sctp" | "6" | "17" | "132")
-                && !is_icmp(&v)
-            {
+            // headscale accepts only protocols with ports; Tailscale's documentation
+            // also describes ICMP tests (port 0).
+            let with_ports = matches!(v.as_str(), "" | "tcp" | "udp" | "sctp" | "6" | "17" | "132");
+            let icmp_allowed = is_icmp(&v) && dialect == Dialect::Tailscale;
+            if !with_ports && !icmp_allowed {
                 diags.push(
                     malformed(
                         proto.span,
@@ -64,6 +67,16 @@ fn is_icmp(proto: &str) -> bool {
 
 fn destination(p: &Policy, raw: &str, span: Span, ctx: &str, icmp: bool, diags: &mut Diagnostics) {
     let raw = raw.trim();
+    if raw
+        .rsplit_once(':')
+        .is_some_and(|(host, _)| host == "autogroup:internet")
+    {
+        diags.push(malformed(
+            span,
+            &format!("{ctx}: autogroup:internet not valid as a test destination"),
+        ));
+        return;
+    }
     let Some((host, port)) = raw.rsplit_once(':') else {
         diags.push(
             malformed(span, &format!("{ctx}: destination \"{raw}\" has no port")).with_help(

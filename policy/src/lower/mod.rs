@@ -3,6 +3,7 @@
 //! protocols, durations) as diagnostics. Items that cannot be read are left out.
 
 pub mod codes;
+mod dialect;
 mod duration;
 mod fields;
 mod sections;
@@ -14,6 +15,7 @@ pub use sections::{
 
 pub use duration::{format_go_duration, parse_go_duration};
 
+use crate::Dialect;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::hujson::Document;
 use crate::model::Policy;
@@ -41,9 +43,25 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "extraDNSRecords",
 ];
 
-/// Lowers a parsed document. The policy is returned even when diagnostics contain
-/// errors (it then holds whatever could be read).
+/// Lowers a parsed document as Tailscale reads it. The policy is returned even when
+/// diagnostics contain errors (it then holds whatever could be read).
 pub fn lower(doc: &Document) -> (Policy, Diagnostics) {
+    lower_with(doc, Dialect::Tailscale)
+}
+
+/// Lowers a parsed document as `dialect`'s control server reads it: in headscale mode
+/// unknown fields are errors with headscale's wording, and the sections and fields
+/// headscale does not have (`ipsets`, `postures`, `srcPosture`, …) are unknown fields.
+pub fn lower_with(doc: &Document, dialect: Dialect) -> (Policy, Diagnostics) {
+    let (policy, diags) = lower_tailscale(doc);
+    let diags = match dialect {
+        Dialect::Tailscale => diags,
+        Dialect::Headscale => dialect::headscale(doc, diags),
+    };
+    (policy, diags)
+}
+
+fn lower_tailscale(doc: &Document) -> (Policy, Diagnostics) {
     let mut ctx = Ctx {
         source: &doc.source,
         diags: Diagnostics::new(),

@@ -9,7 +9,8 @@ use crate::hujson::{Object, Value, ValueKind};
 use crate::model::alias::{is_valid_host_name, is_valid_tag_name, parse_addr};
 use crate::model::ports::{parse_ports, split_host_port};
 use crate::model::*;
-use crate::span::Spanned;
+use crate::span::{Span, Spanned};
+use std::collections::HashMap;
 
 /// Canonical field names of `acls` entries (`users`/`ports` are the legacy names of `src`/`dst`).
 pub const ACL_FIELDS: &[&str] = &[
@@ -576,6 +577,8 @@ fn groups(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Group> {
         return Vec::new();
     };
     let mut out: Vec<Group> = Vec::new();
+    // Names seen so far and where: duplicates are found in constant time.
+    let mut seen: HashMap<&str, Span> = HashMap::new();
     for m in &obj.members {
         let name = m.key();
         if !name.starts_with("group:") {
@@ -606,17 +609,18 @@ fn groups(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Group> {
                 continue;
             }
         };
-        if let Some(first) = out.iter().find(|g| g.name.value == name) {
+        if let Some(&first) = seen.get(name) {
             ctx.push(
                 Diagnostic::new(
                     crate::lower::codes::DUPLICATE_FIELD.as_code(),
                     m.name.span,
                     format!("group `{name}` is defined more than once"),
                 )
-                .with_label(first.name.span, "first defined here"),
+                .with_label(first, "first defined here"),
             );
             continue;
         }
+        seen.insert(name, m.name.span);
         out.push(Group {
             name: Spanned::new(name.to_owned(), m.name.span),
             members,
@@ -630,6 +634,8 @@ fn tag_owners(ctx: &mut Ctx<'_>, v: &Value) -> Vec<TagOwner> {
         return Vec::new();
     };
     let mut out: Vec<TagOwner> = Vec::new();
+    // Names seen so far and where: duplicates are found in constant time.
+    let mut seen: HashMap<&str, Span> = HashMap::new();
     for m in &obj.members {
         let tag = m.key();
         match tag.strip_prefix("tag:") {
@@ -658,18 +664,19 @@ fn tag_owners(ctx: &mut Ctx<'_>, v: &Value) -> Vec<TagOwner> {
             }
             Some(_) => {}
         }
-        if let Some(first) = out.iter().find(|t| t.tag.value == tag) {
+        if let Some(&first) = seen.get(tag) {
             ctx.push(
                 Diagnostic::new(
                     crate::lower::codes::DUPLICATE_FIELD.as_code(),
                     m.name.span,
                     format!("tag `{tag}` is defined more than once"),
                 )
-                .with_label(first.tag.span, "first defined here"),
+                .with_label(first, "first defined here"),
             );
             continue;
         }
         let owners = ctx.aliases(&m.value, &format!("tagOwners[\"{tag}\"]"));
+        seen.insert(tag, m.name.span);
         out.push(TagOwner {
             tag: Spanned::new(tag.to_owned(), m.name.span),
             owners,
@@ -683,6 +690,8 @@ fn hosts(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Host> {
         return Vec::new();
     };
     let mut out: Vec<Host> = Vec::new();
+    // Names seen so far and where: duplicates are found in constant time.
+    let mut seen: HashMap<&str, Span> = HashMap::new();
     for m in &obj.members {
         let name = m.key();
         let value_text = match &m.value.kind {
@@ -710,17 +719,18 @@ fn hosts(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Host> {
             ctx.push(d);
             continue;
         };
-        if let Some(first) = out.iter().find(|h| h.name.value == name) {
+        if let Some(&first) = seen.get(name) {
             ctx.push(
                 Diagnostic::new(
                     crate::lower::codes::DUPLICATE_FIELD.as_code(),
                     m.name.span,
                     format!("host `{name}` is defined more than once"),
                 )
-                .with_label(first.name.span, "first defined here"),
+                .with_label(first, "first defined here"),
             );
             continue;
         }
+        seen.insert(name, m.name.span);
         out.push(Host {
             name: Spanned::new(name.to_owned(), m.name.span),
             addr: Spanned::new(addr, m.value.span),
