@@ -16,7 +16,7 @@ pub mod segment;
 pub mod vnet;
 
 #[cfg(test)]
-mod test_packets;
+pub(crate) mod test_packets;
 
 /// IP protocol number of TCP.
 pub const PROTO_TCP: u8 = 6;
