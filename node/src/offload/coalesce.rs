@@ -26,6 +26,8 @@ pub const MAX_UDP_SEGMENTS: usize = 64;
 const MAX_SEGMENT_BYTES: usize = 65_535;
 /// How many of the latest segments are searched for a packet's flow.
 const SEARCH: usize = 32;
+/// Buffers kept for reuse between flushes (each may hold up to 64 KB).
+const POOL_MAX: usize = 64;
 
 const TCP_ACK: u8 = 0x10;
 const TCP_PSH: u8 = 0x08;
@@ -181,7 +183,9 @@ impl Coalescer {
                 done.packets += u64::try_from(item.count).unwrap_or(0);
                 done.bytes += u64::try_from(item.buf.len() - VNET_HDR_LEN).unwrap_or(0);
             }
-            self.pool.push(item.buf);
+            if self.pool.len() < POOL_MAX {
+                self.pool.push(item.buf);
+            }
         }
         done
     }
