@@ -4,6 +4,7 @@
 //! receives the resulting writes through a [`Sink`].
 
 use crate::config::{Key, WgConfig};
+use crate::offload::segment::Segments;
 use crate::prefix::{AllowedIps, Prefix};
 use crate::stats::{Counters, Direction, LogLimiter, NodeDrop, SharedLogLimiter, VerdictTally};
 use crate::status::PeerReport;
@@ -25,6 +26,8 @@ use tailpolicy_dataplane_filter::{
 const HANDSHAKE_RATE_LIMIT: u64 = 100;
 /// Largest datagram or packet handled (plus WireGuard overhead).
 const BUF_LEN: usize = 65_536 + 148;
+/// Room for a data message's header, padding and tag around a packet (16 + 15 + 16).
+const SEAL_OVERHEAD: usize = 48;
 
 /// Where the engine's output goes.
 pub trait Sink {
@@ -86,6 +89,8 @@ struct ActiveFilter {
 pub struct Scratch {
     parsed: DecisionScratch,
     buf: Vec<u8>,
+    /// The datagrams of one super-segment, encrypted before any is sent.
+    sealed: Segments,
     tally: VerdictTally,
     counters: Arc<Counters>,
 }
@@ -201,6 +206,7 @@ impl Engine {
         Scratch {
             parsed: DecisionScratch::default(),
             buf: vec![0; BUF_LEN],
+            sealed: Segments::default(),
             tally: VerdictTally::default(),
             counters: Arc::clone(&self.counters),
         }
@@ -323,6 +329,7 @@ impl Engine {
             buf,
             tally,
             counters,
+            ..
         } = scratch;
         let (packet, src) = {
             let mut st = lock(&peer.state);
@@ -445,6 +452,77 @@ impl Engine {
             TunnResult::Done
             | TunnResult::WriteToTunnelV4(..)
             | TunnResult::WriteToTunnelV6(..) => {}
+        }
+    }
+
+    /// Handles the packets cut from one TUN super-segment ([`crate::offload::segment`]):
+    /// they share one five-tuple, so the peer is chosen and the filter runs once, on the
+    /// first packet, and the verdict applies to all of them (counted once per packet). The
+    /// peer's lock is taken once for the whole run, and the datagrams leave back to back,
+    /// so the sink sends them as one GSO run.
+    pub fn handle_tun_segments(
+        &self,
+        scratch: &mut Scratch,
+        packets: &Segments,
+        now: u32,
+        sink: &mut impl Sink,
+    ) {
+        let n = u32::try_from(packets.len()).unwrap_or(u32::MAX);
+        let Some(first) = packets.first() else {
+            return;
+        };
+        let Some(dst) = Tunn::dst_address(first) else {
+            self.counters.node_drop_n(NodeDrop::NotIp, u64::from(n));
+            return;
+        };
+        let Some(idx) = self.routes.lookup(dst) else {
+            self.counters.node_drop_n(NodeDrop::NoPeer, u64::from(n));
+            return;
+        };
+        if let Some(active) = self.filter.as_ref() {
+            let verdict = active.dataplane.run_out(first, &mut scratch.parsed, now);
+            scratch
+                .counters
+                .count_n(&mut scratch.tally, Direction::Out, verdict, n);
+            if !verdict.is_accept() {
+                return;
+            }
+        }
+        let Some(peer) = self.peers.get(idx) else {
+            return;
+        };
+        // Encrypt under the peer's lock into the scratch's datagram buffer; send after
+        // releasing it, so the other direction never waits for a system call.
+        let Scratch { sealed, .. } = scratch;
+        sealed.clear();
+        let endpoint = {
+            let mut st = lock(&peer.state);
+            for packet in packets.iter() {
+                sealed.push_with(packet.len() + SEAL_OVERHEAD, |dst| {
+                    match st.tunn.encapsulate(packet, dst) {
+                        TunnResult::WriteToNetwork(datagram) => Some(datagram.len()),
+                        TunnResult::Err(e) => {
+                            tracing::debug!(peer = %short(&peer.public_key), error = ?e, "encapsulate failed");
+                            None
+                        }
+                        TunnResult::Done
+                        | TunnResult::WriteToTunnelV4(..)
+                        | TunnResult::WriteToTunnelV6(..) => None,
+                    }
+                });
+            }
+            st.endpoint
+        };
+        match endpoint {
+            Some(to) => {
+                for datagram in sealed.iter() {
+                    sink.to_network(to, datagram);
+                }
+            }
+            None => self.counters.node_drop_n(
+                NodeDrop::NoEndpoint,
+                u64::try_from(sealed.len()).unwrap_or(u64::MAX),
+            ),
         }
     }
 

@@ -321,3 +321,48 @@ fn describes_ipv6_destinations_in_brackets() {
         "SrcIPs [fd00::2] -> DstPorts [[fd00::1]:22, [fd00:1::/64]:*]"
     );
 }
+
+/// A TUN super-segment cut into packets is decided once and counted once per packet: every
+/// packet reaches the other node's TUN intact and in order, and the sender's out counters
+/// grow by the number of packets.
+#[test]
+fn super_segment_decided_once_counted_per_packet() {
+    use crate::offload::segment::{Cut, Segments, segment};
+    use crate::offload::test_packets::{Spec, bytes};
+    let r = allow_22();
+    let mut a = Engine::new(
+        &wg(1, A_IP, 2, "10.100.0.2/32", None),
+        Some((filter_for_a(&r), &r, "test rules".to_owned())),
+    );
+    // B (10.100.0.2) enforces a filter too, so its outbound verdicts are counted.
+    let mut b = Engine::new(
+        &wg(2, B_IP, 1, "10.100.0.0/24", Some(A_UDP)),
+        Some((filter_for_a(&r), &r, "test rules".to_owned())),
+    );
+    assert_eq!(
+        b_sends(&mut a, &mut b, &tcp(B_IP, A_IP, 40000, 22, SYN)).len(),
+        1
+    );
+    let out_accepts = |e: &Engine| -> u64 {
+        crate::stats::ALL_REASONS
+            .iter()
+            .map(|r| e.counters().accepted(Direction::Out, *r))
+            .sum()
+    };
+    let before = out_accepts(&b);
+    // 10.100.0.2:40000 -> 10.100.0.1:5201, ACK: 4 packets of 1380, 1380, 1380, 860 bytes.
+    let (hdr, mut sup) = Spec::tcp(false, 1000, bytes(5000, 4)).build_super(1380);
+    let mut segs = Segments::default();
+    assert_eq!(segment(&hdr, &mut sup, &mut segs), Ok(Cut::Segments));
+    assert_eq!(segs.len(), 4);
+    let mut out = VecSink::default();
+    let mut scratch = b.scratch();
+    b.handle_tun_segments(&mut scratch, &segs, 0, &mut out);
+    drop(scratch);
+    assert_eq!(out.net.len(), 4);
+    let got = pump(&mut a, &mut b, VecSink::default(), out).0;
+    let want: Vec<Vec<u8>> = segs.iter().map(<[u8]>::to_vec).collect();
+    assert_eq!(got, want);
+    assert_eq!(out_accepts(&b) - before, 4);
+    assert_eq!(a.counters().accepted(Direction::In, Reason::TcpNonSyn), 4);
+}

@@ -3,11 +3,16 @@
 
 use crate::config::{self, WgConfig};
 use crate::engine::{Engine, Sink};
+use crate::offload::coalesce::Coalescer;
+use crate::offload::segment::{Cut, Segments, segment};
+use crate::offload::vnet::{VNET_HDR_LEN, VnetHdr};
 use crate::routes::{self, RoutePlan};
 use crate::rules_source::{LoadError, RulesSource, load_rules, mtimes};
+use crate::stats::{NodeDrop, TunStats};
 use crate::status::{ReloadState, StatusReport, status_report};
+use crate::status::{TunReport, TunTrafficReport};
+use crate::tun::Tun;
 use crate::udp::{RecvBatch, SendBatch, Udp};
-use boringtun::device::tun::TunSocket;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -29,6 +34,11 @@ const TIMER_TICK: Duration = Duration::from_millis(250);
 /// Receive calls (UDP) or packets (TUN) handled per readiness event before other events
 /// get a turn.
 const BATCH: usize = 64;
+/// The environment variable that turns the TUN offloads off (`off`, `0`, `false` or `no`),
+/// for comparisons and for kernels whose offloads misbehave.
+pub const OFFLOAD_ENV: &str = "TAILPOLICY_NODE_OFFLOAD";
+/// A TUN read buffer: the largest IP packet behind a virtio-net header.
+const TUN_BUF: usize = VNET_HDR_LEN + 65_535;
 
 /// Everything `tailpolicy node` needs to run.
 #[derive(Clone, Debug)]
@@ -229,7 +239,8 @@ struct Node<'a> {
     name: String,
     engine: Arc<Engine>,
     udp: Arc<Udp>,
-    tun: Arc<AsyncFd<TunSocket>>,
+    tun: Arc<AsyncFd<Tun>>,
+    tun_stats: Arc<TunStats>,
     status: UnixListener,
     socket_path: PathBuf,
     opts: &'a NodeOptions,
@@ -257,9 +268,10 @@ impl<'a> Node<'a> {
             .await
             .map_err(|e| NodeError::Setup(format!("cannot listen on UDP port {port}: {e}")))?;
         let listen_port = udp.local_port().unwrap_or(port);
-        let tun = TunSocket::new(name)
-            .and_then(TunSocket::set_non_blocking)
+        let (offload, why_not) = offload_wanted(std::env::var(OFFLOAD_ENV).ok().as_deref());
+        let tun = Tun::open(name, offload, why_not)
             .map_err(|e| NodeError::Setup(format!("cannot create TUN interface `{name}`: {e}")))?;
+        tracing::info!(interface = name, offload = %tun.offload().describe(), "TUN device open");
         let tun = register_tun(tun)?;
         let status = bind_status(socket_path)?;
         let mut node = Self {
@@ -267,6 +279,7 @@ impl<'a> Node<'a> {
             engine: Arc::new(engine),
             udp: Arc::new(udp),
             tun: Arc::new(tun),
+            tun_stats: Arc::new(TunStats::default()),
             status,
             socket_path: socket_path.to_owned(),
             opts,
@@ -308,6 +321,7 @@ impl<'a> Node<'a> {
             engine: Arc::clone(&self.engine),
             udp: Arc::clone(&self.udp),
             tun: Arc::clone(&self.tun),
+            tun_stats: Arc::clone(&self.tun_stats),
             start: self.start,
         };
         let mut inbound = tokio::spawn(io.clone().inbound());
@@ -319,7 +333,7 @@ impl<'a> Node<'a> {
                 r = &mut inbound => break task_ended("inbound", r),
                 r = &mut outbound => break task_ended("outbound", r),
                 _ = timers.tick() => {
-                    let mut sink = IoSink::new(&self.udp, self.tun.get_ref(), &mut out);
+                    let mut sink = IoSink::new(&self.udp, self.tun.get_ref(), &self.tun_stats, &mut out, None);
                     self.engine.tick(&mut scratch, &mut sink);
                 }
                 _ = poll.tick() => {
@@ -340,7 +354,8 @@ impl<'a> Node<'a> {
                 }
                 conn = self.status.accept() => {
                     if let Ok((mut stream, _)) = conn {
-                        let report = status_report(&self.name, self.listen_port, &self.engine, &self.reload);
+                        let mut report = status_report(&self.name, self.listen_port, &self.engine, &self.reload);
+                        report.tun = Some(self.tun_report());
                         let mut text = serde_json::to_string(&report).unwrap_or_default();
                         text.push('\n');
                         tokio::spawn(async move {
@@ -356,6 +371,16 @@ impl<'a> Node<'a> {
         inbound.abort();
         outbound.abort();
         result
+    }
+
+    fn tun_report(&self) -> TunReport {
+        let offload = self.tun.get_ref().offload();
+        TunReport {
+            offload: offload.vnet_hdr,
+            offload_state: offload.describe(),
+            read: TunTrafficReport::new(self.tun_stats.read.get()),
+            written: TunTrafficReport::new(self.tun_stats.written.get()),
+        }
     }
 
     fn reload_filter(&mut self, why: &str) {
@@ -420,7 +445,8 @@ fn task_ended(
 struct PacketIo {
     engine: Arc<Engine>,
     udp: Arc<Udp>,
-    tun: Arc<AsyncFd<TunSocket>>,
+    tun: Arc<AsyncFd<Tun>>,
+    tun_stats: Arc<TunStats>,
     start: Instant,
 }
 
@@ -430,11 +456,16 @@ impl PacketIo {
     }
 
     /// UDP -> decapsulate -> cryptokey routing -> filter -> TUN. Datagrams arrive in
-    /// batches (`recvmmsg`, GRO); replies leave in GSO runs.
+    /// batches (`recvmmsg`, GRO); replies leave in GSO runs. With TUN offloads, the admitted
+    /// packets of each receive call are coalesced into super-segments (GRO towards the TUN).
     async fn inbound(self) -> Result<(), NodeError> {
         let mut scratch = self.engine.scratch();
         let mut out = SendBatch::default();
         let mut recv = RecvBatch::default();
+        let offload = self.tun.get_ref().offload().clone();
+        let mut gro = offload
+            .vnet_hdr
+            .then(|| Coalescer::new(offload.tso, offload.uso));
         loop {
             self.udp
                 .readable()
@@ -442,11 +473,20 @@ impl PacketIo {
                 .map_err(|e| NodeError::Setup(format!("UDP poll failed: {e}")))?;
             let now = self.now();
             for _ in 0..BATCH {
-                let mut sink = IoSink::new(&self.udp, self.tun.get_ref(), &mut out);
+                let mut sink = IoSink::new(
+                    &self.udp,
+                    self.tun.get_ref(),
+                    &self.tun_stats,
+                    &mut out,
+                    gro.as_mut(),
+                );
                 let received = recv.try_recv(&self.udp, |from, datagram| {
                     self.engine
                         .handle_datagram(&mut scratch, from, datagram, now, &mut sink);
                 });
+                if let Some(gro) = gro.as_mut() {
+                    self.write_coalesced(gro);
+                }
                 match received {
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -465,11 +505,31 @@ impl PacketIo {
         }
     }
 
-    /// TUN -> flow state -> peer by AllowedIPs -> encapsulate -> UDP.
+    /// Writes the coalesced segments to the TUN.
+    fn write_coalesced(&self, gro: &mut Coalescer) {
+        if gro.is_empty() {
+            return;
+        }
+        let tun = self.tun.get_ref();
+        let done = gro.flush(|frame| {
+            if let Err(e) = tun.write_frame(frame) {
+                tracing::debug!(error = %e, "TUN write failed");
+            }
+        });
+        self.tun_stats
+            .written
+            .add(done.frames, done.packets, done.bytes);
+    }
+
+    /// TUN -> flow state -> peer by AllowedIPs -> encapsulate -> UDP. With TUN offloads a
+    /// read may be a TCP/UDP super-segment: it is cut into packets that are decided once
+    /// and sent as one GSO run.
     async fn outbound(self) -> Result<(), NodeError> {
         let mut scratch = self.engine.scratch();
         let mut out = SendBatch::default();
-        let mut buf = vec![0u8; 65_536];
+        let mut buf = vec![0u8; TUN_BUF];
+        let mut segments = Segments::default();
+        let vnet = self.tun.get_ref().offload().vnet_hdr;
         loop {
             let mut guard = self
                 .tun
@@ -478,19 +538,25 @@ impl PacketIo {
                 .map_err(|e| NodeError::Setup(format!("TUN poll failed: {e}")))?;
             let now = self.now();
             for _ in 0..BATCH {
-                let r = guard.try_io(|inner| {
-                    inner
-                        .get_ref()
-                        .read(&mut buf)
-                        .map(|p| p.len())
-                        .map_err(tun_error)
-                });
+                let r = guard.try_io(|inner| inner.get_ref().read(&mut buf));
                 match r {
                     Ok(Ok(n)) => {
-                        let mut sink = IoSink::new(&self.udp, self.tun.get_ref(), &mut out);
-                        if let Some(packet) = buf.get(..n) {
+                        let mut sink = IoSink::new(
+                            &self.udp,
+                            self.tun.get_ref(),
+                            &self.tun_stats,
+                            &mut out,
+                            None,
+                        );
+                        let Some(frame) = buf.get_mut(..n) else {
+                            continue;
+                        };
+                        if vnet {
+                            self.outbound_frame(frame, &mut segments, &mut scratch, now, &mut sink);
+                        } else {
+                            self.tun_stats.read.add(1, 1, u64::try_from(n).unwrap_or(0));
                             self.engine
-                                .handle_tun_packet(&mut scratch, packet, now, &mut sink);
+                                .handle_tun_packet(&mut scratch, frame, now, &mut sink);
                         }
                     }
                     Ok(Err(e)) => {
@@ -509,19 +575,73 @@ impl PacketIo {
             }
         }
     }
+
+    /// One frame read from a TUN with the virtio-net header: a single packet or a
+    /// super-segment to cut.
+    fn outbound_frame(
+        &self,
+        frame: &mut [u8],
+        segments: &mut Segments,
+        scratch: &mut crate::engine::Scratch,
+        now: u32,
+        sink: &mut IoSink<'_>,
+    ) {
+        let Some((head, packet)) = frame.split_at_mut_checked(VNET_HDR_LEN) else {
+            self.engine.counters().node_drop(NodeDrop::NotIp);
+            return;
+        };
+        let Some(hdr) = VnetHdr::decode(head) else {
+            return;
+        };
+        match segment(&hdr, packet, segments) {
+            Ok(Cut::Single) => {
+                self.tun_stats
+                    .read
+                    .add(1, 1, u64::try_from(packet.len()).unwrap_or(0));
+                self.engine.handle_tun_packet(scratch, packet, now, sink);
+            }
+            Ok(Cut::Segments) => {
+                self.tun_stats.read.add(
+                    1,
+                    u64::try_from(segments.len()).unwrap_or(0),
+                    u64::try_from(segments.bytes()).unwrap_or(0),
+                );
+                self.engine
+                    .handle_tun_segments(scratch, segments, now, sink);
+            }
+            Err(e) => {
+                self.engine.counters().node_drop(NodeDrop::NotIp);
+                tracing::debug!(error = %e, ?hdr, "TUN read dropped");
+            }
+        }
+    }
 }
 
 /// Writes engine output to the UDP socket (through the task's send batch) and the TUN
-/// device.
+/// device (through the task's coalescer, when it has one).
 struct IoSink<'s> {
     udp: &'s Udp,
-    tun: &'s TunSocket,
+    tun: &'s Tun,
+    stats: &'s TunStats,
     out: &'s mut SendBatch,
+    gro: Option<&'s mut Coalescer>,
 }
 
 impl<'s> IoSink<'s> {
-    fn new(udp: &'s Udp, tun: &'s TunSocket, out: &'s mut SendBatch) -> Self {
-        Self { udp, tun, out }
+    fn new(
+        udp: &'s Udp,
+        tun: &'s Tun,
+        stats: &'s TunStats,
+        out: &'s mut SendBatch,
+        gro: Option<&'s mut Coalescer>,
+    ) -> Self {
+        Self {
+            udp,
+            tun,
+            stats,
+            out,
+            gro,
+        }
     }
 }
 
@@ -531,31 +651,41 @@ impl Sink for IoSink<'_> {
     }
 
     fn to_tun(&mut self, packet: &[u8]) {
-        if self.tun.write4(packet) == 0 {
-            tracing::debug!("TUN write failed");
+        if let Some(gro) = self.gro.as_deref_mut() {
+            gro.push(packet);
+            return;
+        }
+        match self.tun.write_packet(packet) {
+            Ok(_) => self
+                .stats
+                .written
+                .add(1, 1, u64::try_from(packet.len()).unwrap_or(0)),
+            Err(e) => tracing::debug!(error = %e, "TUN write failed"),
         }
     }
 }
 
+/// Whether to ask for TUN offloads, given the value of [`OFFLOAD_ENV`]; when not, why.
+#[must_use]
+pub fn offload_wanted(env: Option<&str>) -> (bool, &'static str) {
+    match env.map(str::trim) {
+        Some("off" | "0" | "false" | "no") => (false, "turned off by TAILPOLICY_NODE_OFFLOAD"),
+        _ => (true, ""),
+    }
+}
+
 /// Registers the TUN device with tokio's reactor.
-fn register_tun(tun: TunSocket) -> Result<AsyncFd<TunSocket>, NodeError> {
+fn register_tun(tun: Tun) -> Result<AsyncFd<Tun>, NodeError> {
     #[expect(
         unsafe_code,
         reason = "tokio's AsyncFd::register is an unsafe fn; the TUN device is a raw fd"
     )]
-    // SAFETY: `TunSocket` owns its file descriptor: it opens it in `TunSocket::new`, never
-    // replaces it, returns the same fd from every `as_raw_fd` call, and closes it only in its
-    // `Drop`, which runs when the `AsyncFd` that owns it is dropped. So the fd stays valid and
-    // refers to the same TUN queue for the whole life of the registration.
+    // SAFETY: `Tun` owns its file descriptor (a `std::fs::File` opened in `Tun::open`), never
+    // replaces it, returns the same fd from every `as_raw_fd` call, and closes it only when
+    // it is dropped, which happens when the `AsyncFd` that owns it is dropped. So the fd
+    // stays valid and refers to the same TUN queue for the whole life of the registration.
     let registered = unsafe { AsyncFd::register(tun) };
     registered.map_err(|e| NodeError::Setup(format!("cannot poll the TUN device: {e}")))
-}
-
-fn tun_error(e: boringtun::device::Error) -> io::Error {
-    match e {
-        boringtun::device::Error::IfaceRead(e) => e,
-        other => io::Error::other(other.to_string()),
-    }
 }
 
 fn bind_status(path: &Path) -> Result<UnixListener, NodeError> {

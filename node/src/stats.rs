@@ -22,7 +22,8 @@ pub enum NodeDrop {
     NoPeer,
     /// Outbound: the peer has no endpoint yet (it never contacted us and has none configured).
     NoEndpoint,
-    /// Outbound: the TUN gave something that is not an IPv4/IPv6 packet.
+    /// Outbound: the TUN gave something that is not an IPv4/IPv6 packet (or a super-segment
+    /// whose virtio-net header does not fit it).
     NotIp,
 }
 
@@ -115,6 +116,26 @@ impl VerdictTally {
         self.pending += 1;
         self.pending >= TALLY_FLUSH_EVERY
     }
+
+    /// Counts the same verdict for `n` packets (the packets of one TUN super-segment, one
+    /// five-tuple, decided once); returns whether [`TALLY_FLUSH_EVERY`] verdicts are now
+    /// waiting to be absorbed.
+    #[inline]
+    pub fn record_n(&mut self, dir: Direction, v: Verdict, n: u32) -> bool {
+        let table = if v.is_accept() {
+            &mut self.accept
+        } else {
+            &mut self.drop
+        };
+        if let Some(c) = table
+            .get_mut(dir_index(dir))
+            .and_then(|row| row.get_mut(v.reason.index()))
+        {
+            *c += u64::from(n);
+        }
+        self.pending = self.pending.saturating_add(n);
+        self.pending >= TALLY_FLUSH_EVERY
+    }
 }
 
 /// All counters of a node. Increments are relaxed atomics; readers may see a slightly
@@ -151,6 +172,15 @@ impl Counters {
         }
     }
 
+    /// Counts `v` for `n` packets in `tally` (see [`VerdictTally::record_n`]), and adds the
+    /// tally here every [`TALLY_FLUSH_EVERY`] verdicts.
+    #[inline]
+    pub fn count_n(&self, tally: &mut VerdictTally, dir: Direction, v: Verdict, n: u32) {
+        if tally.record_n(dir, v, n) {
+            self.absorb(tally);
+        }
+    }
+
     /// Adds `tally`'s counts and clears it.
     pub fn absorb(&self, tally: &mut VerdictTally) {
         for (shared, local) in [
@@ -174,6 +204,14 @@ impl Counters {
     pub fn node_drop(&self, d: NodeDrop) {
         if let Some(c) = self.node.get(d.index()) {
             c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts `n` node drops for `d` (the packets of one TUN super-segment).
+    #[inline]
+    pub fn node_drop_n(&self, d: NodeDrop, n: u64) {
+        if let Some(c) = self.node.get(d.index()) {
+            c.fetch_add(n, Ordering::Relaxed);
         }
     }
 
@@ -203,6 +241,45 @@ fn get(table: &[[AtomicU64; 14]; 2], dir: Direction, reason: Reason) -> u64 {
         .get(dir_index(dir))
         .and_then(|row| row.get(reason.index()))
         .map_or(0, |c| c.load(Ordering::Relaxed))
+}
+
+/// Frames (system calls), packets and bytes moved through the TUN in one direction. With
+/// offloads a frame is a super-segment of many packets; without, every frame is one packet.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub struct TunTraffic {
+    frames: AtomicU64,
+    packets: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl TunTraffic {
+    /// Counts one or more frames holding `packets` packets of `bytes` bytes in all.
+    #[inline]
+    pub fn add(&self, frames: u64, packets: u64, bytes: u64) {
+        self.frames.fetch_add(frames, Ordering::Relaxed);
+        self.packets.fetch_add(packets, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// `(frames, packets, bytes)` so far.
+    #[must_use]
+    pub fn get(&self) -> (u64, u64, u64) {
+        (
+            self.frames.load(Ordering::Relaxed),
+            self.packets.load(Ordering::Relaxed),
+            self.bytes.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// TUN traffic both ways: each direction written by one task, on its own cache line.
+#[derive(Debug, Default)]
+pub struct TunStats {
+    /// Read from the TUN (outbound).
+    pub read: TunTraffic,
+    /// Written to the TUN (inbound).
+    pub written: TunTraffic,
 }
 
 /// A token bucket for log lines: `burst` lines at once, then one per `every_secs`.

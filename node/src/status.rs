@@ -73,6 +73,63 @@ pub struct StatusReport {
     pub peers: Vec<PeerReport>,
     /// Every non-zero counter.
     pub counters: Vec<CounterReport>,
+    /// The TUN device's offload state and traffic (`None` from a report made without a
+    /// device, e.g. in tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tun: Option<TunReport>,
+}
+
+/// The TUN device: offloads and how many packets each system call moved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TunReport {
+    /// Whether packets cross the TUN with a virtio-net header (and in super-segments).
+    pub offload: bool,
+    /// What the kernel granted, or why offloads are off.
+    pub offload_state: String,
+    /// Read from the TUN (outbound).
+    pub read: TunTrafficReport,
+    /// Written to the TUN (inbound).
+    pub written: TunTrafficReport,
+}
+
+/// TUN traffic in one direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TunTrafficReport {
+    /// System calls (one frame each).
+    pub frames: u64,
+    /// IP packets in them.
+    pub packets: u64,
+    /// Bytes of the IP packets.
+    pub bytes: u64,
+}
+
+impl TunTrafficReport {
+    /// `(frames, packets, bytes)` as a report.
+    #[must_use]
+    pub const fn new((frames, packets, bytes): (u64, u64, u64)) -> Self {
+        Self {
+            frames,
+            packets,
+            bytes,
+        }
+    }
+
+    /// Average bytes per frame (the TUN segment size); 0 before the first frame.
+    #[must_use]
+    pub fn avg_frame_bytes(&self) -> u64 {
+        self.bytes.checked_div(self.frames).unwrap_or(0)
+    }
+
+    /// Average packets per frame, in hundredths.
+    #[must_use]
+    pub fn avg_packets_x100(&self) -> u64 {
+        self.packets
+            .saturating_mul(100)
+            .checked_div(self.frames)
+            .unwrap_or(0)
+    }
 }
 
 /// The filter in force.
@@ -208,6 +265,7 @@ pub fn status_report(
         },
         peers,
         counters,
+        tun: None,
     }
 }
 
@@ -252,6 +310,21 @@ pub fn render_text(r: &StatusReport) -> String {
             let _ = writeln!(
                 out,
                 "  last reload: failed, keeping generation {generation}: {msg}"
+            );
+        }
+    }
+    if let Some(t) = &r.tun {
+        let _ = writeln!(out, "  tun offload: {}", t.offload_state);
+        for (what, d) in [("read", &t.read), ("written", &t.written)] {
+            let x = d.avg_packets_x100();
+            let _ = writeln!(
+                out,
+                "  tun {what}: {} packets in {} frames, average segment {} B ({}.{:02} packets)",
+                d.packets,
+                d.frames,
+                d.avg_frame_bytes(),
+                x / 100,
+                x % 100
             );
         }
     }

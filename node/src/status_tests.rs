@@ -85,3 +85,32 @@ fn status_lists_filter_peers_and_non_zero_counters() {
     ));
     assert!(disabled.contains("  filter: disabled (--no-filter)"));
 }
+
+/// The TUN line shows the offload state and the average segment per direction; the JSON
+/// field round-trips and is left out when absent.
+#[test]
+fn status_shows_tun_offload_and_segment_sizes() {
+    let config = parse(CONF).unwrap();
+    let engine = Engine::new(&config, None);
+    let mut report = status_report("wg0", 1, &engine, &ReloadState::default());
+    assert!(!serde_json::to_string(&report).unwrap().contains("tun"));
+    report.tun = Some(TunReport {
+        offload: true,
+        offload_state: "on (virtio-net header, checksum, TSO, USO)".to_owned(),
+        read: TunTrafficReport::new((2, 90, 126_000)),
+        written: TunTrafficReport::new((0, 0, 0)),
+    });
+    let json = serde_json::to_string(&report).unwrap();
+    assert_eq!(serde_json::from_str::<StatusReport>(&json).unwrap(), report);
+    let text = render_text(&report);
+    for line in [
+        "  tun offload: on (virtio-net header, checksum, TSO, USO)",
+        "  tun read: 90 packets in 2 frames, average segment 63000 B (45.00 packets)",
+        "  tun written: 0 packets in 0 frames, average segment 0 B (0.00 packets)",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in\n{text}"
+        );
+    }
+}

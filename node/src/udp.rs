@@ -18,6 +18,9 @@ const RECV_SLOTS: usize = 8;
 const RECV_BUF: usize = 65_536;
 /// The most bytes one GSO send may carry (the UDP length limit, with room for headers).
 const MAX_GSO_BYTES: usize = 65_000;
+/// The socket's receive and send buffers (wireguard-go's size): a GRO batch is ~64 KB, and a
+/// receiver that falls behind for a moment must not drop whole batches of a TCP stream.
+const SOCKET_BUFFER: usize = 7 << 20;
 /// Bytes of transmits kept when the socket's send buffer is full (about 1,400 full-size
 /// datagrams); more are dropped, as a full queue drops.
 const BACKLOG_MAX_BYTES: usize = 2 << 20;
@@ -47,6 +50,7 @@ impl Udp {
                 ),
             };
         let state = UdpSocketState::new((&socket).into())?;
+        set_buffers(&socket);
         Ok(Self {
             socket,
             state,
@@ -102,6 +106,18 @@ impl Udp {
         self.socket.try_io(Interest::WRITABLE, || {
             self.state.try_send((&self.socket).into(), &transmit)
         })
+    }
+}
+
+/// Sets the receive and send buffers to [`SOCKET_BUFFER`]: beyond the system's limits
+/// (`SO_RCVBUFFORCE`, needs `CAP_NET_ADMIN`, which the node has), else up to them.
+fn set_buffers(socket: &UdpSocket) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    if setsockopt(socket, sockopt::RcvBufForce, &SOCKET_BUFFER).is_err() {
+        let _capped = socket2::SockRef::from(socket).set_recv_buffer_size(SOCKET_BUFFER);
+    }
+    if setsockopt(socket, sockopt::SndBufForce, &SOCKET_BUFFER).is_err() {
+        let _capped = socket2::SockRef::from(socket).set_send_buffer_size(SOCKET_BUFFER);
     }
 }
 

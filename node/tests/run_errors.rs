@@ -110,3 +110,18 @@ fn policy_errors_and_bad_rules_stop_start_up() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// `TAILPOLICY_NODE_OFFLOAD=off` (and its spellings) turns the TUN offloads off; anything
+/// else leaves them on.
+#[test]
+fn offload_environment_variable() {
+    use tailpolicy_node::run::offload_wanted;
+    for off in ["off", "0", "false", "no", " off "] {
+        let (on, why) = offload_wanted(Some(off));
+        assert!(!on, "{off}");
+        assert!(why.contains("TAILPOLICY_NODE_OFFLOAD"));
+    }
+    for on in [None, Some("on"), Some("1"), Some("")] {
+        assert!(offload_wanted(on).0, "{on:?}");
+    }
+}

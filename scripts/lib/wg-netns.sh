@@ -23,6 +23,9 @@ WG_PORT=51820
 WORK=$(mktemp -d /tmp/tailpolicy-netns.XXXXXX)
 PIDS=()
 NODE_PID=""
+PEER_PID=""
+# The newer upstream wireguard-go (TUN offloads), next to the repository when present.
+SHARED_WG_GO=$(realpath -m "$(dirname "${BASH_SOURCE[0]}")/../../../shared/tools/wireguard-go/wireguard-go")
 
 # Note: `in_node CMD &` forks a subshell, so its $! is not CMD's PID; background processes
 # whose PID matters are started with `ip netns exec` directly.
@@ -82,15 +85,7 @@ setup_underlay_and_peer() {
    wg genkey > "$WORK/node.key"; wg pubkey < "$WORK/node.key" > "$WORK/node.pub"
    wg genkey > "$WORK/peer.key"; wg pubkey < "$WORK/peer.key" > "$WORK/peer.pub")
 
-  ip netns exec "$NS_PEER" env WG_PROCESS_FOREGROUND=1 wireguard-go "$IF_PEER" \
-    > "$WORK/wireguard-go.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 50); do [ -S "/var/run/wireguard/$IF_PEER.sock" ] && break; sleep 0.1; done
-  in_peer wg set "$IF_PEER" listen-port "$WG_PORT" private-key "$WORK/peer.key" \
-    peer "$(cat "$WORK/node.pub")" allowed-ips "$NODE_IP/32,$NODE_IP6/128" endpoint "$NODE_UL:$WG_PORT"
-  ip -n "$NS_PEER" addr add "$PEER_IP/24" dev "$IF_PEER"
-  ip -n "$NS_PEER" addr add "$PEER_IP6/64" dev "$IF_PEER" nodad
-  ip -n "$NS_PEER" link set "$IF_PEER" mtu 1420 up
+  start_wggo_peer wireguard-go
 
   cat > "$WORK/$IF_NODE.conf" <<CONF
 # written by scripts/lib/wg-netns.sh
@@ -122,6 +117,60 @@ start_node() {
   echo "error: the node did not start; its log:" >&2
   cat "$WORK/node.log" >&2
   return 1
+}
+
+# start_wggo_peer BINARY: wireguard-go (Debian's `wireguard-go` or another build) as the peer
+# in NS_PEER, allowed the node's two overlay addresses, endpoint the node.
+start_wggo_peer() {
+  ip netns exec "$NS_PEER" env WG_PROCESS_FOREGROUND=1 "$1" "$IF_PEER" \
+    > "$WORK/wireguard-go.log" 2>&1 &
+  PEER_PID=$!
+  PIDS+=($!)
+  for _ in $(seq 50); do [ -S "/var/run/wireguard/$IF_PEER.sock" ] && break; sleep 0.1; done
+  in_peer wg set "$IF_PEER" listen-port "$WG_PORT" private-key "$WORK/peer.key" \
+    peer "$(cat "$WORK/node.pub")" allowed-ips "$NODE_IP/32,$NODE_IP6/128" endpoint "$NODE_UL:$WG_PORT"
+  ip -n "$NS_PEER" addr add "$PEER_IP/24" dev "$IF_PEER"
+  ip -n "$NS_PEER" addr add "$PEER_IP6/64" dev "$IF_PEER" nodad
+  ip -n "$NS_PEER" link set "$IF_PEER" mtu 1420 up
+}
+
+# start_node_peer ARGS...: `tailpolicy node` as the peer in NS_PEER (its own configuration,
+# status socket $WORK/peer.sock), with the given filter arguments.
+start_node_peer() {
+  cat > "$WORK/$IF_PEER.conf" <<CONF
+# written by scripts/lib/wg-netns.sh
+[Interface]
+PrivateKey = $(cat "$WORK/peer.key")
+Address = $PEER_IP/24, $PEER_IP6/64
+ListenPort = $WG_PORT
+
+[Peer]
+PublicKey = $(cat "$WORK/node.pub")
+Endpoint = $NODE_UL:$WG_PORT
+AllowedIPs = $NODE_IP/32, $NODE_IP6/128
+CONF
+  ip netns exec "$NS_PEER" "$BIN" node --wg "$WORK/$IF_PEER.conf" \
+    --status-socket "$WORK/peer.sock" "$@" >> "$WORK/peer-node.log" 2>&1 &
+  PEER_PID=$!
+  PIDS+=($!)
+  for _ in $(seq 100); do
+    "$BIN" node --status --status-socket "$WORK/peer.sock" >/dev/null 2>&1 && return 0
+    kill -0 "$PEER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "error: the peer node did not start; its log:" >&2
+  cat "$WORK/peer-node.log" >&2
+  return 1
+}
+
+# Stops the peer started by start_wggo_peer or start_node_peer and removes its interface.
+stop_peer() {
+  [ -n "$PEER_PID" ] || return 0
+  kill -TERM "$PEER_PID" 2>/dev/null || true
+  wait "$PEER_PID" 2>/dev/null || true
+  PEER_PID=""
+  ip -n "$NS_PEER" link del "$IF_PEER" 2>/dev/null || true
+  rm -f "/var/run/wireguard/$IF_PEER.sock" "/var/run/wireguard/$IF_PEER.name"
 }
 
 stop_node() {
