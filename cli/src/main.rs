@@ -5,16 +5,18 @@ use std::process::ExitCode;
 
 mod analysis_input;
 mod commands;
+mod completions;
 mod config;
 mod exit;
 mod input;
 mod node_rules;
 mod render;
 mod stdout;
+mod version;
 
 /// Offline toolkit for Tailscale and Headscale tailnet policy files.
 #[derive(Debug, Parser)]
-#[command(name = "tailpolicy", version, about, long_about = None)]
+#[command(name = "tailpolicy", version = version::VERSION, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,6 +47,10 @@ enum Command {
     Schema(commands::schema::SchemaArgs),
     /// Run a userspace WireGuard node that enforces the compiled policy.
     Node(commands::node::NodeArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory.
+    Manpage(completions::ManpageArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,5 +67,7 @@ fn main() -> ExitCode {
         Command::Matrix(args) => commands::matrix::run(&args).into(),
         Command::Schema(args) => commands::schema::run(&args).into(),
         Command::Node(args) => commands::node::run(&args).into(),
+        Command::Completions(args) => completions::completions(&args).into(),
+        Command::Manpage(args) => completions::manpage(&args).into(),
     }
 }
