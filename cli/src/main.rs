@@ -4,15 +4,17 @@ use clap::Parser;
 use std::process::ExitCode;
 
 mod commands;
+mod completions;
 mod dialect_arg;
 mod exit;
 mod load;
 mod render;
 mod stdout;
+mod version;
 
 /// Offline toolkit for Tailscale and Headscale tailnet policy files.
 #[derive(Debug, Parser)]
-#[command(name = "tailpolicy", version, about, long_about = None)]
+#[command(name = "tailpolicy", version = version::VERSION, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,6 +49,10 @@ enum Command {
     Schema(commands::schema::SchemaArgs),
     /// Run a userspace WireGuard node that enforces the compiled policy.
     Node(commands::node::NodeArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory.
+    Manpage(completions::ManpageArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,5 +71,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => commands::merge::run(&args).into(),
         Command::Schema(args) => commands::schema::run(&args).into(),
         Command::Node(args) => commands::node::run(&args).into(),
+        Command::Completions(args) => completions::completions(&args).into(),
+        Command::Manpage(args) => completions::manpage(&args).into(),
     }
 }

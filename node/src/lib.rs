@@ -16,6 +16,11 @@
 //!
 //! **Invariant:** the packet path never panics; a rejected policy reload leaves the last good
 //! filter in force.
+//!
+//! **Platforms:** Linux only (boringtun's TUN device, `SO_MARK` on the UDP socket, `ip`
+//! routes and policy rules, batched UDP with GRO/GSO). Elsewhere this crate is empty, and
+//! `tailpolicy node` says that it needs Linux.
+#![cfg(target_os = "linux")]
 #![deny(unsafe_code)]
 
 pub mod config;
