@@ -63,7 +63,11 @@ pub fn load(
     };
     let mut inventory = inventory;
     inventory.adopt_policy_users(&policy);
-    let compiler = Compiler::new(&policy, inventory, CompileOptions::default());
+    let options = CompileOptions {
+        dialect,
+        ..CompileOptions::default()
+    };
+    let compiler = Compiler::new(&policy, inventory, options);
     let Some(compiled) = compiler.node(node) else {
         return Err(format!("no node called `{node}` in `{}`", nodes.display()));
     };

@@ -12,7 +12,7 @@ use crate::render::{self, FileDiagnostics, Format, RenderOptions};
 use std::path::PathBuf;
 use tailpolicy_compiler::compile::OutputJson;
 use tailpolicy_compiler::{CompileOptions, Compiler, inventory};
-use tailpolicy_policy::{CheckOptions, Diagnostics, SourceFile};
+use tailpolicy_policy::{CheckOptions, Diagnostics, Dialect, SourceFile};
 
 /// Output formats of `compile`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -91,7 +91,20 @@ pub fn run(args: &CompileArgs) -> Exit {
     // headscale listings name users several ways; take the spelling the policy uses.
     let mut inventory = inventory;
     inventory.adopt_policy_users(&policy);
-    let compiler = Compiler::new(&policy, inventory, CompileOptions::default());
+    let dialect = args.dialect.or(None);
+    if dialect == Dialect::Headscale
+        && policy.is_allow_all_default()
+        && args.format == OutputFormat::Pretty
+    {
+        eprintln!(
+            "note: the policy has neither `acls` nor `grants`: headscale allows the literal source `*` (juanfont/headscale#3211), where Tailscale expands `*` to the tailnet's ranges and routes"
+        );
+    }
+    let options = CompileOptions {
+        dialect,
+        ..CompileOptions::default()
+    };
+    let compiler = Compiler::new(&policy, inventory, options);
     let output = OutputJson::new(
         compiler
             .nodes()

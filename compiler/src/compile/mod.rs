@@ -46,6 +46,11 @@ pub struct CompileOptions {
     pub auto_approve: bool,
     /// The control server URL used in SSH check actions.
     pub control_url: String,
+    /// Whose compilation to reproduce where Tailscale and headscale deliberately
+    /// differ: a policy with neither `acls` nor `grants` allows `*` sources expanded to
+    /// the tailnet's ranges and routes in Tailscale, the literal `*` in headscale
+    /// (juanfont/headscale#3211).
+    pub dialect: policy::Dialect,
 }
 
 impl Default for CompileOptions {
@@ -53,6 +58,7 @@ impl Default for CompileOptions {
         Self {
             auto_approve: true,
             control_url: "https://login.tailscale.com".to_owned(),
+            dialect: policy::Dialect::Tailscale,
         }
     }
 }
@@ -148,7 +154,7 @@ impl<'p> Compiler<'p> {
     fn full(&mut self) {
         let r = Resolver::new(self.policy, &self.inventory, self.resolve_options());
         self.srcs = SrcTable::default();
-        self.entries = entries::all_entries(&r, &mut self.srcs);
+        self.entries = entries::all_entries(&r, &mut self.srcs, self.options.dialect);
         self.ssh_entries = self
             .policy
             .ssh
