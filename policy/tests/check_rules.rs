@@ -397,3 +397,21 @@ fn template_placeholder_rule() {
         r#"{"hosts": {"db": "10.0.0.5"}}"#,
     );
 }
+
+#[test]
+fn unknown_node_attribute_rule() {
+    case(
+        "TP1015",
+        r#"{"nodeAttrs": [{"target": ["*"], "attr": ["funel"]}]}"#,
+        r#"{"nodeAttrs": [{"target": ["*"], "attr": ["funnel", "nextdns:abc123", "example.com/cap/x"]}]}"#,
+    );
+    let help = analyse(
+        r#"{"nodeAttrs": [{"target": ["*"], "attr": ["funel"]}]}"#,
+        &CheckOptions::default(),
+    )
+    .diagnostics
+    .iter()
+    .find(|d| d.code.as_str() == "TP1015")
+    .and_then(|d| d.help.clone());
+    assert_eq!(help.as_deref(), Some("did you mean `funnel`?"));
+}
