@@ -34,6 +34,10 @@ pub struct LintArgs {
     /// Configuration file (default: the nearest tailpolicy.toml above each policy file).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Report only these codes or code prefixes (comma-separated or repeated), instead
+    /// of `select` in tailpolicy.toml; selecting `TP11` runs the security audit.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub select: Vec<String>,
     /// Exit with 1 when there are warnings, not only errors.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -165,6 +169,7 @@ pub fn run(args: &LintArgs) -> Exit {
         args.nodes.as_deref(),
         args.config.as_deref(),
         args.dialect,
+        &args.select,
         &cwd,
     ) {
         Ok(reports) => reports,
@@ -215,6 +220,7 @@ pub fn check_files(
     nodes: Option<&Path>,
     config: Option<&Path>,
     dialect: DialectArgs,
+    select: &[String],
     cwd: &Path,
 ) -> Result<Vec<(SourceFile, Vec<Diagnostic>)>, Vec<String>> {
     let (inputs, read_errors): (Vec<_>, Vec<_>) = files
@@ -259,14 +265,19 @@ pub fn check_files(
             },
             None => None,
         };
-        // The security audit (TP11xx) runs when the configuration selects it.
-        let audit = config.select.as_ref().is_some_and(|selected| {
-            selected.iter().any(|s| {
-                tailpolicy_policy::check::audit_codes::RULES
-                    .iter()
-                    .any(|r| s.matches(r.code))
-            })
-        });
+        let config = if select.is_empty() {
+            config.clone()
+        } else {
+            match config.clone().with_select(select, ALL_RULES) {
+                Ok(c) => c,
+                Err(e) => {
+                    push_new(&mut errors, e);
+                    continue;
+                }
+            }
+        };
+        // The security audit (TP11xx) runs when it is selected.
+        let audit = config.selects_audit();
         let analysis = analyse(input, inventory, dialect.or(config.dialect), audit);
         let diagnostics = apply_suppressions(&analysis.file, analysis.diagnostics);
         let relative = input
