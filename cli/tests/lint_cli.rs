@@ -376,3 +376,54 @@ fn full_format_is_ascii_without_a_terminal() {
     );
     assert!(out.stdout.contains(",-[p.hujson:3:3]"), "{}", out.stdout);
 }
+
+#[test]
+fn select_flag_runs_the_security_audit_and_dialect_flag_switches_verdicts() {
+    let d = dir("audit-dialect");
+    write(&d, "p.hujson", CLEAN);
+    // Without selecting it, the audit is not run.
+    let out = run(&d, &["lint", "--format", "concise", "p.hujson"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("TP11"), "{}", out.stdout);
+    let out = run(
+        &d,
+        &[
+            "lint", "--select", "TP11", "--format", "concise", "p.hujson",
+        ],
+    );
+    assert!(out.stdout.contains("TP1104"), "{}", out.stdout);
+    assert!(!out.stdout.contains("TP1001"), "{}", out.stdout);
+    // An unknown field: a warning for Tailscale, an error for headscale.
+    write(&d, "u.hujson", "{\"acls\": [], \"bogus\": 1}\n");
+    let out = run(&d, &["lint", "--format", "concise", "u.hujson"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let out = run(
+        &d,
+        &[
+            "lint",
+            "--dialect",
+            "headscale",
+            "--format",
+            "concise",
+            "u.hujson",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("unknown field"), "{}", out.stdout);
+    // The configuration key does the same.
+    write(&d, "tailpolicy.toml", "dialect = \"headscale\"\n");
+    let out = run(&d, &["lint", "--format", "concise", "u.hujson"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let out = run(
+        &d,
+        &[
+            "lint",
+            "--dialect",
+            "tailscale",
+            "--format",
+            "concise",
+            "u.hujson",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}

@@ -76,6 +76,7 @@ fn run_case(case: &Value) -> Outcome {
         CompileOptions {
             auto_approve: false,
             control_url: "https://unused".into(),
+            ..CompileOptions::default()
         },
     );
     let mut semantic = true;

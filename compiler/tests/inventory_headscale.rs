@@ -103,3 +103,27 @@ fn approved_and_available_without_subnet_routes_intersect() {
     let r = inv.node("r").unwrap();
     assert_eq!(r.approved_routes, vec!["10.2.0.0/16".parse().unwrap()]);
 }
+
+#[test]
+fn without_acls_or_grants_headscale_allows_the_literal_wildcard() {
+    let policy = analyse("{}", &CheckOptions::default()).policy.unwrap();
+    let inv = load("equivalent.json", &policy);
+    let srcs = |dialect| {
+        let options = CompileOptions {
+            dialect,
+            ..CompileOptions::default()
+        };
+        let out = compile(&policy, &inv, &options);
+        let web = out.iter().find(|n| n.name == "web").unwrap();
+        web.packet_filter
+            .first()
+            .map(|r| r.rule.src_ips.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(srcs(Dialect::Headscale), vec!["*".to_owned()]);
+    let tailscale = srcs(Dialect::Tailscale);
+    assert!(
+        tailscale.iter().any(|s| s.starts_with("100.64.0.0")),
+        "{tailscale:?}"
+    );
+}

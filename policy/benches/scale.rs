@@ -113,6 +113,19 @@ fn used_hosts(bencher: divan::Bencher<'_, '_>) {
         .bench(|| lint(divan::black_box(text)));
 }
 
+/// The lints alone (`check::lint`: unused definitions, TP1005/TP1006 and the other
+/// rule lints) on the lowered `overlapping_rules` policy: their share of the whole.
+#[divan::bench(sample_count = 10)]
+fn overlapping_rules_lints_only(bencher: divan::Bencher<'_, '_>) {
+    let text = &*OVERLAPPING;
+    let policy = analyse(text, &CheckOptions::default())
+        .policy
+        .expect("the generated policy parses");
+    bencher
+        .counter(divan::counter::BytesCount::new(text.len()))
+        .bench(|| tailpolicy_policy::check::lint(divan::black_box(&policy), text));
+}
+
 /// Baseline for `overlapping_rules`: `parse.rs`'s policy of the same sizes, whose
 /// rules rarely overlap.
 #[divan::bench(sample_count = 10)]

@@ -247,6 +247,7 @@ pub static ALL_RULES: &[&Rule] = &[
     &crate::check::lint_codes::CHECK_PERIOD_ON_ACCEPT,
     &crate::check::lint_codes::HOST_BITS_SET,
     &crate::check::lint_codes::TEMPLATE_PLACEHOLDER,
+    &crate::check::lint_codes::UNKNOWN_NODE_ATTRIBUTE,
     // TP11xx security audit
     &crate::check::audit_codes::AUDIT_DEFAULT_ALLOW_ALL,
     &crate::check::audit_codes::AUDIT_SSH_ACCEPT_USER_DEVICES,

@@ -397,3 +397,43 @@ fn template_placeholder_rule() {
         r#"{"hosts": {"db": "10.0.0.5"}}"#,
     );
 }
+
+#[test]
+fn unknown_node_attribute_rule() {
+    case(
+        "TP1015",
+        r#"{"nodeAttrs": [{"target": ["*"], "attr": ["funel"]}]}"#,
+        r#"{"nodeAttrs": [{"target": ["*"], "attr": ["funnel", "nextdns:abc123", "example.com/cap/x"]}]}"#,
+    );
+    let help = analyse(
+        r#"{"nodeAttrs": [{"target": ["*"], "attr": ["funel"]}]}"#,
+        &CheckOptions::default(),
+    )
+    .diagnostics
+    .iter()
+    .find(|d| d.code.as_str() == "TP1015")
+    .and_then(|d| d.help.clone());
+    assert_eq!(help.as_deref(), Some("did you mean `funnel`?"));
+}
+
+#[test]
+fn headscale_metadata_keys_only_in_acl_entries() {
+    let errors = |src: &str| {
+        dialect_codes(src, Dialect::Headscale)
+            .into_iter()
+            .filter(|(_, e)| *e)
+            .count()
+    };
+    assert_eq!(
+        errors(r##"{"acls": [{"#note": "x", "action": "accept", "src": ["*"], "dst": ["*:*"]}]}"##),
+        0
+    );
+    assert_eq!(errors(r##"{"#note": "x", "acls": []}"##), 1);
+    assert_eq!(
+        dialect_codes(r##"{"#note": "x", "acls": []}"##, Dialect::Tailscale)
+            .iter()
+            .filter(|(_, e)| *e)
+            .count(),
+        0
+    );
+}

@@ -463,6 +463,32 @@ impl Config {
             .join("/")
     }
 
+    /// Replaces `select` with the codes or prefixes of `--select` (validated against
+    /// `rules`). Errors name the first bad one.
+    pub fn with_select(
+        mut self,
+        codes: &[String],
+        rules: &[&'static Rule],
+    ) -> Result<Self, String> {
+        let selected = codes
+            .iter()
+            .map(|c| selector(&Spanned::new(0..0, c.clone()), "--select", false, rules))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.select = Some(selected);
+        Ok(self)
+    }
+
+    /// Whether the security audit (`TP11xx`) is selected.
+    pub fn selects_audit(&self) -> bool {
+        self.select.as_ref().is_some_and(|selected| {
+            selected.iter().any(|s| {
+                tailpolicy_policy::check::audit_codes::RULES
+                    .iter()
+                    .any(|r| s.matches(r.code))
+            })
+        })
+    }
+
     /// Applies `select`, `ignore`, `per-file-ignores` (for the file at `relative_path`,
     /// as given by [`Config::relative_path`]) and severity overrides. Syntax errors
     /// pass through unchanged.

@@ -223,13 +223,7 @@ impl Workspace {
     /// Whether the configuration selects the security audit (`TP11xx`), which is off
     /// unless asked for.
     fn audit(&self) -> bool {
-        self.config.select.as_ref().is_some_and(|selected| {
-            selected.iter().any(|s| {
-                tailpolicy_policy::check::audit_codes::RULES
-                    .iter()
-                    .any(|r| s.matches(r.code))
-            })
-        })
+        self.config.selects_audit()
     }
 
     fn invalidate_fragments(&mut self) {
@@ -637,11 +631,11 @@ impl Workspace {
             }
         }
         bump(&self.stats.full_compiles);
-        let compiler = Arc::new(Compiler::shared(
-            policy,
-            inventory,
-            CompileOptions::default(),
-        ));
+        let options = CompileOptions {
+            dialect: self.dialect(),
+            ..CompileOptions::default()
+        };
+        let compiler = Arc::new(Compiler::shared(policy, inventory, options));
         *cache = Some(compiler.clone());
         Ok(compiler)
     }

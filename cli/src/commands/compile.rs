@@ -10,6 +10,7 @@
 use crate::exit::Exit;
 use crate::load::{PolicyArgs, open, require_valid};
 use tailpolicy_compiler::compile::OutputJson;
+use tailpolicy_policy::Dialect;
 use tailpolicy_workspace::Unavailable;
 
 /// Output formats of `compile`.
@@ -44,6 +45,14 @@ pub fn run(args: &CompileArgs) -> Exit {
 fn compile(args: &CompileArgs) -> Result<Exit, Exit> {
     let ws = open(&args.input)?;
     require_valid(&ws)?;
+    if ws.dialect() == Dialect::Headscale
+        && ws.policy().is_some_and(|p| p.is_allow_all_default())
+        && args.format == OutputFormat::Pretty
+    {
+        eprintln!(
+            "note: the policy has neither `acls` nor `grants`: headscale allows the literal source `*` (juanfont/headscale#3211), where Tailscale expands `*` to the tailnet's ranges and routes"
+        );
+    }
     let compiler = match ws.compiler() {
         Ok(c) => c,
         Err(Unavailable::NoInventory) => {

@@ -12,6 +12,7 @@ use crate::exit::Exit;
 use crate::load::{PolicyArgs, open_request};
 use crate::render::{self, FileDiagnostics, Format, FormatArgs, RenderOptions};
 use std::path::PathBuf;
+use tailpolicy_policy::rules::ALL_RULES;
 use tailpolicy_policy::{Diagnostic, Severity, SourceFile};
 
 /// Arguments of `tailpolicy lint`.
@@ -29,6 +30,10 @@ pub struct LintArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub dialect: crate::dialect_arg::DialectArgs,
+    /// Report only these codes or code prefixes (comma-separated or repeated), instead
+    /// of `select` in tailpolicy.toml; selecting `TP11` runs the security audit.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub select: Vec<String>,
     /// Exit with 1 when there are warnings, not only errors.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -90,13 +95,22 @@ fn check_files(args: &LintArgs) -> Result<Vec<(SourceFile, Vec<Diagnostic>)>, Ex
             dialect: args.dialect,
         }
         .request();
-        let ws = match open_request(&request) {
+        let mut ws = match open_request(&request) {
             Ok(ws) => ws,
             Err(_) => {
                 failed = true;
                 continue;
             }
         };
+        if !args.select.is_empty() {
+            match ws.config().clone().with_select(&args.select, ALL_RULES) {
+                Ok(config) => ws.set_config(config),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Err(Exit::Failure);
+                }
+            }
+        }
         let report = ws.report();
         let seen = |reports: &[(SourceFile, Vec<Diagnostic>)], name: &str| {
             reports.iter().any(|(f, _)| f.name() == name)

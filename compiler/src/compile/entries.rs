@@ -78,11 +78,19 @@ const COMPANION_CAPS: &[(&str, &str)] = &[
 
 /// Builds the global rules of every filter-producing entry: grants first, then ACLs;
 /// the implicit allow-all rule when the policy has neither.
-pub(crate) fn all_entries(r: &Resolver<'_>, srcs: &mut SrcTable) -> Vec<EntryRules> {
+pub(crate) fn all_entries(
+    r: &Resolver<'_>,
+    srcs: &mut SrcTable,
+    dialect: policy::Dialect,
+) -> Vec<EntryRules> {
     let p = r.policy;
     let mut out = Vec::new();
     if p.is_allow_all_default() {
-        let all = r.wildcard_sources();
+        // headscale sends the literal `*` (its FilterAllowAll), not the expansion.
+        let all = match dialect {
+            policy::Dialect::Tailscale => r.wildcard_sources(),
+            policy::Dialect::Headscale => vec![crate::addr::Addr::Any],
+        };
         let all = match r.posture_gate(&[]) {
             Some(g) => g.apply(all),
             None => all,

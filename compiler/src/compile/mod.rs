@@ -48,6 +48,11 @@ pub struct CompileOptions {
     pub auto_approve: bool,
     /// The control server URL used in SSH check actions.
     pub control_url: String,
+    /// Whose compilation to reproduce where Tailscale and headscale deliberately
+    /// differ: a policy with neither `acls` nor `grants` allows `*` sources expanded to
+    /// the tailnet's ranges and routes in Tailscale, the literal `*` in headscale
+    /// (juanfont/headscale#3211).
+    pub dialect: policy::Dialect,
 }
 
 impl Default for CompileOptions {
@@ -55,6 +60,7 @@ impl Default for CompileOptions {
         Self {
             auto_approve: true,
             control_url: "https://login.tailscale.com".to_owned(),
+            dialect: policy::Dialect::Tailscale,
         }
     }
 }
@@ -174,7 +180,7 @@ impl<'p> Compiler<'p> {
         let policy = self.policy.clone();
         let r = Resolver::new(&policy, &self.inventory, self.resolve_options());
         self.srcs = SrcTable::default();
-        self.entries = entries::all_entries(&r, &mut self.srcs);
+        self.entries = entries::all_entries(&r, &mut self.srcs, self.options.dialect);
         self.ssh_entries = policy
             .ssh
             .iter()

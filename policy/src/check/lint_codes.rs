@@ -187,3 +187,16 @@ declare_rule!(
     example = "{ \"acls\": [{ \"action\": \"accept\", \"src\": [\"${ADMIN_EMAIL}\"], \"dst\": [\"*:*\"] }] }",
     fix = "Render the template before checking it, or write the value.",
 );
+
+declare_rule!(
+    UNKNOWN_NODE_ATTRIBUTE,
+    "TP1015",
+    "unknown-node-attribute",
+    Suspicious,
+    Warning,
+    "a node attribute that no Tailscale client knows",
+    what = "Reports `nodeAttrs` `attr` names that are neither documented nor node capabilities of Tailscale's `tailcfg` (URLs and `domain/path` names are custom capabilities and are not checked), with a \"did you mean\" for misspellings.",
+    why = "The control plane passes unknown attributes through and the client ignores them: a misspelt `funel` silently leaves Funnel off.",
+    example = "{ \"nodeAttrs\": [{ \"target\": [\"*\"], \"attr\": [\"funel\"] }] }",
+    fix = "Fix the spelling (`funnel`), or remove the attribute.",
+);

@@ -10,6 +10,7 @@ pub mod codes;
 pub mod dialect;
 pub mod lint_codes;
 mod lints;
+mod node_attrs;
 mod placeholders;
 mod placement;
 mod references;
@@ -50,6 +51,7 @@ pub fn audit(policy: &Policy) -> Diagnostics {
 pub fn lint(policy: &Policy, source: &str) -> Diagnostics {
     let mut diags = Diagnostics::new();
     lints::check(policy, source, &mut diags);
+    node_attrs::check(policy, &mut diags);
     diags
 }
 

@@ -311,10 +311,15 @@ fn capability_name(name: &Spanned<String>, diags: &mut Diagnostics) {
                 name.span,
                 format!("capability name must not be in the tailscale.com domain: \"{n}\""),
             )
-            .with_help(format!(
-                "grantable tailscale.com capabilities: {}",
-                GRANTABLE_TAILSCALE_CAPS.join(", ")
-            )),
+            .with_help(
+                match crate::suggest::did_you_mean(n, GRANTABLE_TAILSCALE_CAPS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "grantable tailscale.com capabilities: {}",
+                        GRANTABLE_TAILSCALE_CAPS.join(", ")
+                    ),
+                },
+            ),
         );
     }
 }

@@ -60,8 +60,43 @@ pub fn headscale(doc: &Document, diags: Diagnostics) -> Diagnostics {
         .collect();
     if let Some(root) = doc.root.as_object() {
         unsupported(root, &mut out);
+        metadata_keys(root, &mut out);
     }
     out
+}
+
+/// `#`-prefixed keys: headscale ignores them inside ACL entries only (PR #2764); anywhere
+/// else they are unknown fields to it. Tailscale ignores them everywhere.
+fn metadata_keys(root: &Object, diags: &mut Diagnostics) {
+    // (object, whether it is an ACL entry)
+    let mut stack: Vec<(&Object, bool)> = vec![(root, false)];
+    while let Some((obj, acl_entry)) = stack.pop() {
+        for m in &obj.members {
+            let key = m.key();
+            if key.starts_with('#') && !acl_entry {
+                diags.push(
+                    Diagnostic::new(
+                        codes::UNKNOWN_FIELD.as_code(),
+                        m.name.span,
+                        format!("unknown field: \"{key}\""),
+                    )
+                    .with_severity(Severity::Error)
+                    .with_help("headscale ignores `#` keys only inside `acls` entries; Tailscale ignores them everywhere"),
+                );
+            }
+            let is_acls = std::ptr::eq(obj, root) && key.eq_ignore_ascii_case("acls");
+            if let Some(o) = m.value.as_object() {
+                stack.push((o, false));
+            }
+            if let Some(a) = m.value.as_array() {
+                for e in &a.elements {
+                    if let Some(o) = e.as_object() {
+                        stack.push((o, is_acls));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The message with Tailscale's list of autogroups replaced by headscale's.
