@@ -16,15 +16,45 @@ pub struct Ctx<'s> {
     pub diags: Diagnostics,
 }
 
-/// The members of an object matched against a list of known field names.
-pub struct Fields<'a> {
-    found: Vec<Option<&'a Member>>,
+/// The fields of one kind of object (an `acls` entry, an `ssh` entry, …) as an enum:
+/// each variant is a field, [`FieldSet::NAMES`] their canonical spellings in the same
+/// order, so a lookup names its field and reordering the declaration cannot change what
+/// a lookup means. Declared with [`field_set!`](crate::field_set).
+pub trait FieldSet: Copy {
+    /// Canonical spellings, in declaration order.
+    const NAMES: &'static [&'static str];
+    /// The variant's position in [`FieldSet::NAMES`].
+    fn index(self) -> usize;
 }
 
-impl<'a> Fields<'a> {
-    /// The member for `known[index]`, if present.
-    pub fn get(&self, index: usize) -> Option<&'a Member> {
-        self.found.get(index).copied().flatten()
+/// Declares a [`FieldSet`] enum: `field_set!(AclField { Action = "action", … })`.
+#[macro_export]
+macro_rules! field_set {
+    ($(#[$meta:meta])* $vis:vis $name:ident { $($(#[$vmeta:meta])* $variant:ident = $key:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
+        impl $crate::lower::fields::FieldSet for $name {
+            const NAMES: &'static [&'static str] = &[$($key,)*];
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+
+/// The members of an object matched against the fields of `F`.
+pub struct Fields<'a, F> {
+    found: Vec<Option<&'a Member>>,
+    kind: std::marker::PhantomData<F>,
+}
+
+impl<'a, F: FieldSet> Fields<'a, F> {
+    /// The member given for `field`, if present.
+    pub fn get(&self, field: F) -> Option<&'a Member> {
+        self.found.get(field.index()).copied().flatten()
     }
 }
 
@@ -34,11 +64,24 @@ impl<'s> Ctx<'s> {
         self.diags.push(d);
     }
 
-    /// Matches `obj`'s members against `known` (canonical spellings). Keys starting with
-    /// `#` are comments and skipped. Unknown keys warn (with a suggestion), keys in
-    /// non-canonical case and duplicates are errors. `context` names the object in
-    /// messages, e.g. `acls[3]`.
-    pub fn fields<'a>(&mut self, obj: &'a Object, known: &[&str], context: &str) -> Fields<'a> {
+    /// Matches `obj`'s members against the fields of `F`; see [`Ctx::members`].
+    pub fn fields<'a, F: FieldSet>(&mut self, obj: &'a Object, context: &str) -> Fields<'a, F> {
+        Fields {
+            found: self.members(obj, F::NAMES, context),
+            kind: std::marker::PhantomData,
+        }
+    }
+
+    /// Matches `obj`'s members against `known` (canonical spellings): per known name,
+    /// the member given for it. Keys starting with `#` are comments and skipped. Unknown
+    /// keys warn (with a suggestion), keys in non-canonical case and duplicates are
+    /// errors. `context` names the object in messages, e.g. `acls[3]`.
+    pub fn members<'a>(
+        &mut self,
+        obj: &'a Object,
+        known: &[&str],
+        context: &str,
+    ) -> Vec<Option<&'a Member>> {
         let mut found: Vec<Option<&'a Member>> = vec![None; known.len()];
         for m in &obj.members {
             let key = m.key();
@@ -95,7 +138,7 @@ impl<'s> Ctx<'s> {
                 *slot = Some(m);
             }
         }
-        Fields { found }
+        found
     }
 
     /// Reports that `value` should have been `expected`.

@@ -2,7 +2,7 @@
 
 use super::TOP_LEVEL_KEYS;
 use super::duration::{format_go_duration, parse_go_duration};
-use super::fields::Ctx;
+use super::fields::{Ctx, FieldSet};
 use crate::check::codes as cc;
 use crate::diagnostic::Diagnostic;
 use crate::hujson::{Object, Value, ValueKind};
@@ -12,60 +12,160 @@ use crate::model::*;
 use crate::span::{Span, Spanned};
 use std::collections::HashMap;
 
-/// Canonical field names of `acls` entries (`users`/`ports` are the legacy names of `src`/`dst`).
-pub const ACL_FIELDS: &[&str] = &[
-    "action",
-    "src",
-    "dst",
-    "proto",
-    "srcPosture",
-    "users",
-    "ports",
-];
+crate::field_set!(
+    /// The fields of `acls` entries (`users`/`ports` are the legacy names of `src`/`dst`).
+    pub AclField {
+        /// `action`.
+        Action = "action",
+        /// `src`.
+        Src = "src",
+        /// `dst`.
+        Dst = "dst",
+        /// `proto`.
+        Proto = "proto",
+        /// `srcPosture`.
+        SrcPosture = "srcPosture",
+        /// `users`.
+        Users = "users",
+        /// `ports`.
+        Ports = "ports",
+    }
+);
+
+/// Canonical field names of `acls` entries.
+pub const ACL_FIELDS: &[&str] = <AclField as FieldSet>::NAMES;
+
+crate::field_set!(
+    /// The fields of `grants` entries.
+    pub GrantField {
+        /// `src`.
+        Src = "src",
+        /// `dst`.
+        Dst = "dst",
+        /// `ip`.
+        Ip = "ip",
+        /// `app`.
+        App = "app",
+        /// `srcPosture`.
+        SrcPosture = "srcPosture",
+        /// `via`.
+        Via = "via",
+    }
+);
 
 /// Canonical field names of `grants` entries.
-pub const GRANT_FIELDS: &[&str] = &["src", "dst", "ip", "app", "srcPosture", "via"];
+pub const GRANT_FIELDS: &[&str] = <GrantField as FieldSet>::NAMES;
+
+crate::field_set!(
+    /// The fields of `ssh` entries.
+    pub SshField {
+        /// `action`.
+        Action = "action",
+        /// `src`.
+        Src = "src",
+        /// `dst`.
+        Dst = "dst",
+        /// `users`.
+        Users = "users",
+        /// `checkPeriod`.
+        CheckPeriod = "checkPeriod",
+        /// `acceptEnv`.
+        AcceptEnv = "acceptEnv",
+        /// `srcPosture`.
+        SrcPosture = "srcPosture",
+        /// `recorder`.
+        Recorder = "recorder",
+        /// `enforceRecorder`.
+        EnforceRecorder = "enforceRecorder",
+    }
+);
 
 /// Canonical field names of `ssh` entries.
-pub const SSH_FIELDS: &[&str] = &[
-    "action",
-    "src",
-    "dst",
-    "users",
-    "checkPeriod",
-    "acceptEnv",
-    "srcPosture",
-    "recorder",
-    "enforceRecorder",
-];
+pub const SSH_FIELDS: &[&str] = <SshField as FieldSet>::NAMES;
 
-/// Canonical field names of `tests` entries (`user`/`allow` are legacy names of `src`/`accept`).
-pub const TEST_FIELDS: &[&str] = &[
-    "src",
-    "user",
-    "proto",
-    "accept",
-    "allow",
-    "deny",
-    "srcPostureAttrs",
-];
+crate::field_set!(
+    /// The fields of `tests` entries (`user`/`allow` are legacy names of `src`/`accept`).
+    pub TestField {
+        /// `src`.
+        Src = "src",
+        /// `user`.
+        User = "user",
+        /// `proto`.
+        Proto = "proto",
+        /// `accept`.
+        Accept = "accept",
+        /// `allow`.
+        Allow = "allow",
+        /// `deny`.
+        Deny = "deny",
+        /// `srcPostureAttrs`.
+        SrcPostureAttrs = "srcPostureAttrs",
+    }
+);
+
+/// Canonical field names of `tests` entries.
+pub const TEST_FIELDS: &[&str] = <TestField as FieldSet>::NAMES;
+
+crate::field_set!(
+    /// The fields of `sshTests` entries.
+    pub SshTestField {
+        /// `src`.
+        Src = "src",
+        /// `dst`.
+        Dst = "dst",
+        /// `accept`.
+        Accept = "accept",
+        /// `check`.
+        Check = "check",
+        /// `deny`.
+        Deny = "deny",
+        /// `srcPostureAttrs`.
+        SrcPostureAttrs = "srcPostureAttrs",
+    }
+);
 
 /// Canonical field names of `sshTests` entries.
-pub const SSH_TEST_FIELDS: &[&str] = &["src", "dst", "accept", "check", "deny", "srcPostureAttrs"];
+pub const SSH_TEST_FIELDS: &[&str] = <SshTestField as FieldSet>::NAMES;
+
+crate::field_set!(
+    /// The fields of `autoApprovers`.
+    pub AutoApproverField {
+        /// `routes`.
+        Routes = "routes",
+        /// `exitNode`.
+        ExitNode = "exitNode",
+        /// `services`.
+        Services = "services",
+    }
+);
 
 /// Canonical field names of `autoApprovers`.
-pub const AUTO_APPROVER_FIELDS: &[&str] = &["routes", "exitNode", "services"];
+pub const AUTO_APPROVER_FIELDS: &[&str] = <AutoApproverField as FieldSet>::NAMES;
+
+crate::field_set!(
+    /// The fields of `nodeAttrs` entries.
+    pub NodeAttrField {
+        /// `target`.
+        Target = "target",
+        /// `attr`.
+        Attr = "attr",
+        /// `app`.
+        App = "app",
+        /// `ipPool`.
+        IpPool = "ipPool",
+    }
+);
 
 /// Canonical field names of `nodeAttrs` entries.
-pub const NODE_ATTR_FIELDS: &[&str] = &["target", "attr", "app", "ipPool"];
+pub const NODE_ATTR_FIELDS: &[&str] = <NodeAttrField as FieldSet>::NAMES;
 
 /// Maximum `checkPeriod` (168h), in nanoseconds.
 const MAX_CHECK_PERIOD_NANOS: i128 = 168 * 3_600_000_000_000;
 
 pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
-    let f = ctx.fields(obj, TOP_LEVEL_KEYS, "the policy");
-    for (i, key) in TOP_LEVEL_KEYS.iter().enumerate() {
-        let Some(m) = f.get(i) else { continue };
+    let f = ctx.members(obj, TOP_LEVEL_KEYS, "the policy");
+    for (key, m) in TOP_LEVEL_KEYS.iter().zip(f) {
+        let Some(m) = m else { continue };
         let v = &m.value;
         match *key {
             "acls" => p.acls = Some(list(ctx, v, "acls", acl)),
@@ -155,8 +255,8 @@ fn list<T>(
 }
 
 fn acl(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<Acl> {
-    let f = ctx.fields(obj, ACL_FIELDS, context);
-    let action = match f.get(0) {
+    let f = ctx.fields::<AclField>(obj, context);
+    let action = match f.get(AclField::Action) {
         Some(m) => ctx.string(&m.value, &format!("{context}.action")),
         None => {
             ctx.push(
@@ -171,22 +271,22 @@ fn acl(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option
         }
     };
     let mut legacy_names = None;
-    let src_member = f.get(1).or_else(|| {
-        let m = f.get(5);
+    let src_member = f.get(AclField::Src).or_else(|| {
+        let m = f.get(AclField::Users);
         if let Some(m) = m {
             legacy_names = Some(m.name.span);
         }
         m
     });
-    let dst_member = f.get(2).or_else(|| {
-        let m = f.get(6);
+    let dst_member = f.get(AclField::Dst).or_else(|| {
+        let m = f.get(AclField::Ports);
         if let Some(m) = m {
             legacy_names.get_or_insert(m.name.span);
         }
         m
     });
     let src = src_member.map_or_else(Vec::new, |m| ctx.aliases(&m.value, "src"));
-    let proto = f.get(3).and_then(|m| {
+    let proto = f.get(AclField::Proto).and_then(|m| {
         let s = ctx.string(&m.value, &format!("{context}.proto"))?;
         match Proto::parse(&s.value) {
             Ok(p) => Some(Spanned::new(p, s.span)),
@@ -222,7 +322,7 @@ fn acl(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option
         }
     }
     let src_posture = f
-        .get(4)
+        .get(AclField::SrcPosture)
         .map_or_else(Vec::new, |m| ctx.strings(&m.value, "srcPosture"));
     Some(Acl {
         origin,
@@ -273,16 +373,16 @@ fn acl_dst(ctx: &mut Ctx<'_>, s: &Spanned<String>) -> Option<AclDst> {
 }
 
 fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<Grant> {
-    let f = ctx.fields(obj, GRANT_FIELDS, context);
+    let f = ctx.fields::<GrantField>(obj, context);
     let src = f
-        .get(0)
+        .get(GrantField::Src)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "src"));
     let dst = f
-        .get(1)
+        .get(GrantField::Dst)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "dst"));
     let mut ip = Vec::new();
     let mut capabilities_written = false;
-    if let Some(m) = f.get(2) {
+    if let Some(m) = f.get(GrantField::Ip) {
         for s in ctx.strings(&m.value, &format!("{context}.ip")) {
             capabilities_written = true;
             if let Some(g) = grant_ip(ctx, &s) {
@@ -291,14 +391,14 @@ fn grant(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Opti
         }
     }
     let app = f
-        .get(3)
+        .get(GrantField::App)
         .map_or_else(Vec::new, |m| app_caps(ctx, &m.value, context));
     capabilities_written |= !app.is_empty();
     let src_posture = f
-        .get(4)
+        .get(GrantField::SrcPosture)
         .map_or_else(Vec::new, |m| ctx.strings(&m.value, "srcPosture"));
     let mut via = Vec::new();
-    if let Some(m) = f.get(5) {
+    if let Some(m) = f.get(GrantField::Via) {
         for s in ctx.strings(&m.value, "via") {
             if let Some(a) = ctx.alias(&s, "via") {
                 via.push(a);
@@ -406,8 +506,10 @@ fn app_caps(
 }
 
 fn ssh_rule(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<SshRule> {
-    let f = ctx.fields(obj, SSH_FIELDS, context);
-    let action_str = f.get(0).and_then(|m| ctx.string(&m.value, "action"));
+    let f = ctx.fields::<SshField>(obj, context);
+    let action_str = f
+        .get(SshField::Action)
+        .and_then(|m| ctx.string(&m.value, "action"));
     let action = match &action_str {
         None => {
             ctx.push(
@@ -445,13 +547,15 @@ fn ssh_rule(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
         },
     };
     let src = f
-        .get(1)
+        .get(SshField::Src)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "src"));
     let dst = f
-        .get(2)
+        .get(SshField::Dst)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "dst"));
     let mut users = Vec::new();
-    let raw_users = f.get(3).map(|m| ctx.strings(&m.value, "users"));
+    let raw_users = f
+        .get(SshField::Users)
+        .map(|m| ctx.strings(&m.value, "users"));
     match raw_users {
         None => ctx.push(users_missing(origin)),
         Some(list) if list.is_empty() => ctx.push(users_missing(origin)),
@@ -481,7 +585,7 @@ fn ssh_rule(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
             }
         }
     }
-    let check_period = f.get(4).and_then(|m| {
+    let check_period = f.get(SshField::CheckPeriod).and_then(|m| {
         if m.value.is_null() {
             // Tailscale accepts `null`: no check period.
             return None;
@@ -528,7 +632,7 @@ fn ssh_rule(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
         }
     });
     let accept_env = f
-        .get(5)
+        .get(SshField::AcceptEnv)
         .map_or_else(Vec::new, |m| ctx.strings(&m.value, "acceptEnv"));
     for e in &accept_env {
         if e.value.is_empty() {
@@ -540,13 +644,13 @@ fn ssh_rule(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
         }
     }
     let src_posture = f
-        .get(6)
+        .get(SshField::SrcPosture)
         .map_or_else(Vec::new, |m| ctx.strings(&m.value, "srcPosture"));
     let recorder = f
-        .get(7)
+        .get(SshField::Recorder)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "recorder"));
     let enforce_recorder = f
-        .get(8)
+        .get(SshField::EnforceRecorder)
         .and_then(|m| ctx.boolean(&m.value, "enforceRecorder"))
         .unwrap_or(false);
     Some(SshRule {
@@ -920,8 +1024,8 @@ fn auto_approvers(ctx: &mut Ctx<'_>, v: &Value) -> AutoApprovers {
     let Some(obj) = ctx.object(v, "autoApprovers") else {
         return out;
     };
-    let f = ctx.fields(obj, AUTO_APPROVER_FIELDS, "autoApprovers");
-    if let Some(m) = f.get(0)
+    let f = ctx.fields::<AutoApproverField>(obj, "autoApprovers");
+    if let Some(m) = f.get(AutoApproverField::Routes)
         && let Some(routes) = ctx.object(&m.value, "autoApprovers.routes")
     {
         for r in &routes.members {
@@ -940,10 +1044,10 @@ fn auto_approvers(ctx: &mut Ctx<'_>, v: &Value) -> AutoApprovers {
             }
         }
     }
-    if let Some(m) = f.get(1) {
+    if let Some(m) = f.get(AutoApproverField::ExitNode) {
         out.exit_node = ctx.aliases(&m.value, "autoApprovers.exitNode");
     }
-    if let Some(m) = f.get(2)
+    if let Some(m) = f.get(AutoApproverField::Services)
         && let Some(svcs) = ctx.object(&m.value, "autoApprovers.services")
     {
         for s in &svcs.members {
@@ -957,18 +1061,18 @@ fn auto_approvers(ctx: &mut Ctx<'_>, v: &Value) -> AutoApprovers {
 }
 
 fn node_attr(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<NodeAttr> {
-    let f = ctx.fields(obj, NODE_ATTR_FIELDS, context);
+    let f = ctx.fields::<NodeAttrField>(obj, context);
     let target = f
-        .get(0)
+        .get(NodeAttrField::Target)
         .map_or_else(Vec::new, |m| ctx.aliases(&m.value, "target"));
-    let attr = f.get(1).map_or_else(Vec::new, |m| {
+    let attr = f.get(NodeAttrField::Attr).map_or_else(Vec::new, |m| {
         ctx.strings(&m.value, &format!("{context}.attr"))
     });
     let app = f
-        .get(2)
+        .get(NodeAttrField::App)
         .map_or_else(Vec::new, |m| app_caps(ctx, &m.value, context));
     let mut ip_pool = Vec::new();
-    if let Some(m) = f.get(3) {
+    if let Some(m) = f.get(NodeAttrField::IpPool) {
         for s in ctx.strings(&m.value, &format!("{context}.ipPool")) {
             match s.value.trim().parse::<ipnet::IpNet>() {
                 Ok(n) => ip_pool.push(Spanned::new(n, s.span)),
@@ -990,12 +1094,12 @@ fn node_attr(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> 
 }
 
 fn acl_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<AclTest> {
-    let f = ctx.fields(obj, TEST_FIELDS, context);
+    let f = ctx.fields::<TestField>(obj, context);
     let src = f
-        .get(0)
-        .or_else(|| f.get(1))
+        .get(TestField::Src)
+        .or_else(|| f.get(TestField::User))
         .and_then(|m| ctx.string(&m.value, &format!("{context}.src")));
-    let proto = f.get(2).and_then(|m| match &m.value.kind {
+    let proto = f.get(TestField::Proto).and_then(|m| match &m.value.kind {
         // Tailscale accepts a number here too.
         ValueKind::Number(_) => Some(Spanned::new(
             m.value.span.text(ctx.source).to_owned(),
@@ -1004,14 +1108,14 @@ fn acl_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
         _ => ctx.string(&m.value, &format!("{context}.proto")),
     });
     let accept = f
-        .get(3)
-        .or_else(|| f.get(4))
+        .get(TestField::Accept)
+        .or_else(|| f.get(TestField::Allow))
         .map(|m| ctx.strings(&m.value, &format!("{context}.accept")));
     let deny = f
-        .get(5)
+        .get(TestField::Deny)
         .map(|m| ctx.strings(&m.value, &format!("{context}.deny")));
     let src_posture_attrs = f
-        .get(6)
+        .get(TestField::SrcPostureAttrs)
         .and_then(|m| posture_attrs(ctx, &m.value, context, cc::MALFORMED_TEST.as_code()));
     Some(AclTest {
         origin,
@@ -1024,16 +1128,17 @@ fn acl_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
 }
 
 fn ssh_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> Option<SshTest> {
-    let f = ctx.fields(obj, SSH_TEST_FIELDS, context);
+    let f = ctx.fields::<SshTestField>(obj, context);
     let src = f
-        .get(0)
+        .get(SshTestField::Src)
         .and_then(|m| ctx.string(&m.value, &format!("{context}.src")));
     let mut lists: [Vec<Spanned<String>>; 4] = Default::default();
-    for (slot, (i, name)) in
-        lists
-            .iter_mut()
-            .zip([(1, "dst"), (2, "accept"), (3, "check"), (4, "deny")])
-    {
+    for (slot, (i, name)) in lists.iter_mut().zip([
+        (SshTestField::Dst, "dst"),
+        (SshTestField::Accept, "accept"),
+        (SshTestField::Check, "check"),
+        (SshTestField::Deny, "deny"),
+    ]) {
         if let Some(m) = f.get(i) {
             *slot = ctx.strings(&m.value, &format!("{context}.{name}"));
         }
@@ -1047,7 +1152,7 @@ fn ssh_test(ctx: &mut Ctx<'_>, obj: &Object, origin: Origin, context: &str) -> O
         check,
         deny,
         src_posture_attrs: f
-            .get(5)
+            .get(SshTestField::SrcPostureAttrs)
             .and_then(|m| posture_attrs(ctx, &m.value, context, cc::MALFORMED_SSH_TEST.as_code())),
     })
 }
