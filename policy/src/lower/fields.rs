@@ -19,7 +19,7 @@ pub struct Ctx<'s> {
 /// The fields of one kind of object (an `acls` entry, an `ssh` entry, …) as an enum:
 /// each variant is a field, [`FieldSet::NAMES`] their canonical spellings in the same
 /// order, so a lookup names its field and reordering the declaration cannot change what
-/// a lookup means. Declared with [`field_set!`](crate::field_set).
+/// a lookup means. Declared with `field_set!`.
 pub trait FieldSet: Copy {
     /// Canonical spellings, in declaration order.
     const NAMES: &'static [&'static str];
@@ -28,7 +28,6 @@ pub trait FieldSet: Copy {
 }
 
 /// Declares a [`FieldSet`] enum: `field_set!(AclField { Action = "action", … })`.
-#[macro_export]
 macro_rules! field_set {
     ($(#[$meta:meta])* $vis:vis $name:ident { $($(#[$vmeta:meta])* $variant:ident = $key:literal,)* }) => {
         $(#[$meta])*
@@ -44,6 +43,7 @@ macro_rules! field_set {
         }
     };
 }
+pub(crate) use field_set;
 
 /// The members of an object matched against the fields of `F`.
 pub struct Fields<'a, F> {

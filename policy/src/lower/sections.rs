@@ -2,7 +2,7 @@
 
 use super::TOP_LEVEL_KEYS;
 use super::duration::{format_go_duration, parse_go_duration};
-use super::fields::{Ctx, FieldSet};
+use super::fields::{Ctx, FieldSet, field_set};
 use crate::check::codes as cc;
 use crate::diagnostic::Diagnostic;
 use crate::hujson::{Object, Value, ValueKind};
@@ -12,7 +12,7 @@ use crate::model::*;
 use crate::span::{Span, Spanned};
 use std::collections::HashMap;
 
-crate::field_set!(
+field_set!(
     /// The fields of `acls` entries (`users`/`ports` are the legacy names of `src`/`dst`).
     pub AclField {
         /// `action`.
@@ -35,7 +35,7 @@ crate::field_set!(
 /// Canonical field names of `acls` entries.
 pub const ACL_FIELDS: &[&str] = <AclField as FieldSet>::NAMES;
 
-crate::field_set!(
+field_set!(
     /// The fields of `grants` entries.
     pub GrantField {
         /// `src`.
@@ -56,7 +56,7 @@ crate::field_set!(
 /// Canonical field names of `grants` entries.
 pub const GRANT_FIELDS: &[&str] = <GrantField as FieldSet>::NAMES;
 
-crate::field_set!(
+field_set!(
     /// The fields of `ssh` entries.
     pub SshField {
         /// `action`.
@@ -83,7 +83,7 @@ crate::field_set!(
 /// Canonical field names of `ssh` entries.
 pub const SSH_FIELDS: &[&str] = <SshField as FieldSet>::NAMES;
 
-crate::field_set!(
+field_set!(
     /// The fields of `tests` entries (`user`/`allow` are legacy names of `src`/`accept`).
     pub TestField {
         /// `src`.
@@ -106,7 +106,7 @@ crate::field_set!(
 /// Canonical field names of `tests` entries.
 pub const TEST_FIELDS: &[&str] = <TestField as FieldSet>::NAMES;
 
-crate::field_set!(
+field_set!(
     /// The fields of `sshTests` entries.
     pub SshTestField {
         /// `src`.
@@ -127,7 +127,7 @@ crate::field_set!(
 /// Canonical field names of `sshTests` entries.
 pub const SSH_TEST_FIELDS: &[&str] = <SshTestField as FieldSet>::NAMES;
 
-crate::field_set!(
+field_set!(
     /// The fields of `autoApprovers`.
     pub AutoApproverField {
         /// `routes`.
@@ -142,7 +142,7 @@ crate::field_set!(
 /// Canonical field names of `autoApprovers`.
 pub const AUTO_APPROVER_FIELDS: &[&str] = <AutoApproverField as FieldSet>::NAMES;
 
-crate::field_set!(
+field_set!(
     /// The fields of `nodeAttrs` entries.
     pub NodeAttrField {
         /// `target`.
