@@ -9,8 +9,7 @@
 //! node, and devices of shared-in users (posture does not apply to them).
 
 use crate::addr::{self, Addr, Interval};
-use crate::inventory::{Inventory, Role};
-use crate::resolve::NodeId;
+use crate::inventory::{Inventory, NodeId, Role};
 use policy::Policy;
 use policy::span::Spanned;
 use std::collections::HashMap;

@@ -15,8 +15,7 @@ use policy::span::Spanned;
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-/// Index of a node in [`Inventory::nodes`].
-pub type NodeId = usize;
+pub use crate::inventory::NodeId;
 
 /// Options that change how the inventory is read.
 #[derive(Clone, Copy, Debug)]

@@ -58,6 +58,10 @@ use policy::model::PostureAttrs;
 use policy::span::Span;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// Index of a node in [`Inventory::nodes`] (what the resolver, the posture gates and
+/// the compiler key nodes by).
+pub type NodeId = usize;
+
 /// A tailnet: its owner, its users and its nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Inventory {
