@@ -44,6 +44,8 @@ enum Command {
     Schema(commands::schema::SchemaArgs),
     /// Run a userspace WireGuard node that enforces the compiled policy.
     Node(commands::node::NodeArgs),
+    /// Serve the Language Server Protocol over stdio (editors: see the README).
+    Lsp(commands::lsp::LspArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,5 +63,6 @@ fn main() -> ExitCode {
         Command::Merge(args) => commands::merge::run(&args).into(),
         Command::Schema(args) => commands::schema::run(&args).into(),
         Command::Node(args) => commands::node::run(&args).into(),
+        Command::Lsp(args) => commands::lsp::run(&args).into(),
     }
 }

@@ -1,0 +1,266 @@
+"""End to end: every capability of `tailpolicy lsp` on the fixtures in testdata/."""
+
+import asyncio
+import pathlib
+import subprocess
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from conftest import BIN, ROOT
+
+SINGLE = ROOT / "testdata" / "lsp" / "single" / "policy.hujson"
+GOOD = ROOT / "testdata" / "multifile" / "good"
+BROKEN = ROOT / "testdata" / "multifile" / "broken"
+
+
+def pos(text: str, needle: str, delta: int = 1) -> types.Position:
+    """The position `delta` characters into the first `needle` (ASCII fixtures)."""
+    offset = text.index(needle) + delta
+    line = text.count("\n", 0, offset)
+    return types.Position(line=line, character=offset - (text.rfind("\n", 0, offset) + 1))
+
+
+async def open_doc(client: LanguageClient, path: pathlib.Path, text: str | None = None):
+    text = path.read_text() if text is None else text
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="hujson", version=1, text=text)
+        )
+    )
+    await wait_for(client, uri)
+    return uri, text
+
+
+async def wait_for(client: LanguageClient, uri: str):
+    for _ in range(100):
+        if uri in client.diagnostics:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no diagnostics for {uri}")
+
+
+def codes(client: LanguageClient, uri: str) -> list[str]:
+    return [d.code for d in client.diagnostics[uri]]
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_codes_related_tags(client: LanguageClient):
+    uri, _ = await open_doc(client, SINGLE)
+    diags = client.diagnostics[uri]
+    assert [(d.code, d.range.start.line, d.range.start.character) for d in diags] == [
+        ("TP1001", 5, 2),
+        ("TP1005", 19, 2),
+        ("TP0101", 20, 85),
+    ]
+    unused, shadowed, unknown = diags
+    assert unused.tags == [types.DiagnosticTag.Unnecessary]
+    assert unused.code_description.href.endswith("docs/rules.md#tp1001")
+    assert unused.severity == types.DiagnosticSeverity.Warning
+    assert shadowed.related_information[0].location.range.start.line == 18
+    assert unknown.message.endswith("help: did you mean `proto`?")
+
+
+@pytest.mark.asyncio
+async def test_incremental_change_and_syntax_error_mid_edit(client: LanguageClient):
+    uri, text = await open_doc(client, SINGLE)
+    # Delete the closing brace of the file: a syntax error, then put it back.
+    client.diagnostics.pop(uri)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangeEvent_Type1(
+                    range=types.Range(start=types.Position(line=26, character=0), end=types.Position(line=26, character=1)),
+                    text="",
+                )
+            ],
+        )
+    )
+    await wait_for(client, uri)
+    assert all(c.startswith("TP00") for c in codes(client, uri)), codes(client, uri)
+    # The server still answers mid-edit.
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos(text, '"group:data"'))
+    )
+    assert hover is None or hover.contents is not None
+    client.diagnostics.pop(uri)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            content_changes=[
+                types.TextDocumentContentChangeEvent_Type1(
+                    range=types.Range(start=types.Position(line=26, character=0), end=types.Position(line=26, character=0)),
+                    text="}",
+                )
+            ],
+        )
+    )
+    await wait_for(client, uri)
+    assert codes(client, uri) == ["TP1001", "TP1005", "TP0101"]
+
+
+@pytest.mark.asyncio
+async def test_multifile_diagnostics_in_every_fragment(client: LanguageClient):
+    base = BROKEN / "base.hujson"
+    uri, _ = await open_doc(client, base)
+    await asyncio.sleep(0.3)
+    web = next(u for u in client.diagnostics if u.endswith("teams/web.hujson"))
+    web_codes = codes(client, web)
+    assert "TP0701" in web_codes or "TP0201" in web_codes, web_codes
+    dup = [d for d in client.diagnostics[web] if d.code == "TP0701"]
+    if dup:
+        assert dup[0].related_information[0].location.uri == uri
+
+
+@pytest.mark.asyncio
+async def test_hover_group_tag_host_autogroup_code_rule(client: LanguageClient):
+    uri, text = await open_doc(client, SINGLE)
+
+    async def hover(needle: str, delta: int = 1) -> str:
+        h = await client.text_document_hover_async(
+            types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos(text, needle, delta))
+        )
+        assert h is not None, needle
+        return h.contents.value
+
+    assert await hover('"group:platform"') == (
+        "**group:platform** (group, 2 members)\n\n- `alice@example.com`\n- `bob@example.com`"
+    )
+    tag = await hover('"tag:k8s"')
+    assert tag.startswith("**tag:k8s** (tag)\n\nOwners:\n- `group:platform`\n\nNodes:\n- ")
+    assert await hover('"k8s-api"') == "**k8s-api** (host): `10.0.1.10`"
+    assert (await hover('"autogroup:nonroot"')).startswith("**autogroup:nonroot**: Any local user except `root`")
+    user = await hover('"carol@example.com"')
+    assert user.startswith("**carol@example.com** (user)\n\nGroups:\n- `group:data`\n- `group:unused`")
+    rule = await hover('{"action": "accept", "src": ["group:platform"], "dst": ["tag:k8s:22"]', 2)
+    assert rule.startswith("**acls[1]** lets `group:platform` reach `tag:k8s:22`\n\nAlready covered: acls[1] allows nothing beyond")
+    first = await hover('{"action": "accept", "src": ["group:platform"], "dst": ["tag:k8s:*"]', 2)
+    assert first.endswith("No earlier rule covers it.")
+
+
+@pytest.mark.asyncio
+async def test_definition_references_rename_across_fragments(client: LanguageClient):
+    web = GOOD / "teams" / "data.hujson"
+    base = GOOD / "base.hujson"
+    uri, text = await open_doc(client, web)
+    needle = '"group:platform"'
+    if needle not in text:
+        pytest.fail("fixture changed: web.hujson no longer names group:platform")
+    at = pos(text, needle)
+    defs = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=at)
+    )
+    assert [d.uri for d in defs] == [base.as_uri()]
+    refs = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=at,
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert {r.uri for r in refs} >= {base.as_uri(), uri}
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=types.TextDocumentIdentifier(uri=uri), position=at, new_name="platform-team")
+    )
+    assert sum(len(v) for v in edit.changes.values()) == len(refs)
+    assert {e.new_text for v in edit.changes.values() for e in v} == {"group:platform-team"}
+
+
+@pytest.mark.asyncio
+async def test_prepare_rename_refuses_autogroups_and_users(client: LanguageClient):
+    uri, text = await open_doc(client, SINGLE)
+    for needle in ['"autogroup:nonroot"', '"carol@example.com"']:
+        with pytest.raises(Exception):
+            await client.text_document_prepare_rename_async(
+                types.PrepareRenameParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos(text, needle))
+            )
+    ok = await client.text_document_prepare_rename_async(
+        types.PrepareRenameParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos(text, '"tag:db"'))
+    )
+    assert ok is not None
+
+
+@pytest.mark.asyncio
+async def test_completion(client: LanguageClient):
+    path = SINGLE
+    text = path.read_text().replace('"dst": ["tag:k8s"], "users"', '"dst": ["ta"], "users"').replace('"proot"', '"proto"')
+    uri, text = await open_doc(client, path, text)
+
+    async def labels(needle: str, delta: int) -> list[str]:
+        result = await client.text_document_completion_async(
+            types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos(text, needle, delta))
+        )
+        items = result.items if hasattr(result, "items") else result
+        return [i.label for i in items]
+
+    ssh_dst = await labels('["ta"], "users"', 4)
+    assert {"group:platform", "tag:k8s", "tag:db", "k8s-api", "autogroup:self"} <= set(ssh_dst)
+    assert "autogroup:internet" not in ssh_dst
+    users = await labels('"autogroup:nonroot"', 2)
+    assert "autogroup:nonroot" in users and "autogroup:member" not in users
+    top = await labels('"groups"', 1)
+    assert {"acls", "grants", "ssh", "tagOwners"} <= set(top)
+    assert await labels('"tcp"}', 1) == ["tcp", "udp", "icmp", "ipv6-icmp", "sctp", "gre", "esp", "ah", "igmp"]
+
+
+@pytest.mark.asyncio
+async def test_document_symbols(client: LanguageClient):
+    uri, _ = await open_doc(client, SINGLE)
+    syms = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert [s.name for s in syms] == ["groups", "tagOwners", "hosts", "acls", "ssh"]
+    assert [c.name for c in syms[0].children] == ["group:platform", "group:data", "group:unused"]
+    assert [c.name for c in syms[3].children] == ["acls[0]", "acls[1]", "acls[2]"]
+
+
+@pytest.mark.asyncio
+async def test_formatting_is_tailpolicy_fmt(client: LanguageClient):
+    ugly = '{"groups":{"group:a":["alice@example.com"]},\n"acls":[{"action":"accept","src":["group:a"],"dst":["*:*"]}]}'
+    path = ROOT / "testdata" / "lsp" / "single" / "unformatted.hujson"
+    uri, _ = await open_doc(client, path, ugly)
+    edits = await client.text_document_formatting_async(
+        types.DocumentFormattingParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            options=types.FormattingOptions(tab_size=4, insert_spaces=False),
+        )
+    )
+    expected = subprocess.run([BIN, "fmt", "-"], input=ugly, capture_output=True, text=True).stdout
+    assert len(edits) == 1 and edits[0].new_text == expected
+
+
+@pytest.mark.asyncio
+async def test_code_actions(client: LanguageClient):
+    uri, text = await open_doc(client, SINGLE)
+    diag = next(d for d in client.diagnostics[uri] if d.code == "TP0101")
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diag.range,
+            context=types.CodeActionContext(diagnostics=[diag]),
+        )
+    )
+    titles = [a.title for a in actions]
+    assert titles == ['Replace with "proto"', "Ignore TP0101 on this line (tailpolicy:ignore)"]
+    fix = actions[0].edit.changes[uri][0]
+    assert fix.range == diag.range and fix.new_text == '"proto"'
+    fix_all = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+            context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.SourceFixAll]),
+        )
+    )
+    assert [a.kind for a in fix_all] == [types.CodeActionKind.SourceFixAll]
+
+
+@pytest.mark.asyncio
+async def test_robust_unknown_method(client: LanguageClient):
+    with pytest.raises(Exception, match="unknown method"):
+        await client.protocol.send_request_async("tailpolicy/nothing", {})
+    # Still serving.
+    uri, _ = await open_doc(client, SINGLE)
+    assert codes(client, uri)
