@@ -143,7 +143,7 @@ mod tests {
         let c = ctx(r#"{"acls": [{"action": "accept", "src": ["group:a"], "dst": ["ta|"#);
         assert_eq!(c.path, vec!["acls".to_owned(), "dst".to_owned()]);
         assert!(!c.is_key);
-        assert_eq!(c.string_start, Some(59));
+        assert_eq!(c.string_start, Some(60));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use lsp_types::{
 };
 use std::collections::HashMap;
 use tailpolicy_policy::hujson::{self, Value, ValueKind};
-use tailpolicy_policy::model::{Alias, Autogroup, Origin, Policy};
+use tailpolicy_policy::model::{Alias, Origin, Policy};
 use tailpolicy_policy::{Span, Spanned};
 use tailpolicy_workspace::{FileId, Occurrence, Symbol, SymbolKind, Workspace};
 
@@ -37,16 +37,25 @@ impl Doc<'_> {
         self.index().offset(position)
     }
 
-    /// The protocol location of a local `span` of fragment `file`.
-    fn location(&self, file: FileId, span: Span) -> Option<Location> {
-        let uri = self.uris.get(file.0)?.clone();
-        let map = self.ws.source_map();
-        let text = map.file(file)?.text();
-        Some(Location::new(uri, LineIndex::new(text).range(span)))
+    /// The protocol locations of `occurrences` (one line index per fragment).
+    fn locations<'o>(&self, occurrences: impl Iterator<Item = &'o Occurrence>) -> Vec<Location> {
+        let merged = self.ws.merged();
+        let mut indexes: HashMap<FileId, LineIndex<'_>> = HashMap::new();
+        let mut out = Vec::new();
+        for o in occurrences {
+            let (Some(uri), Some(file)) = (self.uris.get(o.file.0), merged.map.file(o.file)) else {
+                continue;
+            };
+            let index = indexes
+                .entry(o.file)
+                .or_insert_with(|| LineIndex::new(file.text()));
+            out.push(Location::new(uri.clone(), index.range(o.span)));
+        }
+        out
     }
 
     fn global(&self, local: u32) -> u32 {
-        self.ws.source_map().base(self.file).saturating_add(local)
+        self.ws.merged().map.base(self.file).saturating_add(local)
     }
 }
 
@@ -310,14 +319,14 @@ fn rule_at(policy: &Policy, offset: u32) -> Option<RuleAt> {
     let spans = |v: &[Spanned<Alias>]| v.iter().map(|s| s.span).collect::<Vec<_>>();
     if let Some(a) = policy.acls.iter().flatten().find(|a| inside(&a.origin)) {
         return Some(RuleAt {
-            origin: a.origin.clone(),
+            origin: a.origin,
             src: spans(&a.src),
             dst: a.dst.iter().map(|d| d.span).collect(),
         });
     }
     if let Some(g) = policy.grants.iter().flatten().find(|g| inside(&g.origin)) {
         return Some(RuleAt {
-            origin: g.origin.clone(),
+            origin: g.origin,
             src: spans(&g.src),
             dst: spans(&g.dst),
         });
@@ -328,7 +337,7 @@ fn rule_at(policy: &Policy, offset: u32) -> Option<RuleAt> {
         .flatten()
         .find(|s| inside(&s.origin))
         .map(|s| RuleAt {
-            origin: s.origin.clone(),
+            origin: s.origin,
             src: spans(&s.src),
             dst: spans(&s.dst),
         })
@@ -352,7 +361,7 @@ fn rule_hover(doc: &Doc<'_>, offset: u32) -> Option<Hover> {
         text(&rule.src),
         text(&rule.dst)
     );
-    let (file, local) = doc.ws.source_map().resolve(rule.origin.span.0)?;
+    let (file, local) = merged.map.resolve(rule.origin.span.0)?;
     let report = doc.ws.report();
     let covered: Vec<String> = report
         .files
@@ -386,10 +395,7 @@ pub fn definition(doc: &Doc<'_>, position: Position) -> Vec<Location> {
         return Vec::new();
     };
     let index = doc.ws.symbols();
-    index
-        .definitions(&occ.symbol)
-        .filter_map(|o| doc.location(o.file, o.span))
-        .collect()
+    doc.locations(index.definitions(&occ.symbol))
 }
 
 /// Find references: every occurrence of the symbol at `position`.
@@ -398,11 +404,11 @@ pub fn references(doc: &Doc<'_>, position: Position, include_declaration: bool) 
         return Vec::new();
     };
     let index = doc.ws.symbols();
-    index
-        .occurrences_of(&occ.symbol)
-        .filter(|o| include_declaration || !o.is_definition)
-        .filter_map(|o| doc.location(o.file, o.span))
-        .collect()
+    doc.locations(
+        index
+            .occurrences_of(&occ.symbol)
+            .filter(|o| include_declaration || !o.is_definition),
+    )
 }
 
 /// Whether the symbol at `position` can be renamed (groups, tags, hosts, ipsets,
@@ -437,13 +443,11 @@ pub fn rename(doc: &Doc<'_>, position: Position, new_name: &str) -> Result<Works
     }
     let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
     let index = doc.ws.symbols();
-    for o in index.occurrences_of(&occ.symbol) {
-        if let Some(loc) = doc.location(o.file, o.span) {
-            changes
-                .entry(loc.uri)
-                .or_default()
-                .push(TextEdit::new(loc.range, new_name.clone()));
-        }
+    for loc in doc.locations(index.occurrences_of(&occ.symbol)) {
+        changes
+            .entry(loc.uri)
+            .or_default()
+            .push(TextEdit::new(loc.range, new_name.clone()));
     }
     Ok(WorkspaceEdit::new(changes))
 }
@@ -829,11 +833,47 @@ pub fn completion(doc: &Doc<'_>, position: Position) -> Vec<CompletionItem> {
             ));
         }
     }
-    // Keep Autogroup::ALL in step with the table above.
-    debug_assert!(
-        Autogroup::ALL
-            .iter()
-            .all(|(_, n)| autogroup_doc(n) != "An autogroup.")
-    );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tailpolicy_policy::model::Autogroup;
+
+    #[test]
+    fn every_autogroup_is_documented() {
+        for (_, name) in Autogroup::ALL {
+            assert_ne!(autogroup_doc(name), "An autogroup.", "{name}");
+        }
+    }
+
+    #[test]
+    fn string_at_finds_the_literal_under_the_cursor() {
+        let text = "{\"users\": [\"root\", \"autogroup:nonroot\"]}";
+        let offset = text.find("autogroup").unwrap_or(0) + 3;
+        assert_eq!(
+            string_at(text, offset).map(|(_, s)| s),
+            Some("autogroup:nonroot")
+        );
+        assert_eq!(string_at(text, 1), None);
+    }
+
+    #[test]
+    fn format_is_tailpolicy_fmt_and_refuses_broken_text() {
+        let edits = format("{\"a\":1}");
+        assert_eq!(
+            edits.map(|e| e.into_iter().map(|e| e.new_text).collect::<Vec<_>>()),
+            Some(vec!["{\"a\": 1}\n".to_owned()])
+        );
+        assert_eq!(format("{\"a\": 1}\n"), Some(Vec::new()));
+        assert_eq!(format("{\"a\":"), None);
+    }
+
+    #[test]
+    fn code_at_reads_a_diagnostic_code() {
+        let text = "// tailpolicy:ignore TP1001";
+        assert_eq!(code_at(text, 23).map(|r| r.name), Some("unused-group"));
+        assert!(code_at(text, 5).is_none());
+    }
 }

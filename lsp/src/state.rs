@@ -19,10 +19,11 @@ use lsp_types::{
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-use tailpolicy_workspace::{Config, FileId, FileInput, Workspace, fs};
+use tailpolicy_workspace::{Config, Contents, FileId, FileInput, Workspace, fs};
 
 /// One analysis host and where its inputs come from.
 #[derive(Debug)]
@@ -221,11 +222,21 @@ impl State {
     }
 
     fn text(&self, root: usize, file: FileId) -> String {
-        self.roots
+        self.text_ref(root, file).into_owned()
+    }
+
+    /// A fragment's text, borrowed when the host holds it as text (editor buffers).
+    fn text_ref(&self, root: usize, file: FileId) -> Cow<'_, str> {
+        match self
+            .roots
             .get(root)
             .and_then(|r| r.ws.fragment_inputs().nth(file.0))
-            .map(|i| i.contents.to_text())
-            .unwrap_or_default()
+            .map(|i| &i.contents)
+        {
+            Some(Contents::Text(t)) => Cow::Borrowed(t.as_str()),
+            Some(other) => Cow::Owned(other.to_text()),
+            None => Cow::Borrowed(""),
+        }
     }
 
     fn set_text(&mut self, root: usize, uri: &Url, text: String, version: i32) {
@@ -266,7 +277,8 @@ impl State {
             return Vec::new();
         };
         let report = r.ws.report();
-        let map = r.ws.source_map();
+        let merged = r.ws.merged();
+        let map = &merged.map;
         let by_name: HashMap<&str, (Url, &str)> = map
             .files()
             .filter_map(|(id, f)| Some((f.name(), (r.uris.get(id.0)?.clone(), f.text()))))
@@ -322,7 +334,7 @@ impl State {
         }
     }
 
-    fn doc(&self, uri: &Url) -> Result<(Doc<'_>, String), (ErrorCode, String)> {
+    fn doc(&self, uri: &Url) -> Result<(Doc<'_>, Cow<'_, str>), (ErrorCode, String)> {
         let (root, file) = self
             .find(uri)
             .ok_or((ErrorCode::InvalidParams, format!("`{uri}` is not open")))?;
@@ -330,7 +342,7 @@ impl State {
             .roots
             .get(root)
             .ok_or((ErrorCode::InternalError, "no root".to_owned()))?;
-        let text = self.text(root, file);
+        let text = self.text_ref(root, file);
         Ok((
             Doc {
                 ws: &r.ws,
@@ -458,4 +470,112 @@ fn publish(uri: Url, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i3
             version,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsp_server::{Notification, Request, RequestId};
+    use serde_json::json;
+
+    fn request(state: &mut State, method: &str, params: Value) -> Response {
+        let out = state.handle(Message::Request(Request::new(
+            RequestId::from(1),
+            method.to_owned(),
+            params,
+        )));
+        match out.into_iter().next() {
+            Some(Message::Response(r)) => r,
+            other => Response::new_err(RequestId::from(0), 0, format!("{other:?}")),
+        }
+    }
+
+    fn open(state: &mut State, uri: &str, text: &str) -> Vec<Message> {
+        state.handle(Message::Notification(Notification::new(
+            "textDocument/didOpen".to_owned(),
+            json!({"textDocument": {"uri": uri, "languageId": "hujson", "version": 1, "text": text}}),
+        )))
+    }
+
+    #[test]
+    fn unknown_methods_and_bad_parameters_are_errors_not_crashes() {
+        let mut state = State::new();
+        let r = request(&mut state, "tailpolicy/nothing", json!({}));
+        assert_eq!(
+            r.error.map(|e| (e.code, e.message)),
+            Some((
+                ErrorCode::MethodNotFound as i32,
+                "unknown method `tailpolicy/nothing`".to_owned()
+            ))
+        );
+        let r = request(&mut state, "textDocument/hover", json!({"bogus": 1}));
+        assert_eq!(
+            r.error.map(|e| e.code),
+            Some(ErrorCode::InvalidParams as i32)
+        );
+        let r = request(
+            &mut state,
+            "textDocument/hover",
+            json!({"textDocument": {"uri": "untitled:x"}, "position": {"line": 0, "character": 0}}),
+        );
+        assert_eq!(
+            r.error.map(|e| e.message),
+            Some("`untitled:x` is not open".to_owned())
+        );
+        // Malformed notifications are dropped.
+        assert!(open(&mut state, "untitled:y", "").len() <= 1);
+        assert!(
+            state
+                .handle(Message::Notification(Notification::new(
+                    "textDocument/didChange".to_owned(),
+                    json!(42)
+                )))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_edit_publishes_the_new_diagnostics_only_when_they_change() {
+        let mut state = State::new();
+        let uri = "untitled:policy";
+        let out = open(&mut state, uri, "{\"groups\": {\"group:a\": []}}");
+        let codes = |out: &[Message]| -> Vec<Vec<String>> {
+            out.iter()
+                .filter_map(|m| match m {
+                    Message::Notification(n) => {
+                        serde_json::from_value::<PublishDiagnosticsParams>(n.params.clone()).ok()
+                    }
+                    _ => None,
+                })
+                .map(|p| {
+                    p.diagnostics
+                        .into_iter()
+                        .filter_map(|d| match d.code {
+                            Some(lsp_types::NumberOrString::String(s)) => Some(s),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        assert_eq!(codes(&out), vec![vec!["TP1001".to_owned()]]);
+        // Break the text mid-edit (remove the last brace): a syntax error.
+        let change = |state: &mut State, version: i32, start: u32, end: u32, text: &str| {
+            state.handle(Message::Notification(Notification::new(
+                "textDocument/didChange".to_owned(),
+                json!({
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"range": {"start": {"line": 0, "character": start}, "end": {"line": 0, "character": end}}, "text": text}]
+                }),
+            )))
+        };
+        let out = change(&mut state, 2, 26, 27, "");
+        assert_eq!(codes(&out).len(), 1);
+        assert!(codes(&out).iter().flatten().all(|c| c.starts_with("TP00")));
+        let out = change(&mut state, 3, 26, 26, "}");
+        assert_eq!(codes(&out), vec![vec!["TP1001".to_owned()]]);
+        // A change that leaves the diagnostics as they are publishes nothing.
+        let out = change(&mut state, 4, 27, 27, "\n");
+        assert!(out.is_empty(), "{out:?}");
+    }
 }
