@@ -14,8 +14,9 @@ use lsp_types::request::{self as req, Request as _};
 use lsp_types::{
     CodeActionParams, CompletionParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, DocumentFormattingParams, DocumentSymbolParams,
-    DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse, HoverParams, Location,
-    PublishDiagnosticsParams, ReferenceParams, RenameParams, TextDocumentPositionParams, Url,
+    DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse, HoverParams,
+    InlayHintParams, Location, PublishDiagnosticsParams, ReferenceParams, RenameParams,
+    SemanticTokens, SemanticTokensParams, TextDocumentPositionParams, Url,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -433,6 +434,19 @@ impl State {
                 let p: DocumentFormattingParams = params(r.params).map_err(bad)?;
                 let (_, text) = self.doc(&p.text_document.uri)?;
                 json(serde_json::to_value(features::format(&text)))
+            }
+            req::SemanticTokensFullRequest::METHOD => {
+                let p: SemanticTokensParams = params(r.params).map_err(bad)?;
+                with_doc!(p, &p.text_document.uri, |doc| SemanticTokens {
+                    result_id: None,
+                    data: crate::tokens::semantic_tokens(&doc),
+                })
+            }
+            req::InlayHintRequest::METHOD => {
+                let p: InlayHintParams = params(r.params).map_err(bad)?;
+                with_doc!(p, &p.text_document.uri, |doc| crate::tokens::inlay_hints(
+                    &doc
+                ))
             }
             req::CodeActionRequest::METHOD => {
                 let p: CodeActionParams = params(r.params).map_err(bad)?;

@@ -264,3 +264,39 @@ async def test_robust_unknown_method(client: LanguageClient):
     # Still serving.
     uri, _ = await open_doc(client, SINGLE)
     assert codes(client, uri)
+
+
+def decode(data: list[int]) -> list[tuple[int, int, int, int]]:
+    out, line, char = [], 0, 0
+    for i in range(0, len(data), 5):
+        dl, ds, length, kind, _ = data[i : i + 5]
+        line += dl
+        char = ds if dl else char + ds
+        out.append((line, char, length, kind))
+    return out
+
+
+@pytest.mark.asyncio
+async def test_semantic_tokens_and_inlay_hints(client: LanguageClient):
+    uri, text = await open_doc(client, SINGLE)
+    legend = ["group", "tag", "autogroup", "host", "ipset", "posture", "user", "cidr"]
+    tokens = await client.text_document_semantic_tokens_full_async(
+        types.SemanticTokensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    decoded = decode(tokens.data)
+    named = {(text.splitlines()[l][c : c + n], legend[k]) for l, c, n, k in decoded}
+    assert {
+        ("group:platform", "group"),
+        ("alice@example.com", "user"),
+        ("tag:k8s", "tag"),
+        ("k8s-api", "host"),
+        ("10.0.1.10", "cidr"),
+        ("autogroup:nonroot", "autogroup"),
+    } <= named, named
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=30, character=0)),
+        )
+    )
+    assert [(h.position.line, h.label) for h in hints] == [(3, "2 members"), (4, "1 member"), (5, "1 member")]
