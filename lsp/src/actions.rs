@@ -6,7 +6,117 @@ use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, Position, Range, TextEdit, Url, WorkspaceEdit,
 };
 use std::collections::HashMap;
-use tailpolicy_policy::Diagnostic;
+use tailpolicy_policy::hujson::{self, Document, Value};
+use tailpolicy_policy::{Diagnostic, Span};
+
+fn inside(outer: Span, inner: Span) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// The values holding the span `at`, outermost first.
+fn objects_around<'a>(value: &'a Value, at: Span, out: &mut Vec<&'a Value>) {
+    if !inside(value.span, at) {
+        return;
+    }
+    out.push(value);
+    if let Some(o) = value.as_object() {
+        for m in &o.members {
+            objects_around(&m.value, at, out);
+        }
+    } else if let Some(a) = value.as_array() {
+        for e in &a.elements {
+            objects_around(e, at, out);
+        }
+    }
+}
+
+/// Removes an unused definition (`TP1001`–`TP1004`): the member whose name is the
+/// diagnostic's span, its whole lines when it has them to itself.
+fn remove_unused(
+    d: &Diagnostic,
+    doc: &Document,
+    text: &str,
+    index: &LineIndex<'_>,
+) -> Option<TextEdit> {
+    let root = doc.root.as_object()?;
+    let member = root
+        .members
+        .iter()
+        .filter_map(|m| m.value.as_object())
+        .flat_map(|o| &o.members)
+        .find(|m| inside(m.name.span, d.span) || inside(d.span, m.name.span))?;
+    let bytes = text.as_bytes();
+    let mut start = member.name.span.start as usize;
+    while start > 0 && matches!(bytes.get(start - 1), Some(b' ' | b'\t')) {
+        start -= 1;
+    }
+    if start > 0 && bytes.get(start - 1) != Some(&b'\n') {
+        return None;
+    }
+    let mut end = member.value.span.end as usize;
+    while matches!(bytes.get(end), Some(b' ' | b'\t' | b',')) {
+        end += 1;
+    }
+    if bytes.get(end) != Some(&b'\n') {
+        return None;
+    }
+    let span = Span::new(u32::try_from(start).ok()?, u32::try_from(end + 1).ok()?);
+    Some(TextEdit::new(index.range(span), String::new()))
+}
+
+/// Renames the legacy `users`/`ports` keys of the ACL holding `d` to `src`/`dst`.
+fn convert_legacy(d: &Diagnostic, doc: &Document, index: &LineIndex<'_>) -> Vec<TextEdit> {
+    let mut around = Vec::new();
+    objects_around(&doc.root, d.span, &mut around);
+    let Some(acl) = around.iter().rev().find_map(|v| {
+        v.as_object()
+            .filter(|o| o.get("users").is_some() || o.get("ports").is_some())
+    }) else {
+        return Vec::new();
+    };
+    acl.members
+        .iter()
+        .filter_map(|m| {
+            let new = match m.key() {
+                "users" => "\"src\"",
+                "ports" => "\"dst\"",
+                _ => return None,
+            };
+            Some(TextEdit::new(index.range(m.name.span), new.to_owned()))
+        })
+        .collect()
+}
+
+/// Adds `"tag:x": []` to `tagOwners` for an undefined tag (`TP0201` on a `tag:`).
+fn add_tag_owner(
+    d: &Diagnostic,
+    doc: &Document,
+    text: &str,
+    index: &LineIndex<'_>,
+) -> Option<(String, TextEdit)> {
+    let written = d.span.text(text).trim_matches('"');
+    if !written.starts_with("tag:") || !d.message.contains("not found") {
+        return None;
+    }
+    let tag = written.get(4..)?.split(':').next()?;
+    let tag = format!("tag:{tag}");
+    let root = doc.root.as_object()?;
+    let (at, new_text) = match root.members.iter().find(|m| m.key() == "tagOwners") {
+        Some(m) => {
+            let o = m.value.as_object()?;
+            match o.members.first() {
+                Some(first) => (first.name.span.start, format!("\"{tag}\": [], ")),
+                None => (m.value.span.start + 1, format!("\"{tag}\": []")),
+            }
+        }
+        None => (
+            doc.root.span.start + 1,
+            format!("\"tagOwners\": {{\"{tag}\": []}}, "),
+        ),
+    };
+    let position = index.position(at);
+    Some((tag, TextEdit::new(Range::new(position, position), new_text)))
+}
 
 /// The replacement a "did you mean `X`?" help proposes for `d`, as an edit.
 fn suggestion(d: &Diagnostic, text: &str, index: &LineIndex<'_>) -> Option<TextEdit> {
@@ -36,6 +146,7 @@ pub fn code_actions(
     only: Option<&[CodeActionKind]>,
 ) -> Vec<CodeActionOrCommand> {
     let index = LineIndex::new(text);
+    let (document, _) = hujson::parse(text);
     let wants = |kind: &CodeActionKind| {
         only.is_none_or(|o| o.iter().any(|k| kind.as_str().starts_with(k.as_str())))
     };
@@ -73,6 +184,43 @@ pub fn code_actions(
                 is_preferred: Some(true),
                 ..CodeAction::default()
             }));
+        }
+        let quickfix = |title: String, edits: Vec<TextEdit>, d: lsp_types::Diagnostic| {
+            CodeActionOrCommand::CodeAction(CodeAction {
+                title,
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![d]),
+                edit: Some(edit(uri, edits)),
+                ..CodeAction::default()
+            })
+        };
+        if let Some(doc) = &document {
+            if matches!(code, "TP1001" | "TP1002" | "TP1003" | "TP1004")
+                && let Some(e) = remove_unused(d, doc, text, &index)
+            {
+                out.push(quickfix(
+                    "Remove the unused definition".to_owned(),
+                    vec![e],
+                    lsp_d.clone(),
+                ));
+            }
+            if code == "TP1010" {
+                let edits = convert_legacy(d, doc, &index);
+                if !edits.is_empty() {
+                    out.push(quickfix(
+                        "Rename `users`/`ports` to `src`/`dst`".to_owned(),
+                        edits,
+                        lsp_d.clone(),
+                    ));
+                }
+            }
+            if let Some((tag, e)) = add_tag_owner(d, doc, text, &index) {
+                out.push(quickfix(
+                    format!("Add `{tag}` to tagOwners"),
+                    vec![e],
+                    lsp_d.clone(),
+                ));
+            }
         }
         if !code.starts_with("TP00") {
             let line = r.start.line;

@@ -300,3 +300,51 @@ async def test_semantic_tokens_and_inlay_hints(client: LanguageClient):
         )
     )
     assert [(h.position.line, h.label) for h in hints] == [(3, "2 members"), (4, "1 member"), (5, "1 member")]
+
+
+async def actions_for(client: LanguageClient, uri: str, code: str):
+    diag = next(d for d in client.diagnostics[uri] if d.code == code)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diag.range,
+            context=types.CodeActionContext(diagnostics=[diag]),
+        )
+    )
+    return {a.title: a.edit.changes[uri] for a in actions if a.edit}
+
+
+def apply(text: str, edits) -> str:
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        a = offsets[e.range.start.line] + e.range.start.character
+        b = offsets[e.range.end.line] + e.range.end.character
+        text = text[:a] + e.new_text + text[b:]
+    return text
+
+
+@pytest.mark.asyncio
+async def test_code_actions_remove_unused_add_tag_owner_convert_legacy(client: LanguageClient):
+    uri, text = await open_doc(client, SINGLE)
+    actions = await actions_for(client, uri, "TP1001")
+    removed = apply(text, actions["Remove the unused definition"])
+    assert removed == text.replace('\t\t"group:unused":   ["carol@example.com"],\n', "")
+
+    legacy = (
+        '{"tagOwners": {"tag:a": ["autogroup:admin"]},\n'
+        '"acls": [{"action": "accept", "users": ["tag:a", "tag:zz"], "ports": ["tag:a:22"]}]}\n'
+    )
+    path = ROOT / "testdata" / "lsp" / "single" / "legacy.hujson"
+    uri, _ = await open_doc(client, path, legacy)
+    actions = await actions_for(client, uri, "TP1010")
+    assert apply(legacy, actions["Rename `users`/`ports` to `src`/`dst`"]) == legacy.replace(
+        '"users"', '"src"'
+    ).replace('"ports"', '"dst"')
+    actions = await actions_for(client, uri, "TP0201")
+    assert apply(legacy, actions["Add `tag:zz` to tagOwners"]).startswith(
+        '{"tagOwners": {"tag:zz": [], "tag:a": ["autogroup:admin"]},'
+    )
+    assert apply(legacy, actions['Replace with "tag:a"']).count('"tag:zz"') == 0
