@@ -361,6 +361,7 @@ fn rule_hover(doc: &Doc<'_>, offset: u32) -> Option<Hover> {
         text(&rule.src),
         text(&rule.dst)
     );
+    out.push_str(&rule_reach(doc, policy, &rule));
     let (file, local) = merged.map.resolve(rule.origin.span.0)?;
     let report = doc.ws.report();
     let covered: Vec<String> = report
@@ -382,6 +383,82 @@ fn rule_hover(doc: &Doc<'_>, offset: u32) -> Option<Hover> {
         out.push_str(&covered.join("; "));
     }
     Some(markdown(out, Some(doc.index().range(local))))
+}
+
+/// How long a hover may spend asking the evaluator.
+const REACH_BUDGET: std::time::Duration = std::time::Duration::from_millis(100);
+/// How many access lines a hover lists.
+const REACH_LINES: usize = 12;
+
+/// The evaluator's answer for one rule, folded as `reach` folds it: each source and
+/// what this rule lets it reach, when the inventory is given and the policy has no
+/// errors; bounded in time.
+fn rule_reach(doc: &Doc<'_>, policy: &Policy, rule: &RuleAt) -> String {
+    use tailpolicy_compiler::eval::Evaluator;
+    use tailpolicy_compiler::eval::reach::{Endpoint, reachable_from, resolve_sources, src_name};
+    if doc.ws.inventory().is_none() {
+        return String::new();
+    }
+    if doc.ws.checked_policy().is_err() {
+        return "\n\n_Reach: the evaluator needs a policy and an inventory without errors._"
+            .to_owned();
+    }
+    let Ok(tailnet) = doc.ws.tailnet() else {
+        return String::new();
+    };
+    let started = std::time::Instant::now();
+    let ev = Evaluator::new(policy, &tailnet);
+    let merged = doc.ws.merged();
+    let mut lines: Vec<String> = Vec::new();
+    let mut pairs = 0usize;
+    let mut truncated = false;
+    'sources: for span in &rule.src {
+        let selector = span.text(&merged.text).trim_matches('"');
+        let Ok(sources) = resolve_sources(&ev, selector) else {
+            continue;
+        };
+        for src in sources {
+            if started.elapsed() > REACH_BUDGET {
+                truncated = true;
+                break 'sources;
+            }
+            let name = src_name(&tailnet, &src);
+            for a in reachable_from(&ev, &src) {
+                if !a.rules.contains(&rule.origin) {
+                    continue;
+                }
+                pairs += 1;
+                if lines.len() < REACH_LINES {
+                    let to = match &a.endpoint {
+                        Endpoint::Node(i) => tailnet
+                            .nodes
+                            .get(*i)
+                            .map_or_else(String::new, |n| n.name.clone()),
+                        Endpoint::Addrs(s) => s.clone(),
+                    };
+                    let proto = a.proto.map_or_else(String::new, |p| format!("{p}:"));
+                    lines.push(format!("- `{name}` → `{to}` {proto}{}", a.ports));
+                }
+            }
+        }
+    }
+    let mut out = format!(
+        "\n\nReach ({pairs} source–destination pairs{}):\n",
+        if truncated {
+            ", stopped at the time limit"
+        } else {
+            ""
+        }
+    );
+    if lines.is_empty() {
+        out.push_str("_nothing in this inventory_");
+    } else {
+        out.push_str(&lines.join("\n"));
+        if pairs > lines.len() {
+            out.push_str(&format!("\n- … {} more", pairs - lines.len()));
+        }
+    }
+    out
 }
 
 /// The occurrence under the cursor.

@@ -136,7 +136,13 @@ async def test_hover_group_tag_host_autogroup_code_rule(client: LanguageClient):
     user = await hover('"carol@example.com"')
     assert user.startswith("**carol@example.com** (user)\n\nGroups:\n- `group:data`\n- `group:unused`")
     rule = await hover('{"action": "accept", "src": ["group:platform"], "dst": ["tag:k8s:22"]', 2)
-    assert rule.startswith("**acls[1]** lets `group:platform` reach `tag:k8s:22`\n\nAlready covered: acls[1] allows nothing beyond")
+    assert rule == (
+        "**acls[1]** lets `group:platform` reach `tag:k8s:22`\n\n"
+        "Reach (2 source–destination pairs):\n"
+        "- `alice-laptop` → `k8s-api` 22\n"
+        "- `bob-laptop` → `k8s-api` 22\n\n"
+        "Already covered: acls[1] allows nothing beyond what is already allowed by acls[0]"
+    )
     first = await hover('{"action": "accept", "src": ["group:platform"], "dst": ["tag:k8s:*"]', 2)
     assert first.endswith("No earlier rule covers it.")
 
