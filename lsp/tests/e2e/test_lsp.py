@@ -105,14 +105,37 @@ async def test_incremental_change_and_syntax_error_mid_edit(client: LanguageClie
 @pytest.mark.asyncio
 async def test_multifile_diagnostics_in_every_fragment(client: LanguageClient):
     base = BROKEN / "base.hujson"
-    uri, _ = await open_doc(client, base)
-    await asyncio.sleep(0.3)
-    web = next(u for u in client.diagnostics if u.endswith("teams/web.hujson"))
-    web_codes = codes(client, web)
-    assert "TP0701" in web_codes or "TP0201" in web_codes, web_codes
-    dup = [d for d in client.diagnostics[web] if d.code == "TP0701"]
-    if dup:
-        assert dup[0].related_information[0].location.uri == uri
+    web = (BROKEN / "teams" / "web.hujson").as_uri()
+    db = (BROKEN / "teams" / "data" / "db.hujson").as_uri()
+    uri, text = await open_doc(client, base)
+    for other in (web, db):
+        await wait_for(client, other)
+    at = lambda u: [(d.code, d.range.start.line, d.range.start.character) for d in client.diagnostics[u]]
+    assert at(uri) == [("TP1003", 8, 2)]
+    assert at(db) == [("TP0703", 8, 34)]
+    assert at(web) == [("TP0701", 4, 2), ("TP0201", 14, 11)]
+    related = client.diagnostics[web][0].related_information[0]
+    assert (related.location.uri, related.location.range.start.line, related.message) == (
+        uri,
+        2,
+        "first defined here",
+    )
+    # An edit in base.hujson that defines tag:web fixes web.hujson's TP0201.
+    client.diagnostics.pop(web)
+    line = text.split("\n").index('\t"tagOwners": {')
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangeEvent_Type1(
+                    range=types.Range(start=types.Position(line=line + 1, character=0), end=types.Position(line=line + 1, character=0)),
+                    text='\t\t"tag:web": ["group:platform"],\n',
+                )
+            ],
+        )
+    )
+    await wait_for(client, web)
+    assert at(web) == [("TP0701", 4, 2)]
 
 
 @pytest.mark.asyncio
@@ -354,3 +377,21 @@ async def test_code_actions_remove_unused_add_tag_owner_convert_legacy(client: L
         '{"tagOwners": {"tag:zz": [], "tag:a": ["autogroup:admin"]},'
     )
     assert apply(legacy, actions['Replace with "tag:a"']).count('"tag:zz"') == 0
+
+
+@pytest.mark.asyncio
+async def test_inventory_reread_when_it_changes_on_disk(client: LanguageClient, tmp_path: pathlib.Path):
+    (tmp_path / "tailpolicy.toml").write_text('nodes = "nodes.json"\n')
+    nodes = tmp_path / "nodes.json"
+    nodes.write_text((ROOT / "testdata" / "example" / "nodes.json").read_text())
+    policy = tmp_path / "policy.hujson"
+    uri, text = await open_doc(client, policy, SINGLE.read_text())
+    assert nodes.as_uri() not in client.diagnostics or client.diagnostics[nodes.as_uri()] == []
+    nodes.write_text('{"nodes": [')
+    await wait_for(client, nodes.as_uri())
+    assert [d.code for d in client.diagnostics[nodes.as_uri()]] == ["TP0001"]
+    # Hover on a tag no longer lists nodes once the inventory is broken.
+    h = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos(text, '"tag:k8s"'))
+    )
+    assert h.contents.value == "**tag:k8s** (tag)\n\nOwners:\n- `group:platform`"
