@@ -8,6 +8,8 @@
 //!   Target: under 20 % of `full_lint`.
 //! - `hover_group`, `completion_src`, `references_group`: one request each on the
 //!   unchanged buffer (caches warm, as while the cursor moves). Target: under 10 ms.
+//! - `semantic_tokens`, `document_symbols`, `formatting`: whole-document requests, to
+//!   show they stay bounded on the largest policy.
 //!
 //! `cargo bench -p tailpolicy-lsp --bench lsp`
 #![expect(clippy::expect_used, reason = "benchmark setup")]
@@ -129,4 +131,28 @@ fn references_group(bencher: Bencher) {
         "acls",
         json!({"context": {"includeDeclaration": true}}),
     );
+}
+
+fn document_bench(bencher: Bencher, method: &str) {
+    let text = policy();
+    let mut state = opened(&text);
+    let params =
+        json!({"textDocument": {"uri": URI}, "options": {"tabSize": 4, "insertSpaces": false}});
+    request(&mut state, method, params.clone());
+    bencher.bench_local(|| request(&mut state, method, params.clone()));
+}
+
+#[divan::bench(sample_count = 10)]
+fn semantic_tokens(bencher: Bencher) {
+    document_bench(bencher, "textDocument/semanticTokens/full");
+}
+
+#[divan::bench(sample_count = 10)]
+fn document_symbols(bencher: Bencher) {
+    document_bench(bencher, "textDocument/documentSymbol");
+}
+
+#[divan::bench(sample_count = 10)]
+fn formatting(bencher: Bencher) {
+    document_bench(bencher, "textDocument/formatting");
 }
