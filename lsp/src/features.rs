@@ -659,6 +659,22 @@ fn symbol(
     }
 }
 
+/// Grantable capabilities in the `tailscale.com` domain: the list the checker accepts
+/// (`GRANTABLE_TAILSCALE_CAPS` in `policy/src/check/placement.rs`).
+const CAPABILITIES: [&str; 11] = [
+    "tailscale.com/cap/drive",
+    "tailscale.com/cap/relay",
+    "tailscale.com/cap/webui",
+    "tailscale.com/cap/kubernetes",
+    "tailscale.com/cap/tsidp",
+    "tailscale.com/cap/secrets",
+    "tailscale.com/cap/tailsql",
+    "tailscale.com/cap/golink",
+    "tailscale.com/cap/pam",
+    "tailscale.com/cap/databases",
+    "tailscale.com/cap/funnel-ports",
+];
+
 /// Keys of each place, with their documentation.
 fn keys_for(ctx: &context::Context) -> &'static [(&'static str, &'static str)] {
     match (ctx.path.len(), ctx.section().as_deref()) {
@@ -773,6 +789,18 @@ pub fn completion(doc: &Doc<'_>, position: Position) -> Vec<CompletionItem> {
     let ctx = context::at(doc.text, offset);
     if ctx.string_start.is_none() {
         return Vec::new();
+    }
+    if ctx.is_key && ctx.path.len() == 2 && ctx.field().as_deref() == Some("app") {
+        return CAPABILITIES
+            .iter()
+            .map(|c| {
+                item(
+                    c,
+                    CompletionItemKind::VALUE,
+                    Some("a grantable Tailscale capability".into()),
+                )
+            })
+            .collect();
     }
     if ctx.is_key {
         return keys_for(&ctx)
@@ -945,6 +973,39 @@ mod tests {
         );
         assert_eq!(format("{\"a\": 1}\n"), Some(Vec::new()));
         assert_eq!(format("{\"a\":"), None);
+    }
+
+    fn labels(text_with_cursor: &str) -> Vec<String> {
+        let offset = text_with_cursor.find('|').unwrap_or(0);
+        let text = text_with_cursor.replacen('|', "", 1);
+        let mut ws = Workspace::new(tailpolicy_workspace::Config::default());
+        ws.set_fragments(vec![tailpolicy_workspace::FileInput::text(
+            "p.hujson",
+            text.clone(),
+        )]);
+        let doc = Doc {
+            ws: &ws,
+            file: FileId(0),
+            text: &text,
+            uris: &[],
+        };
+        let position = LineIndex::new(&text).position(u32::try_from(offset).unwrap_or(0));
+        completion(&doc, position)
+            .into_iter()
+            .map(|i| i.label)
+            .collect()
+    }
+
+    #[test]
+    fn completion_of_capabilities_ports_and_grant_fields() {
+        let caps = labels(r#"{"grants": [{"src": ["*"], "dst": ["*"], "app": {"|"#);
+        assert_eq!(caps, CAPABILITIES.map(str::to_owned).to_vec());
+        let fields = labels(r#"{"grants": [{"|"#);
+        assert_eq!(fields, vec!["src", "dst", "ip", "app", "via", "srcPosture"]);
+        let ports = labels(
+            r#"{"hosts": {"db": "10.0.0.1"}, "acls": [{"action": "accept", "src": ["*"], "dst": ["db:|"#,
+        );
+        assert_eq!(ports, vec!["db:*", "db:22", "db:80,443", "db:1000-2000"]);
     }
 
     #[test]
