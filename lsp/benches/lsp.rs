@@ -12,6 +12,14 @@
 //!   show they stay bounded on the largest policy.
 //!
 //! `cargo bench -p tailpolicy-lsp --bench lsp`
+//!
+//! Measured on a shared 2-core machine (medians, one run): `full_lint` 162 ms;
+//! `did_change_to_diagnostics` 158 ms (98 %: the 20 % target is **not** met: the host
+//! caches per fragment, so a one-character edit of a one-file policy parses, lowers,
+//! checks and lints the whole file again; meeting it needs incremental re-analysis in
+//! the host); `hover_group` 2.3 ms, `completion_src` 5.2 ms, `references_group` 2.4 ms
+//! (all under 10 ms); `semantic_tokens` 28 ms, `document_symbols` 173 ms and
+//! `formatting` 159 ms (each parses the buffer again).
 #![expect(clippy::expect_used, reason = "benchmark setup")]
 
 use divan::Bencher;
