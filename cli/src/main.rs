@@ -53,6 +53,8 @@ enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page, or write one page per command into a directory.
     Manpage(completions::ManpageArgs),
+    /// Serve the Language Server Protocol over stdio (editors: see the README).
+    Lsp(commands::lsp::LspArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,5 +75,6 @@ fn main() -> ExitCode {
         Command::Node(args) => commands::node::run(&args).into(),
         Command::Completions(args) => completions::completions(&args).into(),
         Command::Manpage(args) => completions::manpage(&args).into(),
+        Command::Lsp(args) => commands::lsp::run(&args).into(),
     }
 }

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod lint;
+pub mod lsp;
 pub mod matrix;
 pub mod merge;
 #[cfg(target_os = "linux")]

@@ -1,0 +1,166 @@
+//! The language server on the 15,000-rule synthetic policy (`synth::tailnet` with the
+//! `L` shape of `workspace/benches/workspace.rs`) as one buffer, each figure read as a
+//! ratio to `full_lint` measured in the same run:
+//!
+//! - `full_lint`: a new host, the file parsed, checked, linted: every diagnostic.
+//! - `did_change_to_diagnostics`: a one-character `didChange` (toggled) through
+//!   [`State::handle`] until the `publishDiagnostics` notifications are built.
+//!   Target: under 20 % of `full_lint`.
+//! - `hover_group`, `completion_src`, `references_group`: one request each on the
+//!   unchanged buffer (caches warm, as while the cursor moves). Target: under 10 ms.
+//! - `semantic_tokens`, `document_symbols`, `formatting`: whole-document requests, to
+//!   show they stay bounded on the largest policy.
+//!
+//! `cargo bench -p tailpolicy-lsp --bench lsp`
+//!
+//! Measured on a shared 2-core machine (medians, one run): `full_lint` 162 ms;
+//! `did_change_to_diagnostics` 158 ms (98 %: the 20 % target is **not** met: the host
+//! caches per fragment, so a one-character edit of a one-file policy parses, lowers,
+//! checks and lints the whole file again; meeting it needs incremental re-analysis in
+//! the host); `hover_group` 2.3 ms, `completion_src` 5.2 ms, `references_group` 2.4 ms
+//! (all under 10 ms); `semantic_tokens` 28 ms, `document_symbols` 173 ms and
+//! `formatting` 159 ms (each parses the buffer again).
+#![expect(clippy::expect_used, reason = "benchmark setup")]
+
+use divan::Bencher;
+use lsp_server::{Message, Notification, Request, RequestId};
+use serde_json::{Value, json};
+use tailpolicy_compiler::synth::{self, Shape};
+use tailpolicy_lsp::State;
+use tailpolicy_lsp::line_index::LineIndex;
+use tailpolicy_workspace::{Config, FileInput, Workspace};
+
+fn main() {
+    divan::main();
+}
+
+const L: Shape = Shape {
+    nodes: 2_000,
+    users: 600,
+    groups: 300,
+    rules: 15_000,
+    routers: 150,
+    tags: 80,
+    seed: 2,
+};
+
+const URI: &str = "untitled:policy.hujson";
+
+fn policy() -> String {
+    synth::tailnet(L).0
+}
+
+/// The position just inside the first `"group:` string after the `key` section.
+fn group_position(text: &str, key: &str) -> Value {
+    let section = text.find(&format!("\"{key}\"")).expect("section");
+    let at = section + text[section..].find("\"group:").expect("a group") + 3;
+    let p = LineIndex::new(text).position(u32::try_from(at).expect("offset"));
+    json!({"line": p.line, "character": p.character})
+}
+
+fn opened(text: &str) -> State {
+    let mut state = State::new();
+    state.handle(Message::Notification(Notification::new(
+        "textDocument/didOpen".to_owned(),
+        json!({"textDocument": {"uri": URI, "languageId": "hujson", "version": 1, "text": text}}),
+    )));
+    state
+}
+
+fn request(state: &mut State, method: &str, params: Value) -> Vec<Message> {
+    state.handle(Message::Request(Request::new(
+        RequestId::from(1),
+        method.to_owned(),
+        params,
+    )))
+}
+
+#[divan::bench(sample_count = 10)]
+fn full_lint(bencher: Bencher) {
+    let text = policy();
+    bencher.bench(|| {
+        let mut ws = Workspace::new(Config::default());
+        ws.set_fragments(vec![FileInput::text("policy.hujson", text.clone())]);
+        ws.report()
+    });
+}
+
+#[divan::bench(sample_count = 10)]
+fn did_change_to_diagnostics(bencher: Bencher) {
+    let text = policy();
+    let mut state = opened(&text);
+    // The third letter of the first user login in `groups`, toggled between two letters.
+    let groups = text.find("\"groups\"").expect("groups");
+    let at = groups + text[groups..].find("\"user").expect("a login") + 3;
+    assert_eq!(&text[at..=at], "e");
+    let p = LineIndex::new(&text).position(u32::try_from(at).expect("offset"));
+    let (line, character) = (p.line, p.character);
+    let mut version = 1;
+    bencher.bench_local(|| {
+        version += 1;
+        let letter = if version % 2 == 0 { "x" } else { "e" };
+        state.handle(Message::Notification(Notification::new(
+            "textDocument/didChange".to_owned(),
+            json!({
+                "textDocument": {"uri": URI, "version": version},
+                "contentChanges": [{"range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character + 1}}, "text": letter}]
+            }),
+        )))
+    });
+}
+
+fn position_bench(bencher: Bencher, method: &str, section: &str, extra: Value) {
+    let text = policy();
+    let mut state = opened(&text);
+    let mut params =
+        json!({"textDocument": {"uri": URI}, "position": group_position(&text, section)});
+    if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
+        p.extend(e.clone());
+    }
+    request(&mut state, method, params.clone());
+    bencher.bench_local(|| request(&mut state, method, params.clone()));
+}
+
+#[divan::bench(sample_count = 20)]
+fn hover_group(bencher: Bencher) {
+    position_bench(bencher, "textDocument/hover", "acls", json!({}));
+}
+
+#[divan::bench(sample_count = 20)]
+fn completion_src(bencher: Bencher) {
+    position_bench(bencher, "textDocument/completion", "acls", json!({}));
+}
+
+#[divan::bench(sample_count = 20)]
+fn references_group(bencher: Bencher) {
+    position_bench(
+        bencher,
+        "textDocument/references",
+        "acls",
+        json!({"context": {"includeDeclaration": true}}),
+    );
+}
+
+fn document_bench(bencher: Bencher, method: &str) {
+    let text = policy();
+    let mut state = opened(&text);
+    let params =
+        json!({"textDocument": {"uri": URI}, "options": {"tabSize": 4, "insertSpaces": false}});
+    request(&mut state, method, params.clone());
+    bencher.bench_local(|| request(&mut state, method, params.clone()));
+}
+
+#[divan::bench(sample_count = 10)]
+fn semantic_tokens(bencher: Bencher) {
+    document_bench(bencher, "textDocument/semanticTokens/full");
+}
+
+#[divan::bench(sample_count = 10)]
+fn document_symbols(bencher: Bencher) {
+    document_bench(bencher, "textDocument/documentSymbol");
+}
+
+#[divan::bench(sample_count = 10)]
+fn formatting(bencher: Bencher) {
+    document_bench(bencher, "textDocument/formatting");
+}
