@@ -659,21 +659,8 @@ fn symbol(
     }
 }
 
-/// Grantable capabilities in the `tailscale.com` domain: the list the checker accepts
-/// (`GRANTABLE_TAILSCALE_CAPS` in `policy/src/check/placement.rs`).
-const CAPABILITIES: [&str; 11] = [
-    "tailscale.com/cap/drive",
-    "tailscale.com/cap/relay",
-    "tailscale.com/cap/webui",
-    "tailscale.com/cap/kubernetes",
-    "tailscale.com/cap/tsidp",
-    "tailscale.com/cap/secrets",
-    "tailscale.com/cap/tailsql",
-    "tailscale.com/cap/golink",
-    "tailscale.com/cap/pam",
-    "tailscale.com/cap/databases",
-    "tailscale.com/cap/funnel-ports",
-];
+/// Grantable capabilities in the `tailscale.com` domain: the list the checker accepts.
+const CAPABILITIES: &[&str] = tailpolicy_policy::check::GRANTABLE_TAILSCALE_CAPS;
 
 /// Keys of each place, with their documentation.
 fn keys_for(ctx: &context::Context) -> &'static [(&'static str, &'static str)] {
@@ -999,7 +986,13 @@ mod tests {
     #[test]
     fn completion_of_capabilities_ports_and_grant_fields() {
         let caps = labels(r#"{"grants": [{"src": ["*"], "dst": ["*"], "app": {"|"#);
-        assert_eq!(caps, CAPABILITIES.map(str::to_owned).to_vec());
+        assert_eq!(
+            caps,
+            CAPABILITIES
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect::<Vec<_>>()
+        );
         let fields = labels(r#"{"grants": [{"|"#);
         assert_eq!(fields, vec!["src", "dst", "ip", "app", "via", "srcPosture"]);
         let ports = labels(

@@ -11,28 +11,8 @@ use std::collections::HashMap;
 use tailpolicy_policy::hujson::{self, Value};
 use tailpolicy_policy::{SourceFile, Span};
 
-/// Top-level keys in their canonical spelling, by lower-cased key.
-const CANONICAL: &[&str] = &[
-    "acls",
-    "grants",
-    "ssh",
-    "groups",
-    "tagOwners",
-    "hosts",
-    "ipsets",
-    "postures",
-    "defaultSrcPosture",
-    "autoApprovers",
-    "nodeAttrs",
-    "tests",
-    "sshTests",
-    "derpMap",
-    "disableIPv4",
-    "randomizeClientPort",
-    "OneCGNATRoute",
-    "extraDNSRecords",
-    "attrConfig",
-];
+/// Top-level keys in their canonical spelling.
+const CANONICAL: &[&str] = tailpolicy_policy::lower::TOP_LEVEL_KEYS;
 
 const LISTS: &[&str] = &["acls", "grants", "ssh", "nodeAttrs", "tests", "sshTests"];
 const MAPS: &[&str] = &["groups", "tagOwners", "hosts", "ipsets", "postures"];

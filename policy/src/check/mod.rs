@@ -13,6 +13,7 @@ mod lints;
 mod node_attrs;
 mod placeholders;
 mod placement;
+pub use placement::GRANTABLE_TAILSCALE_CAPS;
 mod references;
 mod ssh;
 mod tests;

@@ -8,7 +8,7 @@ use crate::span::Spanned;
 use ipnet::IpNet;
 
 /// Grantable capabilities in the `tailscale.com` domain (policy-spec §2.2).
-const GRANTABLE_TAILSCALE_CAPS: &[&str] = &[
+pub const GRANTABLE_TAILSCALE_CAPS: &[&str] = &[
     "tailscale.com/cap/drive",
     "tailscale.com/cap/relay",
     "tailscale.com/cap/webui",
