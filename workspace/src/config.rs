@@ -140,20 +140,40 @@ impl Selector {
     }
 }
 
-/// A path glob (`per-file-ignores`, `[policy] files`, owners' `files`), matched on
-/// `/`-separated paths relative to the configuration's directory.
+/// A compiled glob with the pattern as written; equal when the patterns are.
 #[derive(Clone, Debug)]
-pub struct Glob {
-    pattern: String,
+struct Pattern {
+    written: String,
     matcher: GlobMatcher,
 }
 
-impl PartialEq for Glob {
+impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
-        self.pattern == other.pattern
+        self.written == other.written
     }
 }
-impl Eq for Glob {}
+impl Eq for Pattern {}
+
+impl Pattern {
+    /// Compiles `compiled` (standing for `written`); `paths`: `*` stops at `/`.
+    fn new(written: &str, compiled: &str, paths: bool, what: &str) -> Result<Self, String> {
+        let matcher = GlobBuilder::new(compiled)
+            .literal_separator(paths)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| format!("invalid {what} `{written}`: {}", e.kind()))?
+            .compile_matcher();
+        Ok(Self {
+            written: written.to_owned(),
+            matcher,
+        })
+    }
+}
+
+/// A path glob (`per-file-ignores`, `[policy] files`, owners' `files`), matched on
+/// `/`-separated paths relative to the configuration's directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Glob(Pattern);
 
 impl Glob {
     /// Compiles `pattern`. A pattern without `/` matches the file name in any directory.
@@ -163,26 +183,17 @@ impl Glob {
         } else {
             format!("**/{pattern}")
         };
-        let matcher = GlobBuilder::new(&anchored)
-            .literal_separator(true)
-            .backslash_escape(true)
-            .build()
-            .map_err(|e| format!("invalid glob `{pattern}`: {}", e.kind()))?
-            .compile_matcher();
-        Ok(Self {
-            pattern: pattern.to_owned(),
-            matcher,
-        })
+        Pattern::new(pattern, &anchored, true, "glob").map(Self)
     }
 
     /// The pattern as written.
     pub fn pattern(&self) -> &str {
-        &self.pattern
+        &self.0.written
     }
 
     /// Whether `path` (relative, `/`-separated) matches.
     pub fn matches(&self, path: &str) -> bool {
-        self.matcher.is_match(path)
+        self.0.matcher.is_match(path)
     }
 
     /// Whether the pattern has glob metacharacters (else it names one file).
@@ -192,41 +203,23 @@ impl Glob {
 }
 
 /// A name glob of an owner's `names`: `*` matches any run of characters.
-#[derive(Clone, Debug)]
-pub struct NameGlob {
-    pattern: String,
-    matcher: GlobMatcher,
-}
-
-impl PartialEq for NameGlob {
-    fn eq(&self, other: &Self) -> bool {
-        self.pattern == other.pattern
-    }
-}
-impl Eq for NameGlob {}
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameGlob(Pattern);
 
 impl NameGlob {
     /// Compiles `pattern`.
     pub fn new(pattern: &str) -> Result<Self, String> {
-        let matcher = GlobBuilder::new(pattern)
-            .literal_separator(false)
-            .build()
-            .map_err(|e| format!("invalid name pattern `{pattern}`: {}", e.kind()))?
-            .compile_matcher();
-        Ok(Self {
-            pattern: pattern.to_owned(),
-            matcher,
-        })
+        Pattern::new(pattern, pattern, false, "name pattern").map(Self)
     }
 
     /// The pattern as written.
     pub fn pattern(&self) -> &str {
-        &self.pattern
+        &self.0.written
     }
 
     /// Whether `name` matches.
     pub fn matches(&self, name: &str) -> bool {
-        self.matcher.is_match(name)
+        self.0.matcher.is_match(name)
     }
 }
 
