@@ -149,56 +149,102 @@ pub fn apply_suppressions_with(
             .into_iter()
             .filter(|r| !rules.iter().any(|k| k.code == r.code)),
     );
-    let (suppressions, mut out) = scan(file, &known);
-    let mut used: Vec<Vec<bool>> = suppressions
-        .iter()
-        .map(|s| vec![false; s.codes.len()])
-        .collect();
-    // Suppressions by the line they apply to: each diagnostic looks at its own line's.
-    let mut by_line: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (i, suppression) in suppressions.iter().enumerate() {
-        by_line.entry(suppression.target_line).or_default().push(i);
+    let scanned = Scanned::new(file, &known);
+    scanned.apply(file, diagnostics)
+}
+
+/// A file's suppression comments, scanned once against [`ALL_RULES`]: a host that
+/// keeps it with the file's parse applies it to each new set of diagnostics without
+/// reading the text again.
+#[derive(Clone, Debug, Default)]
+pub struct Scanned {
+    suppressions: Vec<Suppression>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Scanned {
+    /// Scans `file`'s suppression comments against the registry `rules`.
+    pub fn new(file: &SourceFile, rules: &[&'static Rule]) -> Self {
+        let (suppressions, warnings) = scan(file, rules);
+        Self {
+            suppressions,
+            warnings: warnings.into_vec(),
+        }
     }
-    for diagnostic in diagnostics {
-        let line = file.line(diagnostic.span.start);
-        let mut suppressed = false;
-        if !is_syntax_code(diagnostic.code.as_str()) {
-            let on_line = by_line.get(&line).map(Vec::as_slice).unwrap_or_default();
-            for &i in on_line {
-                let (Some(suppression), Some(used)) = (suppressions.get(i), used.get_mut(i)) else {
-                    continue;
-                };
-                for ((code, _), used) in suppression.codes.iter().zip(used.iter_mut()) {
-                    if *code == diagnostic.code.as_str() {
-                        *used = true;
-                        suppressed = true;
+
+    /// Scans `file` against [`ALL_RULES`].
+    pub fn registered(file: &SourceFile) -> Self {
+        Self::new(file, ALL_RULES)
+    }
+
+    /// [`apply_suppressions`] with this scan of `file`: the same result, as long as
+    /// every code of `diagnostics` is registered in [`ALL_RULES`] (otherwise `file` is
+    /// scanned again with those codes known).
+    pub fn apply_to(&self, file: &SourceFile, diagnostics: Diagnostics) -> Diagnostics {
+        let all_registered = diagnostics
+            .iter()
+            .all(|d| ALL_RULES.iter().any(|r| r.code == d.code.as_str()));
+        if all_registered {
+            self.apply(file, diagnostics.into_vec())
+        } else {
+            apply_suppressions(file, diagnostics)
+        }
+    }
+
+    fn apply(&self, file: &SourceFile, diagnostics: Vec<Diagnostic>) -> Diagnostics {
+        let suppressions = &self.suppressions;
+        let mut out: Diagnostics = self.warnings.iter().cloned().collect();
+        let mut used: Vec<Vec<bool>> = suppressions
+            .iter()
+            .map(|s| vec![false; s.codes.len()])
+            .collect();
+        // Suppressions by the line they apply to: each diagnostic looks at its own line's.
+        let mut by_line: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (i, suppression) in suppressions.iter().enumerate() {
+            by_line.entry(suppression.target_line).or_default().push(i);
+        }
+        for diagnostic in diagnostics {
+            let line = file.line(diagnostic.span.start);
+            let mut suppressed = false;
+            if !is_syntax_code(diagnostic.code.as_str()) {
+                let on_line = by_line.get(&line).map(Vec::as_slice).unwrap_or_default();
+                for &i in on_line {
+                    let (Some(suppression), Some(used)) = (suppressions.get(i), used.get_mut(i))
+                    else {
+                        continue;
+                    };
+                    for ((code, _), used) in suppression.codes.iter().zip(used.iter_mut()) {
+                        if *code == diagnostic.code.as_str() {
+                            *used = true;
+                            suppressed = true;
+                        }
                     }
                 }
             }
-        }
-        if !suppressed {
-            out.push(diagnostic);
-        }
-    }
-    for (suppression, used) in suppressions.iter().zip(&used) {
-        for ((code, span), used) in suppression.codes.iter().zip(used) {
-            if !used {
-                out.push(
-                    Diagnostic::new(
-                        Code(&UNUSED_SUPPRESSION),
-                        *span,
-                        format!(
-                            "`{code}` is not reported on line {}",
-                            suppression.target_line
-                        ),
-                    )
-                    .with_primary_label("suppresses nothing")
-                    .with_help(format!("remove `{code}` from the comment")),
-                );
+            if !suppressed {
+                out.push(diagnostic);
             }
         }
+        for (suppression, used) in suppressions.iter().zip(&used) {
+            for ((code, span), used) in suppression.codes.iter().zip(used) {
+                if !used {
+                    out.push(
+                        Diagnostic::new(
+                            Code(&UNUSED_SUPPRESSION),
+                            *span,
+                            format!(
+                                "`{code}` is not reported on line {}",
+                                suppression.target_line
+                            ),
+                        )
+                        .with_primary_label("suppresses nothing")
+                        .with_help(format!("remove `{code}` from the comment")),
+                    );
+                }
+            }
+        }
+        out
     }
-    out
 }
 
 /// Parses every suppression comment of `file` against the registry `rules`, returning

@@ -3,6 +3,7 @@
 
 use crate::files::{Contents, FileInput};
 use tailpolicy_policy::hujson::{self, Document};
+use tailpolicy_policy::suppress::Scanned;
 use tailpolicy_policy::{Diagnostic, Dialect, Policy, SourceFile, Span};
 
 /// A fragment parsed and lowered.
@@ -18,6 +19,8 @@ pub struct Fragment {
     pub keys: Vec<(String, Span)>,
     /// Syntax and structure diagnostics (local spans).
     pub diagnostics: Vec<Diagnostic>,
+    /// The `tailpolicy:ignore` comments of the text, scanned once.
+    pub suppressions: Scanned,
 }
 
 /// Parses and lowers one fragment as `dialect`'s control server reads it.
@@ -39,8 +42,10 @@ pub fn analyse(input: &FileInput, dialect: Dialect) -> Fragment {
         }
         None => (None, Vec::new()),
     };
+    let file = SourceFile::new(input.name.clone(), text);
     Fragment {
-        file: SourceFile::new(input.name.clone(), text),
+        suppressions: Scanned::registered(&file),
+        file,
         relative: input.relative.clone(),
         policy,
         keys,

@@ -31,7 +31,6 @@ use tailpolicy_compiler::eval::{Tailnet, run_policy_tests};
 use tailpolicy_compiler::inventory::Inventory;
 use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, Compiler};
-use tailpolicy_policy::suppress::apply_suppressions;
 use tailpolicy_policy::{
     CheckOptions, Diagnostic, Diagnostics, Dialect, Policy, Severity, SourceFile,
 };
@@ -550,7 +549,7 @@ impl Workspace {
             .enumerate()
             .map(|(i, (fragment, diagnostics))| {
                 let diagnostics: Diagnostics = diagnostics.into_iter().collect();
-                let diagnostics = apply_suppressions(&fragment.file, diagnostics);
+                let diagnostics = fragment.suppressions.apply_to(&fragment.file, diagnostics);
                 let mut diagnostics = self.config.apply(&fragment.relative, diagnostics);
                 diagnostics.sort();
                 FileReport {

@@ -5,7 +5,7 @@ use super::lint_codes as lc;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::{Acl, Alias, Autogroup, Grant, Policy, PortRange, Proto};
 use crate::span::{Span, Spanned};
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet, HashSetExt as _};
 
 /// Runs every lint. `source` is the policy text (for spellings the model normalises).
 pub fn check(p: &Policy, source: &str, diags: &mut Diagnostics) {
@@ -58,12 +58,15 @@ fn host_bits(net: ipnet::IpNet, span: Span, diags: &mut Diagnostics) {
     }
 }
 
-/// Every selector string the policy mentions anywhere (rules, SSH, owners, approvers,
-/// node attributes, tests, ipsets).
-fn mentioned(p: &Policy) -> HashSet<String> {
+/// Every name the policy mentions anywhere (rules, SSH, owners, approvers, node
+/// attributes, tests, ipsets): the selectors that can name a definition (users, groups,
+/// tags, ipsets, services, hosts), borrowed from the policy, and every test string.
+fn mentioned<'p>(p: &'p Policy) -> HashSet<&'p str> {
     let mut m = HashSet::new();
-    let mut add = |a: &Alias| {
-        m.insert(a.to_string());
+    let mut add = |a: &'p Alias| {
+        if let Some(name) = named(a) {
+            m.insert(name);
+        }
     };
     for acl in p.acls.iter().flatten() {
         acl.src.iter().for_each(|s| add(&s.value));
@@ -98,14 +101,7 @@ fn mentioned(p: &Policy) -> HashSet<String> {
     }
     for s in &p.ipsets {
         for op in &s.ops {
-            match &op.value.target {
-                Alias::Host(h) => {
-                    m.insert(h.clone());
-                }
-                other => {
-                    m.insert(other.to_string());
-                }
-            }
+            add(&op.value.target);
         }
     }
     let test_strings = p
@@ -120,33 +116,50 @@ fn mentioned(p: &Policy) -> HashSet<String> {
         .chain(p.ssh_tests.iter().flat_map(|t| t.src.iter().chain(&t.dst)));
     for s in test_strings {
         let v = s.value.trim();
-        m.insert(v.to_owned());
+        m.insert(v);
         if let Some((host, _)) = v.rsplit_once(':') {
-            m.insert(host.to_owned());
+            m.insert(host);
         }
     }
     m
 }
 
+/// The name a selector is written with, when it can name a definition.
+fn named(a: &Alias) -> Option<&str> {
+    match a {
+        Alias::User(s)
+        | Alias::Group(s)
+        | Alias::Tag(s)
+        | Alias::IpSet(s)
+        | Alias::Service(s)
+        | Alias::Host(s) => Some(s),
+        Alias::Wildcard
+        | Alias::UserDomain(_)
+        | Alias::Autogroup(_)
+        | Alias::Addr(_)
+        | Alias::Range(_, _) => None,
+    }
+}
+
 fn unused(p: &Policy, diags: &mut Diagnostics) {
     let m = mentioned(p);
     for g in &p.groups {
-        if !m.contains(&g.name.value) {
+        if !m.contains(g.name.value.as_str()) {
             diags.push(unused_diag(&lc::UNUSED_GROUP, &g.name, "group"));
         }
     }
     for h in &p.hosts {
-        if !m.contains(&h.name.value) {
+        if !m.contains(h.name.value.as_str()) {
             diags.push(unused_diag(&lc::UNUSED_HOST, &h.name, "host alias"));
         }
     }
     for t in &p.tag_owners {
-        if !m.contains(&t.tag.value) {
+        if !m.contains(t.tag.value.as_str()) {
             diags.push(unused_diag(&lc::UNUSED_TAG, &t.tag, "tag"));
         }
     }
     for s in &p.ipsets {
-        if !m.contains(&s.name.value) {
+        if !m.contains(s.name.value.as_str()) {
             diags.push(unused_diag(&lc::UNUSED_IPSET, &s.name, "ipset"));
         }
     }
@@ -168,20 +181,20 @@ fn unused_diag(
 /// Alias ids: every distinct selector of a section gets a small number, so rules compare
 /// and index by integers. `*` is always [`WILDCARD`].
 #[derive(Default)]
-struct Interner {
-    ids: HashMap<Alias, u32>,
+struct Interner<'p> {
+    ids: HashMap<&'p Alias, u32>,
 }
 
 /// The id of `*` in every [`Interner`].
 const WILDCARD: u32 = 0;
 
-impl Interner {
-    fn id(&mut self, a: &Alias) -> u32 {
+impl<'p> Interner<'p> {
+    fn id(&mut self, a: &'p Alias) -> u32 {
         if *a == Alias::Wildcard {
             return WILDCARD;
         }
         let next = u32::try_from(self.ids.len() + 1).unwrap_or(u32::MAX);
-        *self.ids.entry(a.clone()).or_insert(next)
+        *self.ids.entry(a).or_insert(next)
     }
 }
 
@@ -209,10 +222,10 @@ struct Reach {
 }
 
 impl Reach {
-    fn new(
-        interner: &mut Interner,
-        src: &[&Alias],
-        dst: Vec<(&Alias, Vec<PortRange>)>,
+    fn new<'p>(
+        interner: &mut Interner<'p>,
+        src: &[&'p Alias],
+        dst: Vec<(&'p Alias, Vec<PortRange>)>,
         protos: Vec<Option<Proto>>,
         allow_all: bool,
         (span, index): (Span, usize),
@@ -242,9 +255,9 @@ impl Reach {
     }
 }
 
-fn acl_reach(interner: &mut Interner, a: &Acl) -> Reach {
-    let src: Vec<&Alias> = a.src.iter().map(|s| &s.value).collect();
-    let dst: Vec<(&Alias, Vec<PortRange>)> = a
+fn acl_reach<'p>(interner: &mut Interner<'p>, a: &'p Acl) -> Reach {
+    let src: Vec<&'p Alias> = a.src.iter().map(|s| &s.value).collect();
+    let dst: Vec<(&'p Alias, Vec<PortRange>)> = a
         .dst
         .iter()
         .map(|d| (&d.value.alias, d.value.ports.clone()))
@@ -264,7 +277,7 @@ fn acl_reach(interner: &mut Interner, a: &Acl) -> Reach {
     )
 }
 
-fn grant_reach(interner: &mut Interner, g: &Grant) -> Option<Reach> {
+fn grant_reach<'p>(interner: &mut Interner<'p>, g: &'p Grant) -> Option<Reach> {
     if !g.app.is_empty() || !g.via.is_empty() || !g.src_posture.is_empty() {
         return None;
     }
@@ -275,10 +288,10 @@ fn grant_reach(interner: &mut Interner, g: &Grant) -> Option<Reach> {
     if protos.iter().any(|p| Some(*p) != first) {
         return None;
     }
-    let src: Vec<&Alias> = g.src.iter().map(|s| &s.value).collect();
+    let src: Vec<&'p Alias> = g.src.iter().map(|s| &s.value).collect();
     // A grant is a product of dst × ip; model every ip element's ports on every dst.
     let ports: Vec<PortRange> = g.ip.iter().flat_map(|i| i.value.ports.clone()).collect();
-    let dst: Vec<(&Alias, Vec<PortRange>)> =
+    let dst: Vec<(&'p Alias, Vec<PortRange>)> =
         g.dst.iter().map(|d| (&d.value, ports.clone())).collect();
     let allow_all = src.contains(&&Alias::Wildcard)
         && g.dst.iter().any(|d| d.value == Alias::Wildcard)

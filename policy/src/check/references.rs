@@ -12,7 +12,7 @@ use std::collections::HashSet;
 #[derive(Clone, Copy)]
 enum Place<'a> {
     Src,
-    Dst(&'a str),
+    Dst(&'a Alias),
     Via,
     Plain,
     TagOwner(&'a str),
@@ -47,10 +47,10 @@ pub fn check(p: &Policy, diags: &mut Diagnostics) {
             d.alias(s, Place::Src, diags);
         }
         for dst in &acl.dst {
-            let raw = alias_text(&dst.value.alias);
-            d.alias(
-                &Spanned::new(dst.value.alias.clone(), dst.span),
-                Place::Dst(&raw),
+            d.alias_at(
+                &dst.value.alias,
+                dst.span,
+                Place::Dst(&dst.value.alias),
                 diags,
             );
         }
@@ -61,8 +61,7 @@ pub fn check(p: &Policy, diags: &mut Diagnostics) {
             d.alias(s, Place::Src, diags);
         }
         for s in &g.dst {
-            let raw = alias_text(&s.value);
-            d.alias(s, Place::Dst(&raw), diags);
+            d.alias(s, Place::Dst(&s.value), diags);
         }
         for s in &g.via {
             d.alias(s, Place::Via, diags);
@@ -97,13 +96,14 @@ pub fn check(p: &Policy, diags: &mut Diagnostics) {
     ipsets(&d, diags);
 }
 
-fn alias_text(a: &Alias) -> String {
-    a.to_string()
-}
-
 impl Defined<'_> {
     fn alias(&self, a: &Spanned<Alias>, place: Place<'_>, diags: &mut Diagnostics) {
-        match &a.value {
+        self.alias_at(&a.value, a.span, place, diags);
+    }
+
+    /// Reports `value` (written at `span`) when it names something undefined.
+    fn alias_at(&self, value: &Alias, span: Span, place: Place<'_>, diags: &mut Diagnostics) {
+        match value {
             Alias::Tag(t) if !self.tags.contains(t.as_str()) => {
                 let msg = match place {
                     Place::Src => format!("src=tag not found: \"{t}\""),
@@ -116,7 +116,7 @@ impl Defined<'_> {
                 };
                 diags.push(self.undefined(
                     &cc::UNDEFINED_TAG,
-                    a.span,
+                    span,
                     msg,
                     t,
                     self.tags.iter().copied(),
@@ -127,7 +127,7 @@ impl Defined<'_> {
                 let msg = format!("group not defined in policy: \"{g}\"");
                 diags.push(self.undefined(
                     &cc::UNDEFINED_GROUP,
-                    a.span,
+                    span,
                     msg,
                     g,
                     self.groups.iter().copied(),
@@ -138,7 +138,7 @@ impl Defined<'_> {
                 let msg = format!("host not defined in policy: \"{h}\"");
                 let mut diag = self.undefined(
                     &cc::UNDEFINED_HOST,
-                    a.span,
+                    span,
                     msg,
                     h,
                     self.hosts.iter().copied(),
@@ -155,7 +155,7 @@ impl Defined<'_> {
                 let msg = format!("ipset not defined in policy: \"{s}\"");
                 diags.push(self.undefined(
                     &cc::UNDEFINED_IPSET,
-                    a.span,
+                    span,
                     msg,
                     s,
                     self.ipsets.iter().copied(),
