@@ -67,7 +67,10 @@ impl Rule {
     }
 }
 
-/// Declares a `pub static` [`Rule`] with its documentation in four parts.
+/// Declares a `pub static` [`Rule`] with its documentation in four parts, under the
+/// headings every rule's page has: what it does, why it is bad, an example (a `jsonc`
+/// block, or `example_text` for an example that is not policy text), and what to use
+/// instead. Every rule is declared with it, next to the code that reports it.
 ///
 /// ```ignore
 /// declare_rule!(UNDEFINED_TAG, "TP0201", "undefined-tag", Correctness, Error,
@@ -75,6 +78,27 @@ impl Rule {
 /// ```
 #[macro_export]
 macro_rules! declare_rule {
+    ($ident:ident, $code:literal, $name:literal, $cat:ident, $sev:ident, $summary:literal,
+     what = $what:literal, why = $why:literal, example_text = $example:literal, fix = $fix:literal $(,)?) => {
+        #[doc = concat!("`", $code, "` ", $name, ": ", $summary, ".")]
+        pub static $ident: $crate::rules::Rule = $crate::rules::Rule {
+            code: $code,
+            name: $name,
+            category: $crate::rules::Category::$cat,
+            severity: $crate::diagnostic::Severity::$sev,
+            summary: $summary,
+            explanation: concat!(
+                "## What it does\n",
+                $what,
+                "\n\n## Why is this bad?\n",
+                $why,
+                "\n\n## Example\n",
+                $example,
+                "\n\n## Use instead\n",
+                $fix
+            ),
+        };
+    };
     ($ident:ident, $code:literal, $name:literal, $cat:ident, $sev:ident, $summary:literal,
      what = $what:literal, why = $why:literal, example = $example:literal, fix = $fix:literal $(,)?) => {
         #[doc = concat!("`", $code, "` ", $name, ": ", $summary, ".")]

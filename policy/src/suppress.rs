@@ -24,8 +24,9 @@
 //! The scanner is lexical (it skips strings and block comments), so it works on files
 //! that fail to parse.
 
-use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
-use crate::rules::{ALL_RULES, Category, Code, Rule};
+use crate::declare_rule;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::rules::{ALL_RULES, Code, Rule};
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::suggest::did_you_mean;
@@ -34,83 +35,53 @@ use std::collections::HashMap;
 /// The directive that starts a suppression comment.
 pub const DIRECTIVE: &str = "tailpolicy:ignore";
 
-/// `TP0601`: a suppression comment that names an unknown code, a syntax code, or no code.
-pub static INVALID_SUPPRESSION: Rule = Rule {
-    code: "TP0601",
-    name: "invalid-suppression-comment",
-    category: Category::Suspicious,
-    severity: Severity::Warning,
-    summary: "a `tailpolicy:ignore` comment names an unknown code, a syntax error code, or no code",
-    explanation: "\
-### What it checks
-
-Every `// tailpolicy:ignore` comment: each code it names must be a registered
+declare_rule!(
+    INVALID_SUPPRESSION,
+    "TP0601",
+    "invalid-suppression-comment",
+    Suspicious,
+    Warning,
+    "a `tailpolicy:ignore` comment names an unknown code, a syntax error code, or no code",
+    what = r#"Every `// tailpolicy:ignore` comment: each code it names must be a registered
 diagnostic code, must not be a syntax error (`TP00xx`), and the comment must name at
-least one code. Text after `--` is a free-form reason and is not checked.
-
-### Why it matters
-
-A misspelt code suppresses nothing, so the finding the author meant to silence keeps
+least one code. Text after `--` is a free-form reason and is not checked."#,
+    why = r#"A misspelt code suppresses nothing, so the finding the author meant to silence keeps
 appearing, or worse, a later edit relies on a suppression that never worked. Syntax
-errors cannot be suppressed because Tailscale rejects a file it cannot parse.
-
-### Example
-
-```jsonc
-{
-\t// tailpolicy:ignore TP10001 -- typo: five digits
-\t\"acls\": [],
-}
-```
-
-### Fix
-
-Name the code exactly as `tailpolicy lint` printed it, e.g.
+errors cannot be suppressed because Tailscale rejects a file it cannot parse."#,
+    example = r#"{
+	// tailpolicy:ignore TP10001 -- typo: five digits
+	"acls": [],
+}"#,
+    fix = r#"Name the code exactly as `tailpolicy lint` printed it, e.g.
 `// tailpolicy:ignore TP1001`, and put any explanation after `--`. Run
-`tailpolicy explain --list` to see every code.
-",
-};
+`tailpolicy explain --list` to see every code."#,
+);
 
-/// `TP0602`: a suppression comment names a code that is not reported on its line.
-pub static UNUSED_SUPPRESSION: Rule = Rule {
-    code: "TP0602",
-    name: "unused-suppression",
-    category: Category::Style,
-    severity: Severity::Info,
-    summary: "a `tailpolicy:ignore` comment names a code that is not reported on its line",
-    explanation: "\
-### What it checks
-
-Every code in a `// tailpolicy:ignore` comment: some diagnostic with that code must
+declare_rule!(
+    UNUSED_SUPPRESSION,
+    "TP0602",
+    "unused-suppression",
+    Style,
+    Info,
+    "a `tailpolicy:ignore` comment names a code that is not reported on its line",
+    what = r#"Every code in a `// tailpolicy:ignore` comment: some diagnostic with that code must
 start on the line the comment applies to (its own line for a trailing comment, the
-next line holding code for a comment on its own line).
-
-### Why it matters
-
-A suppression outlives the problem it was written for: once the policy changes, a
+next line holding code for a comment on its own line)."#,
+    why = r#"A suppression outlives the problem it was written for: once the policy changes, a
 stale comment can silently hide a new, unrelated finding with the same code on that
 line. This is an info by default, so it never fails a run; raise it with
-`[lint.severity] TP0602 = \"warning\"` in `tailpolicy.toml` to keep suppressions tidy.
+`[lint.severity] TP0602 = "warning"` in `tailpolicy.toml` to keep suppressions tidy.
 Findings that need a node inventory (`TP05xx`) are only reported with `--nodes`, so
-their suppressions look unused without one.
-
-### Example
-
-```jsonc
-{
-\t\"groups\": {
-\t\t// tailpolicy:ignore TP1001 -- but the group is used now
-\t\t\"group:eng\": [\"alice@example.com\"],
-\t},
-\t\"acls\": [{\"action\": \"accept\", \"src\": [\"group:eng\"], \"dst\": [\"*:22\"]}],
-}
-```
-
-### Fix
-
-Remove the code from the comment (or the whole comment when it names no other code).
-",
-};
+their suppressions look unused without one."#,
+    example = r#"{
+	"groups": {
+		// tailpolicy:ignore TP1001 -- but the group is used now
+		"group:eng": ["alice@example.com"],
+	},
+	"acls": [{"action": "accept", "src": ["group:eng"], "dst": ["*:22"]}],
+}"#,
+    fix = r#"Remove the code from the comment (or the whole comment when it names no other code)."#,
+);
 
 /// One parsed suppression comment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -456,6 +427,8 @@ fn len_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Severity;
+    use crate::rules::Category;
 
     static LINT_A: Rule = Rule {
         code: "TP1901",

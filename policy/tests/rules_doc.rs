@@ -21,3 +21,36 @@ fn rules_doc_is_up_to_date() -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
+
+/// Every rule is declared one way (`declare_rule!`), so every page has the same four
+/// headings, in order.
+#[test]
+fn every_rule_has_the_four_headings() {
+    const HEADINGS: [&str; 4] = [
+        "## What it does\n",
+        "\n\n## Why is this bad?\n",
+        "\n\n## Example\n",
+        "\n\n## Use instead\n",
+    ];
+    for rule in tailpolicy_policy::rules::ALL_RULES {
+        let mut rest = rule.explanation;
+        for heading in HEADINGS {
+            let at = rest.find(heading);
+            assert!(
+                at.is_some(),
+                "{}: `{}` missing or out of order",
+                rule.code,
+                heading.trim()
+            );
+            rest = rest
+                .get(at.unwrap_or(0) + heading.len()..)
+                .unwrap_or_default();
+        }
+        assert_eq!(
+            rule.explanation.matches("\n## ").count(),
+            3,
+            "{}: extra top-level headings",
+            rule.code
+        );
+    }
+}
