@@ -5,12 +5,12 @@ use super::duration::{format_go_duration, parse_go_duration};
 use super::fields::{Ctx, FieldSet, field_set};
 use crate::check::codes as cc;
 use crate::diagnostic::Diagnostic;
-use crate::hujson::{Object, Value, ValueKind};
+use crate::hujson::{Member, Object, Value, ValueKind};
 use crate::model::alias::{is_valid_host_name, is_valid_tag_name, parse_addr};
 use crate::model::ports::{parse_ports, split_host_port};
 use crate::model::*;
-use crate::span::{Span, Spanned};
-use std::collections::HashMap;
+use crate::span::Spanned;
+use std::collections::HashSet;
 
 field_set!(
     /// The fields of `acls` entries (`users`/`ports` are the legacy names of `src`/`dst`).
@@ -676,14 +676,37 @@ fn users_missing(origin: Origin) -> Diagnostic {
     .with_help("add `\"users\": [\"autogroup:nonroot\"]` or name the local accounts")
 }
 
-fn groups(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Group> {
-    let Some(obj) = ctx.object(v, "groups") else {
+/// Reads one map section (`groups`, `tagOwners`, `hosts`, `ipsets`, `postures`): every
+/// member through `entry`, which reports its own problems and returns `None` to leave
+/// the member out. A name written twice is a duplicate key, which the parser reports
+/// (`TP0006`) at the later one: the first definition is kept and the later ones are left
+/// out, so no later stage sees two definitions of one name.
+fn map_section<T>(
+    ctx: &mut Ctx<'_>,
+    v: &Value,
+    section: &str,
+    mut entry: impl FnMut(&mut Ctx<'_>, &Member) -> Option<T>,
+) -> Vec<T> {
+    let Some(obj) = ctx.object(v, section) else {
         return Vec::new();
     };
-    let mut out: Vec<Group> = Vec::new();
-    // Names seen so far and where: duplicates are found in constant time.
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut out = Vec::with_capacity(obj.members.len());
+    // Names kept so far: duplicates are found in constant time.
+    let mut seen: HashSet<&str> = HashSet::with_capacity(obj.members.len());
     for m in &obj.members {
+        if seen.contains(m.key()) {
+            continue;
+        }
+        if let Some(item) = entry(ctx, m) {
+            seen.insert(m.key());
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn groups(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Group> {
+    map_section(ctx, v, "groups", |ctx, m| {
         let name = m.key();
         if !name.starts_with("group:") {
             ctx.push(
@@ -694,7 +717,7 @@ fn groups(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Group> {
                 )
                 .with_help(format!("write `group:{name}`")),
             );
-            continue;
+            return None;
         }
         let members = match &m.value.kind {
             ValueKind::Array(_) | ValueKind::Null => {
@@ -710,37 +733,18 @@ fn groups(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Group> {
                         m.value.span.text(ctx.source)
                     ),
                 ));
-                continue;
+                return None;
             }
         };
-        if let Some(&first) = seen.get(name) {
-            ctx.push(
-                Diagnostic::new(
-                    crate::lower::codes::DUPLICATE_FIELD.as_code(),
-                    m.name.span,
-                    format!("group `{name}` is defined more than once"),
-                )
-                .with_label(first, "first defined here"),
-            );
-            continue;
-        }
-        seen.insert(name, m.name.span);
-        out.push(Group {
+        Some(Group {
             name: Spanned::new(name.to_owned(), m.name.span),
             members,
-        });
-    }
-    out
+        })
+    })
 }
 
 fn tag_owners(ctx: &mut Ctx<'_>, v: &Value) -> Vec<TagOwner> {
-    let Some(obj) = ctx.object(v, "tagOwners") else {
-        return Vec::new();
-    };
-    let mut out: Vec<TagOwner> = Vec::new();
-    // Names seen so far and where: duplicates are found in constant time.
-    let mut seen: HashMap<&str, Span> = HashMap::new();
-    for m in &obj.members {
+    map_section(ctx, v, "tagOwners", |ctx, m| {
         let tag = m.key();
         match tag.strip_prefix("tag:") {
             None => {
@@ -749,7 +753,7 @@ fn tag_owners(ctx: &mut Ctx<'_>, v: &Value) -> Vec<TagOwner> {
                     m.name.span,
                     format!("tag must start with 'tag:', got: \"{tag}\""),
                 ));
-                continue;
+                return None;
             }
             Some(name) if !is_valid_tag_name(name) => {
                 ctx.push(
@@ -764,48 +768,29 @@ fn tag_owners(ctx: &mut Ctx<'_>, v: &Value) -> Vec<TagOwner> {
                         "tag names are ASCII letters, digits and `-`, starting with a letter",
                     ),
                 );
-                continue;
+                return None;
             }
             Some(_) => {}
         }
-        if let Some(&first) = seen.get(tag) {
-            ctx.push(
-                Diagnostic::new(
-                    crate::lower::codes::DUPLICATE_FIELD.as_code(),
-                    m.name.span,
-                    format!("tag `{tag}` is defined more than once"),
-                )
-                .with_label(first, "first defined here"),
-            );
-            continue;
-        }
         let owners = ctx.aliases(&m.value, &format!("tagOwners[\"{tag}\"]"));
-        seen.insert(tag, m.name.span);
-        out.push(TagOwner {
+        Some(TagOwner {
             tag: Spanned::new(tag.to_owned(), m.name.span),
             owners,
-        });
-    }
-    out
+        })
+    })
 }
 
 fn hosts(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Host> {
-    let Some(obj) = ctx.object(v, "hosts") else {
-        return Vec::new();
-    };
-    let mut out: Vec<Host> = Vec::new();
-    // Names seen so far and where: duplicates are found in constant time.
-    let mut seen: HashMap<&str, Span> = HashMap::new();
-    for m in &obj.members {
+    map_section(ctx, v, "hosts", |ctx, m| {
         let name = m.key();
         let value_text = match &m.value.kind {
             ValueKind::String(s) => s.to_string(),
             _ => m.value.span.text(ctx.source).to_owned(),
         };
         let addr = m.value.as_str().and_then(|s| parse_addr(s.trim()));
-        let (Some(addr), true) = (addr, is_valid_host_name(name) && parse_addr(name).is_none())
-        else {
-            let d = if is_valid_host_name(name) && parse_addr(name).is_none() {
+        let valid_name = is_valid_host_name(name) && parse_addr(name).is_none();
+        let (Some(addr), true) = (addr, valid_name) else {
+            let d = if valid_name {
                 Diagnostic::new(
                     cc::INVALID_HOST.as_code(),
                     m.value.span,
@@ -821,34 +806,17 @@ fn hosts(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Host> {
                 .with_help("host alias names use letters, digits, `-`, `_` and `.`, and must not look like an address")
             };
             ctx.push(d);
-            continue;
+            return None;
         };
-        if let Some(&first) = seen.get(name) {
-            ctx.push(
-                Diagnostic::new(
-                    crate::lower::codes::DUPLICATE_FIELD.as_code(),
-                    m.name.span,
-                    format!("host `{name}` is defined more than once"),
-                )
-                .with_label(first, "first defined here"),
-            );
-            continue;
-        }
-        seen.insert(name, m.name.span);
-        out.push(Host {
+        Some(Host {
             name: Spanned::new(name.to_owned(), m.name.span),
             addr: Spanned::new(addr, m.value.span),
-        });
-    }
-    out
+        })
+    })
 }
 
 fn ipsets(ctx: &mut Ctx<'_>, v: &Value) -> Vec<IpSet> {
-    let Some(obj) = ctx.object(v, "ipsets") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for m in &obj.members {
+    map_section(ctx, v, "ipsets", |ctx, m| {
         let name = m.key();
         if !name.starts_with("ipset:") || name.len() <= "ipset:".len() {
             ctx.push(Diagnostic::new(
@@ -856,7 +824,7 @@ fn ipsets(ctx: &mut Ctx<'_>, v: &Value) -> Vec<IpSet> {
                 m.name.span,
                 format!("ipset must start with 'ipset:', got: \"{name}\""),
             ));
-            continue;
+            return None;
         }
         let mut ops = Vec::new();
         for s in ctx.strings(&m.value, &format!("ipsets[\"{name}\"]")) {
@@ -889,20 +857,15 @@ fn ipsets(ctx: &mut Ctx<'_>, v: &Value) -> Vec<IpSet> {
                 Err(e) => ctx.push(cc::alias_error(&e, s.span, &format!("ipsets[\"{name}\"]"))),
             }
         }
-        out.push(IpSet {
+        Some(IpSet {
             name: Spanned::new(name.to_owned(), m.name.span),
             ops,
-        });
-    }
-    out
+        })
+    })
 }
 
 fn postures(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Posture> {
-    let Some(obj) = ctx.object(v, "postures") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for m in &obj.members {
+    map_section(ctx, v, "postures", |ctx, m| {
         let name = m.key();
         if !name.starts_with("posture:") {
             ctx.push(Diagnostic::new(
@@ -910,7 +873,7 @@ fn postures(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Posture> {
                 m.name.span,
                 format!("posture must start with 'posture:', got: \"{name}\""),
             ));
-            continue;
+            return None;
         }
         let conditions = ctx.strings(&m.value, &format!("postures[\"{name}\"]"));
         let mut parsed = Vec::with_capacity(conditions.len());
@@ -940,13 +903,12 @@ fn postures(ctx: &mut Ctx<'_>, v: &Value) -> Vec<Posture> {
                 }
             }
         }
-        out.push(Posture {
+        Some(Posture {
             name: Spanned::new(name.to_owned(), m.name.span),
             conditions,
             parsed,
-        });
-    }
-    out
+        })
+    })
 }
 
 /// The span of bytes `start..end` of a string value's text, when the source spells the
