@@ -36,12 +36,15 @@ pub enum RulesSource {
 }
 
 impl RulesSource {
-    /// The files whose modification makes the node reload.
+    /// The files whose modification makes the node reload. For a policy: the policy, the
+    /// inventory, the `tailpolicy.toml` found above it and every fragment its
+    /// `[policy] files` names, listed anew on each call, so that a fragment added,
+    /// removed or renamed also triggers a reload.
     #[must_use]
-    pub fn watched_files(&self) -> Vec<&Path> {
+    pub fn watched_files(&self) -> Vec<PathBuf> {
         match self {
-            Self::Rules { path, .. } => vec![path.as_path()],
-            Self::Policy { policy, nodes, .. } => vec![policy.as_path(), nodes.as_path()],
+            Self::Rules { path, .. } => vec![path.clone()],
+            Self::Policy { policy, nodes, .. } => fs::watched_files(&policy_request(policy, nodes)),
             Self::Disabled => Vec::new(),
         }
     }
@@ -128,14 +131,7 @@ pub fn compile_policy(
     nodes: &Path,
     node: &str,
 ) -> Result<Vec<FilterRule>, LoadError> {
-    let request = LoadRequest {
-        policy: Some(policy.display().to_string()),
-        nodes: Some(nodes.to_owned()),
-        config: None,
-        cwd: std::env::current_dir().unwrap_or_default(),
-        dialect: None,
-    };
-    let ws = fs::load(&request)
+    let ws = fs::load(&policy_request(policy, nodes))
         .map_err(|e| LoadError::one(e.to_string()))?
         .workspace;
     let report = ws.report();
@@ -157,6 +153,18 @@ pub fn compile_policy(
             "`{}` could not be compiled: {e:?}",
             policy.display()
         ))),
+    }
+}
+
+/// How the node asks the host's IO edge for a policy: as `tailpolicy compile` would,
+/// with the configuration found above the policy.
+fn policy_request(policy: &Path, nodes: &Path) -> LoadRequest {
+    LoadRequest {
+        policy: Some(policy.display().to_string()),
+        nodes: Some(nodes.to_owned()),
+        config: None,
+        cwd: std::env::current_dir().unwrap_or_default(),
+        dialect: None,
     }
 }
 
@@ -211,13 +219,20 @@ pub fn rules_from_json(text: &str, node: Option<&str>) -> Result<Vec<FilterRule>
     serde_json::from_value(filter.clone()).map_err(|e| format!("invalid FilterRule list: {e}"))
 }
 
-/// The modification times of the watched files (`None` for a file that cannot be read).
+/// A watched file and its modification time (`None`: it cannot be read).
+pub type Stamp = (PathBuf, Option<SystemTime>);
+
+/// The watched files with their modification times: a file changed, created, removed
+/// or renamed changes the list.
 #[must_use]
-pub fn mtimes(source: &RulesSource) -> Vec<Option<SystemTime>> {
+pub fn mtimes(source: &RulesSource) -> Vec<Stamp> {
     source
         .watched_files()
-        .iter()
-        .map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .into_iter()
+        .map(|p| {
+            let time = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
+            (p, time)
+        })
         .collect()
 }
 

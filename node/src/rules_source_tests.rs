@@ -57,7 +57,7 @@ fn load_rules_reads_files_and_reports_paths() {
     };
     assert_eq!(load_rules(&src).unwrap().len(), 1);
     assert_eq!(mtimes(&src).len(), 1);
-    assert!(mtimes(&src)[0].is_some());
+    assert!(mtimes(&src)[0].1.is_some());
     std::fs::write(&path, "[oops").unwrap();
     let e = load_rules(&src).unwrap_err();
     assert!(e.to_string().contains("rules.json`: invalid JSON"), "{e}");
@@ -100,4 +100,43 @@ fn policy_mode_compiles_the_node_filter() {
     };
     let e = load_rules(&unknown).unwrap_err().to_string();
     assert!(e.starts_with("no node called `nope`"), "{e}");
+}
+
+#[test]
+fn policy_mode_watches_the_configuration_and_every_fragment() {
+    let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/multifile/good");
+    let nodes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/example/nodes.json");
+    let dir = std::env::temp_dir().join(format!("tp-node-watch-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("teams")).unwrap();
+    for f in ["base.hujson", "teams/data.hujson", "teams/people.hujson"] {
+        std::fs::copy(good.join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(
+        dir.join("tailpolicy.toml"),
+        "[policy]\nfiles = [\"base.hujson\", \"teams/*.hujson\"]\n",
+    )
+    .unwrap();
+    let src = RulesSource::Policy {
+        policy: dir.join("base.hujson"),
+        nodes: nodes.clone(),
+        node: "k8s-api".to_owned(),
+    };
+    assert!(!load_rules(&src).unwrap().is_empty());
+    let watched = src.watched_files();
+    for f in [
+        "tailpolicy.toml",
+        "base.hujson",
+        "teams/data.hujson",
+        "teams/people.hujson",
+    ] {
+        assert!(watched.contains(&dir.join(f)), "{f} not in {watched:?}");
+    }
+    assert!(watched.contains(&nodes), "{watched:?}");
+    assert_eq!(watched.len(), 5, "each file once: {watched:?}");
+    // A fragment created after the start is watched, and changes the stamps.
+    let before = mtimes(&src);
+    std::fs::write(dir.join("teams/new.hujson"), "{}\n").unwrap();
+    assert!(src.watched_files().contains(&dir.join("teams/new.hujson")));
+    assert_ne!(mtimes(&src), before);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

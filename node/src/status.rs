@@ -3,15 +3,15 @@
 //! bookkeeping it shows.
 
 use crate::engine::Engine;
+use crate::rules_source::Stamp;
 use crate::stats::{ALL_NODE_DROPS, ALL_REASONS, Direction};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
-use std::time::SystemTime;
 
 /// What happened to policy reloads so far, and the file times last seen.
 #[derive(Clone, Debug, Default)]
 pub struct ReloadState {
-    seen: Vec<Option<SystemTime>>,
+    seen: Vec<Stamp>,
     /// Successful reloads.
     pub ok: u64,
     /// Rejected reloads.
@@ -23,21 +23,21 @@ pub struct ReloadState {
 impl ReloadState {
     /// Starts with the files' current modification times.
     #[must_use]
-    pub fn new(seen: Vec<Option<SystemTime>>) -> Self {
+    pub fn new(seen: Vec<Stamp>) -> Self {
         Self {
             seen,
             ..Self::default()
         }
     }
 
-    /// Whether `now` differs from the times last seen.
+    /// Whether `now` differs from the files and times last seen.
     #[must_use]
-    pub fn files_changed(&self, now: &[Option<SystemTime>]) -> bool {
+    pub fn files_changed(&self, now: &[Stamp]) -> bool {
         self.seen != now
     }
 
     /// Records the times a reload is about to read.
-    pub fn observed(&mut self, now: Vec<Option<SystemTime>>) {
+    pub fn observed(&mut self, now: Vec<Stamp>) {
         self.seen = now;
     }
 

@@ -12,13 +12,17 @@ const CONF: &str = "[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIg
 
 #[test]
 fn reload_state_tracks_file_times_and_outcomes() {
+    let file = |name: &str, t| (std::path::PathBuf::from(name), t);
     let t0 = Some(UNIX_EPOCH);
     let t1 = Some(UNIX_EPOCH + Duration::from_secs(1));
-    let mut r = ReloadState::new(vec![t0]);
-    assert!(!r.files_changed(&[t0]));
-    assert!(r.files_changed(&[t1]));
-    r.observed(vec![t1]);
-    assert!(!r.files_changed(&[t1]));
+    let mut r = ReloadState::new(vec![file("a", t0)]);
+    assert!(!r.files_changed(&[file("a", t0)]));
+    assert!(r.files_changed(&[file("a", t1)]));
+    // A fragment renamed (same time) or added is a change too.
+    assert!(r.files_changed(&[file("b", t0)]));
+    assert!(r.files_changed(&[file("a", t0), file("b", t0)]));
+    r.observed(vec![file("a", t1)]);
+    assert!(!r.files_changed(&[file("a", t1)]));
     r.succeeded(2);
     r.failed("bad\nworse".to_owned(), 2);
     assert_eq!((r.ok, r.failed), (1, 1));

@@ -304,6 +304,44 @@ fn normalise(path: &Path) -> PathBuf {
 /// its multi-file policy when it is one of the configured fragments, or the configured
 /// fragments when none is given) and the inventory (`--nodes`, else the configuration's
 /// `nodes`).
+/// Every file a [`load`] of `request` reads, for a caller that reloads when one changes:
+/// the configuration file, every fragment its `[policy] files` names (globs expanded
+/// now, so a fragment created later is in the next call's list), the policy given and
+/// the inventory. Best effort: what cannot be resolved (an unreadable configuration) is
+/// left out, and the load itself reports it. Standard input is never listed.
+pub fn watched_files(request: &LoadRequest) -> Vec<PathBuf> {
+    let cwd = &request.cwd;
+    let policy_path = request
+        .policy
+        .as_deref()
+        .filter(|p| *p != STDIN_ARG)
+        .map(Path::new);
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut config = None;
+    if let Ok((c, Some(path))) = config_for(request.config.as_deref(), policy_path, cwd) {
+        files.push(path.clone());
+        if !c.policy.files.is_empty()
+            && let Ok(fragments) = fragment_paths(&c, &path)
+        {
+            files.extend(fragments);
+        }
+        config = Some(c);
+    }
+    if let Some(p) = policy_path {
+        files.push(cwd.join(p));
+    }
+    let nodes = request
+        .nodes
+        .clone()
+        .or_else(|| config.and_then(|c| c.nodes));
+    if let Some(n) = nodes {
+        files.push(cwd.join(n));
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.clone()));
+    files
+}
+
 pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
     let cwd = &request.cwd;
     let policy_path = request
