@@ -300,10 +300,6 @@ fn normalise(path: &Path) -> PathBuf {
     out
 }
 
-/// Loads what `request` names: the configuration, the policy (the file given, all of
-/// its multi-file policy when it is one of the configured fragments, or the configured
-/// fragments when none is given) and the inventory (`--nodes`, else the configuration's
-/// `nodes`).
 /// Every file a [`load`] of `request` reads, for a caller that reloads when one changes:
 /// the configuration file, every fragment its `[policy] files` names (globs expanded
 /// now, so a fragment created later is in the next call's list), the policy given and
@@ -342,6 +338,10 @@ pub fn watched_files(request: &LoadRequest) -> Vec<PathBuf> {
     files
 }
 
+/// Loads what `request` names: the configuration, the policy (the file given, all of
+/// its multi-file policy when it is one of the configured fragments, or the configured
+/// fragments when none is given) and the inventory (`--nodes`, else the configuration's
+/// `nodes`).
 pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
     let cwd = &request.cwd;
     let policy_path = request
