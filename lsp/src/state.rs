@@ -35,8 +35,41 @@ struct Root {
     ws: Workspace,
     /// The inventory on disk and its modification time when read.
     inventory: Option<(PathBuf, Option<SystemTime>)>,
+    /// The configuration file and every fragment it names, with their modification
+    /// times when the root was made: a change (an edited `tailpolicy.toml`, a fragment
+    /// created, removed or changed on disk) rebuilds the root.
+    sources: Vec<(PathBuf, Option<SystemTime>)>,
     /// Whether it was made for one buffer (dropped when it closes).
     single: bool,
+}
+
+/// The configuration found above `path` (if any), what it says, and the fragment
+/// paths it names (globs expanded now).
+fn configuration(path: Option<&Path>) -> (Option<PathBuf>, Config, Vec<PathBuf>) {
+    let config_path = path.and_then(Path::parent).and_then(fs::discover_config);
+    let config = config_path
+        .as_deref()
+        .and_then(|p| fs::load_config(p).ok())
+        .unwrap_or_default();
+    let fragments = match &config_path {
+        Some(cp) if !config.policy.files.is_empty() => {
+            fs::fragment_paths(&config, cp).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    (config_path, config, fragments)
+}
+
+/// The configuration and fragment files of a root, stamped with their times.
+fn stamp_sources(
+    config_path: Option<&Path>,
+    fragments: &[PathBuf],
+) -> Vec<(PathBuf, Option<SystemTime>)> {
+    config_path
+        .into_iter()
+        .chain(fragments.iter().map(PathBuf::as_path))
+        .map(|p| (p.to_owned(), mtime(p)))
+        .collect()
 }
 
 /// The server state.
@@ -92,20 +125,8 @@ impl State {
     /// host of its own with the configuration found above it.
     fn open_root(&mut self, uri: &Url) -> usize {
         let path = uri.to_file_path().ok();
-        let config_path = path
-            .as_deref()
-            .and_then(Path::parent)
-            .and_then(fs::discover_config);
-        let config = config_path
-            .as_deref()
-            .and_then(|p| fs::load_config(p).ok())
-            .unwrap_or_default();
-        let fragments = match &config_path {
-            Some(cp) if !config.policy.files.is_empty() => {
-                fs::fragment_paths(&config, cp).unwrap_or_default()
-            }
-            _ => Vec::new(),
-        };
+        let (config_path, config, fragments) = configuration(path.as_deref());
+        let sources = stamp_sources(config_path.as_deref(), &fragments);
         let is_fragment = path
             .as_ref()
             .is_some_and(|p| fragments.iter().any(|f| f == p));
@@ -140,6 +161,7 @@ impl State {
             uris,
             ws,
             inventory,
+            sources,
             single: !is_fragment,
         });
         self.roots.len() - 1
@@ -247,9 +269,80 @@ impl State {
         }
     }
 
-    /// Re-reads inventories whose file changed on disk; returns the diagnostics to
-    /// publish again.
+    /// Re-reads inventories whose file changed on disk, and rebuilds the roots whose
+    /// configuration or set of fragments changed; returns the diagnostics to publish
+    /// again.
     pub fn poll_files(&mut self) -> Vec<Message> {
+        let mut out = self.rebuild_stale_roots();
+        out.extend(self.poll_inventories());
+        out
+    }
+
+    /// Rebuilds every root whose configuration file or fragment files changed on disk
+    /// (including a fragment added or removed under a glob): open buffers keep their
+    /// text and version, the rest is read again, and each open buffer then belongs to
+    /// the root its new configuration gives it.
+    fn rebuild_stale_roots(&mut self) -> Vec<Message> {
+        let stale: Vec<usize> = self
+            .roots
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                let anchor = r.uris.first().and_then(|u| u.to_file_path().ok());
+                let (config_path, _, fragments) = configuration(anchor.as_deref());
+                let now = stamp_sources(config_path.as_deref(), &fragments);
+                // An open buffer's file changes when it is saved: the buffer is
+                // already what the host analyses, so only its presence counts.
+                let is_open =
+                    |p: &Path| Url::from_file_path(p).is_ok_and(|u| self.open.contains_key(&u));
+                now.len() != r.sources.len()
+                    || now
+                        .iter()
+                        .zip(&r.sources)
+                        .any(|((p, t), (q, u))| p != q || (t != u && !is_open(p)))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if stale.is_empty() {
+            return Vec::new();
+        }
+        // The open buffers of the stale roots, with their text and version.
+        let mut buffers: Vec<(Url, String, i32)> = Vec::new();
+        let mut previous: Vec<Url> = Vec::new();
+        for &i in stale.iter().rev() {
+            let root = self.roots.remove(i);
+            for (uri, input) in root.uris.iter().zip(root.ws.fragment_inputs()) {
+                previous.push(uri.clone());
+                if self.open.contains_key(uri) {
+                    buffers.push((uri.clone(), input.contents.to_text(), input.version));
+                }
+            }
+        }
+        let mut touched: Vec<usize> = Vec::new();
+        for (uri, text, version) in buffers {
+            let root = match self.find(&uri) {
+                Some((r, _)) => r,
+                None => self.open_root(&uri),
+            };
+            self.set_text(root, &uri, text, version);
+            if !touched.contains(&root) {
+                touched.push(root);
+            }
+        }
+        let mut out: Vec<Message> = touched.into_iter().flat_map(|r| self.publish(r)).collect();
+        // Files no longer analysed by any root lose their diagnostics.
+        for uri in previous {
+            if self.find(&uri).is_none() && self.published.get(&uri).is_some_and(|d| !d.is_empty())
+            {
+                self.published.insert(uri.clone(), Vec::new());
+                out.push(publish(uri, Vec::new(), None));
+            }
+        }
+        out
+    }
+
+    /// Re-reads inventories whose file changed on disk.
+    fn poll_inventories(&mut self) -> Vec<Message> {
         let mut changed = Vec::new();
         for (i, r) in self.roots.iter_mut().enumerate() {
             let Some((path, seen)) = &mut r.inventory else {
@@ -591,5 +684,60 @@ mod tests {
         // A change that leaves the diagnostics as they are publishes nothing.
         let out = change(&mut state, 4, 27, 27, "\n");
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    /// The URIs of the fragments analysed together with `uri`.
+    fn root_of(state: &State, uri: &Url) -> Vec<String> {
+        state
+            .find(uri)
+            .and_then(|(r, _)| state.roots.get(r))
+            .map(|r| {
+                r.uris
+                    .iter()
+                    .map(|u| u.path().rsplit('/').next().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_changed_configuration_or_a_new_fragment_is_picked_up_without_reopening() {
+        let dir = std::env::temp_dir().join(format!("tp-lsp-config-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("teams")).unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+        write("tailpolicy.toml", "[policy]\nfiles = [\"base.hujson\"]\n");
+        write(
+            "base.hujson",
+            "{\"groups\": {\"group:eng\": [\"a@example.com\"]}}\n",
+        );
+        let team =
+            "{\"grants\": [{\"src\": [\"group:eng\"], \"dst\": [\"*\"], \"ip\": [\"tcp:22\"]}]}\n";
+        write("teams/eng.hujson", team);
+        let eng = Url::from_file_path(dir.join("teams/eng.hujson")).unwrap();
+        let mut state = State::new();
+        open(&mut state, eng.as_str(), team);
+        // Not a fragment yet: analysed alone, the group is undefined there.
+        assert_eq!(root_of(&state, &eng), ["eng.hujson"]);
+        assert!(state.published.get(&eng).is_some_and(|d| !d.is_empty()));
+        // The configuration now names the team fragments: one policy, no error.
+        write(
+            "tailpolicy.toml",
+            "[policy]\nfiles = [\"base.hujson\", \"teams/*.hujson\"]\n",
+        );
+        state.poll_files();
+        assert_eq!(root_of(&state, &eng), ["base.hujson", "eng.hujson"]);
+        assert!(
+            state.published.get(&eng).is_some_and(Vec::is_empty),
+            "{:?}",
+            state.published.get(&eng)
+        );
+        // A fragment created under the glob joins the policy.
+        write("teams/ops.hujson", "{}\n");
+        state.poll_files();
+        assert_eq!(
+            root_of(&state, &eng),
+            ["base.hujson", "eng.hujson", "ops.hujson"]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
