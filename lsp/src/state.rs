@@ -701,6 +701,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::unwrap_used, reason = "test setup")]
     fn a_changed_configuration_or_a_new_fragment_is_picked_up_without_reopening() {
         let dir = std::env::temp_dir().join(format!("tp-lsp-config-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("teams")).unwrap();
