@@ -538,7 +538,8 @@ impl State {
             req::InlayHintRequest::METHOD => {
                 let p: InlayHintParams = params(r.params).map_err(bad)?;
                 with_doc!(p, &p.text_document.uri, |doc| crate::tokens::inlay_hints(
-                    &doc
+                    &doc,
+                    Some(p.range)
                 ))
             }
             req::CodeActionRequest::METHOD => {

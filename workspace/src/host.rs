@@ -639,6 +639,19 @@ impl Workspace {
         Ok(compiler)
     }
 
+    /// The compiler, only when it is already computed for the current policy and
+    /// inventory (`None` otherwise): for callers that show compiled results only when
+    /// they cost nothing, such as an editor's hints on a large policy.
+    pub fn compiler_if_ready(&self) -> Option<Arc<Compiler<'static>>> {
+        let policy = self.checked_policy().ok()?;
+        let inventory = self.adopted_inventory(&policy)?;
+        let cache = self.compiler.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .as_ref()
+            .filter(|c| std::ptr::eq(c.policy(), policy.as_ref()) && c.inventory() == &inventory)
+            .cloned()
+    }
+
     /// The packet filter of the node called `name` and the destinations it accepts
     /// (its addresses and approved routes; an approved exit node's include
     /// `0.0.0.0/0` and `::/0`): what `simulate` and the node enforce, exactly as

@@ -328,7 +328,26 @@ async def test_semantic_tokens_and_inlay_hints(client: LanguageClient):
             range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=30, character=0)),
         )
     )
-    assert [(h.position.line, h.label) for h in hints] == [(3, "2 members"), (4, "1 member"), (5, "1 member")]
+    # Each group's member count; each rule's senders and the nodes enforcing it (with
+    # the fixture's inventory: the platform team's two laptops reach the one `tag:k8s`
+    # node; carol's laptop reaches `tag:db`'s node, while `k8s-api` sits behind a route
+    # that nothing approves here).
+    assert [(h.position.line, h.label) for h in hints] == [
+        (3, "2 members"),
+        (4, "1 member"),
+        (5, "1 member"),
+        (18, "2 nodes → 1 node"),
+        (19, "2 nodes → 1 node"),
+        (20, "1 node → 1 node"),
+    ]
+    # Only what is in view: a range over the groups gives no rule hints.
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=2, character=0), end=types.Position(line=7, character=0)),
+        )
+    )
+    assert [h.label for h in hints] == ["2 members", "1 member", "1 member"]
 
 
 async def actions_for(client: LanguageClient, uri: str, code: str):
