@@ -24,8 +24,8 @@ use divan::{Bencher, black_box};
 use std::net::{IpAddr, SocketAddr};
 use tailpolicy_dataplane_filter::addr::parse_addr_list;
 use tailpolicy_dataplane_filter::{Filter, FilterConfig, FilterRule};
-use tailpolicy_node::config::{Interface, InterfaceAddress, Key, Peer, WgConfig};
-use tailpolicy_node::engine::{Engine, Scratch, Sink};
+use tailpolicy_node::{Engine, Scratch, Sink};
+use tailpolicy_node::{Interface, InterfaceAddress, Key, Peer, WgConfig};
 
 fn main() {
     divan::main();
@@ -66,7 +66,7 @@ fn wg(own: u8, own_ip: [u8; 4], peer: u8, peer_net: &str, endpoint: Option<&str>
             }],
             listen_port: Some(51820),
             mtu: 1420,
-            table: tailpolicy_node::config::RouteTable::Auto,
+            table: tailpolicy_node::RouteTable::Auto,
             fwmark: None,
         },
         peers: vec![Peer {
@@ -160,7 +160,7 @@ fn encrypt_decrypt_filter<const FILTER: bool>(bencher: Bencher, len: usize) {
     assert!(tun.tun > 0, "packets reached A's TUN");
     assert_eq!(
         a.counters().dropped(
-            tailpolicy_node::stats::Direction::In,
+            tailpolicy_node::Direction::In,
             tailpolicy_dataplane_filter::Reason::NoRule
         ),
         0

@@ -52,7 +52,7 @@ pub struct Interface {
     pub addresses: Vec<InterfaceAddress>,
     /// `ListenPort`; `None` picks a free port.
     pub listen_port: Option<u16>,
-    /// `MTU` (default [`DEFAULT_MTU`]).
+    /// `MTU` (default 1420).
     pub mtu: u16,
     /// `Table`: where the AllowedIPs routes go.
     pub table: RouteTable,

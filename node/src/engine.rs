@@ -83,7 +83,7 @@ struct ActiveFilter {
 /// WireGuard output buffer and the task's verdict counts. Each task that drives the engine
 /// owns one ([`Engine::scratch`]), so the packet path never allocates and never writes a
 /// counter another task writes. The counts reach [`Engine::counters`] every
-/// [`crate::stats::TALLY_FLUSH_EVERY`] verdicts, on [`Scratch::flush`] and when the scratch
+/// `TALLY_FLUSH_EVERY` verdicts, on [`Scratch::flush`] and when the scratch
 /// is dropped.
 #[derive(Debug)]
 pub struct Scratch {
@@ -455,7 +455,7 @@ impl Engine {
         }
     }
 
-    /// Handles the packets cut from one TUN super-segment ([`crate::offload::segment`]):
+    /// Handles the packets cut from one TUN super-segment (the offload module's `segment`):
     /// they share one five-tuple, so the peer is chosen and the filter runs once, on the
     /// first packet, and the verdict applies to all of them (counted once per packet). The
     /// peer's lock is taken once for the whole run, and the datagrams leave back to back,

@@ -156,11 +156,6 @@ impl AllowedIps {
             .find(|(p, _)| p.contains(ip))
             .map(|(_, peer)| *peer)
     }
-
-    /// Every (prefix, peer) entry, most specific first.
-    pub fn iter(&self) -> impl Iterator<Item = &(Prefix, usize)> {
-        self.entries.iter()
-    }
 }
 
 #[cfg(test)]

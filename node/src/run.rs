@@ -665,7 +665,7 @@ impl Sink for IoSink<'_> {
     }
 }
 
-/// Whether to ask for TUN offloads, given the value of [`OFFLOAD_ENV`]; when not, why.
+/// Whether to ask for TUN offloads, given the value of `TAILPOLICY_NODE_OFFLOAD`; when not, why.
 #[must_use]
 pub fn offload_wanted(env: Option<&str>) -> (bool, &'static str) {
     match env.map(str::trim) {

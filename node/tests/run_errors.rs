@@ -115,7 +115,7 @@ fn policy_errors_and_bad_rules_stop_start_up() {
 /// else leaves them on.
 #[test]
 fn offload_environment_variable() {
-    use tailpolicy_node::run::offload_wanted;
+    use tailpolicy_node::offload_wanted;
     for off in ["off", "0", "false", "no", " off "] {
         let (on, why) = offload_wanted(Some(off));
         assert!(!on, "{off}");

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::time::Duration;
-use tailpolicy_node::udp::{RecvBatch, SendBatch, Udp};
+use tailpolicy_node::{RecvBatch, SendBatch, Udp};
 
 async fn receive(udp: &Udp, want: usize) -> Vec<(SocketAddr, Vec<u8>)> {
     let mut got = Vec::new();

@@ -3,9 +3,9 @@
 
 use crate::exit::Exit;
 use std::path::PathBuf;
-use tailpolicy_node::run::{default_status_socket, interface_name};
-use tailpolicy_node::status::render_text;
+use tailpolicy_node::render_text;
 use tailpolicy_node::{NodeOptions, RulesSource};
+use tailpolicy_node::{default_status_socket, interface_name};
 
 /// Arguments of `tailpolicy node`.
 #[derive(Debug, clap::Args)]
