@@ -34,6 +34,8 @@ pub struct SrcPoint {
     pub principal: String,
     /// The evaluator's source.
     pub src: Src,
+    /// For an address region (not a node's own address): its range.
+    pub region: Option<Range>,
 }
 
 /// A destination endpoint.
@@ -45,6 +47,8 @@ pub struct DstPoint {
     pub principal: String,
     /// The evaluator's destination.
     pub dst: Dst,
+    /// For an address region behind a router or exit node: its range.
+    pub region: Option<Range>,
 }
 
 fn net_of(first: u128, v4: bool) -> IpNet {
@@ -57,7 +61,8 @@ fn net_of(first: u128, v4: bool) -> IpNet {
     }
 }
 
-fn bounds(net: &IpNet) -> (bool, u128, u128) {
+/// The inclusive range of a prefix.
+pub fn bounds(net: &IpNet) -> (bool, u128, u128) {
     match net {
         IpNet::V4(n) => (
             true,
@@ -68,7 +73,8 @@ fn bounds(net: &IpNet) -> (bool, u128, u128) {
     }
 }
 
-fn ip_u128(ip: IpAddr) -> (bool, u128) {
+/// An address as (is IPv4, number).
+pub fn ip_u128(ip: IpAddr) -> (bool, u128) {
     match ip {
         IpAddr::V4(a) => (true, u128::from(u32::from(a))),
         IpAddr::V6(a) => (false, u128::from(a)),
@@ -102,7 +108,7 @@ pub fn interval_text(v4: bool, first: u128, last: u128) -> String {
 }
 
 /// An inclusive address range: (is IPv4, first, last).
-type Range = (bool, u128, u128);
+pub type Range = (bool, u128, u128);
 
 /// Address ranges the selectors of `policy` name (sources or destinations).
 fn literal_ranges(policy: &Policy, alias: &Alias, out: &mut Vec<Range>, depth: u8) {
@@ -257,6 +263,7 @@ pub fn src_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<SrcPoint> {
                 name: format!("{} ({ip})", n.name),
                 principal: principal(&src.identity, None),
                 src,
+                region: None,
             });
         }
     }
@@ -290,6 +297,7 @@ pub fn src_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<SrcPoint> {
             name: text.clone(),
             principal: text,
             src,
+            region: Some((v4, a, b)),
         });
     }
     out
@@ -306,6 +314,7 @@ pub fn dst_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<DstPoint> {
                 name: format!("{} ({ip})", n.name),
                 principal: principal(&dst.identity, None),
                 dst,
+                region: None,
             });
         }
     }
@@ -340,10 +349,54 @@ pub fn dst_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<DstPoint> {
                 name: format!("{text} via {}", router.name),
                 principal: text,
                 dst,
+                region: Some((v4, a, b)),
             });
         }
     }
     out
+}
+
+/// A packed bit set (bit `i` in word `i / 64`): a signature as long as the policies
+/// have rules, kept small.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Bits(Vec<u64>);
+
+impl Bits {
+    /// Packs `bits`.
+    pub fn from_bools(bits: &[bool]) -> Bits {
+        let mut words = vec![0u64; bits.len().div_ceil(64)];
+        for (i, x) in bits.iter().enumerate() {
+            if *x && let Some(w) = words.get_mut(i / 64) {
+                *w |= 1 << (i % 64);
+            }
+        }
+        Bits(words)
+    }
+
+    /// Whether bit `i` is set (false beyond the end).
+    pub fn has(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Whether some bit is set.
+    pub fn any(&self) -> bool {
+        self.0.iter().any(|w| *w != 0)
+    }
+
+    /// The set bits, in order.
+    pub fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(wi, w)| {
+            let mut x = *w;
+            std::iter::from_fn(move || {
+                if x == 0 {
+                    return None;
+                }
+                let b = x.trailing_zeros() as usize;
+                x &= x - 1;
+                Some(wi * 64 + b)
+            })
+        })
+    }
 }
 
 /// Groups points whose signatures are equal. Returns (signature order) class members.
