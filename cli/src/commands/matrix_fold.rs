@@ -27,7 +27,7 @@ pub fn answer(format: MatrixFormat, ws: &Workspace) -> Result<String, String> {
         MatrixFormat::Csv => {
             let mut s = String::from("src,dst,access,rules\n");
             for (src, dst, c) in named(&m) {
-                let rules: Vec<String> = c.rules.iter().map(|o| rule_short(&map, o)).collect();
+                let rules: Vec<String> = m.origins(c).map(|o| rule_short(&map, o)).collect();
                 s.push_str(&format!(
                     "{},{},{},{}\n",
                     csv(src),
@@ -71,7 +71,7 @@ pub fn to_json(map: &SourceMap, m: &FoldedMatrix) -> Value {
                 "protos": c.ports.protos.iter()
                     .map(|(p, ports)| json!({"proto": Proto(*p).to_string(), "ports": ports_text(ports)}))
                     .collect::<Vec<_>>(),
-                "rules": c.rules.iter().map(|o| origin_json(map, o)).collect::<Vec<_>>(),
+                "rules": m.origins(c).map(|o| origin_json(map, o)).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -110,7 +110,7 @@ fn table(map: &SourceMap, m: &FoldedMatrix) -> String {
         out.push('\n');
         for c in cells {
             let dst = m.columns.get(c.column).map_or("", |p| p.name.as_str());
-            let rules: Vec<String> = c.rules.iter().map(|o| rule_short(map, o)).collect();
+            let rules: Vec<String> = m.origins(c).map(|o| rule_short(map, o)).collect();
             out.push_str(&format!(
                 "  -> {dst:w_dst$}  {:w_acc$}  {}\n",
                 c.ports.text(),
@@ -166,7 +166,7 @@ fn html(map: &SourceMap, m: &FoldedMatrix) -> String {
         let (Some(s), Some(d)) = (m.rows.get(c.row), m.columns.get(c.column)) else {
             continue;
         };
-        let rules: Vec<String> = c.rules.iter().map(|o| origin_short(map, o)).collect();
+        let rules: Vec<String> = m.origins(c).map(|o| origin_short(map, o)).collect();
         let mut src_title = s.members.join("\n");
         if !s.groups.is_empty() {
             src_title = format!("{}\n{src_title}", s.groups.join(", "));

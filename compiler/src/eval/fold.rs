@@ -133,8 +133,9 @@ pub struct Cell {
     pub column: usize,
     /// The folded protocols and ports.
     pub ports: FoldedPorts,
-    /// The deciding rules (section, index, span), in policy order.
-    pub rules: Vec<Origin>,
+    /// The deciding rules, as indices into [`FoldedMatrix::rules`], in compilation
+    /// order (grants, then ACLs); [`FoldedMatrix::origins`] reads them.
+    pub rules: Vec<u32>,
 }
 
 /// The access matrix folded onto the policy's names: rows are principals (users, tag
@@ -148,9 +149,19 @@ pub struct FoldedMatrix {
     pub columns: Vec<Principal>,
     /// Non-empty cells.
     pub cells: Vec<Cell>,
+    /// The policy's network rules (section, index, span), in compilation order; cells
+    /// refer to them by index.
+    pub rules: Vec<Origin>,
 }
 
 impl FoldedMatrix {
+    /// The deciding rules of `cell`: section, index and span.
+    pub fn origins<'m>(&'m self, cell: &'m Cell) -> impl Iterator<Item = &'m Origin> + 'm {
+        cell.rules
+            .iter()
+            .filter_map(|i| self.rules.get(usize::try_from(*i).ok()?))
+    }
+
     /// The cells of row `row`.
     pub fn row_cells(&self, row: usize) -> impl Iterator<Item = &Cell> {
         let start = self.cells.partition_point(|c| c.row < row);
@@ -316,13 +327,15 @@ fn device_name(member: &str) -> &str {
 /// Access being gathered for one cell.
 #[derive(Debug, Default)]
 struct Acc {
-    protos: BTreeMap<u8, Vec<(u16, u16)>>,
+    /// (protocol, first port, last port), unmerged.
+    ports: Vec<(u8, u16, u16)>,
     icmp_granted: bool,
-    rules: Vec<Origin>,
+    /// Rule indices, ascending (rules are visited in order).
+    rules: Vec<u32>,
 }
 
 impl Acc {
-    fn add(&mut self, proto: Option<Proto>, ports: PortRange, origin: Origin) {
+    fn add(&mut self, proto: Option<Proto>, ports: PortRange, rule: u32) {
         let protos: &[Proto] = match &proto {
             Some(p) => std::slice::from_ref(p),
             None => &Proto::DEFAULT_SET,
@@ -331,34 +344,33 @@ impl Acc {
             if is_icmp(*p) {
                 self.icmp_granted = true;
             } else if p.has_ports() || ports == PortRange::ALL {
-                self.protos
-                    .entry(p.0)
-                    .or_default()
-                    .push((ports.first, ports.last));
+                self.ports.push((p.0, ports.first, ports.last));
             }
         }
-        if self.rules.last() != Some(&origin) && !self.rules.contains(&origin) {
-            self.rules.push(origin);
+        if self.rules.last() != Some(&rule) {
+            self.rules.push(rule);
         }
     }
 
-    fn finish(self) -> (FoldedPorts, Vec<Origin>) {
-        let mut protos: BTreeMap<u8, Ports> = self
-            .protos
-            .into_iter()
-            .map(|(p, v)| (p, merge(v)))
-            .collect();
+    fn finish(mut self) -> (FoldedPorts, Vec<u32>) {
+        self.ports.sort_unstable();
+        let mut protos: BTreeMap<u8, Ports> = BTreeMap::new();
+        for (p, a, b) in self.ports {
+            protos.entry(p).or_default().push((a, b));
+        }
+        for v in protos.values_mut() {
+            *v = merge(std::mem::take(v));
+        }
         for p in [Proto::ICMP, Proto::ICMPV6] {
             protos.insert(p.0, vec![(0, u16::MAX)]);
         }
-        let mut rules = self.rules;
-        rules.sort();
+        self.rules.shrink_to_fit();
         (
             FoldedPorts {
                 protos,
                 icmp_granted: self.icmp_granted,
             },
-            rules,
+            self.rules,
         )
     }
 }
@@ -438,21 +450,45 @@ fn build(
         }
     }
 
+    let mut rows_of_class: HashMap<usize, usize> = HashMap::new();
+    for sc in &row_class {
+        *rows_of_class.entry(*sc).or_default() += 1;
+    }
     let mut cells = Vec::new();
-    let mut done: HashMap<usize, Vec<(usize, FoldedPorts, Vec<Origin>)>> = HashMap::new();
+    let mut done: HashMap<usize, Vec<(usize, FoldedPorts, Vec<u32>)>> = HashMap::new();
     for (row, sc) in row_class.iter().enumerate() {
-        let per_class = done
-            .entry(*sc)
-            .or_insert_with(|| class_access(&ev, &classes, offsets, &by_atom, &by_owner, *sc));
-        for (dc, ports, rules) in per_class.iter() {
-            for column in columns_of.get(*dc).into_iter().flatten() {
+        let per_class = match done.remove(sc) {
+            Some(v) => v,
+            None => class_access(&ev, &classes, offsets, &by_atom, &by_owner, *sc),
+        };
+        let left = rows_of_class.entry(*sc).or_default();
+        *left = left.saturating_sub(1);
+        let keep = *left > 0;
+        let mut kept = Vec::new();
+        for (dc, ports, rules) in per_class {
+            let cols = columns_of.get(dc).map_or(&[][..], Vec::as_slice);
+            if keep {
+                kept.push((dc, ports.clone(), rules.clone()));
+            }
+            if let Some((last, rest)) = cols.split_last() {
+                for column in rest {
+                    cells.push(Cell {
+                        row,
+                        column: *column,
+                        ports: ports.clone(),
+                        rules: rules.clone(),
+                    });
+                }
                 cells.push(Cell {
                     row,
-                    column: *column,
-                    ports: ports.clone(),
-                    rules: rules.clone(),
+                    column: *last,
+                    ports,
+                    rules,
                 });
             }
+        }
+        if keep {
+            done.insert(*sc, kept);
         }
     }
     cells.sort_by_key(|c| (c.row, c.column));
@@ -460,6 +496,7 @@ fn build(
         rows,
         columns,
         cells,
+        rules: ev.rules().iter().map(|r| r.origin).collect(),
     }
 }
 
@@ -471,14 +508,16 @@ fn class_access(
     by_atom: &[Vec<usize>],
     by_owner: &HashMap<&str, Vec<usize>>,
     sc: usize,
-) -> Vec<(usize, FoldedPorts, Vec<Origin>)> {
+) -> Vec<(usize, FoldedPorts, Vec<u32>)> {
     let Some((bits, user)) = classes.src_signature(sc) else {
         return Vec::new();
     };
     let mut acc: HashMap<usize, Acc> = HashMap::new();
     let nothing: Vec<usize> = Vec::new();
     for ri in bits.ones() {
-        let (Some(rule), Some(k0)) = (ev.rules().get(ri), offsets.get(ri)) else {
+        let (Some(rule), Some(k0), Ok(index)) =
+            (ev.rules().get(ri), offsets.get(ri), u32::try_from(ri))
+        else {
             continue;
         };
         for (j, atom) in rule.dst.iter().enumerate() {
@@ -496,11 +535,11 @@ fn class_access(
                 }
                 acc.entry(*dc)
                     .or_default()
-                    .add(atom.proto, atom.ports, rule.origin);
+                    .add(atom.proto, atom.ports, index);
             }
         }
     }
-    let mut out: Vec<(usize, FoldedPorts, Vec<Origin>)> = acc
+    let mut out: Vec<(usize, FoldedPorts, Vec<u32>)> = acc
         .into_iter()
         .map(|(dc, a)| {
             let (p, r) = a.finish();
