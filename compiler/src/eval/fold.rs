@@ -45,6 +45,9 @@ pub struct Principal {
     pub members: Vec<String>,
     /// For a user's row: the groups the user belongs to, in policy order.
     pub groups: Vec<String>,
+    /// The node (index into [`Tailnet::nodes`]) when every member is one of its own
+    /// addresses.
+    pub node: Option<usize>,
 }
 
 impl Principal {
@@ -266,6 +269,7 @@ fn dst_of(tailnet: &Tailnet, d: &Dst) -> Vec<DstPoint> {
 fn group(
     labels: Vec<Label>,
     names: &[String],
+    nodes: &[Option<usize>],
     class_of: &[usize],
     groups_of: impl Fn(&Label) -> Vec<String>,
 ) -> (Vec<Principal>, Vec<usize>) {
@@ -280,6 +284,10 @@ fn group(
     }
     let mut out: Vec<(Principal, usize)> = Vec::new();
     for ((label, class), members) in &by_key {
+        let node = match members.first().and_then(|i| nodes.get(*i)) {
+            Some(Some(n)) if members.iter().all(|i| nodes.get(*i) == Some(&Some(*n))) => Some(*n),
+            _ => None,
+        };
         let members: Vec<String> = members
             .iter()
             .filter_map(|i| names.get(*i).cloned())
@@ -296,6 +304,7 @@ fn group(
                 label: label.clone(),
                 name,
                 members,
+                node,
             },
             *class,
         ));
@@ -401,6 +410,12 @@ fn build(
     let dst_labels: Vec<Label> = dsts.iter().map(|p| labeler.dst(p)).collect();
     let src_names: Vec<String> = srcs.iter().map(|p| p.name.clone()).collect();
     let dst_names: Vec<String> = dsts.iter().map(|p| p.name.clone()).collect();
+    let src_nodes: Vec<Option<usize>> = srcs.iter().map(|p| p.src.node).collect();
+    // Only a node's own addresses: a router's region is not the router.
+    let dst_nodes: Vec<Option<usize>> = dsts
+        .iter()
+        .map(|p| p.dst.node.filter(|_| p.region.is_none()))
+        .collect();
     let classes = Classes::from_points(&[&ev], srcs, dsts);
     let class_of = |cs: &[Vec<usize>], n: usize| {
         let mut v = vec![0; n];
@@ -422,8 +437,10 @@ fn build(
             Vec::new()
         }
     };
-    let (rows, row_class) = group(src_labels, &src_names, &src_class, user_groups);
-    let (columns, column_class) = group(dst_labels, &dst_names, &dst_class, |_| Vec::new());
+    let (rows, row_class) = group(src_labels, &src_names, &src_nodes, &src_class, user_groups);
+    let (columns, column_class) = group(dst_labels, &dst_names, &dst_nodes, &dst_class, |_| {
+        Vec::new()
+    });
 
     // Columns per destination class, and destination classes per destination atom.
     let mut columns_of: Vec<Vec<usize>> = vec![Vec::new(); classes.dst_classes.len()];
@@ -465,8 +482,11 @@ fn build(
         *left = left.saturating_sub(1);
         let keep = *left > 0;
         let mut kept = Vec::new();
+        let own = rows.get(row).and_then(|r| r.node);
         for (dc, ports, rules) in per_class {
-            let cols = columns_of.get(dc).map_or(&[][..], Vec::as_slice);
+            let mut cols: Vec<usize> = columns_of.get(dc).cloned().unwrap_or_default();
+            // A device talking to itself never crosses its filter.
+            cols.retain(|c| own.is_none() || columns.get(*c).and_then(|p| p.node) != own);
             if keep {
                 kept.push((dc, ports.clone(), rules.clone()));
             }
