@@ -111,6 +111,9 @@ fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {
     }
 }
 
+/// What merged changes share: source, gained, destination, protocols, rules.
+type MergeKey = (String, bool, String, Vec<u8>, Vec<Origin>);
+
 /// Folds the changes of `d` (computed for `policies`, old then new, over `tailnet`).
 pub fn fold_diff(d: &Diff, policies: &[&Policy], tailnet: &Tailnet) -> Vec<FoldedChange> {
     let labeler = Labeler::new(policies, tailnet);
@@ -175,8 +178,7 @@ pub fn fold_diff(d: &Diff, policies: &[&Policy], tailnet: &Tailnet) -> Vec<Folde
     // One change per (source, gained, destination, protocols, rules, devices), with
     // every port range that shares them.
     let mut merged: Vec<FoldedChange> = Vec::new();
-    let mut index: HashMap<(String, bool, String, Vec<u8>, Vec<Origin>), Vec<usize>> =
-        HashMap::new();
+    let mut index: HashMap<MergeKey, Vec<usize>> = HashMap::new();
     for ((src, gained, dst, ports), l) in out {
         let key = (
             src.clone(),
