@@ -8,11 +8,15 @@
 //! shows only where a rule grants it. A name covering devices that rules treat
 //! differently is split, each part naming its devices (`tag:k8s: k8s-1, k8s-2`).
 //!
-//! Formats: `table` (aligned text), `json` (`{"rows": [PRINCIPAL], "columns":
-//! [PRINCIPAL], "cells": [{"src", "dst", "access": "tcp:22, icmp", "protos":
-//! [{"proto", "ports"}], "rules": [RULE]}]}` with `PRINCIPAL` `{"name", "kind",
-//! "via", "members", "groups"}`), `csv` (`src,dst,access,rules`), `dot` (Graphviz) and
-//! `html` (one self-contained, searchable page; the allowing rules show on hover).
+//! Formats: `table` (aligned text, one block per source), `json` (compact, one line:
+//! `{"rules": [RULE], "rows": [PRINCIPAL], "columns": [PRINCIPAL], "cells": [{"src",
+//! "dst", "access": "tcp:22, icmp", "protos": [{"proto", "ports"}], "rules": [N]}]}`
+//! where a cell's rules are indices into the top-level `rules` (every network rule in
+//! compilation order: grants, then ACLs; `RULE` is `{"section", "index", "file",
+//! "line", "column"}`) and `PRINCIPAL` is `{"name", "kind", "via", "members",
+//! "groups"}`, `kind` one of `user`, `tag`, `host`, `subnet`, `internet`, `address`,
+//! `node`), `csv` (`src,dst,access,rules`), `dot` (Graphviz) and `html` (one
+//! self-contained, searchable page; the allowing rules show on hover).
 //!
 //! `--expand` gives the unfolded matrix: destinations as address ranges (every
 //! internet range an exit node carries), in the formats and JSON shape of before

@@ -19,8 +19,8 @@ pub fn answer(format: MatrixFormat, ws: &Workspace) -> Result<String, String> {
     Ok(match format {
         MatrixFormat::Table => table(&map, &m),
         MatrixFormat::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&to_json(&map, &m)).map_err(|e| e.to_string())?;
+            // Compact: a large tailnet has hundreds of thousands of cells.
+            let mut s = serde_json::to_string(&to_json(&map, &m)).map_err(|e| e.to_string())?;
             s.push('\n');
             s
         }
@@ -71,11 +71,12 @@ pub fn to_json(map: &SourceMap, m: &FoldedMatrix) -> Value {
                 "protos": c.ports.protos.iter()
                     .map(|(p, ports)| json!({"proto": Proto(*p).to_string(), "ports": ports_text(ports)}))
                     .collect::<Vec<_>>(),
-                "rules": m.origins(c).map(|o| origin_json(map, o)).collect::<Vec<_>>(),
+                "rules": c.rules,
             })
         })
         .collect();
     json!({
+        "rules": m.rules.iter().map(|o| origin_json(map, o)).collect::<Vec<_>>(),
         "rows": m.rows.iter().map(principal_json).collect::<Vec<_>>(),
         "columns": m.columns.iter().map(principal_json).collect::<Vec<_>>(),
         "cells": cells,
