@@ -476,6 +476,14 @@ pub struct Signer<'e, 'a> {
     dst_len: usize,
     /// Some rule is gated by a device posture (its own or `defaultSrcPosture`).
     gated: bool,
+    /// The distinct identity-only selectors, with the evaluator whose policy gives
+    /// them their meaning: an identity is matched against each once, not once per
+    /// rule or destination naming it.
+    aliases: Vec<(usize, Alias)>,
+    /// Per source bit (rule): the ids (into `aliases`) of its identity-only sources.
+    src_aliases: Vec<Vec<usize>>,
+    /// Per destination bit: the id of its selector when identity-only.
+    dst_alias: Vec<Option<usize>>,
 }
 
 /// Whether a selector's match depends only on identity.
@@ -488,15 +496,34 @@ impl<'e, 'a> Signer<'e, 'a> {
     pub fn new(evs: &'e [&'e Evaluator<'a>]) -> Self {
         let (mut src_addr, mut dst_addr) = (Vec::new(), Vec::new());
         let (mut k, mut d) = (0, 0);
+        let mut ids: HashMap<(usize, &Alias), usize> = HashMap::new();
+        let mut aliases: Vec<(usize, Alias)> = Vec::new();
+        let mut intern = |e: usize, a: &'e Alias| {
+            *ids.entry((e, a)).or_insert_with(|| {
+                aliases.push((e, a.clone()));
+                aliases.len() - 1
+            })
+        };
+        let (mut src_aliases, mut dst_alias) = (Vec::new(), Vec::new());
         for (e, ev) in evs.iter().enumerate() {
             for (ri, r) in ev.rules().iter().enumerate() {
                 if r.src.iter().any(|s| !identity_only(&s.value)) {
                     src_addr.push((k, e, ri));
                 }
+                src_aliases.push(
+                    r.src
+                        .iter()
+                        .filter(|s| identity_only(&s.value))
+                        .map(|s| intern(e, &s.value))
+                        .collect(),
+                );
                 k += 1;
                 for (j, a) in r.dst.iter().enumerate() {
-                    if !identity_only(&a.alias) {
+                    if identity_only(&a.alias) {
+                        dst_alias.push(Some(intern(e, &a.alias)));
+                    } else {
                         dst_addr.push((d, e, ri, j));
+                        dst_alias.push(None);
                     }
                     d += 1;
                 }
@@ -514,28 +541,41 @@ impl<'e, 'a> Signer<'e, 'a> {
             dst_addr,
             dst_len: d,
             gated,
+            aliases,
+            src_aliases,
+            dst_alias,
         }
+    }
+
+    /// Whether each distinct identity-only selector matches `identity`.
+    fn alias_hits(&self, identity: &Identity) -> Vec<bool> {
+        self.aliases
+            .iter()
+            .map(|(e, a)| {
+                self.evs
+                    .get(*e)
+                    .is_some_and(|ev| ev.matcher().identity_matches(a, identity))
+            })
+            .collect()
     }
 
     /// [`src_signature`], sharing identity work.
     pub fn src(&mut self, src: &Src) -> (Vec<bool>, Option<String>) {
         let evs = self.evs;
+        if !self.src_cache.contains_key(&src.identity) {
+            let hits = self.alias_hits(&src.identity);
+            let bits = self
+                .src_aliases
+                .iter()
+                .map(|ids| ids.iter().any(|i| hits.get(*i).copied().unwrap_or(false)))
+                .collect();
+            self.src_cache.insert(src.identity.clone(), bits);
+        }
         let id_bits = self
             .src_cache
-            .entry(src.identity.clone())
-            .or_insert_with(|| {
-                let mut bits = Vec::new();
-                for ev in evs {
-                    let m = ev.matcher();
-                    for r in ev.rules() {
-                        bits.push(r.src.iter().any(|s| {
-                            identity_only(&s.value) && m.identity_matches(&s.value, &src.identity)
-                        }));
-                    }
-                }
-                bits
-            })
-            .clone();
+            .get(&src.identity)
+            .cloned()
+            .unwrap_or_default();
         let mut bits = id_bits;
         for &(k, e, ri) in &self.src_addr {
             let (Some(ev), Some(b)) = (evs.get(e), bits.get_mut(k)) else {
@@ -590,24 +630,19 @@ impl<'e, 'a> Signer<'e, 'a> {
             (Some(_), None) => false,
         };
         let id_bits = if own {
+            if !self.dst_cache.contains_key(&dst.identity) {
+                let hits = self.alias_hits(&dst.identity);
+                let bits = self
+                    .dst_alias
+                    .iter()
+                    .map(|id| id.is_some_and(|i| hits.get(i).copied().unwrap_or(false)))
+                    .collect();
+                self.dst_cache.insert(dst.identity.clone(), bits);
+            }
             self.dst_cache
-                .entry(dst.identity.clone())
-                .or_insert_with(|| {
-                    let mut bits = Vec::new();
-                    for ev in evs {
-                        let m = ev.matcher();
-                        for r in ev.rules() {
-                            for a in &r.dst {
-                                bits.push(
-                                    identity_only(&a.alias)
-                                        && m.identity_matches(&a.alias, &dst.identity),
-                                );
-                            }
-                        }
-                    }
-                    bits
-                })
-                .clone()
+                .get(&dst.identity)
+                .cloned()
+                .unwrap_or_else(|| vec![false; self.dst_len])
         } else {
             vec![false; self.dst_len]
         };
