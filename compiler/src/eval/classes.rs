@@ -484,6 +484,11 @@ pub struct Signer<'e, 'a> {
     src_aliases: Vec<Vec<usize>>,
     /// Per destination bit: the id of its selector when identity-only.
     dst_alias: Vec<Option<usize>>,
+    /// Per entry of `dst_addr`: the id of its (evaluator, selector, `via`) among the
+    /// distinct ones, each matched once per endpoint.
+    dst_addr_key: Vec<usize>,
+    /// The distinct (evaluator, rule, destination) representatives of those ids.
+    dst_addr_reps: Vec<(usize, usize, usize)>,
 }
 
 /// Whether a selector's match depends only on identity.
@@ -533,7 +538,26 @@ impl<'e, 'a> Signer<'e, 'a> {
             !ev.matcher().policy.default_src_posture.is_empty()
                 || ev.rules().iter().any(|r| !r.src_posture.is_empty())
         });
+        let mut keys: HashMap<(usize, &Alias, &[String]), usize> = HashMap::new();
+        let (mut dst_addr_key, mut dst_addr_reps) = (Vec::new(), Vec::new());
+        for &(_, e, ri, j) in &dst_addr {
+            let Some(r) = evs.get(e).and_then(|ev| ev.rules().get(ri)) else {
+                dst_addr_key.push(usize::MAX);
+                continue;
+            };
+            let Some(a) = r.dst.get(j) else {
+                dst_addr_key.push(usize::MAX);
+                continue;
+            };
+            let id = *keys.entry((e, &a.alias, r.via.as_slice())).or_insert_with(|| {
+                dst_addr_reps.push((e, ri, j));
+                dst_addr_reps.len() - 1
+            });
+            dst_addr_key.push(id);
+        }
         Signer {
+            dst_addr_key,
+            dst_addr_reps,
             evs,
             src_cache: HashMap::new(),
             dst_cache: HashMap::new(),
@@ -647,13 +671,23 @@ impl<'e, 'a> Signer<'e, 'a> {
             vec![false; self.dst_len]
         };
         let mut bits = id_bits;
-        for &(k, e, ri, j) in &self.dst_addr {
-            let Some(ev) = evs.get(e) else { continue };
-            if let Some(r) = ev.rules().get(ri)
-                && let Some(a) = r.dst.get(j)
-                && let Some(b) = bits.get_mut(k)
-            {
-                *b = ev.atom_matches(r, a, dst, &nobody);
+        // Each distinct (selector, `via`) once: rules repeat them.
+        let hits: Vec<bool> = self
+            .dst_addr_reps
+            .iter()
+            .map(|&(e, ri, j)| {
+                evs.get(e).is_some_and(|ev| {
+                    ev.rules().get(ri).is_some_and(|r| {
+                        r.dst
+                            .get(j)
+                            .is_some_and(|a| ev.atom_matches(r, a, dst, &nobody))
+                    })
+                })
+            })
+            .collect();
+        for (&(k, _, _, _), id) in self.dst_addr.iter().zip(&self.dst_addr_key) {
+            if let Some(b) = bits.get_mut(k) {
+                *b = hits.get(*id).copied().unwrap_or(false);
             }
         }
         let owner = match (&dst.identity, dst.addr, dst.node) {
