@@ -36,10 +36,27 @@ enum Command {
     /// Run the policy's `tests` and `sshTests` as Tailscale does on save.
     Test(commands::test::TestArgs),
     /// Who can reach what, and by which rules.
+    ///
+    /// `--from` or `--to` alone answer by the policy's names: users (with their groups),
+    /// tag sets, host aliases, subnet routes with their router (`10.0.0.0/16 (via
+    /// vpc-router)`), `autogroup:internet (via EXIT)`; ports as policies spell them
+    /// (`tcp:443`, `tcp:22, icmp`, `*`; any access also allows ping). `--expand` answers
+    /// per device and address.
     Reach(commands::reach::ReachArgs),
     /// Semantic difference in access between two policies.
+    ///
+    /// Sources and destinations by the policy's names, access as policies spell it
+    /// (`tcp:22`, `443`, `*`, `icmp`); `--expand` by address range and protocol list.
     Diff(commands::diff::DiffArgs),
     /// The whole access matrix of the tailnet.
+    ///
+    /// Rows are users (with the groups they belong to), tag sets and address ranges;
+    /// columns are a user's devices, tag sets, host aliases, subnet routes with their
+    /// router and `autogroup:internet (via EXIT)`; cells are the ports as policies spell
+    /// them (`tcp:443`, `tcp:22, icmp`, `*`) and the deciding rules. Any access also
+    /// allows ping (`icmp` shows where a rule grants it). A name covering devices that
+    /// rules treat differently is split, each part listing its devices. `--expand`: by
+    /// address range instead.
     Matrix(commands::matrix::MatrixArgs),
     /// Security audit: findings, and what each user and tag can reach.
     Audit(commands::audit::AuditArgs),

@@ -4,9 +4,17 @@
 //! the rules responsible (in NEW for a gain, in OLD for a loss). Cosmetic changes
 //! (order, comments, formatting, equivalent rewrites) show nothing.
 //!
+//! Sources and destinations are named the way the policy names them, as `tailpolicy
+//! matrix` does (a user, a tag set, a host alias, `10.0.0.0/16 (via vpc-router)`,
+//! `autogroup:internet (via exit-1)`), and access is spelt as policies spell it
+//! (`tcp:22`, `443`, `*`, `icmp`: ping gained or lost on its own). A name stands for
+//! the devices the change applies to, listed in the JSON. `--expand` names
+//! destinations by address range and access by protocol list (`tcp,udp,icmp 22`).
+//!
 //! `--format json` is `{"changed": bool, "changes": [{"src", "dst", "change":
-//! "gained"|"lost", "protos": ["tcp", …], "ports": "22,80-90", "devices": {"src": [..],
-//! "dst": [..]}, "rules": [{"section", "index", "file", "line", "column"}]}]}`.
+//! "gained"|"lost", "access": "tcp:22", "protos": ["tcp", …], "ports": "22,80-90",
+//! "devices": {"src": [..], "dst": [..]}, "rules": [{"section", "index", "file", "line",
+//! "column"}]}]}`.
 //!
 //! Exit 0 when access is unchanged, 1 when it changed, 2 on error.
 
@@ -17,8 +25,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tailpolicy_compiler::eval::Tailnet;
 use tailpolicy_compiler::eval::diff::{Diff, diff};
+use tailpolicy_compiler::eval::fold_diff::fold_diff;
 use tailpolicy_compiler::eval::matrix::{merge, ports_text};
-use tailpolicy_policy::model::{Origin, Proto};
+use tailpolicy_policy::model::{Origin, Policy, Proto};
 use tailpolicy_workspace::{SourceMap, Workspace};
 
 /// Output formats of `tailpolicy diff`.
@@ -52,12 +61,18 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Full)]
     pub format: DiffFormat,
+    /// Destinations as address ranges and access per protocol, instead of the
+    /// policy's names and spelling.
+    #[arg(long)]
+    pub expand: bool,
 }
 
 /// One reported line: a change between two principals.
 #[derive(Clone, Debug, Default)]
 struct Line {
     protos: Vec<u8>,
+    /// The ports (`22,80-90`, `*`).
+    ports: String,
     rules: Vec<Origin>,
     src_devices: Vec<String>,
     dst_devices: Vec<String>,
@@ -66,10 +81,31 @@ struct Line {
 /// A line being merged: (source, gained?, destination), its port ranges, the rest.
 type Merged = ((String, bool, String), Vec<(u16, u16)>, Line);
 
-/// Key: (source principal, gained?, destination principal, ports).
+/// Key: (source principal, gained?, destination principal, access text).
 type Key = (String, bool, String, String);
 
-fn lines(d: &Diff) -> BTreeMap<Key, Line> {
+/// The changes by the policy's names (see `tailpolicy_compiler::eval::fold_diff`).
+fn folded_lines(d: &Diff, policies: &[&Policy], tailnet: &Tailnet) -> Vec<(Key, Line)> {
+    fold_diff(d, policies, tailnet)
+        .into_iter()
+        .map(|c| {
+            let access = c.ports_text();
+            (
+                (c.src, c.gained, c.dst, access),
+                Line {
+                    protos: c.protos,
+                    ports: ports_text(&c.ports),
+                    rules: c.rules,
+                    src_devices: c.src_devices,
+                    dst_devices: c.dst_devices,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The changes per principal and address range (`--expand`).
+fn lines(d: &Diff) -> Vec<(Key, Line)> {
     let mut out: BTreeMap<(String, bool, String, (u16, u16)), Line> = BTreeMap::new();
     let c = &d.classes;
     for ch in &d.changes {
@@ -130,10 +166,16 @@ fn lines(d: &Diff) -> BTreeMap<Key, Line> {
             None => merged.push(((src, g, dst), vec![ports], l)),
         }
     }
-    merged
+    let mut out: Vec<(Key, Line)> = merged
         .into_iter()
-        .map(|((s, g, d), ports, l)| ((s, g, d, ports_text(&merge(ports))), l))
-        .collect()
+        .map(|((s, g, d), ports, mut l)| {
+            l.ports = ports_text(&merge(ports));
+            let access = format!("{} {}", protos_text(&l.protos), l.ports);
+            ((s, g, d, access), l)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {
@@ -209,7 +251,11 @@ fn answer(args: &DiffArgs, lo: &Workspace, ln: &Workspace) -> Result<(String, bo
     };
     let tailnet = common_tailnet(lo, ln)?;
     let d = diff(&old, &new, &tailnet);
-    let ls = lines(&d);
+    let ls = if args.expand {
+        lines(&d)
+    } else {
+        folded_lines(&d, &[&old, &new], &tailnet)
+    };
     let changed = !ls.is_empty();
     let (old_map, new_map) = (lo.source_map(), ln.source_map());
     let file_of = |gained: bool| if gained { &new_map } else { &old_map };
@@ -217,11 +263,12 @@ fn answer(args: &DiffArgs, lo: &Workspace, ln: &Workspace) -> Result<(String, bo
         DiffFormat::Json => {
             let changes: Vec<Value> = ls
                 .iter()
-                .map(|((s, g, t, ports), l)| {
+                .map(|((s, g, t, access), l)| {
                     json!({
                         "src": s, "dst": t, "change": if *g { "gained" } else { "lost" },
+                        "access": access,
                         "protos": l.protos.iter().map(|p| Proto(*p).to_string()).collect::<Vec<_>>(),
-                        "ports": ports,
+                        "ports": l.ports,
                         "devices": {"src": l.src_devices, "dst": l.dst_devices},
                         "rules": l.rules.iter().map(|o| origin_json(file_of(*g), o)).collect::<Vec<_>>(),
                     })
@@ -236,7 +283,7 @@ fn answer(args: &DiffArgs, lo: &Workspace, ln: &Workspace) -> Result<(String, bo
         DiffFormat::Full => {
             let mut s = String::new();
             let mut current = None;
-            for ((src, g, dst, ports), l) in &ls {
+            for ((src, g, dst, access), l) in &ls {
                 if current != Some(src) {
                     s.push_str(&format!("{src}\n"));
                     current = Some(src);
@@ -247,9 +294,8 @@ fn answer(args: &DiffArgs, lo: &Workspace, ln: &Workspace) -> Result<(String, bo
                     .map(|o| origin_short(file_of(*g), o))
                     .collect();
                 s.push_str(&format!(
-                    "  {} {dst} {} {ports}  ({})\n",
+                    "  {} {dst} {access}  ({})\n",
                     if *g { "+" } else { "-" },
-                    protos_text(&l.protos),
                     rules.join(", ")
                 ));
             }
@@ -263,8 +309,8 @@ fn answer(args: &DiffArgs, lo: &Workspace, ln: &Workspace) -> Result<(String, bo
     Ok((text, changed))
 }
 
-fn markdown(ls: &BTreeMap<Key, Line>, old: &SourceMap, new: &SourceMap) -> String {
-    let gained = ls.keys().filter(|k| k.1).count();
+fn markdown(ls: &[(Key, Line)], old: &SourceMap, new: &SourceMap) -> String {
+    let gained = ls.iter().filter(|(k, _)| k.1).count();
     let lost = ls.len() - gained;
     let mut s = String::from("### Access changes\n\n");
     if ls.is_empty() {
@@ -277,10 +323,10 @@ fn markdown(ls: &BTreeMap<Key, Line>, old: &SourceMap, new: &SourceMap) -> Strin
         new.name()
     ));
     let mut current = None;
-    for ((src, g, dst, ports), l) in ls {
+    for ((src, g, dst, access), l) in ls {
         if current != Some(src) {
             s.push_str(&format!(
-                "\n#### `{src}`\n\n| | destination | protocols | ports | rules |\n|---|---|---|---|---|\n"
+                "\n#### `{src}`\n\n| | destination | access | rules |\n|---|---|---|---|\n"
             ));
             current = Some(src);
         }
@@ -291,9 +337,8 @@ fn markdown(ls: &BTreeMap<Key, Line>, old: &SourceMap, new: &SourceMap) -> Strin
             .map(|o| format!("`{}`", origin_short(file, o)))
             .collect();
         s.push_str(&format!(
-            "| {} | `{dst}` | {} | {ports} | {} |\n",
+            "| {} | `{dst}` | {access} | {} |\n",
             if *g { "➕ gained" } else { "➖ lost" },
-            protos_text(&l.protos),
             rules.join("<br>")
         ));
     }

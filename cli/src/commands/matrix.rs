@@ -1,11 +1,27 @@
 //! `tailpolicy matrix POLICY --nodes FILE`: the whole source × destination access
-//! matrix, folded onto principals (users, tag sets, address ranges behind routers) so
-//! it stays readable at 1,000 nodes.
+//! matrix, folded onto the policy's names (see `tailpolicy_compiler::eval::fold`):
+//! rows are users (with the groups they belong to), tag sets and address ranges;
+//! columns are a user's devices, tag sets, host aliases, subnet routes with their router
+//! (`10.0.0.0/16 (via vpc-router)`) and `autogroup:internet (via EXIT)`; cells are the
+//! ports as policies spell them (`tcp:443`, `tcp:22, icmp`, `*`) with the deciding
+//! rules. Any access also allows ping (ICMP echo), as Tailscale's filter does; `icmp`
+//! shows only where a rule grants it. A name covering devices that rules treat
+//! differently is split, each part naming its devices (`tag:k8s: k8s-1, k8s-2`).
 //!
-//! Formats: `table` (aligned text), `json` (`{"principals": {NAME: [DEVICE…]},
-//! "cells": [{"src", "dst", "access": "tcp 22; udp 53", "protos": [{"proto", "ports"}],
-//! "rules": [RULE]}]}`), `csv` (`src,dst,proto,ports,rules`), `dot` (Graphviz) and
-//! `html` (one self-contained, searchable page; the allowing rules show on hover).
+//! Formats: `table` (aligned text, one block per source), `json` (compact, one line:
+//! `{"rules": [RULE], "rows": [PRINCIPAL], "columns": [PRINCIPAL], "cells": [{"src",
+//! "dst", "access": "tcp:22, icmp", "protos": [{"proto", "ports"}], "rules": [N]}]}`
+//! where a cell's rules are indices into the top-level `rules` (every network rule in
+//! compilation order: grants, then ACLs; `RULE` is `{"section", "index", "file",
+//! "line", "column"}`) and `PRINCIPAL` is `{"name", "kind", "via", "members",
+//! "groups"}`, `kind` one of `user`, `tag`, `host`, `subnet`, `internet`, `address`,
+//! `node`), `csv` (`src,dst,access,rules`), `dot` (Graphviz) and `html` (one
+//! self-contained, searchable page; the allowing rules show on hover).
+//!
+//! `--expand` gives the unfolded matrix: destinations as address ranges (every
+//! internet range an exit node carries), in the formats and JSON shape of before
+//! (`{"principals": {NAME: [DEVICE…]}, "cells": [{"src", "dst", "access": "tcp 22;
+//! udp 53", "protos", "rules"}]}`, csv `src,dst,proto,ports,rules`).
 
 use crate::exit::Exit;
 use crate::load::{
@@ -43,6 +59,10 @@ pub struct MatrixArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = MatrixFormat::Table)]
     pub format: MatrixFormat,
+    /// Addresses instead of the policy's names: one row per source principal and
+    /// address range (every internet range an exit node carries), as before folding.
+    #[arg(long)]
+    pub expand: bool,
 }
 
 /// Runs `tailpolicy matrix`.
@@ -55,10 +75,15 @@ pub fn run(args: &MatrixArgs) -> Exit {
         Ok(ws) => ws,
         Err(exit) => return exit,
     };
-    print_answer(answer(args, &ws))
+    if args.expand {
+        print_answer(answer(args, &ws))
+    } else {
+        print_answer(super::matrix_fold::answer(args.format, &ws))
+    }
 }
 
-fn rule_short(file: &SourceMap, o: &Origin) -> String {
+/// `grants[0]@34:3`: a rule in a table or CSV cell.
+pub(crate) fn rule_short(file: &SourceMap, o: &Origin) -> String {
     let lc = file.line_col(o.span.0.start);
     if file.len() > 1 {
         let name = file.file_name(o.span.0.start);
@@ -138,7 +163,8 @@ fn answer(args: &MatrixArgs, ws: &Workspace) -> Result<String, String> {
     })
 }
 
-fn csv(s: &str) -> String {
+/// A CSV field, quoted when needed.
+pub(crate) fn csv(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -174,7 +200,8 @@ fn table(file: &SourceMap, cells: &PrincipalAccess) -> String {
     out
 }
 
-fn dot_id(s: &str) -> String {
+/// A Graphviz identifier.
+pub(crate) fn dot_id(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -207,7 +234,8 @@ fn dot(cells: &PrincipalAccess) -> String {
     out
 }
 
-fn html_escape(s: &str) -> String {
+/// Text escaped for HTML.
+pub(crate) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -233,6 +261,11 @@ fn html(
             html_escape(&summary(a)),
         ));
     }
+    page(&file.name(), cells.len(), &rows)
+}
+
+/// The self-contained page around table rows (source, destination, access).
+pub(crate) fn page(name: &str, count: usize, rows: &str) -> String {
     format!(
         r##"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>tailpolicy access matrix: {name}</title>
@@ -269,7 +302,6 @@ document.querySelectorAll("#m th").forEach((th, i) => th.addEventListener("click
 }}));
 </script></body></html>
 "##,
-        name = html_escape(&file.name()),
-        count = cells.len(),
+        name = html_escape(name),
     )
 }

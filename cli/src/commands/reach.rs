@@ -24,6 +24,17 @@
 //! per router (`10.1.2.3 via router-a`), and counts as reached when some router lets the
 //! traffic through (`via` may allow some routers and not others).
 //!
+//! `--from SEL` and `--to SEL` alone answer folded, as `tailpolicy matrix` does (see
+//! `tailpolicy_compiler::eval::fold`): one line per source and destination named the
+//! way the policy names them (a user, a tag set, a host alias, `10.0.0.0/16 (via
+//! vpc-router)`, `autogroup:internet (via exit-1)`), with the ports as policies spell
+//! them (`tcp:443`, `tcp:22, icmp`, `*`; any access also allows ping) and the rules.
+//! Their `ACCESS` entries are then `{"from", "to", "kind", "access": "tcp:443",
+//! "protos": [{"proto", "ports"}], "rules": [RULE]}` (`kind` the destination's for
+//! `--from`, the source's for `--to`: `user`, `tag`, `host`, `subnet`, `internet`,
+//! `address`, `node`). `--expand` answers per device and address as before (the
+//! `ACCESS` shape above, destinations by device name).
+//!
 //! Exit 0 when the question was answered (allowed or not), 2 on error.
 
 use crate::exit::Exit;
@@ -33,6 +44,8 @@ use crate::load::{
 use ipnet::IpNet;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use tailpolicy_compiler::eval::fold::{FoldedMatrix, folded_from, folded_to};
+use tailpolicy_compiler::eval::matrix::ports_text;
 use tailpolicy_compiler::eval::reach::{
     Access, Endpoint, InternetAccess, dst_name, internet_from, pair_access, reachable_from,
     reaching, reaching_internet, resolve_destinations, resolve_sources, src_name,
@@ -69,6 +82,10 @@ pub struct ReachArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReachFormat::Full)]
     pub format: ReachFormat,
+    /// With `--from` or `--to` alone: answer per device and address instead of by the
+    /// policy's names.
+    #[arg(long)]
+    pub expand: bool,
 }
 
 /// Splits `SEL[:PORT]`: a port only when the text after the last colon is a number and
@@ -282,6 +299,14 @@ fn answer(args: &ReachArgs, ws: &Workspace) -> Result<String, String> {
             all_rules = rules_json(file, &rules);
             all_pairs = pairs;
         }
+        (Some(from), None) if !args.expand => {
+            let m = folded_from(&policy, &tailnet, &resolve_sources(&ev, from)?);
+            push_folded(&mut text, &mut access, file, &m, proto, port, false);
+        }
+        (None, Some(to)) if !args.expand => {
+            let m = folded_to(&policy, &tailnet, &resolve_destinations(&ev, to)?);
+            push_folded(&mut text, &mut access, file, &m, proto, port, true);
+        }
         (Some(from), None) => {
             for s in resolve_sources(&ev, from)? {
                 let sn = src_name(&tailnet, &s);
@@ -377,4 +402,41 @@ fn push_access(
         "from": from, "to": to, "proto": proto_text(a.proto), "ports": a.ports.to_string(),
         "rules": rules_json(file, &a.rules),
     }));
+}
+
+/// The cells of a folded answer that cover `proto` and `port`, one line and one
+/// `ACCESS` entry each; `kind` is the destination's (or, `by_source`, the source's).
+fn push_folded(
+    text: &mut String,
+    access: &mut Vec<Value>,
+    file: &SourceMap,
+    m: &FoldedMatrix,
+    proto: Option<Proto>,
+    port: Option<u16>,
+    by_source: bool,
+) {
+    for c in &m.cells {
+        if !proto.is_none_or(|p| c.ports.covers(p, port)) {
+            continue;
+        }
+        let (Some(s), Some(d)) = (m.rows.get(c.row), m.columns.get(c.column)) else {
+            continue;
+        };
+        let rules: Vec<Origin> = m.origins(c).copied().collect();
+        let kind = if by_source { s.kind() } else { d.kind() };
+        text.push_str(&format!(
+            "{} -> {} {} by {}\n",
+            s.name,
+            d.name,
+            c.ports.text(),
+            rule_list(file, &rules)
+        ));
+        access.push(json!({
+            "from": s.name, "to": d.name, "kind": kind.as_str(), "access": c.ports.text(),
+            "protos": c.ports.protos.iter()
+                .map(|(p, ports)| json!({"proto": Proto(*p).to_string(), "ports": ports_text(ports)}))
+                .collect::<Vec<_>>(),
+            "rules": rules_json(file, &rules),
+        }));
+    }
 }

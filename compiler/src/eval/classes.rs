@@ -34,6 +34,8 @@ pub struct SrcPoint {
     pub principal: String,
     /// The evaluator's source.
     pub src: Src,
+    /// For an address region (not a node's own address): its range.
+    pub region: Option<Range>,
 }
 
 /// A destination endpoint.
@@ -45,6 +47,8 @@ pub struct DstPoint {
     pub principal: String,
     /// The evaluator's destination.
     pub dst: Dst,
+    /// For an address region behind a router or exit node: its range.
+    pub region: Option<Range>,
 }
 
 fn net_of(first: u128, v4: bool) -> IpNet {
@@ -57,7 +61,8 @@ fn net_of(first: u128, v4: bool) -> IpNet {
     }
 }
 
-fn bounds(net: &IpNet) -> (bool, u128, u128) {
+/// The inclusive range of a prefix.
+pub fn bounds(net: &IpNet) -> (bool, u128, u128) {
     match net {
         IpNet::V4(n) => (
             true,
@@ -68,7 +73,8 @@ fn bounds(net: &IpNet) -> (bool, u128, u128) {
     }
 }
 
-fn ip_u128(ip: IpAddr) -> (bool, u128) {
+/// An address as (is IPv4, number).
+pub fn ip_u128(ip: IpAddr) -> (bool, u128) {
     match ip {
         IpAddr::V4(a) => (true, u128::from(u32::from(a))),
         IpAddr::V6(a) => (false, u128::from(a)),
@@ -102,7 +108,7 @@ pub fn interval_text(v4: bool, first: u128, last: u128) -> String {
 }
 
 /// An inclusive address range: (is IPv4, first, last).
-type Range = (bool, u128, u128);
+pub type Range = (bool, u128, u128);
 
 /// Address ranges the selectors of `policy` name (sources or destinations).
 fn literal_ranges(policy: &Policy, alias: &Alias, out: &mut Vec<Range>, depth: u8) {
@@ -257,6 +263,7 @@ pub fn src_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<SrcPoint> {
                 name: format!("{} ({ip})", n.name),
                 principal: principal(&src.identity, None),
                 src,
+                region: None,
             });
         }
     }
@@ -290,6 +297,7 @@ pub fn src_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<SrcPoint> {
             name: text.clone(),
             principal: text,
             src,
+            region: Some((v4, a, b)),
         });
     }
     out
@@ -306,6 +314,7 @@ pub fn dst_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<DstPoint> {
                 name: format!("{} ({ip})", n.name),
                 principal: principal(&dst.identity, None),
                 dst,
+                region: None,
             });
         }
     }
@@ -340,10 +349,54 @@ pub fn dst_points(policies: &[&Policy], tailnet: &Tailnet) -> Vec<DstPoint> {
                 name: format!("{text} via {}", router.name),
                 principal: text,
                 dst,
+                region: Some((v4, a, b)),
             });
         }
     }
     out
+}
+
+/// A packed bit set (bit `i` in word `i / 64`): a signature as long as the policies
+/// have rules, kept small.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Bits(Vec<u64>);
+
+impl Bits {
+    /// Packs `bits`.
+    pub fn from_bools(bits: &[bool]) -> Bits {
+        let mut words = vec![0u64; bits.len().div_ceil(64)];
+        for (i, x) in bits.iter().enumerate() {
+            if *x && let Some(w) = words.get_mut(i / 64) {
+                *w |= 1 << (i % 64);
+            }
+        }
+        Bits(words)
+    }
+
+    /// Whether bit `i` is set (false beyond the end).
+    pub fn has(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Whether some bit is set.
+    pub fn any(&self) -> bool {
+        self.0.iter().any(|w| *w != 0)
+    }
+
+    /// The set bits, in order.
+    pub fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(wi, w)| {
+            let mut x = *w;
+            std::iter::from_fn(move || {
+                if x == 0 {
+                    return None;
+                }
+                let b = x.trailing_zeros() as usize;
+                x &= x - 1;
+                Some(wi * 64 + b)
+            })
+        })
+    }
 }
 
 /// Groups points whose signatures are equal. Returns (signature order) class members.
@@ -423,6 +476,19 @@ pub struct Signer<'e, 'a> {
     dst_len: usize,
     /// Some rule is gated by a device posture (its own or `defaultSrcPosture`).
     gated: bool,
+    /// The distinct identity-only selectors, with the evaluator whose policy gives
+    /// them their meaning: an identity is matched against each once, not once per
+    /// rule or destination naming it.
+    aliases: Vec<(usize, Alias)>,
+    /// Per source bit (rule): the ids (into `aliases`) of its identity-only sources.
+    src_aliases: Vec<Vec<usize>>,
+    /// Per destination bit: the id of its selector when identity-only.
+    dst_alias: Vec<Option<usize>>,
+    /// Per entry of `dst_addr`: the id of its (evaluator, selector, `via`) among the
+    /// distinct ones, each matched once per endpoint.
+    dst_addr_key: Vec<usize>,
+    /// The distinct (evaluator, rule, destination) representatives of those ids.
+    dst_addr_reps: Vec<(usize, usize, usize)>,
 }
 
 /// Whether a selector's match depends only on identity.
@@ -435,15 +501,34 @@ impl<'e, 'a> Signer<'e, 'a> {
     pub fn new(evs: &'e [&'e Evaluator<'a>]) -> Self {
         let (mut src_addr, mut dst_addr) = (Vec::new(), Vec::new());
         let (mut k, mut d) = (0, 0);
+        let mut ids: HashMap<(usize, &Alias), usize> = HashMap::new();
+        let mut aliases: Vec<(usize, Alias)> = Vec::new();
+        let mut intern = |e: usize, a: &'e Alias| {
+            *ids.entry((e, a)).or_insert_with(|| {
+                aliases.push((e, a.clone()));
+                aliases.len() - 1
+            })
+        };
+        let (mut src_aliases, mut dst_alias) = (Vec::new(), Vec::new());
         for (e, ev) in evs.iter().enumerate() {
             for (ri, r) in ev.rules().iter().enumerate() {
                 if r.src.iter().any(|s| !identity_only(&s.value)) {
                     src_addr.push((k, e, ri));
                 }
+                src_aliases.push(
+                    r.src
+                        .iter()
+                        .filter(|s| identity_only(&s.value))
+                        .map(|s| intern(e, &s.value))
+                        .collect(),
+                );
                 k += 1;
                 for (j, a) in r.dst.iter().enumerate() {
-                    if !identity_only(&a.alias) {
+                    if identity_only(&a.alias) {
+                        dst_alias.push(Some(intern(e, &a.alias)));
+                    } else {
                         dst_addr.push((d, e, ri, j));
+                        dst_alias.push(None);
                     }
                     d += 1;
                 }
@@ -453,7 +538,26 @@ impl<'e, 'a> Signer<'e, 'a> {
             !ev.matcher().policy.default_src_posture.is_empty()
                 || ev.rules().iter().any(|r| !r.src_posture.is_empty())
         });
+        let mut keys: HashMap<(usize, &Alias, &[String]), usize> = HashMap::new();
+        let (mut dst_addr_key, mut dst_addr_reps) = (Vec::new(), Vec::new());
+        for &(_, e, ri, j) in &dst_addr {
+            let Some(r) = evs.get(e).and_then(|ev| ev.rules().get(ri)) else {
+                dst_addr_key.push(usize::MAX);
+                continue;
+            };
+            let Some(a) = r.dst.get(j) else {
+                dst_addr_key.push(usize::MAX);
+                continue;
+            };
+            let id = *keys.entry((e, &a.alias, r.via.as_slice())).or_insert_with(|| {
+                dst_addr_reps.push((e, ri, j));
+                dst_addr_reps.len() - 1
+            });
+            dst_addr_key.push(id);
+        }
         Signer {
+            dst_addr_key,
+            dst_addr_reps,
             evs,
             src_cache: HashMap::new(),
             dst_cache: HashMap::new(),
@@ -461,28 +565,41 @@ impl<'e, 'a> Signer<'e, 'a> {
             dst_addr,
             dst_len: d,
             gated,
+            aliases,
+            src_aliases,
+            dst_alias,
         }
+    }
+
+    /// Whether each distinct identity-only selector matches `identity`.
+    fn alias_hits(&self, identity: &Identity) -> Vec<bool> {
+        self.aliases
+            .iter()
+            .map(|(e, a)| {
+                self.evs
+                    .get(*e)
+                    .is_some_and(|ev| ev.matcher().identity_matches(a, identity))
+            })
+            .collect()
     }
 
     /// [`src_signature`], sharing identity work.
     pub fn src(&mut self, src: &Src) -> (Vec<bool>, Option<String>) {
         let evs = self.evs;
+        if !self.src_cache.contains_key(&src.identity) {
+            let hits = self.alias_hits(&src.identity);
+            let bits = self
+                .src_aliases
+                .iter()
+                .map(|ids| ids.iter().any(|i| hits.get(*i).copied().unwrap_or(false)))
+                .collect();
+            self.src_cache.insert(src.identity.clone(), bits);
+        }
         let id_bits = self
             .src_cache
-            .entry(src.identity.clone())
-            .or_insert_with(|| {
-                let mut bits = Vec::new();
-                for ev in evs {
-                    let m = ev.matcher();
-                    for r in ev.rules() {
-                        bits.push(r.src.iter().any(|s| {
-                            identity_only(&s.value) && m.identity_matches(&s.value, &src.identity)
-                        }));
-                    }
-                }
-                bits
-            })
-            .clone();
+            .get(&src.identity)
+            .cloned()
+            .unwrap_or_default();
         let mut bits = id_bits;
         for &(k, e, ri) in &self.src_addr {
             let (Some(ev), Some(b)) = (evs.get(e), bits.get_mut(k)) else {
@@ -537,35 +654,40 @@ impl<'e, 'a> Signer<'e, 'a> {
             (Some(_), None) => false,
         };
         let id_bits = if own {
+            if !self.dst_cache.contains_key(&dst.identity) {
+                let hits = self.alias_hits(&dst.identity);
+                let bits = self
+                    .dst_alias
+                    .iter()
+                    .map(|id| id.is_some_and(|i| hits.get(i).copied().unwrap_or(false)))
+                    .collect();
+                self.dst_cache.insert(dst.identity.clone(), bits);
+            }
             self.dst_cache
-                .entry(dst.identity.clone())
-                .or_insert_with(|| {
-                    let mut bits = Vec::new();
-                    for ev in evs {
-                        let m = ev.matcher();
-                        for r in ev.rules() {
-                            for a in &r.dst {
-                                bits.push(
-                                    identity_only(&a.alias)
-                                        && m.identity_matches(&a.alias, &dst.identity),
-                                );
-                            }
-                        }
-                    }
-                    bits
-                })
-                .clone()
+                .get(&dst.identity)
+                .cloned()
+                .unwrap_or_else(|| vec![false; self.dst_len])
         } else {
             vec![false; self.dst_len]
         };
         let mut bits = id_bits;
-        for &(k, e, ri, j) in &self.dst_addr {
-            let Some(ev) = evs.get(e) else { continue };
-            if let Some(r) = ev.rules().get(ri)
-                && let Some(a) = r.dst.get(j)
-                && let Some(b) = bits.get_mut(k)
-            {
-                *b = ev.atom_matches(r, a, dst, &nobody);
+        // Each distinct (selector, `via`) once: rules repeat them.
+        let hits: Vec<bool> = self
+            .dst_addr_reps
+            .iter()
+            .map(|&(e, ri, j)| {
+                evs.get(e).is_some_and(|ev| {
+                    ev.rules().get(ri).is_some_and(|r| {
+                        r.dst
+                            .get(j)
+                            .is_some_and(|a| ev.atom_matches(r, a, dst, &nobody))
+                    })
+                })
+            })
+            .collect();
+        for (&(k, _, _, _), id) in self.dst_addr.iter().zip(&self.dst_addr_key) {
+            if let Some(b) = bits.get_mut(k) {
+                *b = hits.get(*id).copied().unwrap_or(false);
             }
         }
         let owner = match (&dst.identity, dst.addr, dst.node) {

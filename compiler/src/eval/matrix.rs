@@ -5,7 +5,7 @@
 //! policies treats alike, so the work is classes × classes × rules, not nodes².
 
 use super::access::{Evaluator, is_icmp};
-use super::classes::{DstPoint, Signer, SrcPoint, classify, dst_points, src_points};
+use super::classes::{Bits, DstPoint, Signer, SrcPoint, classify, dst_points, src_points};
 use super::select::Identity;
 use super::tailnet::Tailnet;
 use std::collections::BTreeMap;
@@ -92,9 +92,9 @@ pub struct Classes {
     /// Destination classes (indices into `dsts`).
     pub dst_classes: Vec<Vec<usize>>,
     /// Per source class: its signature (matching rules of every evaluator, in order).
-    src_sigs: Vec<(Vec<bool>, Option<String>)>,
+    src_sigs: Vec<(Bits, Option<String>)>,
     /// Per destination class: its signature (matching destination atoms, owner).
-    dst_sigs: Vec<(Vec<bool>, Option<String>)>,
+    dst_sigs: Vec<(Bits, Option<String>)>,
     /// Per source class: the node all its members belong to, if one.
     src_single: Vec<Option<usize>>,
     /// Per destination class: the node all its members are own addresses of, if one.
@@ -121,20 +121,12 @@ impl Classes {
         dsts: Vec<DstPoint>,
     ) -> Classes {
         let mut signer = Signer::new(evs);
-        let sk: Vec<_> = srcs.iter().map(|p| signer.src(&p.src)).collect();
-        let dk: Vec<_> = dsts.iter().map(|p| signer.dst(&p.dst)).collect();
-        // Packed to bits: signatures are as long as the policies have rules.
-        let pack = |(b, u): &(Vec<bool>, Option<String>)| {
-            let mut words = vec![0u64; b.len().div_ceil(64)];
-            for (i, x) in b.iter().enumerate() {
-                if *x && let Some(w) = words.get_mut(i / 64) {
-                    *w |= 1 << (i % 64);
-                }
-            }
-            (words, u.clone())
-        };
-        let src_classes = classify(&sk.iter().map(pack).collect::<Vec<_>>());
-        let dst_classes = classify(&dk.iter().map(pack).collect::<Vec<_>>());
+        // Packed as soon as computed: signatures are as long as the policies have rules.
+        let pack = |(b, u): (Vec<bool>, Option<String>)| (Bits::from_bools(&b), u);
+        let sk: Vec<_> = srcs.iter().map(|p| pack(signer.src(&p.src))).collect();
+        let dk: Vec<_> = dsts.iter().map(|p| pack(signer.dst(&p.dst))).collect();
+        let src_classes = classify(&sk);
+        let dst_classes = classify(&dk);
         let first = |c: &Vec<usize>| c.first().copied().unwrap_or(0);
         let single = |nodes: Vec<Option<usize>>| match nodes.first() {
             Some(Some(n)) if nodes.iter().all(|x| *x == Some(*n)) => Some(*n),
@@ -194,6 +186,24 @@ impl Classes {
         }
     }
 
+    /// The signature of source class `sc`: the rules (of every evaluator, in order)
+    /// whose sources match it, and its user.
+    pub fn src_signature(&self, sc: usize) -> Option<&(Bits, Option<String>)> {
+        self.src_sigs.get(sc)
+    }
+
+    /// The signature of destination class `dc`: the destination atoms (of every
+    /// evaluator's rules, in order) that match it, and the user owning it.
+    pub fn dst_signature(&self, dc: usize) -> Option<&(Bits, Option<String>)> {
+        self.dst_sigs.get(dc)
+    }
+
+    /// Per rule of the `which`-th evaluator, where its destination atoms start in
+    /// destination signatures.
+    pub fn rule_offsets(&self, which: usize) -> &[usize] {
+        self.layout.get(which).map_or(&[], |(_, o)| o.as_slice())
+    }
+
     /// Whether both classes hold only addresses of one and the same node.
     pub fn same_node_only(&self, sc: usize, dc: usize) -> bool {
         match (self.src_single.get(sc), self.dst_single.get(dc)) {
@@ -216,13 +226,7 @@ impl Classes {
                     continue;
                 }
                 let scs: Vec<usize> = (0..self.src_sigs.len())
-                    .filter(|sc| {
-                        self.src_sigs
-                            .get(*sc)
-                            .and_then(|(b, _)| b.get(so + ri))
-                            .copied()
-                            .unwrap_or(false)
-                    })
+                    .filter(|sc| self.src_sigs.get(*sc).is_some_and(|(b, _)| b.has(so + ri)))
                     .collect();
                 if scs.is_empty() {
                     continue;
@@ -234,8 +238,7 @@ impl Classes {
                 let dcs: Vec<usize> = (0..self.dst_sigs.len())
                     .filter(|dc| {
                         self.dst_sigs.get(*dc).is_some_and(|(b, owner)| {
-                            (has_self && owner.is_some())
-                                || (k0..dof).any(|k| b.get(k).copied().unwrap_or(false))
+                            (has_self && owner.is_some()) || (k0..dof).any(|k| b.has(k))
                         })
                     })
                     .collect();
@@ -272,9 +275,7 @@ impl Classes {
         else {
             return Vec::new();
         };
-        (0..offs.len())
-            .filter(|ri| bits.get(so + ri).copied().unwrap_or(false))
-            .collect()
+        (0..offs.len()).filter(|ri| bits.has(so + ri)).collect()
     }
 
     /// The rules of the `which`-th evaluator whose sources match source class `sc`, as
@@ -286,7 +287,7 @@ impl Classes {
         };
         let mut out = vec![0u64; offs.len().div_ceil(64)];
         for ri in 0..offs.len() {
-            if bits.get(so + ri).copied().unwrap_or(false)
+            if bits.has(so + ri)
                 && let Some(w) = out.get_mut(ri / 64)
             {
                 *w |= 1 << (ri % 64);
@@ -312,7 +313,7 @@ impl Classes {
                 if a.alias == Alias::Autogroup(Autogroup::SelfDevices) {
                     owner.is_some()
                 } else {
-                    bits.get(k0 + j).copied().unwrap_or(false)
+                    bits.has(k0 + j)
                 }
             });
             if hit && let Some(w) = out.get_mut(ri / 64) {
@@ -349,7 +350,7 @@ impl Classes {
             let (Some(rule), Some(&k0)) = (ev.rules().get(ri), offs.get(ri)) else {
                 continue;
             };
-            if !sbits.and_then(|b| b.get(so + ri)).copied().unwrap_or(false) {
+            if !sbits.is_some_and(|b| b.has(so + ri)) {
                 continue;
             }
             let mut any = false;
@@ -357,7 +358,7 @@ impl Classes {
                 let hit = if atom.alias == Alias::Autogroup(Autogroup::SelfDevices) {
                     self_ok
                 } else {
-                    dbits.get(k0 + j).copied().unwrap_or(false)
+                    dbits.has(k0 + j)
                 };
                 if !hit {
                     continue;

@@ -7,6 +7,9 @@
 pub mod access;
 pub mod classes;
 pub mod diff;
+pub mod fold;
+pub mod fold_diff;
+pub mod label;
 pub mod matrix;
 pub mod policy_tests;
 pub mod posture;
