@@ -57,6 +57,8 @@ enum Command {
     Lsp(commands::lsp::LspArgs),
     /// Serve Tailscale's policy API (acl, validate, preview, devices) offline.
     Serve(commands::serve::ServeArgs),
+    /// Serve the Model Context Protocol over stdio (validate, preview, reach, diff, explain).
+    Mcp(commands::mcp::McpArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,5 +81,6 @@ fn main() -> ExitCode {
         Command::Manpage(args) => completions::manpage(&args).into(),
         Command::Lsp(args) => commands::lsp::run(&args).into(),
         Command::Serve(args) => commands::serve::run(&args).into(),
+        Command::Mcp(args) => commands::mcp::run(&args).into(),
     }
 }

@@ -8,6 +8,7 @@ pub mod fmt;
 pub mod lint;
 pub mod lsp;
 pub mod matrix;
+pub mod mcp;
 pub mod merge;
 #[cfg(target_os = "linux")]
 pub mod node;

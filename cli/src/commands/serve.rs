@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tailpolicy_serve::server::{self, ServeConfig};
 use tailpolicy_serve::{AppState, Auth, Context, Limits, OAuthClient, StateDir, Store};
+use tailpolicy_workspace::Workspace;
 use tailpolicy_workspace::fs::{self, LoadError};
 
 /// Arguments of `tailpolicy serve`.
@@ -116,40 +117,7 @@ fn start(args: &ServeArgs) -> Result<(), String> {
         eprintln!("restored version {n} as version {new}");
         return Ok(());
     }
-    let request = args.input.request();
-    let (context, initial) = match fs::load(&request) {
-        Ok(loaded) => {
-            let ws = loaded.workspace;
-            let context = Context {
-                config: ws.config().clone(),
-                inventory: ws.inventory_input().cloned(),
-                dialect: request.dialect,
-            };
-            (context, Some(ws))
-        }
-        Err(LoadError::NoPolicy) => {
-            let (config, _) = fs::config_for(request.config.as_deref(), None, &request.cwd)
-                .map_err(|e| e.to_string())?;
-            let nodes = request.nodes.clone().or_else(|| config.nodes.clone());
-            let inventory = match nodes {
-                Some(p) => {
-                    let arg = p.to_string_lossy().into_owned();
-                    Some(
-                        fs::file_input(&arg, arg.clone(), &config, &request.cwd)
-                            .map_err(|e| e.to_string())?,
-                    )
-                }
-                None => None,
-            };
-            let context = Context {
-                config,
-                inventory,
-                dialect: request.dialect,
-            };
-            (context, None)
-        }
-        Err(e) => return Err(e.to_string()),
-    };
+    let (context, initial) = load_context(&args.input)?;
     let mut tailnets = args.tailnet.clone();
     if tailnets.is_empty()
         && let Some(domain) = context
@@ -208,4 +176,57 @@ fn start(args: &ServeArgs) -> Result<(), String> {
         on_listen,
     })
     .map_err(|e| format!("cannot serve on `{}`: {e}", args.listen))
+}
+
+/// The configuration, inventory and starting workspace `input` names (no workspace when
+/// no policy is configured: the default policy then).
+pub fn load_context(input: &PolicyArgs) -> Result<(Context, Option<Workspace>), String> {
+    let request = input.request();
+    let (context, initial) = match fs::load(&request) {
+        Ok(loaded) => {
+            let ws = loaded.workspace;
+            let context = Context {
+                config: ws.config().clone(),
+                inventory: ws.inventory_input().cloned(),
+                dialect: request.dialect,
+            };
+            (context, Some(ws))
+        }
+        Err(LoadError::NoPolicy) => {
+            let (config, _) = fs::config_for(request.config.as_deref(), None, &request.cwd)
+                .map_err(|e| e.to_string())?;
+            let nodes = request.nodes.clone().or_else(|| config.nodes.clone());
+            let inventory = match nodes {
+                Some(p) => {
+                    let arg = p.to_string_lossy().into_owned();
+                    Some(
+                        fs::file_input(&arg, arg.clone(), &config, &request.cwd)
+                            .map_err(|e| e.to_string())?,
+                    )
+                }
+                None => None,
+            };
+            let context = Context {
+                config,
+                inventory,
+                dialect: request.dialect,
+            };
+            (context, None)
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    Ok((context, initial))
+}
+
+/// The store `tailpolicy serve` and `tailpolicy mcp` start from: the newest version in
+/// `state`, else what `input` names.
+pub fn open_store(input: &PolicyArgs, state: Option<&PathBuf>) -> Result<Store, String> {
+    let state = match state {
+        Some(dir) => {
+            Some(StateDir::open(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?)
+        }
+        None => None,
+    };
+    let (context, initial) = load_context(input)?;
+    Store::new(context, initial, state).map_err(|e| e.to_string())
 }
