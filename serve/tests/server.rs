@@ -287,3 +287,40 @@ fn client_env_points_each_client_at_the_server() {
     assert!(env.contains("--api-server=localhost:8443"));
     assert!(env.contains("tscli --base-url https://localhost:8443"));
 }
+
+/// A multi-file policy is served as one file (the fragments combined as `tailpolicy
+/// merge` prints them); a POST replaces the whole policy with the posted file.
+#[test]
+fn multi_file_policy_is_served_combined() {
+    let dir = common::testdata("multifile/good");
+    let loaded = tailpolicy_workspace::fs::load(&tailpolicy_workspace::fs::LoadRequest {
+        config: Some(dir.join("tailpolicy.toml")),
+        cwd: dir.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    let ws = loaded.workspace;
+    assert!(ws.fragment_inputs().count() > 1);
+    let combined = tailpolicy_workspace::combine::combined_source(&ws).unwrap();
+    let context = tailpolicy_serve::Context {
+        config: ws.config().clone(),
+        inventory: ws.inventory_input().cloned(),
+        dialect: None,
+    };
+    let store = Store::new(context, Some(ws), None).unwrap();
+    assert_eq!(store.current().0, combined);
+    assert!(combined.contains("// from "));
+    // The combined text is a valid policy of its own, with the same tests passing.
+    let checked = store.context().workspace(&combined);
+    assert!(!checked.report().has_errors());
+    let (addr, _) = start(Setup {
+        policy: Some(combined.clone()),
+        inventory: true,
+        ..Setup::default()
+    });
+    let acl = format!("http://{addr}/api/v2/tailnet/-/acl");
+    let got = send("GET", &acl, &[], None);
+    assert_eq!(got.body, combined);
+    let v = send("POST", &format!("{acl}/validate"), &[], Some(&combined));
+    assert_eq!((v.status, v.json()), (200, json!({})));
+}
