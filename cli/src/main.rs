@@ -72,6 +72,10 @@ enum Command {
     Manpage(completions::ManpageArgs),
     /// Serve the Language Server Protocol over stdio (editors: see the README).
     Lsp(commands::lsp::LspArgs),
+    /// Serve Tailscale's policy API (acl, validate, preview, devices) offline.
+    Serve(commands::serve::ServeArgs),
+    /// Serve the Model Context Protocol over stdio (validate, preview, reach, diff, explain).
+    Mcp(commands::mcp::McpArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,5 +97,7 @@ fn main() -> ExitCode {
         Command::Completions(args) => completions::completions(&args).into(),
         Command::Manpage(args) => completions::manpage(&args).into(),
         Command::Lsp(args) => commands::lsp::run(&args).into(),
+        Command::Serve(args) => commands::serve::run(&args).into(),
+        Command::Mcp(args) => commands::mcp::run(&args).into(),
     }
 }

@@ -9,6 +9,7 @@ pub mod lint;
 pub mod lsp;
 pub mod matrix;
 pub mod matrix_fold;
+pub mod mcp;
 pub mod merge;
 #[cfg(target_os = "linux")]
 pub mod node;
@@ -23,5 +24,6 @@ pub mod node_unsupported;
 pub use node_unsupported as node;
 pub mod reach;
 pub mod schema;
+pub mod serve;
 pub mod simulate;
 pub mod test;
