@@ -86,7 +86,10 @@ async fn acl_get(State(source): State<SharedSource>) -> Response {
         (text, guard.1.clone())
     };
     (
-        [(header::ETAG, tag), (header::CONTENT_TYPE, "application/hujson".to_owned())],
+        [
+            (header::ETAG, tag),
+            (header::CONTENT_TYPE, "application/hujson".to_owned()),
+        ],
         text,
     )
         .into_response()
@@ -109,7 +112,10 @@ async fn acl_post(State(source): State<SharedSource>, headers: HeaderMap, body: 
             .into_response();
     }
     let Some(first) = guard.0.fragment_inputs().next().cloned() else {
-        return (StatusCode::BAD_REQUEST, axum::Json(json!({"message": "no policy"})))
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"message": "no policy"})),
+        )
             .into_response();
     };
     let text = String::from_utf8_lossy(&body).into_owned();
@@ -117,7 +123,10 @@ async fn acl_post(State(source): State<SharedSource>, headers: HeaderMap, body: 
     if let Some((file, d)) = candidate.report().iter().find(|(_, d)| d.is_error()) {
         let lc = file.line_col(d.span.start);
         let message = format!("line {}, column {}: {}", lc.line, lc.column, d.message);
-        return (StatusCode::BAD_REQUEST, axum::Json(json!({"message": message})))
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"message": message})),
+        )
             .into_response();
     }
     let mut input = first;

@@ -17,7 +17,7 @@ use tailpolicy_compiler::eval::reach::{
     src_name,
 };
 use tailpolicy_compiler::eval::{Evaluator, Tailnet};
-use tailpolicy_policy::model::{Origin, Proto, SshAction, SshUser};
+use tailpolicy_policy::model::{CheckPeriod, Origin, Proto, SshAction, SshUser};
 use tailpolicy_workspace::Workspace;
 
 /// Ports as policies spell them: `tcp:443`, `*:22` for the default protocols.
@@ -101,12 +101,17 @@ pub fn to_json(ws: &Workspace, target: &str) -> Result<Value, Problem> {
     let (policy, tailnet) = evaluable(ws)?;
     let ev = Evaluator::new(&policy, &tailnet);
     let (sel, port) = split_port(target.trim())?;
-    let dsts = resolve_destinations(&ev, sel).map_err(Problem::bad_request)?;
+    // A host alias is what the policy means by the name, even when a node has it too.
+    let resolved = match policy.host(sel) {
+        Some(h) => h.addr.value.to_string(),
+        None => sel.to_owned(),
+    };
+    let dsts = resolve_destinations(&ev, &resolved).map_err(Problem::bad_request)?;
     let mut grouped = Grouped::new();
     for d in &dsts {
         let device = dst_name(&tailnet, d);
         for a in reaching(&ev, d) {
-            if port.is_some() && !Proto::DEFAULT_SET.iter().any(|p| a.covers(*p, port)) {
+            if port.is_some() && ![Proto::TCP, Proto::UDP].iter().any(|p| a.covers(*p, port)) {
                 continue;
             }
             let from = endpoint_name(&tailnet, &a.endpoint);
@@ -114,6 +119,15 @@ pub fn to_json(ws: &Workspace, target: &str) -> Result<Value, Problem> {
         }
     }
     Ok(json!({"dst": sel, "port": port, "access": lines(ws, "from", grouped)}))
+}
+
+fn period(p: CheckPeriod) -> String {
+    match p {
+        CheckPeriod::Always => "always".to_owned(),
+        CheckPeriod::Seconds(s) if s % 3600 == 0 => format!("{}h", s / 3600),
+        CheckPeriod::Seconds(s) if s % 60 == 0 => format!("{}m", s / 60),
+        CheckPeriod::Seconds(s) => format!("{s}s"),
+    }
 }
 
 fn ssh_user(u: &SshUser) -> String {
@@ -139,7 +153,7 @@ pub fn ssh_json(ws: &Workspace) -> Result<Value, Problem> {
                 "src": r.src.iter().map(|a| a.value.to_string()).collect::<Vec<_>>(),
                 "dst": r.dst.iter().map(|a| a.value.to_string()).collect::<Vec<_>>(),
                 "users": r.users.iter().map(|u| ssh_user(&u.value)).collect::<Vec<_>>(),
-                "checkPeriod": r.check_period.as_ref().map(|c| format!("{:?}", c.value)),
+                "checkPeriod": r.check_period.as_ref().map(|c| period(c.value)),
                 "rule": rule_json(&map, &r.origin),
             })
         })
