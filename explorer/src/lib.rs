@@ -249,3 +249,6 @@ async fn whatif_handler<S: Source>(State(state): State<Shared<S>>, body: String)
     })
     .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -71,6 +71,9 @@ pub fn from_json(ws: &Workspace, sel: &str) -> Result<Value, Problem> {
     let (policy, tailnet) = evaluable(ws)?;
     let ev = Evaluator::new(&policy, &tailnet);
     let srcs = resolve_sources(&ev, sel.trim()).map_err(Problem::bad_request)?;
+    if srcs.is_empty() {
+        return Err(Problem::bad_request(format!("`{sel}` names no device")));
+    }
     let mut grouped = Grouped::new();
     for s in &srcs {
         let device = src_name(&tailnet, s);
@@ -107,6 +110,11 @@ pub fn to_json(ws: &Workspace, target: &str) -> Result<Value, Problem> {
         None => sel.to_owned(),
     };
     let dsts = resolve_destinations(&ev, &resolved).map_err(Problem::bad_request)?;
+    if dsts.is_empty() {
+        return Err(Problem::bad_request(format!(
+            "`{sel}` names no device or routed address"
+        )));
+    }
     let mut grouped = Grouped::new();
     for d in &dsts {
         let device = dst_name(&tailnet, d);
