@@ -42,8 +42,11 @@ fn multifile() -> Workspace {
     .workspace
 }
 
-/// The grid as `(row, col) -> (ports, [(fragment, line)])`.
-fn cells(g: &Value) -> Vec<(String, String, Vec<String>, Vec<(String, u64)>)> {
+/// Rules as (fragment, line).
+type Lines = Vec<(String, u64)>;
+
+/// The grid's cells as (row, column, ports, rules).
+fn cells(g: &Value) -> Vec<(String, String, Vec<String>, Lines)> {
     g["cells"]
         .as_array()
         .unwrap()
@@ -77,7 +80,8 @@ fn cells(g: &Value) -> Vec<(String, String, Vec<String>, Vec<(String, u64)>)> {
         .collect()
 }
 
-fn cell(g: &Value, row: &str, col: &str) -> Option<(Vec<String>, Vec<(String, u64)>)> {
+/// One cell's ports and rules.
+fn cell(g: &Value, row: &str, col: &str) -> Option<(Vec<String>, Lines)> {
     cells(g)
         .into_iter()
         .find(|(r, c, _, _)| r == row && c == col)
