@@ -434,7 +434,7 @@ $("#save").addEventListener("click", async () => {
     const tag = r.headers.get("etag") ?? (await fetch("/api/v2/tailnet/-/acl")).headers.get("etag");
     out.className = "ok"; out.textContent = `saved; new ETag ${tag}`;
     out.dataset.etag = tag ?? "";
-    editor.base = null;
+    editor.base = tag; // the next edit starts from what was just saved
     await Promise.all([loadFragments(), loadGrid()]);
     whatIf();
   } catch (e) {

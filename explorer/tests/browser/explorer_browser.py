@@ -128,6 +128,13 @@ def example(d, base):
     c = wait(d, lambda d: cell(d, "group:platform", "k8s-api") if "6443" in cell(d, "group:platform", "k8s-api").text else None)
     check("save: the grid shows the new access", c.text.strip() == "tcp:443,6443", c.text)
 
+    # An edit that started from an older version is refused (412), and the page says so.
+    d.find_element(By.CSS_SELECTOR, '#tabs button[data-view="edit"]').click()
+    d.execute_script("editor.base = arguments[0];", before)
+    d.find_element(By.ID, "save").click()
+    out = wait(d, lambda d: d.find_element(By.CSS_SELECTOR, "#save-status.bad") if "412" in d.find_element(By.ID, "save-status").text else None)
+    check("save: a stale ETag is refused with the API's message", "precondition failed" in out.text, out.text)
+
 
 def large(d, base):
     d.get(base + "/")
