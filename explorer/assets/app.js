@@ -76,20 +76,23 @@ function renderSourceTabs() {
       onclick: () => { state.sourceTab = f.name; renderSource(); } }, f.name)));
 }
 
+let renderedSource = null; // the fragment object whose lines are in the DOM
 function renderSource(hl) {
   renderSourceTabs();
   const f = state.fragments.find((x) => x.name === state.sourceTab);
   const box = $("#source");
-  if (!f) { box.replaceChildren(); return; }
-  const lines = f.text.split("\n");
-  const frag = document.createDocumentFragment();
-  lines.forEach((t, i) => {
-    const n = i + 1;
-    const on = hl && n >= hl[0] && n <= hl[1];
-    frag.append(el("div", { class: on ? "line hl" : "line", id: `src-line-${n}` }, el("span", { class: "no" }, n), t));
-  });
-  box.replaceChildren(frag);
+  if (!f) { box.replaceChildren(); renderedSource = null; return; }
+  if (renderedSource !== f) {
+    const frag = document.createDocumentFragment();
+    f.text.split("\n").forEach((t, i) => {
+      frag.append(el("div", { class: "line", id: `src-line-${i + 1}` }, el("span", { class: "no" }, i + 1), t));
+    });
+    box.replaceChildren(frag);
+    renderedSource = f;
+  }
+  for (const l of box.querySelectorAll(".line.hl")) l.classList.remove("hl");
   if (hl) {
+    for (let n = hl[0]; n <= hl[1]; n++) document.getElementById(`src-line-${n}`)?.classList.add("hl");
     const target = document.getElementById(`src-line-${hl[0]}`);
     if (target) target.scrollIntoView({ block: "center" });
   }
