@@ -55,6 +55,8 @@ enum Command {
     Manpage(completions::ManpageArgs),
     /// Serve the Language Server Protocol over stdio (editors: see the README).
     Lsp(commands::lsp::LspArgs),
+    /// Serve Tailscale's policy API (acl, validate, preview, devices) offline.
+    Serve(commands::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,5 +78,6 @@ fn main() -> ExitCode {
         Command::Completions(args) => completions::completions(&args).into(),
         Command::Manpage(args) => completions::manpage(&args).into(),
         Command::Lsp(args) => commands::lsp::run(&args).into(),
+        Command::Serve(args) => commands::serve::run(&args).into(),
     }
 }

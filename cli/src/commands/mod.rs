@@ -22,5 +22,6 @@ pub mod node_unsupported;
 pub use node_unsupported as node;
 pub mod reach;
 pub mod schema;
+pub mod serve;
 pub mod simulate;
 pub mod test;

@@ -1,0 +1,3 @@
+//! Requests per second of the API (see BENCHMARKS.md).
+
+fn main() {}
