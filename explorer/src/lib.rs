@@ -70,18 +70,43 @@ const APP_CSS: &str = include_str!("../assets/app.css");
 /// The last grid answered: the ETag it was for and the JSON.
 type GridCache = Arc<Mutex<Option<(String, Arc<Vec<u8>>)>>>;
 
-/// The router's state: the source and the last grid answered (per ETag; the grid of a
-/// large tailnet takes a while).
+/// The explorer's own copy of the accepted policy's host, per ETag: queries run on it
+/// without holding the source's lock (the API's writes never wait for an analysis),
+/// and its caches serve every request until the policy changes.
+type Snapshot = Arc<Mutex<Option<(String, Arc<Workspace>)>>>;
+
+/// The router's state: the source, the snapshot of its host, and the last grid
+/// answered (per ETag; the grid of a large tailnet takes a while).
 #[derive(Clone)]
 struct Shared<S> {
     source: S,
+    snapshot: Snapshot,
     grid: GridCache,
+}
+
+impl<S: Source> Shared<S> {
+    /// The accepted policy's ETag and the explorer's copy of its host: copied (inputs
+    /// only, cheap) under the source's lock when the ETag changed.
+    fn snapshot(&self) -> (String, Arc<Workspace>) {
+        self.source.with_host(|ws, etag| {
+            let mut slot = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((e, copy)) = slot.as_ref()
+                && e == etag
+            {
+                return (etag.to_owned(), copy.clone());
+            }
+            let copy = Arc::new(whatif::copy(ws));
+            *slot = Some((etag.to_owned(), copy.clone()));
+            (etag.to_owned(), copy)
+        })
+    }
 }
 
 /// The explorer's page and endpoints over `source`.
 pub fn router<S: Source>(source: S) -> Router {
     let state = Shared {
         source,
+        snapshot: Arc::new(Mutex::new(None)),
         grid: Arc::new(Mutex::new(None)),
     };
     Router::new()
@@ -148,43 +173,40 @@ fn encode(v: Result<Value, Problem>) -> Result<Vec<u8>, Problem> {
     })
 }
 
-/// Runs a query on a blocking thread (the evaluator is CPU work) and answers it.
+/// Runs a query on a blocking thread (the evaluator is CPU work), on the snapshot of the
+/// accepted policy, and answers it.
 async fn answer<S: Source>(
-    source: S,
+    state: Shared<S>,
     f: impl FnOnce(&Workspace, &str) -> Result<Value, Problem> + Send + 'static,
 ) -> Response {
-    let joined = tokio::task::spawn_blocking(move || {
-        source.with_host(|ws, etag| (etag.to_owned(), encode(f(ws, etag))))
-    })
-    .await;
-    match joined {
-        Ok((etag, body)) => respond(&etag, body),
-        Err(e) => respond(
-            "",
-            Err(Problem {
-                status: 500,
-                message: format!("the query failed: {e}"),
-            }),
-        ),
-    }
+    answer_bytes(state, move |ws, etag| encode(f(ws, etag))).await
 }
 
 async fn grid_handler<S: Source>(State(state): State<Shared<S>>) -> Response {
     let cache = state.grid.clone();
+    answer_bytes(state, move |ws, etag| {
+        if let Some((e, body)) = cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && e == etag
+        {
+            return Ok(body.as_ref().clone());
+        }
+        let body = encode(grid::grid_json(ws))?;
+        *cache.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((etag.to_owned(), Arc::new(body.clone())));
+        Ok(body)
+    })
+    .await
+}
+
+/// [`answer`] for a query that encodes its own answer.
+async fn answer_bytes<S: Source>(
+    state: Shared<S>,
+    f: impl FnOnce(&Workspace, &str) -> Result<Vec<u8>, Problem> + Send + 'static,
+) -> Response {
     let joined = tokio::task::spawn_blocking(move || {
-        state.source.with_host(|ws, etag| {
-            let mut slot = cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((e, body)) = slot.as_ref()
-                && e == etag
-            {
-                return (etag.to_owned(), Ok(body.as_ref().clone()));
-            }
-            let body = encode(grid::grid_json(ws));
-            if let Ok(b) = &body {
-                *slot = Some((etag.to_owned(), Arc::new(b.clone())));
-            }
-            (etag.to_owned(), body)
-        })
+        let (etag, ws) = state.snapshot();
+        let body = f(&ws, &etag);
+        (etag, body)
     })
     .await;
     match joined {
@@ -200,10 +222,7 @@ async fn grid_handler<S: Source>(State(state): State<Shared<S>>) -> Response {
 }
 
 async fn fragments_handler<S: Source>(State(state): State<Shared<S>>) -> Response {
-    answer(state.source, |ws, etag| {
-        Ok(fragments::fragments_json(ws, etag))
-    })
-    .await
+    answer(state, |ws, etag| Ok(fragments::fragments_json(ws, etag))).await
 }
 
 async fn from_handler<S: Source>(
@@ -211,7 +230,7 @@ async fn from_handler<S: Source>(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let src = q.get("src").cloned().unwrap_or_default();
-    answer(state.source, move |ws, _| views::from_json(ws, &src)).await
+    answer(state, move |ws, _| views::from_json(ws, &src)).await
 }
 
 async fn to_handler<S: Source>(
@@ -219,19 +238,19 @@ async fn to_handler<S: Source>(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let dst = q.get("dst").cloned().unwrap_or_default();
-    answer(state.source, move |ws, _| views::to_json(ws, &dst)).await
+    answer(state, move |ws, _| views::to_json(ws, &dst)).await
 }
 
 async fn ssh_handler<S: Source>(State(state): State<Shared<S>>) -> Response {
-    answer(state.source, |ws, _| views::ssh_json(ws)).await
+    answer(state, |ws, _| views::ssh_json(ws)).await
 }
 
 async fn tests_handler<S: Source>(State(state): State<Shared<S>>) -> Response {
-    answer(state.source, |ws, _| checks::tests_json(ws)).await
+    answer(state, |ws, _| checks::tests_json(ws)).await
 }
 
 async fn audit_handler<S: Source>(State(state): State<Shared<S>>) -> Response {
-    answer(state.source, |ws, _| checks::audit_json(ws)).await
+    answer(state, |ws, _| checks::audit_json(ws)).await
 }
 
 /// The what-if request.
@@ -243,7 +262,7 @@ struct WhatIf {
 
 async fn whatif_handler<S: Source>(State(state): State<Shared<S>>, body: String) -> Response {
     let req: Result<WhatIf, _> = serde_json::from_str(&body);
-    answer(state.source, move |ws, _| {
+    answer(state, move |ws, _| {
         let req = req.map_err(|e| Problem::bad_request(format!("bad request body: {e}")))?;
         whatif::whatif_json(ws, &req.fragment, &req.text)
     })

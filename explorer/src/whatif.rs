@@ -63,6 +63,15 @@ pub fn whatif_json(ws: &Workspace, fragment: &str, text: &str) -> Result<Value, 
     }))
 }
 
+/// A copy of the host: the same inputs, configuration and dialect (no caches).
+pub fn copy(ws: &Workspace) -> Workspace {
+    let mut out = Workspace::new(ws.config().clone());
+    out.set_dialect(Some(ws.dialect()));
+    out.set_fragments(ws.fragment_inputs().cloned().collect());
+    out.set_inventory(ws.inventory_input().cloned());
+    out
+}
+
 /// A copy of the host with one fragment's text replaced.
 pub fn edited(ws: &Workspace, fragment: &str, text: &str) -> Workspace {
     let mut out = Workspace::new(ws.config().clone());
