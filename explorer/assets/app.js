@@ -274,7 +274,8 @@ async function loadSsh() {
     const s = await api("/explorer/api/ssh");
     if (!s.rules.length) { box.replaceChildren(el("p", {}, "The policy has no SSH rules.")); return; }
     const t = el("table", { class: "list" }, el("tr", {}, ...["action", "from", "to", "as", "check period", "rule"].map((h) => el("th", {}, h))));
-    for (const r of s.rules) t.append(el("tr", {}, el("td", {}, r.action), el("td", {}, r.src.join(", ")), el("td", {}, r.dst.join(", ")), el("td", {}, r.users.join(", ")), el("td", {}, r.checkPeriod ?? ""), el("td", {}, ruleLink(r.rule))));
+    const names = (sel, devices) => el("div", {}, sel.join(", "), el("div", { class: "devices" }, devices.join(", ")));
+    for (const r of s.rules) t.append(el("tr", {}, el("td", {}, r.action), el("td", {}, names(r.src, r.srcDevices)), el("td", {}, names(r.dst, r.dstDevices)), el("td", {}, r.users.join(", ")), el("td", {}, r.checkPeriod ?? ""), el("td", {}, ruleLink(r.rule))));
     box.replaceChildren(t);
   } catch (e) { box.replaceChildren(el("p", { class: "fail" }, e.message)); }
 }

@@ -280,9 +280,20 @@ fn ssh_lists_the_rules_as_written() {
         json!({"action": "check", "src": ["autogroup:member"], "dst": ["autogroup:self"],
             "users": ["autogroup:nonroot"], "checkPeriod": "12h",
             "rule": {"section": "ssh", "index": 0, "fragment": "teams/people.hujson",
-                "line": 13, "column": 3, "endLine": 19}})
+                "line": 13, "column": 3, "endLine": 19},
+            "srcDevices": ["alice-laptop", "bob-laptop", "carol-laptop"],
+            "dstDevices": ["(each source's own devices)"]})
     );
     assert_eq!(v["rules"][1]["users"], json!(["root", "ubuntu"]));
+    assert_eq!(
+        v["rules"][1]["srcDevices"],
+        json!(["alice-laptop", "bob-laptop"])
+    );
+    assert_eq!(v["rules"][1]["dstDevices"], json!(["db-proxy", "k8s-api"]));
+    assert_eq!(
+        v["rules"][0]["dstDevices"],
+        json!(["(each source's own devices)"])
+    );
 }
 
 #[test]

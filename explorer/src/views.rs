@@ -6,7 +6,8 @@
 //! - `GET /explorer/api/to?dst=SEL[:PORT]`: `{"dst", "port", "access": [{"from",
 //!   "ports", "devices", "rules"}]}`: everyone reaching it (on that port).
 //! - `GET /explorer/api/ssh`: `{"rules": [{"action", "src", "dst", "users",
-//!   "checkPeriod", "rule"}]}`: the SSH rules as written, in policy order.
+//!   "checkPeriod", "rule", "srcDevices", "dstDevices"}]}`: the SSH rules as written,
+//!   in policy order, with the devices their selectors name.
 
 use crate::problem::{Problem, evaluable};
 use crate::rules::{rule_json, rules_json};
@@ -17,7 +18,7 @@ use tailpolicy_compiler::eval::reach::{
     src_name,
 };
 use tailpolicy_compiler::eval::{Evaluator, Tailnet};
-use tailpolicy_policy::model::{CheckPeriod, Origin, Proto, SshAction, SshUser};
+use tailpolicy_policy::model::{Alias, Autogroup, CheckPeriod, Origin, Proto, SshAction, SshUser};
 use tailpolicy_workspace::Workspace;
 
 /// Ports as policies spell them: `tcp:443`, `*:22` for the default protocols.
@@ -147,9 +148,18 @@ fn ssh_user(u: &SshUser) -> String {
     }
 }
 
-/// The SSH rules as written, with where they are.
+/// The devices an SSH rule's selectors name (`autogroup:self`: said in words).
+fn devices(names: impl Iterator<Item = Result<Vec<String>, String>>) -> Vec<String> {
+    let mut out: Vec<String> = names.flatten().flatten().collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The SSH rules as written, with where they are and the devices they name.
 pub fn ssh_json(ws: &Workspace) -> Result<Value, Problem> {
-    let (policy, _) = evaluable(ws)?;
+    let (policy, tailnet) = evaluable(ws)?;
+    let ev = Evaluator::new(&policy, &tailnet);
     let map = ws.source_map();
     let rules: Vec<Value> = policy
         .ssh
@@ -163,6 +173,17 @@ pub fn ssh_json(ws: &Workspace) -> Result<Value, Problem> {
                 "users": r.users.iter().map(|u| ssh_user(&u.value)).collect::<Vec<_>>(),
                 "checkPeriod": r.check_period.as_ref().map(|c| period(c.value)),
                 "rule": rule_json(&map, &r.origin),
+                "srcDevices": devices(r.src.iter().map(|a| {
+                    resolve_sources(&ev, &a.value.to_string())
+                        .map(|v| v.iter().map(|s| src_name(&tailnet, s)).collect())
+                })),
+                "dstDevices": devices(r.dst.iter().map(|a| {
+                    if a.value == Alias::Autogroup(Autogroup::SelfDevices) {
+                        return Ok(vec!["(each source's own devices)".to_owned()]);
+                    }
+                    resolve_destinations(&ev, &a.value.to_string())
+                        .map(|v| v.iter().map(|d| dst_name(&tailnet, d)).collect())
+                })),
             })
         })
         .collect();
