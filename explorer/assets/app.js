@@ -193,7 +193,7 @@ function renderGrid(force = true) {
   const heads = [$("#grid-colhead").firstElementChild];
   for (let ci = c0; ci < c1; ci++) {
     const a = g.cols[state.cols[ci]];
-    const d = el("div", { class: `ch kind-${a.kind}`, title: a.name }, a.name);
+    const d = el("div", { class: `ch kind-${a.kind}`, title: a.name, "data-kind": a.kind }, a.name);
     d.style.left = `${ci * cw}px`;
     heads.push(d);
   }
@@ -220,6 +220,22 @@ $("#grid-body").addEventListener("click", (ev) => {
   state.selected = [r, c];
   renderGrid();
   showCell(r, c);
+});
+
+// A row header opens "from" that source; a column header "to" that destination.
+$("#grid-rowhead").addEventListener("click", (ev) => {
+  const h = ev.target.closest(".rh");
+  if (!h) return;
+  show("from");
+  $("#from-input").value = h.title;
+  $("#from-form").requestSubmit();
+});
+$("#grid-colhead").addEventListener("click", (ev) => {
+  const h = ev.target.closest(".ch");
+  if (!h || !/^(tag|host|user)$/.test(h.dataset.kind)) return;
+  show("to");
+  $("#to-input").value = h.title;
+  $("#to-form").requestSubmit();
 });
 
 function showCell(r, c) {
