@@ -158,7 +158,9 @@ fn start(args: &ServeArgs) -> Result<(), String> {
         tailnets: Arc::new(tailnets),
         limits,
     };
-    let app = tailpolicy_serve::service(&app_state, tailpolicy_serve::router(app_state.clone()));
+    let routes = tailpolicy_serve::router(app_state.clone())
+        .merge(tailpolicy_serve::explorer(app_state.store.clone()));
+    let app = tailpolicy_serve::service(&app_state, routes);
     let tls = match &tls_files {
         Some((cert, key)) => Some(server::tls_acceptor(cert, key).map_err(|e| e.to_string())?),
         None => None,
