@@ -549,10 +549,12 @@ impl<'e, 'a> Signer<'e, 'a> {
                 dst_addr_key.push(usize::MAX);
                 continue;
             };
-            let id = *keys.entry((e, &a.alias, r.via.as_slice())).or_insert_with(|| {
-                dst_addr_reps.push((e, ri, j));
-                dst_addr_reps.len() - 1
-            });
+            let id = *keys
+                .entry((e, &a.alias, r.via.as_slice()))
+                .or_insert_with(|| {
+                    dst_addr_reps.push((e, ri, j));
+                    dst_addr_reps.len() - 1
+                });
             dst_addr_key.push(id);
         }
         Signer {
