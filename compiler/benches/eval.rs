@@ -28,8 +28,8 @@ use tailpolicy_compiler::eval::{Dst, Evaluator, Src, Tailnet};
 use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
 use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, compile};
+use tailpolicy_policy::Spanned;
 use tailpolicy_policy::model::{Alias, Policy, PortRange, Proto};
-use tailpolicy_policy::span::Spanned;
 use tailpolicy_policy::{CheckOptions, Span, analyse};
 
 fn main() {

@@ -23,8 +23,8 @@ use tailpolicy_compiler::eval::reach::resolve_sources;
 use tailpolicy_compiler::eval::{Evaluator, Tailnet};
 use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::synth::{Shape, tailnet};
+use tailpolicy_policy::Spanned;
 use tailpolicy_policy::model::{Alias, Policy, PortRange};
-use tailpolicy_policy::span::Spanned;
 use tailpolicy_policy::{CheckOptions, Span, analyse};
 
 /// The process's resident set size and its peak (`VmRSS`, `VmHWM`), in bytes; zeros

@@ -1,5 +1,5 @@
 //! The security audit report: the audit findings (`TP11xx`, from
-//! [`policy::check::audit`]) plus, per user and per tag, what it can reach (from the
+//! [`policy::audit`]) plus, per user and per tag, what it can reach (from the
 //! reference evaluator), as data a reviewer can attach to a change or a compliance
 //! request. A pure function of the checked policy and an optional inventory; rendering
 //! is the caller's.
@@ -8,8 +8,8 @@ use crate::eval::reach::{Endpoint, reachable_from, resolve_sources};
 use crate::eval::{Evaluator, Tailnet};
 use crate::inventory::Inventory;
 use crate::resolve::ResolveOptions;
+use policy::Span;
 use policy::model::{Policy, PortRange};
-use policy::span::Span;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -66,7 +66,7 @@ pub struct Reachable {
 /// Builds the report for `policy` (which must have no errors) and, when given, the
 /// tailnet of `inventory`.
 pub fn build(policy: &Policy, inventory: Option<&Inventory>) -> AuditReport {
-    let mut findings: Vec<Finding> = policy::check::audit(policy)
+    let mut findings: Vec<Finding> = policy::audit(policy)
         .into_iter()
         .map(|d| Finding {
             code: d.code.as_str(),

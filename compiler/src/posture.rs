@@ -11,7 +11,7 @@
 use crate::addr::{self, Addr, Interval};
 use crate::inventory::{Inventory, NodeId, Role};
 use policy::Policy;
-use policy::span::Spanned;
+use policy::Spanned;
 use std::collections::HashMap;
 
 /// The devices failing one posture gate.

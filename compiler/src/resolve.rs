@@ -10,8 +10,8 @@ use crate::inventory::{Inventory, Node, Role, is_exit_route};
 use crate::posture::{Gate, Gates};
 use ipnet::IpNet;
 use policy::Policy;
+use policy::Spanned;
 use policy::model::{Alias, Autogroup, IpSet};
-use policy::span::Spanned;
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 

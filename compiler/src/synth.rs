@@ -7,8 +7,8 @@
 
 use crate::inventory::{Inventory, Node, Role, User};
 use ipnet::IpNet;
+use policy::Span;
 use policy::model::PostureAttrs;
-use policy::span::Span;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 

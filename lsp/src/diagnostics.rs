@@ -74,7 +74,7 @@ pub fn to_lsp(
 mod tests {
     use super::*;
     use tailpolicy_policy::Span;
-    use tailpolicy_policy::check::lint_codes::UNUSED_GROUP;
+    use tailpolicy_policy::codes::lint::UNUSED_GROUP;
 
     #[test]
     fn unused_group_is_unnecessary_with_its_documentation() {

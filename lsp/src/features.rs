@@ -660,7 +660,7 @@ fn symbol(
 }
 
 /// Grantable capabilities in the `tailscale.com` domain: the list the checker accepts.
-const CAPABILITIES: &[&str] = tailpolicy_policy::check::GRANTABLE_TAILSCALE_CAPS;
+const CAPABILITIES: &[&str] = tailpolicy_policy::GRANTABLE_TAILSCALE_CAPS;
 
 /// Keys of each place, with their documentation.
 fn keys_for(ctx: &context::Context) -> &'static [(&'static str, &'static str)] {

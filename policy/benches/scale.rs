@@ -25,7 +25,7 @@ mod scale_gen;
 
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
-use tailpolicy_policy::suppress::apply_suppressions;
+use tailpolicy_policy::apply_suppressions;
 use tailpolicy_policy::{CheckOptions, SourceFile, analyse};
 
 const HOSTS_ONE_LINE: usize = 400_000;
@@ -123,7 +123,7 @@ fn overlapping_rules_lints_only(bencher: divan::Bencher<'_, '_>) {
         .expect("the generated policy parses");
     bencher
         .counter(divan::counter::BytesCount::new(text.len()))
-        .bench(|| tailpolicy_policy::check::lint(divan::black_box(&policy), text));
+        .bench(|| tailpolicy_policy::lint(divan::black_box(&policy), text));
 }
 
 /// Baseline for `overlapping_rules`: `parse.rs`'s policy of the same sizes, whose

@@ -8,30 +8,53 @@
 //! **Invariant:** this crate knows nothing about nodes, inventories or packets, does no
 //! IO, and never panics on any input.
 
-pub mod diagnostic;
-pub mod dialect;
-pub mod fragment_codes;
+// The public API is what this file re-exports, plus three namespaces that are API in
+// their own right: `hujson` (the lossless tree, parser and formatter), `model` (the typed
+// policy) and `rules` (the registry of diagnostic codes). Everything else is private.
+mod check;
+mod diagnostic;
+mod dialect;
 pub mod hujson;
-pub mod inventory_codes;
+mod lower;
+pub mod model;
 pub mod rules;
-pub mod schema;
-pub mod source;
-pub mod span;
-pub mod suppress;
+mod schema;
+mod source;
+mod span;
+mod suggest;
+mod suppress;
 
+pub use check::{
+    CheckOptions, GRANTABLE_TAILSCALE_CAPS, audit, check, lint, template_placeholders,
+};
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Related, Severity};
-pub use dialect::Dialect;
+pub use dialect::{Dialect, UnknownDialect};
+pub use lower::{TOP_LEVEL_KEYS, lower, lower_with};
+pub use model::Policy;
 pub use rules::{Category, Code, Rule};
+pub use schema::{SCHEMA_ID, json_schema, try_json_schema};
 pub use source::{LineCol, SourceFile};
 pub use span::{Span, Spanned};
-pub mod check;
-pub mod lower;
-pub mod model;
-pub mod suggest;
+pub use suggest::{did_you_mean, levenshtein};
+pub use suppress::{
+    DIRECTIVE, Scanned, Suppression, apply_suppressions, apply_suppressions_with, is_syntax_code,
+    scan as scan_suppressions,
+};
 
-pub use check::{CheckOptions, check};
-pub use lower::lower;
-pub use model::Policy;
+/// The diagnostic codes, by the stage that reports them: each constant is a
+/// [`Code`] registered in [`rules`].
+pub mod codes {
+    pub use crate::check::audit_codes as audit;
+    pub use crate::check::codes as check;
+    pub use crate::check::lint_codes as lint;
+    pub use crate::lower::codes as lower;
+    pub mod fragment;
+    pub mod inventory;
+    /// The codes of `tailpolicy:ignore` comments themselves.
+    pub mod suppression {
+        pub use crate::suppress::{INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
+    }
+}
 
 /// The result of analysing one policy file: the typed policy (when the file parsed)
 /// and every diagnostic, sorted by position.

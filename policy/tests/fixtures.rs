@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use tailpolicy_policy::suppress::apply_suppressions;
+use tailpolicy_policy::apply_suppressions;
 use tailpolicy_policy::{CheckOptions, SourceFile, analyse};
 
 fn render(name: &str, text: &str) -> (String, bool) {

@@ -11,7 +11,7 @@ use tailpolicy_compiler::eval::policy_tests::Expectation;
 use tailpolicy_compiler::eval::reach::{resolve_destinations, resolve_sources};
 use tailpolicy_compiler::eval::rules::net_rules;
 use tailpolicy_compiler::eval::{Evaluator, TestOutcome, access, run_policy_tests};
-use tailpolicy_policy::check::codes as cc;
+use tailpolicy_policy::codes::check as cc;
 use tailpolicy_policy::hujson;
 use tailpolicy_policy::model::{Policy, Proto, Section};
 use tailpolicy_policy::{Dialect, SourceFile};

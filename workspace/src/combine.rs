@@ -12,7 +12,7 @@ use tailpolicy_policy::hujson::{self, Value};
 use tailpolicy_policy::{SourceFile, Span};
 
 /// Top-level keys in their canonical spelling.
-const CANONICAL: &[&str] = tailpolicy_policy::lower::TOP_LEVEL_KEYS;
+const CANONICAL: &[&str] = tailpolicy_policy::TOP_LEVEL_KEYS;
 
 const LISTS: &[&str] = &["acls", "grants", "ssh", "nodeAttrs", "tests", "sshTests"];
 const MAPS: &[&str] = &["groups", "tagOwners", "hosts", "ipsets", "postures"];

@@ -54,8 +54,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
-use tailpolicy_policy::suggest::did_you_mean;
-use tailpolicy_policy::suppress::is_syntax_code;
+use tailpolicy_policy::did_you_mean;
+use tailpolicy_policy::is_syntax_code;
 use tailpolicy_policy::{Diagnostic, Diagnostics, Rule, Severity, SourceFile};
 use toml::Spanned;
 
@@ -475,7 +475,7 @@ impl Config {
     pub fn selects_audit(&self) -> bool {
         self.select.as_ref().is_some_and(|selected| {
             selected.iter().any(|s| {
-                tailpolicy_policy::check::audit_codes::RULES
+                tailpolicy_policy::codes::audit::RULES
                     .iter()
                     .any(|r| s.matches(r.code))
             })

@@ -2,8 +2,8 @@
 //! Depends on the fragment's text only, so an edit to one fragment re-reads that one.
 
 use crate::files::{Contents, FileInput};
+use tailpolicy_policy::Scanned;
 use tailpolicy_policy::hujson::{self, Document};
-use tailpolicy_policy::suppress::Scanned;
 use tailpolicy_policy::{Diagnostic, Dialect, Policy, SourceFile, Span};
 
 /// A fragment parsed and lowered.
@@ -35,8 +35,8 @@ pub fn analyse(input: &FileInput, dialect: Dialect) -> Fragment {
     let (policy, keys) = match doc {
         Some(doc) => {
             let keys = top_level_keys(&doc);
-            let (policy, lowered) = tailpolicy_policy::lower::lower_with(&doc, dialect);
-            diagnostics.extend(tailpolicy_policy::check::template_placeholders(&doc));
+            let (policy, lowered) = tailpolicy_policy::lower_with(&doc, dialect);
+            diagnostics.extend(tailpolicy_policy::template_placeholders(&doc));
             diagnostics.extend(lowered);
             (Some(policy), keys)
         }

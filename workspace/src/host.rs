@@ -438,9 +438,9 @@ impl Workspace {
                     audit: self.audit(),
                 };
                 let mut d = tailpolicy_policy::check(policy, &options).into_vec();
-                d.extend(tailpolicy_policy::check::lint(policy, &merged.text));
+                d.extend(tailpolicy_policy::lint(policy, &merged.text));
                 if options.audit {
-                    d.extend(tailpolicy_policy::check::audit(policy));
+                    d.extend(tailpolicy_policy::audit(policy));
                 }
                 d
             }

@@ -17,7 +17,7 @@ use crate::files::SourceMap;
 use crate::fragment::Fragment;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use tailpolicy_policy::fragment_codes::{
+use tailpolicy_policy::codes::fragment::{
     DUPLICATE_DEFINITION, DUPLICATE_SETTING, OWNERSHIP_VIOLATION,
 };
 use tailpolicy_policy::model::{Alias, Policy};

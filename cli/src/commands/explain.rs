@@ -2,8 +2,8 @@
 
 use crate::exit::Exit;
 use tailpolicy_policy::Rule;
+use tailpolicy_policy::did_you_mean;
 use tailpolicy_policy::rules::{ALL_RULES, find_rule, render_rule_markdown};
-use tailpolicy_policy::suggest::did_you_mean;
 
 /// Arguments of `tailpolicy explain`.
 #[derive(Debug, clap::Args)]

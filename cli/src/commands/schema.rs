@@ -9,7 +9,7 @@ pub struct SchemaArgs {}
 
 /// Prints the schema to stdout.
 pub fn run(_args: &SchemaArgs) -> Exit {
-    match tailpolicy_policy::schema::try_json_schema()
+    match tailpolicy_policy::try_json_schema()
         .and_then(|s| serde_json::to_string_pretty(&s).map_err(|e| e.to_string()))
     {
         Ok(text) => {

@@ -12,7 +12,7 @@ use crate::load::{
 use crate::render::{self, FileDiagnostics, RenderOptions};
 use serde_json::{Value, json};
 use tailpolicy_compiler::eval::{TestOutcome, run_policy_tests};
-use tailpolicy_policy::check::codes as cc;
+use tailpolicy_policy::codes::check as cc;
 use tailpolicy_policy::{CheckOptions, Diagnostic};
 use tailpolicy_workspace::SourceMap;
 

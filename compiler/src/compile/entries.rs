@@ -5,8 +5,8 @@
 use super::srcset::{GroupId, SrcId, SrcTable};
 use crate::addr::{self, Addr};
 use crate::resolve::{NodeId, Resolver};
+use policy::Spanned;
 use policy::model::{Acl, Alias, Autogroup, Grant, Origin, PortRange, Section};
-use policy::span::Spanned;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 

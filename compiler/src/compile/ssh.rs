@@ -166,7 +166,7 @@ pub(crate) fn entry_rules(r: &Resolver<'_>, e: &PolicySsh, control_url: &str) ->
 /// `sshUsers` without the `localpart:` entries: `root` always present (`""` unless
 /// allowed), literal names to themselves, `autogroup:nonroot` as `"*": "="`. Keys are
 /// sorted, as Go writes maps.
-fn base_ssh_users(users: &[policy::span::Spanned<SshUser>]) -> SshUsers {
+fn base_ssh_users(users: &[policy::Spanned<SshUser>]) -> SshUsers {
     let mut m: BTreeMap<String, String> = BTreeMap::new();
     m.insert("root".to_owned(), String::new());
     for u in users {

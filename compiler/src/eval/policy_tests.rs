@@ -11,7 +11,7 @@ use super::select::{Dst, Identity, Src};
 use super::ssh::{SshVerdict, ssh_verdict};
 use super::tailnet::Tailnet;
 use ipnet::IpNet;
-use tailpolicy_policy::check::codes as cc;
+use tailpolicy_policy::codes::check as cc;
 use tailpolicy_policy::model::{
     AclTest, Alias, Autogroup, Origin, Policy, PostureAttrs, Proto, SshTest,
 };

@@ -4,8 +4,8 @@
 //! of the policy.
 
 use tailpolicy_policy::Span;
+use tailpolicy_policy::Spanned;
 use tailpolicy_policy::model::{Alias, IgnoredSpan, Origin, Policy, PortRange, Proto, Section};
-use tailpolicy_policy::span::Spanned;
 
 /// One destination of a rule: a selector, a protocol choice and a port range.
 #[derive(Clone, Debug, PartialEq)]

@@ -13,7 +13,7 @@
 use super::load::parse_route;
 use super::{Inventory, Node, Role, User};
 use ipnet::IpNet;
-use policy::span::Span;
+use policy::Span;
 use serde::Deserialize;
 use std::net::{Ipv4Addr, Ipv6Addr};
 

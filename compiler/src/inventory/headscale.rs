@@ -17,12 +17,12 @@ use super::load::parse_route;
 use super::{Inventory, Node, Role, User};
 use ipnet::IpNet;
 use policy::Diagnostic;
-use policy::diagnostic::Diagnostics;
+use policy::Diagnostics;
+use policy::Span;
+use policy::codes::inventory as codes;
 use policy::hujson::{Object, Value};
-use policy::inventory_codes as codes;
 use policy::model::alias::is_valid_tag_name;
 use policy::model::{Alias, Policy, PostureAttrs};
-use policy::span::Span;
 use std::net::IpAddr;
 
 /// A headscale user's identities, in the order headscale matches a policy token.

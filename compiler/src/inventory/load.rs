@@ -4,12 +4,12 @@
 use super::{Inventory, Node, Role, User, is_exit_route};
 use ipnet::IpNet;
 use policy::Diagnostic;
-use policy::diagnostic::Diagnostics;
+use policy::Diagnostics;
+use policy::Span;
+use policy::codes::inventory as codes;
 use policy::hujson::{Document, Object, Value};
-use policy::inventory_codes as codes;
 use policy::model::PostureAttrs;
 use policy::model::alias::is_valid_tag_name;
-use policy::span::Span;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 

@@ -54,8 +54,8 @@ mod posture;
 pub use load::{from_document, load};
 
 use ipnet::IpNet;
+use policy::Span;
 use policy::model::PostureAttrs;
-use policy::span::Span;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Index of a node in [`Inventory::nodes`] (what the resolver, the posture gates and

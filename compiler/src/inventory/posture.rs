@@ -11,9 +11,9 @@
 //! `node:os` values are lower case (`macos`, `ios`), as Tailscale documents them.
 
 use policy::Diagnostic;
-use policy::diagnostic::Diagnostics;
+use policy::Diagnostics;
+use policy::codes::inventory as codes;
 use policy::hujson::Value;
-use policy::inventory_codes as codes;
 use policy::model::posture::{self, AttrType, AttrValue, PostureAttrs};
 
 /// Reads a `postureAttributes` object, reporting malformed entries (TP0501) and

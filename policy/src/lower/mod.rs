@@ -13,8 +13,6 @@ pub use sections::{
     TEST_FIELDS,
 };
 
-pub use duration::{format_go_duration, parse_go_duration};
-
 use crate::Dialect;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::hujson::Document;
