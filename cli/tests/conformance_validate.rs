@@ -104,11 +104,11 @@ fn validate_verdicts() {
 /// Evaluation of `tests`/`sshTests` by the compiler crate's runner.
 mod tailpolicy_compiler_tests {
     use serde_json::Value;
+    use tailpolicy_compiler::ResolveOptions;
     use tailpolicy_compiler::eval::{Tailnet, all_passed, run_policy_tests};
     use tailpolicy_compiler::inventory::conformance::{
         CaseNode, CaseTailnet, CaseUser, inventory_from_case,
     };
-    use tailpolicy_compiler::resolve::ResolveOptions;
     use tailpolicy_policy::Analysis;
 
     /// Whether the policy's tests fail against the case's tailnet (its approvals are

@@ -21,12 +21,12 @@
 use ipnet::IpNet;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use tailpolicy_compiler::ResolveOptions;
 use tailpolicy_compiler::eval::diff::{diff, diff_full};
 use tailpolicy_compiler::eval::matrix::matrix;
 use tailpolicy_compiler::eval::reach::reachable_from;
 use tailpolicy_compiler::eval::{Dst, Evaluator, Src, Tailnet};
 use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
-use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, compile};
 use tailpolicy_policy::Spanned;
 use tailpolicy_policy::model::{Alias, Policy, PortRange, Proto};

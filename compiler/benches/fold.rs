@@ -16,12 +16,12 @@
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup")]
 
 use std::hint::black_box;
+use tailpolicy_compiler::ResolveOptions;
 use tailpolicy_compiler::eval::diff::diff;
 use tailpolicy_compiler::eval::fold::{FoldedMatrix, folded_from, folded_matrix};
 use tailpolicy_compiler::eval::fold_diff::fold_diff;
 use tailpolicy_compiler::eval::reach::resolve_sources;
 use tailpolicy_compiler::eval::{Evaluator, Tailnet};
-use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::synth::{Shape, tailnet};
 use tailpolicy_policy::Spanned;
 use tailpolicy_policy::model::{Alias, Policy, PortRange};

@@ -5,7 +5,7 @@
 //! Sets are never expanded address by address: a prefix stays one prefix, and set
 //! arithmetic (ipsets) works on inclusive intervals.
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::{IpNet, Ipv6Net};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -233,12 +233,6 @@ pub fn subtract(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
     }
     normalise(out)
 }
-
-/// The IPv4 range Tailscale addresses come from: `100.64.0.0/10`.
-pub const CGNAT: Ipv4Net = match Ipv4Net::new(Ipv4Addr::new(100, 64, 0, 0), 10) {
-    Ok(n) => n,
-    Err(_) => Ipv4Net::new_assert(Ipv4Addr::new(0, 0, 0, 0), 0),
-};
 
 /// Tailscale's IPv6 ULA: `fd7a:115c:a1e0::/48`.
 pub const TAILSCALE_ULA: Ipv6Net =

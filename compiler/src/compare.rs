@@ -3,7 +3,8 @@
 //! allow, per protocol, destination address and port). Inputs are JSON values so that
 //! captures from Tailscale compare directly with our output.
 
-use crate::addr::{Interval, normalise};
+pub use crate::addr::Interval;
+use crate::addr::normalise;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use wire::addr::{ParsedAddr, parse_addr};

@@ -368,7 +368,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// [`Self::sources`] of a rule with `srcPosture` `own_posture`: the addresses of
-    /// devices failing the rule's effective posture are left out ([`crate::posture`]).
+    /// devices failing the rule's effective posture are left out (the `posture` module).
     pub fn gated_sources(
         &self,
         src: &[Spanned<Alias>],

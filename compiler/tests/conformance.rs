@@ -17,8 +17,8 @@ use tailpolicy_compiler::compare::{exact_equal, semantic_equal, ssh_equal};
 use tailpolicy_compiler::inventory::conformance::{
     CaseNode, CaseTailnet, CaseUser, inventory_from_case,
 };
-use tailpolicy_compiler::resolve::{ResolveOptions, Resolver};
 use tailpolicy_compiler::{CompileOptions, Compiler};
+use tailpolicy_compiler::{ResolveOptions, Resolver};
 use tailpolicy_policy::CheckOptions;
 
 /// Cases whose filters, SSH policies and approvals all match semantically. Raise it

@@ -7,11 +7,11 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
+use tailpolicy_compiler::ResolveOptions;
 use tailpolicy_compiler::eval::{Tailnet, all_passed, run_policy_tests};
 use tailpolicy_compiler::inventory::conformance::{
     CaseNode, CaseTailnet, CaseUser, inventory_from_case,
 };
-use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_policy::{Analysis, CheckOptions, Dialect, analyse};
 
 fn corpus() -> PathBuf {

@@ -8,9 +8,9 @@
 use ipnet::IpNet;
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use tailpolicy_compiler::ResolveOptions;
 use tailpolicy_compiler::eval::{Dst, Evaluator, Src, Tailnet};
 use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
-use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, compile};
 use tailpolicy_dataplane_filter::rules::{ParsedRule, parse_rules};
 use tailpolicy_policy::model::{AttrValue, PostureAttrs, Proto};

@@ -4,11 +4,11 @@
 #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
 use std::collections::BTreeMap;
+use tailpolicy_compiler::ResolveOptions;
 use tailpolicy_compiler::eval::Tailnet;
 use tailpolicy_compiler::eval::fold::{FoldedMatrix, folded_matrix};
 use tailpolicy_compiler::eval::label::Kind;
 use tailpolicy_compiler::eval::matrix::{Ports, matrix, ports_of};
-use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::synth::{Shape, tailnet};
 use tailpolicy_policy::model::Policy;
 use tailpolicy_policy::{CheckOptions, analyse};

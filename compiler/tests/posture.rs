@@ -7,9 +7,9 @@
     reason = "tests"
 )]
 
+use tailpolicy_compiler::ResolveOptions;
 use tailpolicy_compiler::eval::{Tailnet, all_passed, run_policy_tests};
 use tailpolicy_compiler::inventory::{Inventory, load};
-use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, Compiler, NodeCompiled};
 use tailpolicy_policy::{CheckOptions, Policy, analyse};
 
@@ -78,7 +78,7 @@ fn sources_failing_the_posture_are_left_out() {
                 .iter()
                 .any(|s| tailpolicy_compiler::compare::addr_intervals(s)
                     .iter()
-                    .any(|i| i.contains(&tailpolicy_compiler::addr::Interval::of_ip(ip)))),
+                    .any(|i| i.contains(&tailpolicy_compiler::compare::Interval::of_ip(ip)))),
             "{failing} is still a source: {srcs:?}"
         );
     }

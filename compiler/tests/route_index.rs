@@ -4,11 +4,11 @@
 
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use tailpolicy_compiler::addr::Addr;
+use tailpolicy_compiler::Addr;
 use tailpolicy_compiler::inventory::Inventory;
-use tailpolicy_compiler::resolve::{ResolveOptions, Resolver};
 use tailpolicy_compiler::synth::Rng;
 use tailpolicy_compiler::{Node, Role, User};
+use tailpolicy_compiler::{ResolveOptions, Resolver};
 use tailpolicy_policy::CheckOptions;
 
 fn random_net(rng: &mut Rng) -> IpNet {

@@ -11,8 +11,8 @@
 use ipnet::IpNet;
 use proptest::prelude::*;
 use std::net::IpAddr;
+use tailpolicy_compiler::OutputJson;
 use tailpolicy_compiler::compare::addr_intervals;
-use tailpolicy_compiler::compile::OutputJson;
 use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
 use tailpolicy_compiler::synth::{Rng, node_v4, node_v6};
 use tailpolicy_compiler::{CompileOptions, Compiler};

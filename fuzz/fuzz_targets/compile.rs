@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tailpolicy_compiler::compile::OutputJson;
+use tailpolicy_compiler::OutputJson;
 use tailpolicy_compiler::{CompileOptions, Compiler, inventory};
 use tailpolicy_policy::{CheckOptions, analyse};
 

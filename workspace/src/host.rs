@@ -27,9 +27,9 @@ use crate::merge::{self, Merged};
 use crate::symbols::{Occurrence, SymbolIndex};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use tailpolicy_compiler::ResolveOptions;
 use tailpolicy_compiler::eval::{Tailnet, run_policy_tests};
 use tailpolicy_compiler::inventory::Inventory;
-use tailpolicy_compiler::resolve::ResolveOptions;
 use tailpolicy_compiler::{CompileOptions, Compiler};
 use tailpolicy_policy::{
     CheckOptions, Diagnostic, Diagnostics, Dialect, Policy, Severity, SourceFile,

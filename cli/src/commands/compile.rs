@@ -9,7 +9,7 @@
 
 use crate::exit::Exit;
 use crate::load::{PolicyArgs, open, require_valid};
-use tailpolicy_compiler::compile::OutputJson;
+use tailpolicy_compiler::OutputJson;
 use tailpolicy_policy::Dialect;
 use tailpolicy_workspace::Unavailable;
 

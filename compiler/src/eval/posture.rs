@@ -3,7 +3,7 @@
 //! when it has none — when they are devices of this tailnet. Addresses with no device
 //! behind them (subnets, the internet) and devices of shared-in users are not gated.
 //!
-//! Written apart from the compiler's gate ([`crate::posture`]), which cuts failing
+//! Written apart from the compiler's gate (the `posture` module), which cuts failing
 //! devices out of address lists instead, so that each checks the other.
 
 use super::select::{Identity, Src};

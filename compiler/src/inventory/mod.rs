@@ -154,7 +154,7 @@ pub struct Node {
     /// Routes the node advertises (subnet routes; `0.0.0.0/0` and `::/0` offer an exit node).
     pub advertised_routes: Vec<IpNet>,
     /// Routes an admin approved by hand. Approvals by the policy's `autoApprovers` are
-    /// added by the compiler ([`crate::resolve`]).
+    /// added by the compiler ([`crate::Resolver`]).
     pub approved_routes: Vec<IpNet>,
     /// Device posture attributes (`node:os`, `custom:…`); empty when unknown, and then
     /// every posture condition but `NOT SET` fails for the node.
