@@ -46,7 +46,7 @@ fn multifile() -> Workspace {
 type Lines = Vec<(String, u64)>;
 
 /// The grid's cells as (row, column, ports, rules).
-fn cells(g: &Value) -> Vec<(String, String, Vec<String>, Lines)> {
+fn cells(g: &Value) -> Vec<(String, String, String, Lines)> {
     g["cells"]
         .as_array()
         .unwrap()
@@ -73,7 +73,7 @@ fn cells(g: &Value) -> Vec<(String, String, Vec<String>, Lines)> {
                     .as_str()
                     .unwrap()
                     .to_owned(),
-                serde_json::from_value(c[2].clone()).unwrap(),
+                c[2].as_str().unwrap().to_owned(),
                 rules,
             )
         })
@@ -81,7 +81,7 @@ fn cells(g: &Value) -> Vec<(String, String, Vec<String>, Lines)> {
 }
 
 /// One cell's ports and rules.
-fn cell(g: &Value, row: &str, col: &str) -> Option<(Vec<String>, Lines)> {
+fn cell(g: &Value, row: &str, col: &str) -> Option<(String, Lines)> {
     cells(g)
         .into_iter()
         .find(|(r, c, _, _)| r == row && c == col)
@@ -104,6 +104,8 @@ fn grid_folds_the_example_onto_the_policys_names() {
             })
             .collect()
     };
+    // Users, groups (their member users' rows), tags, then the rest: the subnet behind
+    // the router, a source of its own.
     assert_eq!(
         names("rows"),
         [
@@ -116,8 +118,11 @@ fn grid_folds_the_example_onto_the_policys_names() {
             "tag tag:exit",
             "tag tag:k8s",
             "tag tag:vpc-router",
+            "subnet 10.0.0.0/16",
         ]
     );
+    // Tags, hosts, subnet routes, the internet, then users' own devices; named as
+    // `tailpolicy matrix` names them.
     assert_eq!(
         names("cols"),
         [
@@ -125,9 +130,9 @@ fn grid_folds_the_example_onto_the_policys_names() {
             "tag tag:exit",
             "tag tag:k8s",
             "tag tag:vpc-router",
-            "host k8s-api",
-            "host postgres",
-            "route 10.0.0.0/16 (via vpc-router)",
+            "host k8s-api (via vpc-router)",
+            "host postgres (via vpc-router)",
+            "subnet 10.0.0.0/16 (via vpc-router)",
             "internet autogroup:internet (via exit-1)",
             "user alice@example.com",
             "user bob@example.com",
@@ -135,66 +140,138 @@ fn grid_folds_the_example_onto_the_policys_names() {
         ]
     );
     let p = "policy.hujson".to_owned();
-    assert_eq!(
-        cell(&g, "group:platform", "k8s-api"),
-        Some((vec!["tcp:443".to_owned()], vec![(p.clone(), 34)]))
+    let (k8s, pg, internet) = (
+        "k8s-api (via vpc-router)",
+        "postgres (via vpc-router)",
+        "autogroup:internet (via exit-1)",
     );
     assert_eq!(
-        cell(&g, "group:data", "postgres"),
-        Some((vec!["tcp:5432".to_owned()], vec![(p.clone(), 38)]))
+        cell(&g, "group:platform", k8s),
+        Some(("tcp:443".to_owned(), vec![(p.clone(), 34)]))
     );
     assert_eq!(
-        cell(&g, "carol@example.com", "autogroup:internet (via exit-1)"),
-        Some((vec!["*".to_owned()], vec![(p.clone(), 44)]))
+        cell(&g, "group:data", pg),
+        Some(("tcp:5432".to_owned(), vec![(p.clone(), 38)]))
+    );
+    assert_eq!(
+        cell(&g, "carol@example.com", internet),
+        Some(("*".to_owned(), vec![(p.clone(), 44)]))
     );
     assert_eq!(
         cell(&g, "tag:k8s", "tag:db"),
-        Some((vec!["tcp:5432".to_owned()], vec![(p, 41)]))
+        Some(("tcp:5432".to_owned(), vec![(p.clone(), 41)]))
     );
-    assert_eq!(cell(&g, "group:data", "k8s-api"), None);
-    // The example's matrix fits on one screen: 20 cells, not the address-level 150.
-    assert_eq!(g["cells"].as_array().unwrap().len(), 20);
+    assert_eq!(cell(&g, "group:data", k8s), None);
+    // A group's row is the union of its members' rows, with every rule (in order).
+    assert_eq!(
+        cell(&g, "group:platform", "tag:db"),
+        Some(("tcp:22".to_owned(), vec![(p.clone(), 35)]))
+    );
+    assert_eq!(
+        cell(&g, "group:platform", pg),
+        Some(("tcp:5432".to_owned(), vec![(p, 38)]))
+    );
+    // Every cell of a group row is the same as its members' cells, and the other way
+    // round: alice and bob are the platform team.
+    let row = |r: &str| -> Vec<(String, String)> {
+        cells(&g)
+            .into_iter()
+            .filter(|(x, _, _, _)| x == r)
+            .map(|(_, c, p, _)| (c, p))
+            .collect()
+    };
+    assert_eq!(row("group:platform"), row("alice@example.com"));
+    assert_eq!(row("group:platform"), row("bob@example.com"));
+    assert_eq!(row("group:data"), row("carol@example.com"));
+    // 16 cells of the fold (`tailpolicy matrix`) and 7 of the two groups: a screen, not
+    // the address-level 150.
+    assert_eq!(g["cells"].as_array().unwrap().len(), 23);
+    // Headers carry what they hold: a user's groups and devices, a group's users, a
+    // host's range with its router; `select` is the name the views take.
+    let axis = |k: &str, name: &str| -> Value {
+        g[k].as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let alice = axis("rows", "alice@example.com");
+    assert_eq!(alice["groups"], json!(["group:platform"]));
+    assert_eq!(
+        alice["members"],
+        json!(["alice-laptop (100.64.0.1)", "alice-laptop (fd7a:115c:a1e0::1)"])
+    );
+    assert_eq!(
+        axis("rows", "group:platform")["members"],
+        json!(["alice@example.com", "bob@example.com"])
+    );
+    let host = axis("cols", k8s);
+    assert_eq!(
+        (host["select"].clone(), host["members"].clone()),
+        (json!("k8s-api"), json!(["10.0.1.10/32 via vpc-router"]))
+    );
+    // The internet's ranges are many: the first few and the count.
+    let net = axis("cols", internet);
+    assert_eq!(
+        net["members"].as_array().unwrap().len(),
+        grid::MEMBERS_SHOWN
+    );
+    assert!(net["memberCount"].as_u64().unwrap() > grid::MEMBERS_SHOWN as u64);
 }
 
 #[test]
 fn grid_rules_point_into_their_fragments() {
     let g = grid::grid_json(&multifile()).unwrap();
-    let (ports, rules) = cell(&g, "group:platform", "k8s-api").unwrap();
-    assert_eq!(ports, ["tcp:443"]);
+    let (ports, rules) = cell(&g, "group:platform", "k8s-api (via vpc-router)").unwrap();
+    assert_eq!(ports, "tcp:443");
     assert_eq!(rules, [("base.hujson".to_owned(), 27)]);
-    let (_, rules) = cell(&g, "group:data", "postgres").unwrap();
+    let (_, rules) = cell(&g, "group:data", "postgres (via vpc-router)").unwrap();
     assert_eq!(rules, [("teams/data.hujson".to_owned(), 5)]);
     let (_, rules) = cell(&g, "alice@example.com", "autogroup:internet (via exit-1)").unwrap();
     assert_eq!(rules, [("teams/people.hujson".to_owned(), 5)]);
     // The same access as the one-file example.
     let one = grid::grid_json(&example()).unwrap();
-    let strip = |v: &Value| -> Vec<(String, String, Vec<String>)> {
+    let strip = |v: &Value| -> Vec<(String, String, String)> {
         cells(v).into_iter().map(|(r, c, p, _)| (r, c, p)).collect()
     };
     assert_eq!(strip(&g), strip(&one));
 }
 
 #[test]
-fn fold_ports_spells_ports_as_policies_do() {
-    use std::collections::BTreeSet;
-    use tailpolicy_policy::model::{Origin, Proto, Section};
-    let o = Origin {
-        section: Section::Grants,
-        index: 0,
-        span: Default::default(),
-    };
-    let mut cell = adapter::CellAccess::new();
-    cell.insert(
-        Proto::TCP.0,
-        BTreeSet::from([(22, 22, o), (443, 443, o), (80, 90, o)]),
+fn grid_group_rows_merge_their_members_ports() {
+    // Two members of one group reaching one tag on different ports: the group's cell
+    // merges them, with both rules in policy order; ICMP granted to one shows.
+    let policy = r#"{
+  "groups": {"group:ops": ["alice@example.com", "bob@example.com"]},
+  "tagOwners": {"tag:db": ["alice@example.com"]},
+  "grants": [
+    {"src": ["alice@example.com"], "dst": ["tag:db"], "ip": ["tcp:22", "tcp:80-90"]},
+    {"src": ["bob@example.com"], "dst": ["tag:db"], "ip": ["tcp:23", "icmp:*"]},
+  ],
+}"#;
+    let nodes = r#"{"nodes": [
+  {"name": "a", "user": "alice@example.com", "tags": [], "addresses": ["100.64.0.1"]},
+  {"name": "b", "user": "bob@example.com", "tags": [], "addresses": ["100.64.0.2"]},
+  {"name": "db", "user": null, "tags": ["tag:db"], "addresses": ["100.64.0.9"]}
+]}"#;
+    let mut ws = Workspace::new(Config::default());
+    ws.set_fragments(vec![FileInput::text("policy.hujson", policy)]);
+    ws.set_inventory(Some(FileInput::text("nodes.json", nodes)));
+    let g = grid::grid_json(&ws).unwrap();
+    let p = "policy.hujson".to_owned();
+    assert_eq!(
+        cell(&g, "alice@example.com", "tag:db"),
+        Some(("tcp:22,80-90".to_owned(), vec![(p.clone(), 5)]))
     );
-    cell.insert(Proto::UDP.0, BTreeSet::from([(53, 53, o)]));
-    cell.insert(Proto::ICMP.0, BTreeSet::from([(0, u16::MAX, o)]));
-    assert_eq!(adapter::fold_ports(&cell), ["tcp:22,80-90,443", "udp:53"]);
-    let mut icmp = adapter::CellAccess::new();
-    icmp.insert(Proto::ICMP.0, BTreeSet::from([(0, u16::MAX, o)]));
-    icmp.insert(Proto::ICMPV6.0, BTreeSet::from([(0, u16::MAX, o)]));
-    assert_eq!(adapter::fold_ports(&icmp), ["icmp"]);
+    assert_eq!(
+        cell(&g, "bob@example.com", "tag:db"),
+        Some(("tcp:23, icmp".to_owned(), vec![(p.clone(), 6)]))
+    );
+    assert_eq!(
+        cell(&g, "group:ops", "tag:db"),
+        Some(("tcp:22-23,80-90, icmp".to_owned(), vec![(p.clone(), 5), (p, 6)]))
+    );
 }
 
 #[test]
