@@ -183,9 +183,9 @@ fn grid_folds_the_example_onto_the_policys_names() {
     assert_eq!(row("group:platform"), row("alice@example.com"));
     assert_eq!(row("group:platform"), row("bob@example.com"));
     assert_eq!(row("group:data"), row("carol@example.com"));
-    // 16 cells of the fold (`tailpolicy matrix`) and 7 of the two groups: a screen, not
+    // 13 cells of the fold (`tailpolicy matrix`) and 7 of the two groups: a screen, not
     // the address-level 150.
-    assert_eq!(g["cells"].as_array().unwrap().len(), 23);
+    assert_eq!(g["cells"].as_array().unwrap().len(), 20);
     // Headers carry what they hold: a user's groups and devices, a group's users, a
     // host's range with its router; `select` is the name the views take.
     let axis = |k: &str, name: &str| -> Value {
@@ -250,7 +250,8 @@ fn grid_group_rows_merge_their_members_ports() {
     {"src": ["bob@example.com"], "dst": ["tag:db"], "ip": ["tcp:23", "icmp:*"]},
   ],
 }"#;
-    let nodes = r#"{"nodes": [
+    let nodes = r#"{"users": [{"login": "alice@example.com"}, {"login": "bob@example.com"}],
+ "nodes": [
   {"name": "a", "user": "alice@example.com", "tags": [], "addresses": ["100.64.0.1"]},
   {"name": "b", "user": "bob@example.com", "tags": [], "addresses": ["100.64.0.2"]},
   {"name": "db", "user": null, "tags": ["tag:db"], "addresses": ["100.64.0.9"]}
@@ -419,17 +420,39 @@ fn whatif_reports_diagnostics_and_the_access_diff() {
         (d["line"].as_u64(), d["severity"].as_str()),
         (Some(34), Some("error"))
     );
-    // The platform team lost the Kubernetes API (rule in the accepted text).
-    let lost: Vec<&Value> = v["changes"]
-        .as_array()
-        .unwrap()
+    // The platform team lost the Kubernetes API (rule in the accepted text): each of
+    // its users, with their groups, as `tailpolicy diff` names them; and ping, which
+    // any access allowed.
+    let changes = v["changes"].as_array().unwrap();
+    let lines: Vec<(&str, &str, &str, &str)> = changes
         .iter()
-        .filter(|c| c["src"] == "group:platform" && c["dst"] == "k8s-api")
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap(),
+                c["src"].as_str().unwrap(),
+                c["dst"].as_str().unwrap(),
+                c["ports"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(lost.len(), 1);
-    assert_eq!(lost[0]["change"], "lost");
-    assert_eq!(lost[0]["ports"], json!(["tcp:443"]));
-    assert_eq!(lost[0]["rules"][0]["line"], 34);
+    assert_eq!(
+        lines,
+        [
+            ("lost", "alice@example.com", "k8s-api (via vpc-router)", "icmp"),
+            ("lost", "alice@example.com", "k8s-api (via vpc-router)", "tcp:443"),
+            ("lost", "bob@example.com", "k8s-api (via vpc-router)", "icmp"),
+            ("lost", "bob@example.com", "k8s-api (via vpc-router)", "tcp:443"),
+        ]
+    );
+    for c in changes {
+        assert_eq!(c["groups"], json!(["group:platform"]));
+        assert_eq!(c["rules"][0]["line"], 34);
+    }
+    assert_eq!(
+        changes[0]["devices"],
+        json!({"src": ["alice-laptop (100.64.0.1)", "alice-laptop (fd7a:115c:a1e0::1)"],
+            "dst": ["10.0.1.10/32 via vpc-router"]})
+    );
 
     // A gain, with its rule in the edited text.
     let more = text.replace(
@@ -442,12 +465,17 @@ fn whatif_reports_diagnostics_and_the_access_diff() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["src"] == "group:platform")
+        .filter(|c| c["groups"] == json!(["group:platform"]))
         .collect();
-    assert_eq!(gained.len(), 1, "{v}");
-    assert_eq!(gained[0]["change"], "gained");
-    assert_eq!(gained[0]["ports"], json!(["tcp:6443"]));
-    assert_eq!(gained[0]["rules"][0]["line"], 36);
+    assert_eq!(gained.len(), 2, "{v}");
+    for (c, user) in gained.iter().zip(["alice@example.com", "bob@example.com"]) {
+        assert_eq!(c["src"], user);
+        assert_eq!(c["dst"], "k8s-api (via vpc-router)");
+        assert_eq!(c["change"], "gained");
+        assert_eq!(c["ports"], "tcp:6443");
+        assert_eq!(c["rules"][0]["line"], 36);
+    }
+    assert_eq!(v["changes"].as_array().unwrap().len(), 2, "{v}");
 
     // The same text: nothing changes. A syntax error: no diff.
     let same = whatif::whatif_json(&ws, "policy.hujson", &text).unwrap();
@@ -479,9 +507,10 @@ fn whatif_in_one_fragment_of_many() {
     let v = whatif::whatif_json(&ws, "teams/data.hujson", &edited).unwrap();
     let changes = v["changes"].as_array().unwrap();
     assert!(
-        changes.iter().any(|c| c["src"] == "group:data"
-            && c["dst"] == "postgres"
-            && c["ports"] == json!(["tcp:22"])
+        changes.iter().any(|c| c["src"] == "carol@example.com"
+            && c["groups"] == json!(["group:data"])
+            && c["dst"] == "postgres (via vpc-router)"
+            && c["ports"] == "tcp:22"
             && c["rules"][0]["fragment"] == "teams/data.hujson"),
         "{v}"
     );
@@ -575,8 +604,10 @@ async fn router_grid_is_cached_per_etag() {
     assert_eq!(tag.as_deref(), Some("\"b\""));
     let v: Value = serde_json::from_slice(&changed).unwrap();
     assert_eq!(
-        cell(&v, "group:platform", "k8s-api").unwrap().0,
-        ["tcp:8443"]
+        cell(&v, "group:platform", "k8s-api (via vpc-router)")
+            .unwrap()
+            .0,
+        "tcp:8443"
     );
 }
 
@@ -601,12 +632,12 @@ async fn router_whatif() {
     assert!(
         changes
             .iter()
-            .any(|c| c["change"] == "gained" && c["ports"] == json!(["tcp:5433"]))
+            .any(|c| c["change"] == "gained" && c["ports"] == "tcp:5433")
     );
     assert!(
         changes
             .iter()
-            .any(|c| c["change"] == "lost" && c["ports"] == json!(["tcp:5432"]))
+            .any(|c| c["change"] == "lost" && c["ports"] == "tcp:5432")
     );
     let r = app()
         .oneshot(
