@@ -13,7 +13,7 @@
 //! - Cells hold the fold's ports ([`FoldedPorts`], spelt as policies do: `tcp:443`,
 //!   `tcp:22, icmp`, `*`) and the deciding rules.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use tailpolicy_compiler::eval::Tailnet;
 use tailpolicy_compiler::eval::diff::diff as eval_diff;
 use tailpolicy_compiler::eval::fold::{FoldedMatrix, FoldedPorts, Principal, folded_matrix};
@@ -184,12 +184,14 @@ pub fn grid(policy: &Policy, tailnet: &Tailnet) -> Grid {
     // Per group: its row and its member users' rows.
     let mut group_rows: Vec<(usize, &Vec<usize>)> = Vec::with_capacity(groups.len());
     for (g, members) in &groups {
-        let mut names: Vec<String> = Vec::new();
-        for r in members.iter().filter_map(|i| fold_rows.get(*i)) {
-            if !names.contains(&r.name) {
-                names.push(r.name.clone());
-            }
-        }
+        // A user split by posture has several rows: name it once.
+        let mut seen: HashSet<&str> = HashSet::new();
+        let names: Vec<String> = members
+            .iter()
+            .filter_map(|i| fold_rows.get(*i))
+            .filter(|r| seen.insert(r.label.name.as_str()))
+            .map(|r| r.label.name.clone())
+            .collect();
         group_rows.push((rows.len(), members));
         rows.push(Axis {
             name: (*g).to_owned(),
@@ -224,7 +226,10 @@ pub fn grid(policy: &Policy, tailnet: &Tailnet) -> Grid {
                 };
                 let a = acc.entry(*col).or_default();
                 for (p, ports) in &c.ports.protos {
-                    a.protos.entry(*p).or_default().extend(ports.iter().copied());
+                    a.protos
+                        .entry(*p)
+                        .or_default()
+                        .extend(ports.iter().copied());
                 }
                 a.icmp_granted |= c.ports.icmp_granted;
                 a.rules.extend(c.rules.iter().copied());

@@ -47,7 +47,7 @@ pub fn grid_json(ws: &Workspace) -> Result<Value, Problem> {
     let axis = |v: &[adapter::Axis]| -> Vec<Value> {
         v.iter()
             .map(|a| {
-                let shown = &a.members[..a.members.len().min(MEMBERS_SHOWN)];
+                let shown: Vec<&String> = a.members.iter().take(MEMBERS_SHOWN).collect();
                 json!({"name": a.name, "kind": a.kind, "select": a.select,
                     "members": shown, "memberCount": a.members.len(), "groups": a.groups})
             })

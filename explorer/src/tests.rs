@@ -3,7 +3,7 @@
 
 #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
-use crate::{SharedSource, adapter, checks, fragments, grid, router, views, whatif};
+use crate::{SharedSource, checks, fragments, grid, router, views, whatif};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -200,7 +200,10 @@ fn grid_folds_the_example_onto_the_policys_names() {
     assert_eq!(alice["groups"], json!(["group:platform"]));
     assert_eq!(
         alice["members"],
-        json!(["alice-laptop (100.64.0.1)", "alice-laptop (fd7a:115c:a1e0::1)"])
+        json!([
+            "alice-laptop (100.64.0.1)",
+            "alice-laptop (fd7a:115c:a1e0::1)"
+        ])
     );
     assert_eq!(
         axis("rows", "group:platform")["members"],
@@ -271,7 +274,10 @@ fn grid_group_rows_merge_their_members_ports() {
     );
     assert_eq!(
         cell(&g, "group:ops", "tag:db"),
-        Some(("tcp:22-23,80-90, icmp".to_owned(), vec![(p.clone(), 5), (p, 6)]))
+        Some((
+            "tcp:22-23,80-90, icmp".to_owned(),
+            vec![(p.clone(), 5), (p, 6)]
+        ))
     );
 }
 
@@ -438,10 +444,30 @@ fn whatif_reports_diagnostics_and_the_access_diff() {
     assert_eq!(
         lines,
         [
-            ("lost", "alice@example.com", "k8s-api (via vpc-router)", "icmp"),
-            ("lost", "alice@example.com", "k8s-api (via vpc-router)", "tcp:443"),
-            ("lost", "bob@example.com", "k8s-api (via vpc-router)", "icmp"),
-            ("lost", "bob@example.com", "k8s-api (via vpc-router)", "tcp:443"),
+            (
+                "lost",
+                "alice@example.com",
+                "k8s-api (via vpc-router)",
+                "icmp"
+            ),
+            (
+                "lost",
+                "alice@example.com",
+                "k8s-api (via vpc-router)",
+                "tcp:443"
+            ),
+            (
+                "lost",
+                "bob@example.com",
+                "k8s-api (via vpc-router)",
+                "icmp"
+            ),
+            (
+                "lost",
+                "bob@example.com",
+                "k8s-api (via vpc-router)",
+                "tcp:443"
+            ),
         ]
     );
     for c in changes {
