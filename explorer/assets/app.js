@@ -157,6 +157,17 @@ function applyFilter() {
   renderGrid();
 }
 
+// A header's tooltip: its name, a user's groups, and what it holds.
+function tooltip(a) {
+  const lines = [a.name];
+  if (a.groups.length) lines.push(`groups: ${a.groups.join(", ")}`);
+  if (a.members.length && !(a.members.length === 1 && a.members[0] === a.name)) {
+    lines.push(...a.members);
+    if (a.memberCount > a.members.length) lines.push(`+${a.memberCount - a.members.length} more`);
+  }
+  return lines.join("\n");
+}
+
 let lastWindow = "";
 function renderGrid(force = true) {
   const g = state.grid;
@@ -179,9 +190,9 @@ function renderGrid(force = true) {
       const c = state.cols[ci];
       const idx = state.cellIndex.get(r * n + c);
       const cell = idx === undefined ? null : g.cells[idx];
-      const text = cell ? cell[2].join(" ") : "";
+      const text = cell ? cell[2] : "";
       let cls = "cell";
-      if (cell) cls += cell[2][0] === "*" ? " on all" : " on";
+      if (cell) cls += text === "*" ? " on all" : " on";
       if (state.selected && state.selected[0] === r && state.selected[1] === c) cls += " sel";
       const d = el("div", { class: cls, "data-r": r, "data-c": c, "data-row": g.rows[r].name, "data-col": g.cols[c].name,
         title: cell ? `${g.rows[r].name} → ${g.cols[c].name}: ${text}` : "" }, text);
@@ -193,7 +204,7 @@ function renderGrid(force = true) {
   const heads = [$("#grid-colhead").firstElementChild];
   for (let ci = c0; ci < c1; ci++) {
     const a = g.cols[state.cols[ci]];
-    const d = el("div", { class: `ch kind-${a.kind}`, title: a.name, "data-kind": a.kind }, a.name);
+    const d = el("div", { class: `ch kind-${a.kind}`, title: tooltip(a), "data-kind": a.kind, "data-name": a.name, "data-select": a.select }, a.name);
     d.style.left = `${ci * cw}px`;
     heads.push(d);
   }
@@ -201,7 +212,7 @@ function renderGrid(force = true) {
   const rows = [$("#grid-rowhead").firstElementChild];
   for (let ri = r0; ri < r1; ri++) {
     const a = g.rows[state.rows[ri]];
-    const d = el("div", { class: `rh kind-${a.kind}`, title: a.name }, a.name);
+    const d = el("div", { class: `rh kind-${a.kind}`, title: tooltip(a), "data-kind": a.kind, "data-name": a.name, "data-select": a.select }, a.name);
     d.style.top = `${ri * rh}px`;
     rows.push(d);
   }
@@ -227,14 +238,14 @@ $("#grid-rowhead").addEventListener("click", (ev) => {
   const h = ev.target.closest(".rh");
   if (!h) return;
   show("from");
-  $("#from-input").value = h.title;
+  $("#from-input").value = h.dataset.select;
   $("#from-form").requestSubmit();
 });
 $("#grid-colhead").addEventListener("click", (ev) => {
   const h = ev.target.closest(".ch");
   if (!h || !/^(tag|host|user)$/.test(h.dataset.kind)) return;
   show("to");
-  $("#to-input").value = h.title;
+  $("#to-input").value = h.dataset.select;
   $("#to-form").requestSubmit();
 });
 
@@ -249,7 +260,7 @@ function showCell(r, c) {
     return;
   }
   const cell = g.cells[idx];
-  head.append(el("code", {}, cell[2].join(" ")));
+  head.append(el("code", {}, cell[2]));
   const list = el("ul", { id: "cell-rules" });
   for (const i of cell[3]) list.append(el("li", {}, ruleLink(g.rules[i])));
   box.replaceChildren(head, el("div", {}, "Deciding rules:"), list);
@@ -430,7 +441,8 @@ async function whatIf() {
         // Gained access comes from the edited text, lost access from the accepted one.
         links.append(c.change === "gained" && r.fragment === editor.fragment ? ruleLink(r, () => editorLine(r.line)) : ruleLink(r));
       });
-      t.append(el("tr", { class: c.change }, el("td", {}, c.change === "gained" ? "+ gained" : "− lost"), el("td", {}, c.src), el("td", {}, c.dst), el("td", {}, el("code", {}, c.ports.join(" "))), el("td", {}, links)));
+      t.append(el("tr", { class: c.change }, el("td", {}, c.change === "gained" ? "+ gained" : "− lost"), el("td", { title: c.devices.src.join("\n") }, c.src, c.groups.length ? el("span", { class: "groups" }, ` (${c.groups.join(", ")})`) : ""),
+        el("td", { title: c.devices.dst.join("\n") }, c.dst), el("td", {}, el("code", {}, c.ports)), el("td", {}, links)));
     }
     box.replaceChildren(t);
   }

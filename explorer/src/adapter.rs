@@ -1,33 +1,59 @@
-//! The one place the explorer reads the compiler's whole-tailnet answers (the matrix and
-//! the access diff) and folds them onto the names a policy uses: rows are users, groups
-//! and tags; columns are tags, hosts, subnet routes with their router, the internet
-//! through each exit node, and users' own devices. Ports are spelled as in policies
-//! (`tcp:443`).
+//! The one place the explorer reads the compiler's whole-tailnet answers: the folded
+//! matrix ([`folded_matrix`]) and the folded access diff ([`fold_diff`]), named as the
+//! CLI's `matrix` and `diff` name them.
 //!
-//! Today this folds `compiler::eval::matrix` and `compiler::eval::diff` itself; when the
-//! compiler answers folded, only this module changes.
+//! - Rows are the fold's sources (users, tag sets, address ranges, devices with neither
+//!   owner nor tags), plus one row per group: the union of its member users' rows (the
+//!   fold lists a user's groups rather than giving them rows). Ordered users, groups,
+//!   tags, then the rest.
+//! - Columns are the fold's destinations, ordered tags, hosts, subnet routes with their
+//!   router (`10.0.0.0/16 (via vpc-router)`), the internet through each exit node
+//!   (`autogroup:internet (via exit-1)`), then users' own devices, address ranges and
+//!   devices.
+//! - Cells hold the fold's ports ([`FoldedPorts`], spelt as policies do: `tcp:443`,
+//!   `tcp:22, icmp`, `*`) and the deciding rules.
 
-use ipnet::IpNet;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use tailpolicy_compiler::eval::Tailnet;
 use tailpolicy_compiler::eval::diff::diff as eval_diff;
-use tailpolicy_compiler::eval::matrix::{ClassAccess, Classes, matrix, merge, ports_text};
-use tailpolicy_compiler::eval::select::is_internet;
-use tailpolicy_compiler::eval::{Identity, Tailnet};
+use tailpolicy_compiler::eval::fold::{FoldedMatrix, FoldedPorts, Principal, folded_matrix};
+use tailpolicy_compiler::eval::fold_diff::fold_diff;
+use tailpolicy_compiler::eval::label::Kind;
+use tailpolicy_compiler::eval::matrix::{Ports, merge};
 use tailpolicy_policy::Policy;
-use tailpolicy_policy::model::{Origin, Proto};
+use tailpolicy_policy::model::Origin;
 
 /// A row or a column of the grid.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Axis {
-    /// The name as the policy spells it (`group:platform`, `k8s-api`,
-    /// `10.0.0.0/16 (via vpc-router)`, `autogroup:internet (via exit-1)`).
+    /// The fold's name ([`Principal::name`]): `alice@example.com`, `group:platform`,
+    /// `tag:k8s`, `k8s-api (via vpc-router)`, `autogroup:internet (via exit-1)`, or a
+    /// split name with its members (`tag:k8s: k8s-1, k8s-2`).
     pub name: String,
-    /// `user`, `group`, `tag`, `host`, `route` or `internet`.
+    /// The fold's kind ([`Kind::as_str`]: `user`, `tag`, `host`, `subnet`,
+    /// `internet`, `address`, `node`), or `group`.
     pub kind: &'static str,
+    /// The name as a selector for the "from" and "to" views: the label's name without
+    /// its router or members (`k8s-api`, `tag:k8s`, `group:platform`).
+    pub select: String,
+    /// What it holds: `device (address)` or `range via router` ([`Principal::members`]);
+    /// for a group, its member users' row names.
+    pub members: Vec<String>,
+    /// For a user: the groups the user belongs to, in policy order.
+    pub groups: Vec<String>,
 }
 
-/// What one cell allows: per protocol, port ranges with the rules granting them.
-pub type CellAccess = BTreeMap<u8, BTreeSet<(u16, u16, Origin)>>;
+impl Axis {
+    fn of(p: &Principal) -> Self {
+        Self {
+            name: p.name.clone(),
+            kind: p.kind().as_str(),
+            select: p.label.name.clone(),
+            members: p.members.clone(),
+            groups: p.groups.clone(),
+        }
+    }
+}
 
 /// One cell: its folded ports and the deciding rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,300 +62,205 @@ pub struct Cell {
     pub row: usize,
     /// Column index.
     pub col: usize,
-    /// Ports in the policy's spelling: `*`, `tcp:443`, `udp:53,5353`, `icmp`.
-    pub ports: Vec<String>,
-    /// The rules that grant it, in policy order.
+    /// The folded ports; [`FoldedPorts::text`] spells them.
+    pub ports: FoldedPorts,
+    /// The deciding rules, in compilation order (grants, then ACLs).
     pub rules: Vec<Origin>,
 }
 
 /// The access grid.
 #[derive(Clone, Debug, Default)]
 pub struct Grid {
-    /// Sources: users, then groups, then tags.
+    /// Sources: users, groups, tags, then the rest.
     pub rows: Vec<Axis>,
-    /// Destinations: tags, hosts, subnet routes, the internet, users' devices.
+    /// Destinations: tags, hosts, subnet routes, the internet, then the rest.
     pub cols: Vec<Axis>,
     /// Cells with some access, by row then column.
     pub cells: Vec<Cell>,
 }
 
-/// A change of access between two policies, folded.
+/// A change of access between two policies, folded ([`fold_diff`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
-    /// Source row name.
+    /// The source's name.
     pub src: String,
-    /// Destination column name.
+    /// The source user's groups (in the new policy for a gain, the old for a loss).
+    pub groups: Vec<String>,
+    /// The destination's name.
     pub dst: String,
     /// Gained (`true`) or lost.
     pub gained: bool,
-    /// Ports in the policy's spelling.
-    pub ports: Vec<String>,
+    /// Ports in the policy's spelling ([`FoldedChange::ports_text`]).
+    ///
+    /// [`FoldedChange::ports_text`]: tailpolicy_compiler::eval::fold_diff::FoldedChange::ports_text
+    pub ports: String,
     /// The rules responsible: in the new policy for a gain, in the old for a loss.
     pub rules: Vec<Origin>,
+    /// The source devices (or ranges) it applies to.
+    pub src_devices: Vec<String>,
+    /// The destination devices (or ranges) it applies to.
+    pub dst_devices: Vec<String>,
 }
 
-/// Rows, columns, and which of them each endpoint of the classes belongs to.
-struct Axes {
-    rows: Vec<Axis>,
-    cols: Vec<Axis>,
-    /// Per source class: its rows.
-    class_rows: Vec<Vec<usize>>,
-    /// Per destination class: its columns.
-    class_cols: Vec<Vec<usize>>,
-}
-
-fn index_of(
-    names: &mut Vec<Axis>,
-    index: &mut HashMap<String, usize>,
-    name: &str,
-    kind: &'static str,
-) -> usize {
-    if let Some(i) = index.get(name) {
-        return *i;
-    }
-    names.push(Axis {
-        name: name.to_owned(),
-        kind,
-    });
-    let i = names.len() - 1;
-    index.insert(name.to_owned(), i);
-    i
-}
-
-fn axes(policies: &[&Policy], tailnet: &Tailnet, classes: &Classes) -> Axes {
-    // Names, sorted within each kind.
-    let mut users: BTreeSet<String> = tailnet
-        .user_logins()
-        .iter()
-        .map(|u| (*u).to_owned())
-        .collect();
-    users.extend(
-        tailnet
-            .nodes
-            .iter()
-            .filter_map(|n| n.owner().map(str::to_owned)),
-    );
-    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut tags: BTreeSet<String> = BTreeSet::new();
-    let mut hosts: Vec<(String, IpNet)> = Vec::new();
-    for p in policies {
-        for g in &p.groups {
-            groups
-                .entry(g.name.value.clone())
-                .or_default()
-                .extend(g.members.iter().map(|m| m.value.clone()));
-        }
-        tags.extend(p.tag_owners.iter().map(|t| t.tag.value.clone()));
-        for h in &p.hosts {
-            if !hosts.iter().any(|(n, _)| *n == h.name.value) {
-                hosts.push((h.name.value.clone(), h.addr.value.net));
-            }
-        }
-    }
-    tags.extend(tailnet.nodes.iter().flat_map(|n| n.tags.iter().cloned()));
-    hosts.sort_by(|a, b| a.0.cmp(&b.0));
-
-    let mut rows = Vec::new();
-    let mut row_index = HashMap::new();
-    for u in &users {
-        index_of(&mut rows, &mut row_index, u, "user");
-    }
-    for g in groups.keys() {
-        index_of(&mut rows, &mut row_index, g, "group");
-    }
-    for t in &tags {
-        index_of(&mut rows, &mut row_index, t, "tag");
-    }
-    let mut user_groups: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (g, members) in &groups {
-        if let Some(gi) = row_index.get(g) {
-            for m in members {
-                user_groups.entry(m.as_str()).or_default().push(*gi);
-            }
-        }
-    }
-
-    let mut cols = Vec::new();
-    let mut col_index = HashMap::new();
-    for t in &tags {
-        index_of(&mut cols, &mut col_index, t, "tag");
-    }
-    for (h, _) in &hosts {
-        index_of(&mut cols, &mut col_index, h, "host");
-    }
-    let mut routes: Vec<(IpNet, usize, String)> = Vec::new();
-    for (i, n) in tailnet.nodes.iter().enumerate() {
-        for r in n.subnet_routes() {
-            let name = format!("{r} (via {})", n.name);
-            routes.push((*r, i, name));
-        }
-    }
-    routes.sort_by(|a, b| a.2.cmp(&b.2));
-    for (_, _, name) in &routes {
-        index_of(&mut cols, &mut col_index, name, "route");
-    }
-    let mut exits: Vec<(usize, String)> = Vec::new();
-    for (i, n) in tailnet.nodes.iter().enumerate() {
-        if n.is_exit_node() {
-            let name = format!("autogroup:internet (via {})", n.name);
-            index_of(&mut cols, &mut col_index, &name, "internet");
-            exits.push((i, name));
-        }
-    }
-    for u in &users {
-        index_of(&mut cols, &mut col_index, u, "user");
-    }
-
-    let src_rows = |i: usize| -> Vec<usize> {
-        let Some(p) = classes.srcs.get(i) else {
-            return Vec::new();
-        };
-        match &p.src.identity {
-            Identity::User(u) => {
-                let mut v: Vec<usize> = row_index.get(u).copied().into_iter().collect();
-                v.extend(user_groups.get(u.as_str()).into_iter().flatten().copied());
-                v
-            }
-            Identity::Tagged(ts) => ts
-                .iter()
-                .filter_map(|t| row_index.get(t).copied())
-                .collect(),
-            Identity::Anonymous => Vec::new(),
-        }
-    };
-    let dst_cols = |i: usize| -> Vec<usize> {
-        let Some(p) = classes.dsts.get(i) else {
-            return Vec::new();
-        };
-        let d = &p.dst;
-        let Some(addr) = d.addr.map(|a| a.addr()) else {
-            return Vec::new();
-        };
-        let mut v: Vec<usize> = hosts
-            .iter()
-            .filter(|(_, net)| net.contains(&addr))
-            .filter_map(|(h, _)| col_index.get(h).copied())
-            .collect();
-        match &d.identity {
-            Identity::User(u) => v.extend(col_index.get(u).copied()),
-            Identity::Tagged(ts) => v.extend(ts.iter().filter_map(|t| col_index.get(t).copied())),
-            Identity::Anonymous => {
-                if !v.is_empty() {
-                    // A host alias names it; the route's column keeps the rest.
-                } else if let Some((_, name)) = exits
-                    .iter()
-                    .find(|(e, _)| Some(*e) == d.node && is_internet(IpNet::from(addr)))
-                {
-                    v.extend(col_index.get(name).copied());
-                } else if let Some((_, _, name)) = routes
-                    .iter()
-                    .find(|(r, router, _)| Some(*router) == d.node && r.contains(&addr))
-                {
-                    v.extend(col_index.get(name).copied());
-                }
-            }
-        }
-        v
-    };
-    let union = |members: &Vec<usize>, f: &dyn Fn(usize) -> Vec<usize>| -> Vec<usize> {
-        let set: BTreeSet<usize> = members.iter().flat_map(|i| f(*i)).collect();
-        set.into_iter().collect()
-    };
-    let class_rows = classes
-        .src_classes
-        .iter()
-        .map(|m| union(m, &src_rows))
-        .collect();
-    let class_cols = classes
-        .dst_classes
-        .iter()
-        .map(|m| union(m, &dst_cols))
-        .collect();
-    Axes {
-        rows,
-        cols,
-        class_rows,
-        class_cols,
+/// Where a row kind goes: users, groups, tags, then the rest in the fold's order.
+fn row_rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::User => 0,
+        Kind::Tag => 2,
+        _ => 3,
     }
 }
 
-fn add(cell: &mut CellAccess, access: &ClassAccess) {
-    for (proto, ranges) in access {
-        cell.entry(*proto)
-            .or_default()
-            .extend(ranges.iter().copied());
+/// Where a column kind goes: tags, hosts, subnet routes, the internet, then the rest.
+fn col_rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::Tag => 0,
+        Kind::Host => 1,
+        Kind::Subnet => 2,
+        Kind::Internet => 3,
+        Kind::User => 4,
+        Kind::Address => 5,
+        Kind::Node => 6,
     }
 }
 
-/// The ports of a cell in the policy's spelling: `*` for every protocol on every port,
-/// else one `proto:ports` per protocol with ports (`tcp:22,443`), and the portless
-/// protocols (`icmp`) only when nothing else is allowed (any rule allows ICMP).
-pub fn fold_ports(cell: &CellAccess) -> Vec<String> {
-    let ports: BTreeMap<u8, Vec<(u16, u16)>> = cell
-        .iter()
-        .map(|(p, v)| (*p, merge(v.iter().map(|(a, b, _)| (*a, *b)).collect())))
-        .collect();
-    let everything = Proto::DEFAULT_SET.iter().all(|d| {
-        ports
-            .get(&d.0)
-            .is_some_and(|v| v.as_slice() == [(0, u16::MAX)])
-    });
-    if everything {
-        return vec!["*".to_owned()];
+/// The positions of `ps` after a stable sort by `rank`: (new order, old → new index).
+fn order(ps: &[Principal], rank: impl Fn(Kind) -> u8) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..ps.len()).collect();
+    order.sort_by_key(|i| ps.get(*i).map(|p| rank(p.kind())));
+    let mut new_of = vec![0; ps.len()];
+    for (new, old) in order.iter().enumerate() {
+        if let Some(x) = new_of.get_mut(*old) {
+            *x = new;
+        }
     }
-    let mut out: Vec<String> = ports
-        .iter()
-        .filter(|(p, _)| Proto(**p).has_ports())
-        .map(|(p, v)| format!("{}:{}", Proto(*p), ports_text(v)))
-        .collect();
-    if out.is_empty() {
-        let portless: BTreeSet<String> = ports
-            .keys()
-            .map(|p| {
-                if *p == Proto::ICMPV6.0 {
-                    "icmp".to_owned()
-                } else {
-                    Proto(*p).to_string()
-                }
-            })
-            .collect();
-        out.extend(portless);
-    }
-    out
+    (order, new_of)
 }
 
-fn rules_of(cell: &CellAccess) -> Vec<Origin> {
-    let set: BTreeSet<Origin> = cell.values().flatten().map(|(_, _, o)| *o).collect();
-    set.into_iter().collect()
+/// A group's cell being gathered: ports per protocol, ICMP granted, rule indices.
+#[derive(Default)]
+struct GroupCell {
+    protos: BTreeMap<u8, Ports>,
+    icmp_granted: bool,
+    rules: BTreeSet<u32>,
 }
 
-/// The access grid of `policy` over `tailnet`, folded onto the policy's names.
+/// The access grid of `policy` over `tailnet`: the folded matrix, with group rows.
 pub fn grid(policy: &Policy, tailnet: &Tailnet) -> Grid {
-    let m = matrix(policy, tailnet);
-    let ax = axes(&[policy], tailnet, &m.classes);
-    let mut cells: BTreeMap<(usize, usize), CellAccess> = BTreeMap::new();
-    for (sc, dc, access) in &m.cells {
-        let (Some(rows), Some(cols)) = (ax.class_rows.get(*sc), ax.class_cols.get(*dc)) else {
+    let m = folded_matrix(policy, tailnet);
+    let FoldedMatrix {
+        rows: fold_rows,
+        columns,
+        cells: fold_cells,
+        rules,
+    } = &m;
+    let origins = |ids: &mut dyn Iterator<Item = &u32>| -> Vec<Origin> {
+        ids.filter_map(|i| rules.get(usize::try_from(*i).ok()?).copied())
+            .collect()
+    };
+
+    // Groups, by name: their member users' rows.
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in fold_rows.iter().enumerate() {
+        for g in &r.groups {
+            groups.entry(g.as_str()).or_default().push(i);
+        }
+    }
+
+    let (row_order, _) = order(fold_rows, row_rank);
+    let (col_order, col_of) = order(columns, col_rank);
+    let mut row_of = vec![0; fold_rows.len()];
+    let mut rows: Vec<Axis> = Vec::with_capacity(fold_rows.len() + groups.len());
+    let mut push_row = |rows: &mut Vec<Axis>, old: usize| {
+        if let (Some(p), Some(x)) = (fold_rows.get(old), row_of.get_mut(old)) {
+            *x = rows.len();
+            rows.push(Axis::of(p));
+        }
+    };
+    let is_user = |i: &&usize| fold_rows.get(**i).is_some_and(|r| r.kind() == Kind::User);
+    for old in row_order.iter().filter(is_user) {
+        push_row(&mut rows, *old);
+    }
+    // Per group: its row and its member users' rows.
+    let mut group_rows: Vec<(usize, &Vec<usize>)> = Vec::with_capacity(groups.len());
+    for (g, members) in &groups {
+        // A user split by posture has several rows: name it once.
+        let mut seen: HashSet<&str> = HashSet::new();
+        let names: Vec<String> = members
+            .iter()
+            .filter_map(|i| fold_rows.get(*i))
+            .filter(|r| seen.insert(r.label.name.as_str()))
+            .map(|r| r.label.name.clone())
+            .collect();
+        group_rows.push((rows.len(), members));
+        rows.push(Axis {
+            name: (*g).to_owned(),
+            kind: "group",
+            select: (*g).to_owned(),
+            members: names,
+            groups: Vec::new(),
+        });
+    }
+    for old in row_order.iter().filter(|i| !is_user(i)) {
+        push_row(&mut rows, *old);
+    }
+
+    let mut cells: Vec<Cell> = Vec::with_capacity(fold_cells.len());
+    for c in fold_cells {
+        let (Some(row), Some(col)) = (row_of.get(c.row), col_of.get(c.column)) else {
             continue;
         };
-        for r in rows {
-            for c in cols {
-                add(cells.entry((*r, *c)).or_default(), access);
+        cells.push(Cell {
+            row: *row,
+            col: *col,
+            ports: c.ports.clone(),
+            rules: origins(&mut c.rules.iter()),
+        });
+    }
+    for (row, members) in group_rows {
+        let mut acc: BTreeMap<usize, GroupCell> = BTreeMap::new();
+        for r in members {
+            for c in m.row_cells(*r) {
+                let Some(col) = col_of.get(c.column) else {
+                    continue;
+                };
+                let a = acc.entry(*col).or_default();
+                for (p, ports) in &c.ports.protos {
+                    a.protos
+                        .entry(*p)
+                        .or_default()
+                        .extend(ports.iter().copied());
+                }
+                a.icmp_granted |= c.ports.icmp_granted;
+                a.rules.extend(c.rules.iter().copied());
             }
         }
+        for (col, a) in acc {
+            let protos = a
+                .protos
+                .into_iter()
+                .map(|(p, ports)| (p, merge(ports)))
+                .collect();
+            cells.push(Cell {
+                row,
+                col,
+                ports: FoldedPorts {
+                    protos,
+                    icmp_granted: a.icmp_granted,
+                },
+                rules: origins(&mut a.rules.iter()),
+            });
+        }
     }
+    cells.sort_by_key(|c| (c.row, c.col));
+
     Grid {
-        rows: ax.rows,
-        cols: ax.cols,
-        cells: cells
+        rows,
+        cols: col_order
             .iter()
-            .map(|((row, col), a)| Cell {
-                row: *row,
-                col: *col,
-                ports: fold_ports(a),
-                rules: rules_of(a),
-            })
+            .filter_map(|i| columns.get(*i).map(Axis::of))
             .collect(),
+        cells,
     }
 }
 
@@ -347,41 +278,34 @@ pub fn common_tailnet(old: &Tailnet, new: &Tailnet) -> Tailnet {
     t
 }
 
+/// The groups of `policy` (in policy order) naming `login` directly.
+fn groups_of(policy: &Policy, login: &str) -> Vec<String> {
+    policy
+        .groups
+        .iter()
+        .filter(|g| {
+            g.members
+                .iter()
+                .any(|m| m.value.eq_ignore_ascii_case(login))
+        })
+        .map(|g| g.name.value.clone())
+        .collect()
+}
+
 /// Access gained and lost from `old` to `new` over `tailnet`, folded.
 pub fn diff(old: &Policy, new: &Policy, tailnet: &Tailnet) -> Vec<Change> {
     let d = eval_diff(old, new, tailnet);
-    let ax = axes(&[new, old], tailnet, &d.classes);
-    let mut cells: BTreeMap<(usize, bool, usize), CellAccess> = BTreeMap::new();
-    for ch in &d.changes {
-        if d.classes.same_node_only(ch.src_class, ch.dst_class) {
-            continue;
-        }
-        let (Some(rows), Some(cols)) = (
-            ax.class_rows.get(ch.src_class),
-            ax.class_cols.get(ch.dst_class),
-        ) else {
-            continue;
-        };
-        for r in rows {
-            for c in cols {
-                let cell = cells.entry((*r, !ch.gained, *c)).or_default();
-                let set = cell.entry(ch.proto).or_default();
-                for o in &ch.rules {
-                    set.insert((ch.ports.0, ch.ports.1, *o));
-                }
-            }
-        }
-    }
-    cells
-        .iter()
-        .filter_map(|((r, lost, c), a)| {
-            Some(Change {
-                src: ax.rows.get(*r)?.name.clone(),
-                dst: ax.cols.get(*c)?.name.clone(),
-                gained: !lost,
-                ports: fold_ports(a),
-                rules: rules_of(a),
-            })
+    fold_diff(&d, &[old, new], tailnet)
+        .into_iter()
+        .map(|c| Change {
+            groups: groups_of(if c.gained { new } else { old }, &c.src),
+            ports: c.ports_text(),
+            src: c.src,
+            dst: c.dst,
+            gained: c.gained,
+            rules: c.rules,
+            src_devices: c.src_devices,
+            dst_devices: c.dst_devices,
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 
 #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
-use crate::{SharedSource, adapter, checks, fragments, grid, router, views, whatif};
+use crate::{SharedSource, checks, fragments, grid, router, views, whatif};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -46,7 +46,7 @@ fn multifile() -> Workspace {
 type Lines = Vec<(String, u64)>;
 
 /// The grid's cells as (row, column, ports, rules).
-fn cells(g: &Value) -> Vec<(String, String, Vec<String>, Lines)> {
+fn cells(g: &Value) -> Vec<(String, String, String, Lines)> {
     g["cells"]
         .as_array()
         .unwrap()
@@ -73,7 +73,7 @@ fn cells(g: &Value) -> Vec<(String, String, Vec<String>, Lines)> {
                     .as_str()
                     .unwrap()
                     .to_owned(),
-                serde_json::from_value(c[2].clone()).unwrap(),
+                c[2].as_str().unwrap().to_owned(),
                 rules,
             )
         })
@@ -81,7 +81,7 @@ fn cells(g: &Value) -> Vec<(String, String, Vec<String>, Lines)> {
 }
 
 /// One cell's ports and rules.
-fn cell(g: &Value, row: &str, col: &str) -> Option<(Vec<String>, Lines)> {
+fn cell(g: &Value, row: &str, col: &str) -> Option<(String, Lines)> {
     cells(g)
         .into_iter()
         .find(|(r, c, _, _)| r == row && c == col)
@@ -104,6 +104,8 @@ fn grid_folds_the_example_onto_the_policys_names() {
             })
             .collect()
     };
+    // Users, groups (their member users' rows), tags, then the rest: the subnet behind
+    // the router, a source of its own.
     assert_eq!(
         names("rows"),
         [
@@ -116,8 +118,11 @@ fn grid_folds_the_example_onto_the_policys_names() {
             "tag tag:exit",
             "tag tag:k8s",
             "tag tag:vpc-router",
+            "subnet 10.0.0.0/16",
         ]
     );
+    // Tags, hosts, subnet routes, the internet, then users' own devices; named as
+    // `tailpolicy matrix` names them.
     assert_eq!(
         names("cols"),
         [
@@ -125,9 +130,9 @@ fn grid_folds_the_example_onto_the_policys_names() {
             "tag tag:exit",
             "tag tag:k8s",
             "tag tag:vpc-router",
-            "host k8s-api",
-            "host postgres",
-            "route 10.0.0.0/16 (via vpc-router)",
+            "host k8s-api (via vpc-router)",
+            "host postgres (via vpc-router)",
+            "subnet 10.0.0.0/16 (via vpc-router)",
             "internet autogroup:internet (via exit-1)",
             "user alice@example.com",
             "user bob@example.com",
@@ -135,66 +140,145 @@ fn grid_folds_the_example_onto_the_policys_names() {
         ]
     );
     let p = "policy.hujson".to_owned();
-    assert_eq!(
-        cell(&g, "group:platform", "k8s-api"),
-        Some((vec!["tcp:443".to_owned()], vec![(p.clone(), 34)]))
+    let (k8s, pg, internet) = (
+        "k8s-api (via vpc-router)",
+        "postgres (via vpc-router)",
+        "autogroup:internet (via exit-1)",
     );
     assert_eq!(
-        cell(&g, "group:data", "postgres"),
-        Some((vec!["tcp:5432".to_owned()], vec![(p.clone(), 38)]))
+        cell(&g, "group:platform", k8s),
+        Some(("tcp:443".to_owned(), vec![(p.clone(), 34)]))
     );
     assert_eq!(
-        cell(&g, "carol@example.com", "autogroup:internet (via exit-1)"),
-        Some((vec!["*".to_owned()], vec![(p.clone(), 44)]))
+        cell(&g, "group:data", pg),
+        Some(("tcp:5432".to_owned(), vec![(p.clone(), 38)]))
+    );
+    assert_eq!(
+        cell(&g, "carol@example.com", internet),
+        Some(("*".to_owned(), vec![(p.clone(), 44)]))
     );
     assert_eq!(
         cell(&g, "tag:k8s", "tag:db"),
-        Some((vec!["tcp:5432".to_owned()], vec![(p, 41)]))
+        Some(("tcp:5432".to_owned(), vec![(p.clone(), 41)]))
     );
-    assert_eq!(cell(&g, "group:data", "k8s-api"), None);
-    // The example's matrix fits on one screen: 20 cells, not the address-level 150.
+    assert_eq!(cell(&g, "group:data", k8s), None);
+    // A group's row is the union of its members' rows, with every rule (in order).
+    assert_eq!(
+        cell(&g, "group:platform", "tag:db"),
+        Some(("tcp:22".to_owned(), vec![(p.clone(), 35)]))
+    );
+    assert_eq!(
+        cell(&g, "group:platform", pg),
+        Some(("tcp:5432".to_owned(), vec![(p, 38)]))
+    );
+    // Every cell of a group row is the same as its members' cells, and the other way
+    // round: alice and bob are the platform team.
+    let row = |r: &str| -> Vec<(String, String)> {
+        cells(&g)
+            .into_iter()
+            .filter(|(x, _, _, _)| x == r)
+            .map(|(_, c, p, _)| (c, p))
+            .collect()
+    };
+    assert_eq!(row("group:platform"), row("alice@example.com"));
+    assert_eq!(row("group:platform"), row("bob@example.com"));
+    assert_eq!(row("group:data"), row("carol@example.com"));
+    // 13 cells of the fold (`tailpolicy matrix`) and 7 of the two groups: a screen, not
+    // the address-level 150.
     assert_eq!(g["cells"].as_array().unwrap().len(), 20);
+    // Headers carry what they hold: a user's groups and devices, a group's users, a
+    // host's range with its router; `select` is the name the views take.
+    let axis = |k: &str, name: &str| -> Value {
+        g[k].as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let alice = axis("rows", "alice@example.com");
+    assert_eq!(alice["groups"], json!(["group:platform"]));
+    assert_eq!(
+        alice["members"],
+        json!([
+            "alice-laptop (100.64.0.1)",
+            "alice-laptop (fd7a:115c:a1e0::1)"
+        ])
+    );
+    assert_eq!(
+        axis("rows", "group:platform")["members"],
+        json!(["alice@example.com", "bob@example.com"])
+    );
+    let host = axis("cols", k8s);
+    assert_eq!(
+        (host["select"].clone(), host["members"].clone()),
+        (json!("k8s-api"), json!(["10.0.1.10/32 via vpc-router"]))
+    );
+    // The internet's ranges are many: the first few and the count.
+    let net = axis("cols", internet);
+    assert_eq!(
+        net["members"].as_array().unwrap().len(),
+        grid::MEMBERS_SHOWN
+    );
+    assert!(net["memberCount"].as_u64().unwrap() > grid::MEMBERS_SHOWN as u64);
 }
 
 #[test]
 fn grid_rules_point_into_their_fragments() {
     let g = grid::grid_json(&multifile()).unwrap();
-    let (ports, rules) = cell(&g, "group:platform", "k8s-api").unwrap();
-    assert_eq!(ports, ["tcp:443"]);
+    let (ports, rules) = cell(&g, "group:platform", "k8s-api (via vpc-router)").unwrap();
+    assert_eq!(ports, "tcp:443");
     assert_eq!(rules, [("base.hujson".to_owned(), 27)]);
-    let (_, rules) = cell(&g, "group:data", "postgres").unwrap();
+    let (_, rules) = cell(&g, "group:data", "postgres (via vpc-router)").unwrap();
     assert_eq!(rules, [("teams/data.hujson".to_owned(), 5)]);
     let (_, rules) = cell(&g, "alice@example.com", "autogroup:internet (via exit-1)").unwrap();
     assert_eq!(rules, [("teams/people.hujson".to_owned(), 5)]);
     // The same access as the one-file example.
     let one = grid::grid_json(&example()).unwrap();
-    let strip = |v: &Value| -> Vec<(String, String, Vec<String>)> {
+    let strip = |v: &Value| -> Vec<(String, String, String)> {
         cells(v).into_iter().map(|(r, c, p, _)| (r, c, p)).collect()
     };
     assert_eq!(strip(&g), strip(&one));
 }
 
 #[test]
-fn fold_ports_spells_ports_as_policies_do() {
-    use std::collections::BTreeSet;
-    use tailpolicy_policy::model::{Origin, Proto, Section};
-    let o = Origin {
-        section: Section::Grants,
-        index: 0,
-        span: Default::default(),
-    };
-    let mut cell = adapter::CellAccess::new();
-    cell.insert(
-        Proto::TCP.0,
-        BTreeSet::from([(22, 22, o), (443, 443, o), (80, 90, o)]),
+fn grid_group_rows_merge_their_members_ports() {
+    // Two members of one group reaching one tag on different ports: the group's cell
+    // merges them, with both rules in policy order; ICMP granted to one shows.
+    let policy = r#"{
+  "groups": {"group:ops": ["alice@example.com", "bob@example.com"]},
+  "tagOwners": {"tag:db": ["alice@example.com"]},
+  "grants": [
+    {"src": ["alice@example.com"], "dst": ["tag:db"], "ip": ["tcp:22", "tcp:80-90"]},
+    {"src": ["bob@example.com"], "dst": ["tag:db"], "ip": ["tcp:23", "icmp:*"]},
+  ],
+}"#;
+    let nodes = r#"{"users": [{"login": "alice@example.com"}, {"login": "bob@example.com"}],
+ "nodes": [
+  {"name": "a", "user": "alice@example.com", "tags": [], "addresses": ["100.64.0.1"]},
+  {"name": "b", "user": "bob@example.com", "tags": [], "addresses": ["100.64.0.2"]},
+  {"name": "db", "user": null, "tags": ["tag:db"], "addresses": ["100.64.0.9"]}
+]}"#;
+    let mut ws = Workspace::new(Config::default());
+    ws.set_fragments(vec![FileInput::text("policy.hujson", policy)]);
+    ws.set_inventory(Some(FileInput::text("nodes.json", nodes)));
+    let g = grid::grid_json(&ws).unwrap();
+    let p = "policy.hujson".to_owned();
+    assert_eq!(
+        cell(&g, "alice@example.com", "tag:db"),
+        Some(("tcp:22,80-90".to_owned(), vec![(p.clone(), 5)]))
     );
-    cell.insert(Proto::UDP.0, BTreeSet::from([(53, 53, o)]));
-    cell.insert(Proto::ICMP.0, BTreeSet::from([(0, u16::MAX, o)]));
-    assert_eq!(adapter::fold_ports(&cell), ["tcp:22,80-90,443", "udp:53"]);
-    let mut icmp = adapter::CellAccess::new();
-    icmp.insert(Proto::ICMP.0, BTreeSet::from([(0, u16::MAX, o)]));
-    icmp.insert(Proto::ICMPV6.0, BTreeSet::from([(0, u16::MAX, o)]));
-    assert_eq!(adapter::fold_ports(&icmp), ["icmp"]);
+    assert_eq!(
+        cell(&g, "bob@example.com", "tag:db"),
+        Some(("tcp:23, icmp".to_owned(), vec![(p.clone(), 6)]))
+    );
+    assert_eq!(
+        cell(&g, "group:ops", "tag:db"),
+        Some((
+            "tcp:22-23,80-90, icmp".to_owned(),
+            vec![(p.clone(), 5), (p, 6)]
+        ))
+    );
 }
 
 #[test]
@@ -342,17 +426,59 @@ fn whatif_reports_diagnostics_and_the_access_diff() {
         (d["line"].as_u64(), d["severity"].as_str()),
         (Some(34), Some("error"))
     );
-    // The platform team lost the Kubernetes API (rule in the accepted text).
-    let lost: Vec<&Value> = v["changes"]
-        .as_array()
-        .unwrap()
+    // The platform team lost the Kubernetes API (rule in the accepted text): each of
+    // its users, with their groups, as `tailpolicy diff` names them; and ping, which
+    // any access allowed.
+    let changes = v["changes"].as_array().unwrap();
+    let lines: Vec<(&str, &str, &str, &str)> = changes
         .iter()
-        .filter(|c| c["src"] == "group:platform" && c["dst"] == "k8s-api")
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap(),
+                c["src"].as_str().unwrap(),
+                c["dst"].as_str().unwrap(),
+                c["ports"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(lost.len(), 1);
-    assert_eq!(lost[0]["change"], "lost");
-    assert_eq!(lost[0]["ports"], json!(["tcp:443"]));
-    assert_eq!(lost[0]["rules"][0]["line"], 34);
+    assert_eq!(
+        lines,
+        [
+            (
+                "lost",
+                "alice@example.com",
+                "k8s-api (via vpc-router)",
+                "icmp"
+            ),
+            (
+                "lost",
+                "alice@example.com",
+                "k8s-api (via vpc-router)",
+                "tcp:443"
+            ),
+            (
+                "lost",
+                "bob@example.com",
+                "k8s-api (via vpc-router)",
+                "icmp"
+            ),
+            (
+                "lost",
+                "bob@example.com",
+                "k8s-api (via vpc-router)",
+                "tcp:443"
+            ),
+        ]
+    );
+    for c in changes {
+        assert_eq!(c["groups"], json!(["group:platform"]));
+        assert_eq!(c["rules"][0]["line"], 34);
+    }
+    assert_eq!(
+        changes[0]["devices"],
+        json!({"src": ["alice-laptop (100.64.0.1)", "alice-laptop (fd7a:115c:a1e0::1)"],
+            "dst": ["10.0.1.10/32 via vpc-router"]})
+    );
 
     // A gain, with its rule in the edited text.
     let more = text.replace(
@@ -365,12 +491,17 @@ fn whatif_reports_diagnostics_and_the_access_diff() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["src"] == "group:platform")
+        .filter(|c| c["groups"] == json!(["group:platform"]))
         .collect();
-    assert_eq!(gained.len(), 1, "{v}");
-    assert_eq!(gained[0]["change"], "gained");
-    assert_eq!(gained[0]["ports"], json!(["tcp:6443"]));
-    assert_eq!(gained[0]["rules"][0]["line"], 36);
+    assert_eq!(gained.len(), 2, "{v}");
+    for (c, user) in gained.iter().zip(["alice@example.com", "bob@example.com"]) {
+        assert_eq!(c["src"], user);
+        assert_eq!(c["dst"], "k8s-api (via vpc-router)");
+        assert_eq!(c["change"], "gained");
+        assert_eq!(c["ports"], "tcp:6443");
+        assert_eq!(c["rules"][0]["line"], 36);
+    }
+    assert_eq!(v["changes"].as_array().unwrap().len(), 2, "{v}");
 
     // The same text: nothing changes. A syntax error: no diff.
     let same = whatif::whatif_json(&ws, "policy.hujson", &text).unwrap();
@@ -402,9 +533,10 @@ fn whatif_in_one_fragment_of_many() {
     let v = whatif::whatif_json(&ws, "teams/data.hujson", &edited).unwrap();
     let changes = v["changes"].as_array().unwrap();
     assert!(
-        changes.iter().any(|c| c["src"] == "group:data"
-            && c["dst"] == "postgres"
-            && c["ports"] == json!(["tcp:22"])
+        changes.iter().any(|c| c["src"] == "carol@example.com"
+            && c["groups"] == json!(["group:data"])
+            && c["dst"] == "postgres (via vpc-router)"
+            && c["ports"] == "tcp:22"
             && c["rules"][0]["fragment"] == "teams/data.hujson"),
         "{v}"
     );
@@ -498,8 +630,10 @@ async fn router_grid_is_cached_per_etag() {
     assert_eq!(tag.as_deref(), Some("\"b\""));
     let v: Value = serde_json::from_slice(&changed).unwrap();
     assert_eq!(
-        cell(&v, "group:platform", "k8s-api").unwrap().0,
-        ["tcp:8443"]
+        cell(&v, "group:platform", "k8s-api (via vpc-router)")
+            .unwrap()
+            .0,
+        "tcp:8443"
     );
 }
 
@@ -524,12 +658,12 @@ async fn router_whatif() {
     assert!(
         changes
             .iter()
-            .any(|c| c["change"] == "gained" && c["ports"] == json!(["tcp:5433"]))
+            .any(|c| c["change"] == "gained" && c["ports"] == "tcp:5433")
     );
     assert!(
         changes
             .iter()
-            .any(|c| c["change"] == "lost" && c["ports"] == json!(["tcp:5432"]))
+            .any(|c| c["change"] == "lost" && c["ports"] == "tcp:5432")
     );
     let r = app()
         .oneshot(

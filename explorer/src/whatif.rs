@@ -2,8 +2,9 @@
 //! fragment, checked against the accepted policy without storing anything.
 //!
 //! Answers `{"valid", "diagnostics": [{"fragment", "line", "column", "endLine",
-//! "endColumn", "severity", "code", "message", "help"}], "changes": [{"src", "dst",
-//! "change": "gained"|"lost", "ports", "rules"}] | null, "text"}`, `text` being the
+//! "endColumn", "severity", "code", "message", "help"}], "changes": [{"src", "groups",
+//! "dst", "change": "gained"|"lost", "ports", "rules", "devices": {"src", "dst"}}] |
+//! null, "text"}`, `text` being the
 //! whole policy as it would be saved (the fragments joined) when there is one
 //! fragment. `changes` is `null` when either policy does not parse; rules of a gain
 //! point into the edited text, of a loss into the accepted one.
@@ -47,9 +48,10 @@ pub fn whatif_json(ws: &Workspace, fragment: &str, text: &str) -> Result<Value, 
                 .iter()
                 .map(|c| {
                     let map = if c.gained { &new_map } else { &old_map };
-                    json!({"src": c.src, "dst": c.dst,
+                    json!({"src": c.src, "groups": c.groups, "dst": c.dst,
                         "change": if c.gained { "gained" } else { "lost" },
-                        "ports": c.ports, "rules": rules_json(map, &c.rules)})
+                        "ports": c.ports, "rules": rules_json(map, &c.rules),
+                        "devices": {"src": c.src_devices, "dst": c.dst_devices}})
                 })
                 .collect();
             Value::from(changes)

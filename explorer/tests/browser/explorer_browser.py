@@ -54,15 +54,38 @@ def set_editor(d, text):
     ta.send_keys(Keys.BACKSPACE)
 
 
+K8S_API = "k8s-api (via vpc-router)"
+
+
 def example(d, base):
     d.get(base + "/")
     wait(d, lambda d: d.execute_script("return window.explorer.grid !== null"))
-    c = wait(d, lambda d: cell(d, "group:platform", "k8s-api"))
-    check("grid: group:platform -> k8s-api is tcp:443", c.text.strip() == "tcp:443", c.text)
+    c = wait(d, lambda d: cell(d, "group:platform", K8S_API))
+    check(f"grid: group:platform -> {K8S_API} is tcp:443", c.text.strip() == "tcp:443", c.text)
+    alice = cell(d, "alice@example.com", K8S_API).text.strip()
+    check("grid: and so for its member alice", alice == "tcp:443", alice)
     internet = cell(d, "group:data", "autogroup:internet (via exit-1)").text.strip()
     check("grid: the internet is one folded column", internet == "*", internet)
-    empty = cell(d, "group:data", "k8s-api").text.strip()
+    empty = cell(d, "group:data", K8S_API).text.strip()
     check("grid: group:data has no access to k8s-api", empty == "", empty)
+    kinds = d.execute_script("return window.explorer.grid.cols.map(c => c.kind + ' ' + c.name)")
+    check("grid: columns are tags, hosts, the subnet route, the internet, then users' devices",
+          kinds == ["tag tag:db", "tag tag:exit", "tag tag:k8s", "tag tag:vpc-router", f"host {K8S_API}",
+                    "host postgres (via vpc-router)", "subnet 10.0.0.0/16 (via vpc-router)",
+                    "internet autogroup:internet (via exit-1)", "user alice@example.com", "user bob@example.com",
+                    "user carol@example.com"], str(kinds))
+    shown = d.execute_script(
+        "return [...document.querySelectorAll('#grid-colhead .ch')].map(h => h.dataset.kind + ' ' + h.dataset.name)")
+    check("grid: the columns with access are shown, with their kinds",
+          shown == ["tag tag:db", "tag tag:k8s", f"host {K8S_API}", "host postgres (via vpc-router)",
+                    "internet autogroup:internet (via exit-1)"], str(shown))
+    shown = d.execute_script(
+        "return [...document.querySelectorAll('#grid-rowhead .rh')].map(h => h.dataset.kind + ' ' + h.dataset.name)")
+    check("grid: rows are users, then groups, then tags (those with access)",
+          shown == ["user alice@example.com", "user bob@example.com", "user carol@example.com", "group group:data",
+                    "group group:platform", "tag tag:k8s"], str(shown))
+    tip = d.find_element(By.CSS_SELECTOR, '#grid-rowhead .rh[data-name="carol@example.com"]').get_attribute("title")
+    check("grid: a row's tooltip lists its groups and devices", "groups: group:data" in tip and "carol-laptop (100.64.0.3)" in tip, tip)
 
     c.click()
     links = wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#cell-rules .rule-link"))
@@ -73,7 +96,7 @@ def example(d, base):
           hl[0].get_attribute("id") == "src-line-34" and "k8s-api" in hl[0].text, hl[0].text)
     d.save_screenshot("docs/explorer-grid.png")
 
-    d.find_element(By.CSS_SELECTOR, '#grid-rowhead .rh[title="carol@example.com"]').click()
+    d.find_element(By.CSS_SELECTOR, '#grid-rowhead .rh[data-name="carol@example.com"]').click()
     res = wait(d, lambda d: d.find_element(By.ID, "from-result").text or None)
     check("from carol@example.com: postgres tcp:5432", "postgres" in res and "tcp:5432" in res, res[:120])
     d.find_element(By.CSS_SELECTOR, '#tabs button[data-view="to"]').click()
@@ -106,9 +129,11 @@ def example(d, base):
     edited = original.replace(rule, '{"src": ["group:platform"], "dst": ["k8s-api"], "ip": ["tcp:443", "tcp:6443"]}')
     edited = edited.replace(workloads, '{"src": ["tag:k8s"], "dst": ["tag:db"], "ip": ["tcp:6432"]}')
     set_editor(d, edited)
-    rows = wait(d, lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, "#diff tr.gained") if "group:platform" in r.text and "k8s-api" in r.text])
-    check("what-if: the access diff shows the gain with its rule",
-          "tcp:6443" in rows[0].text and "grants[0]" in rows[0].text, rows[0].text)
+    rows = wait(d, lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, "#diff tr.gained") if K8S_API in r.text])
+    check("what-if: the access diff shows the gain per user, with the group and the rule",
+          len(rows) == 2 and all("(group:platform)" in r.text and "tcp:6443" in r.text and "grants[0]" in r.text for r in rows)
+          and "alice@example.com" in rows[0].text and "bob@example.com" in rows[1].text,
+          " | ".join(r.text for r in rows))
     lost = [r for r in d.find_elements(By.CSS_SELECTOR, "#diff tr.lost") if "tag:k8s" in r.text and "tag:db" in r.text]
     check("what-if: and the loss with its rule", bool(lost) and "tcp:5432" in lost[0].text and "grants[3]" in lost[0].text,
           lost[0].text if lost else "")
@@ -125,7 +150,7 @@ def example(d, base):
     check("save: the ETag changed", bool(after) and after != before, f"{before} -> {after}")
     wait(d, lambda d: d.find_element(By.ID, "etag").text == after)
     d.find_element(By.CSS_SELECTOR, '#tabs button[data-view="grid"]').click()
-    c = wait(d, lambda d: cell(d, "group:platform", "k8s-api") if "6443" in cell(d, "group:platform", "k8s-api").text else None)
+    c = wait(d, lambda d: cell(d, "group:platform", K8S_API) if "6443" in cell(d, "group:platform", K8S_API).text else None)
     check("save: the grid shows the new access", c.text.strip() == "tcp:443,6443", c.text)
 
     # An edit that started from an older version is refused (412), and the page says so.
