@@ -5,11 +5,13 @@ Usage: explorer_browser.py BASE_URL [LARGE_BASE_URL]
 Checks on the bundled example: the grid shows its folded access, clicking a cell shows
 the deciding rule and its line, editing the policy shows a diagnostic and an access
 diff, saving through the API updates the ETag; the from/to, SSH, tests and audit views
-answer. Saves docs/explorer-grid.png and docs/explorer-diff.png. With LARGE_BASE_URL (a
+answer. Saves explorer-grid.png and explorer-diff.png to $SCREENSHOTS (default
+target/screenshots; `SCREENSHOTS=docs` refreshes the README's). With LARGE_BASE_URL (a
 1,000-node synthetic tailnet) it reports the grid's render time (not asserted).
 """
 
 import json
+import os
 import sys
 
 from selenium import webdriver
@@ -20,6 +22,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHECKS = []
+SHOTS = os.environ.get("SCREENSHOTS", "target/screenshots")
+os.makedirs(SHOTS, exist_ok=True)
 
 
 def check(name, ok, detail=""):
@@ -94,7 +98,7 @@ def example(d, base):
     hl = wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#source .line.hl"))
     check("cell: the rule's line is highlighted in the policy view",
           hl[0].get_attribute("id") == "src-line-34" and "k8s-api" in hl[0].text, hl[0].text)
-    d.save_screenshot("docs/explorer-grid.png")
+    d.save_screenshot(os.path.join(SHOTS, "explorer-grid.png"))
 
     d.find_element(By.CSS_SELECTOR, '#grid-rowhead .rh[data-name="carol@example.com"]').click()
     res = wait(d, lambda d: d.find_element(By.ID, "from-result").text or None)
@@ -140,7 +144,7 @@ def example(d, base):
     errors = [x.text for x in d.find_elements(By.CSS_SELECTOR, "#diags .diag.error")]
     check("what-if: no errors left", not errors, "; ".join(errors))
     d.execute_script("editorLine(34);")  # show the edited rule
-    d.save_screenshot("docs/explorer-diff.png")
+    d.save_screenshot(os.path.join(SHOTS, "explorer-diff.png"))
 
     before = d.find_element(By.ID, "etag").text
     d.find_element(By.ID, "save").click()
