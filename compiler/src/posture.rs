@@ -117,7 +117,7 @@ impl Gates {
                     .owner()
                     .is_some_and(|o| shared.iter().any(|s| s.eq_ignore_ascii_case(o)));
                 if !exempt && !policy.admits(gate, &n.posture) {
-                    g.failing.push(id);
+                    g.failing.push(NodeId(id));
                     holes.extend(n.addresses().map(Interval::of_ip));
                 }
             }

@@ -89,7 +89,12 @@ impl<'a> Resolver<'a> {
             route_reach: Vec::new(),
             addr_index: Vec::new(),
         };
-        for (id, node) in inventory.nodes.iter().enumerate() {
+        for (id, node) in inventory
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (NodeId(i), n))
+        {
             if node.is_tagged() {
                 r.tagged.push(id);
                 for t in &node.tags {
@@ -108,7 +113,12 @@ impl<'a> Resolver<'a> {
         }
         r.addr_index.sort_unstable();
         let mut seen_routes = BTreeSet::new();
-        for (id, node) in inventory.nodes.iter().enumerate() {
+        for (id, node) in inventory
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (NodeId(i), n))
+        {
             let approved = r.effective_approvals(node, options);
             for net in &approved {
                 if is_exit_route(net) {
@@ -140,7 +150,7 @@ impl<'a> Resolver<'a> {
 
     /// The node with id `id`.
     pub fn node(&self, id: NodeId) -> Option<&'a Node> {
-        self.inventory.nodes.get(id)
+        self.inventory.nodes.get(id.0)
     }
 
     /// Number of nodes.
@@ -450,7 +460,7 @@ impl<'a> Resolver<'a> {
 
     /// Whether node `id` has an approved non-exit route overlapping `a`.
     pub fn node_routes_overlap(&self, id: NodeId, a: &Addr) -> bool {
-        self.approved.get(id).is_some_and(|routes| {
+        self.approved.get(id.0).is_some_and(|routes| {
             routes
                 .iter()
                 .any(|r| !is_exit_route(r) && a.overlaps_net(r))

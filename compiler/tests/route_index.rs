@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tailpolicy_compiler::Addr;
 use tailpolicy_compiler::inventory::Inventory;
 use tailpolicy_compiler::synth::Rng;
-use tailpolicy_compiler::{Node, Role, User};
+use tailpolicy_compiler::{Node, NodeId, Role, User};
 use tailpolicy_compiler::{ResolveOptions, Resolver};
 use tailpolicy_policy::CheckOptions;
 
@@ -86,12 +86,12 @@ fn indexed_route_search_matches_a_scan() {
         for _ in 0..40 {
             let q = Addr::net(random_net(&mut rng));
             let found = r.nodes_with_route_overlapping(&q);
-            let scan: Vec<usize> = inv
+            let scan: Vec<NodeId> = inv
                 .nodes
                 .iter()
                 .enumerate()
                 .filter(|(_, n)| n.approved_routes.iter().any(|net| q.overlaps_net(net)))
-                .map(|(id, _)| id)
+                .map(|(id, _)| NodeId(id))
                 .collect();
             assert_eq!(found, scan, "seed {seed}, query {q}");
         }

@@ -445,7 +445,7 @@ fn cap_receivers<'x>(r: &Resolver<'_>, aliases: impl Iterator<Item = &'x Alias>)
     for alias in aliases {
         match alias {
             Alias::Autogroup(Autogroup::SelfDevices | Autogroup::Internet) => {}
-            Alias::Wildcard => out.extend(0..r.node_count()),
+            Alias::Wildcard => out.extend((0..r.node_count()).map(NodeId)),
             other => {
                 if let Some(nodes) = r.identity_nodes(other) {
                     out.extend(nodes);

@@ -27,7 +27,7 @@ impl Compiler<'_> {
     /// Returns the names of the nodes whose output changed, the new node included: what
     /// a control plane must push. Their new output is then in [`Compiler::node`].
     pub fn add_node(&mut self, node: Node) -> Vec<String> {
-        let new_id = self.inventory.nodes.len();
+        let new_id = NodeId(self.inventory.nodes.len());
         self.inventory.nodes.push(node);
         let inventory = std::mem::take(&mut self.inventory);
         let policy = self.policy.clone();
@@ -42,7 +42,7 @@ impl Compiler<'_> {
         };
         drop(r);
         self.inventory = inventory;
-        if let Some(n) = self.inventory.nodes.get(new_id) {
+        if let Some(n) = self.inventory.nodes.get(new_id.0) {
             self.by_name.entry(n.name.clone()).or_insert(new_id);
         }
         changed.unwrap_or_else(|| self.recompile())
@@ -52,15 +52,15 @@ impl Compiler<'_> {
     /// what changes. Returns the names of the remaining nodes whose output changed, or
     /// `None` when there is no such node.
     pub fn remove_node(&mut self, name: &str) -> Option<Vec<String>> {
-        let gone = self.inventory.nodes.iter().position(|n| n.name == name)?;
+        let gone = NodeId(self.inventory.nodes.iter().position(|n| n.name == name)?);
         let routes = {
             let r = Resolver::new(&self.policy, &self.inventory, self.resolve_options());
             changes_address_sources(&r, gone)
         };
-        if gone < self.inventory.nodes.len() {
-            let node = self.inventory.nodes.remove(gone);
+        if gone.0 < self.inventory.nodes.len() {
+            let node = self.inventory.nodes.remove(gone.0);
             if routes {
-                self.out.remove(gone);
+                self.out.remove(gone.0);
                 return Some(self.recompile());
             }
             self.forget(gone);
@@ -90,13 +90,13 @@ impl Compiler<'_> {
     }
 
     /// Drops node `gone` from the distributed state and renumbers the nodes after it;
-    /// references to it become [`NodeId::MAX`].
+    /// references to it become [`NodeId::NONE`].
     fn forget(&mut self, gone: NodeId) {
         let remap = |id: &mut NodeId| {
             if *id == gone {
-                *id = NodeId::MAX;
-            } else if *id > gone && *id != NodeId::MAX {
-                *id -= 1;
+                *id = NodeId::NONE;
+            } else if *id > gone && *id != NodeId::NONE {
+                *id = NodeId(id.0 - 1);
             }
         };
         for rule in self.entries.iter_mut().flat_map(|e| e.rules.iter_mut()) {
@@ -117,14 +117,14 @@ impl Compiler<'_> {
                 remap(id);
             }
         }
-        if gone < self.per_node.len() {
-            self.per_node.remove(gone);
+        if gone.0 < self.per_node.len() {
+            self.per_node.remove(gone.0);
         }
-        if gone < self.out.len() {
-            self.out.remove(gone);
+        if gone.0 < self.out.len() {
+            self.out.remove(gone.0);
         }
-        if gone < self.keys.len() {
-            self.keys.remove(gone);
+        if gone.0 < self.keys.len() {
+            self.keys.remove(gone.0);
         }
         self.ssh_index = ssh_index(&self.ssh_entries, self.per_node.len());
     }
@@ -216,9 +216,9 @@ impl Compiler<'_> {
             }
         }
         if touched_everyone {
-            affected.extend(0..node_count);
+            affected.extend((0..node_count).map(NodeId));
         }
-        affected.retain(|id| *id < node_count);
+        affected.retain(|id| id.0 < node_count);
         affected.sort_unstable();
         affected.dedup();
         self.redistribute(r, &changed_rules, &affected, joined);
@@ -251,7 +251,7 @@ impl Compiler<'_> {
         }
         self.everyone.sort_unstable();
         for id in affected {
-            let (Some(list), Some(new)) = (self.per_node.get_mut(*id), sink.get_mut(*id)) else {
+            let (Some(list), Some(new)) = (self.per_node.get_mut(id.0), sink.get_mut(id.0)) else {
                 continue;
             };
             // Both are sorted: keep the unchanged items and merge the new ones in.
@@ -300,7 +300,7 @@ impl Compiler<'_> {
                 }
             }
         }
-        if let Some(list) = self.per_node.get_mut(id) {
+        if let Some(list) = self.per_node.get_mut(id.0) {
             list.extend(extra);
             list.sort_unstable();
         }
@@ -346,7 +346,7 @@ impl Compiler<'_> {
                 any = true;
             }
         }
-        affected.retain(|id| *id < r.node_count());
+        affected.retain(|id| id.0 < r.node_count());
         if any || self.ssh_index.len() != r.node_count() {
             self.ssh_index = ssh_index(&self.ssh_entries, r.node_count());
         }
@@ -374,7 +374,7 @@ impl Compiler<'_> {
         for &id in affected {
             let previous = self
                 .out
-                .get_mut(id)
+                .get_mut(id.0)
                 .map(|slot| std::mem::replace(slot, empty_output()));
             let Some(previous) = previous else {
                 let done = render(r, view, id, &mut scratch, None);
@@ -385,7 +385,7 @@ impl Compiler<'_> {
             };
             let old_keys = self
                 .keys
-                .get_mut(id)
+                .get_mut(id.0)
                 .map(std::mem::take)
                 .unwrap_or_default();
             let NodeCompiled {
@@ -402,7 +402,7 @@ impl Compiler<'_> {
             if differs {
                 changed.push(done.node.name.clone());
             }
-            if let (Some(slot), Some(keys)) = (self.out.get_mut(id), self.keys.get_mut(id)) {
+            if let (Some(slot), Some(keys)) = (self.out.get_mut(id.0), self.keys.get_mut(id.0)) {
                 *slot = done.node;
                 *keys = done.keys;
             }
@@ -424,7 +424,7 @@ fn rule_changed(changed_rules: &[Option<Vec<bool>>], e: u32, ri: u32) -> bool {
 fn changes_address_sources(r: &Resolver<'_>, id: NodeId) -> bool {
     r.gates.fails_any(id)
         || r.approved
-            .get(id)
+            .get(id.0)
             .is_some_and(|v| v.iter().any(|n| !is_exit_route(n)))
 }
 

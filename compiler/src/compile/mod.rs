@@ -166,7 +166,7 @@ impl<'p> Compiler<'p> {
     fn index_names(&mut self) {
         self.by_name.clear();
         for (id, n) in self.inventory.nodes.iter().enumerate() {
-            self.by_name.entry(n.name.clone()).or_insert(id);
+            self.by_name.entry(n.name.clone()).or_insert(NodeId(id));
         }
     }
 
@@ -195,6 +195,7 @@ impl<'p> Compiler<'p> {
         }
         let mut scratch = Scratch::new(self.srcs.group_count());
         let (out, keys) = (0..r.node_count())
+            .map(NodeId)
             .map(|id| {
                 let done = render(&r, self.view(), id, &mut scratch, None);
                 (done.node, done.keys)
@@ -233,7 +234,7 @@ impl<'p> Compiler<'p> {
 
     /// The output of the node called `name`.
     pub fn node(&self, name: &str) -> Option<&NodeCompiled> {
-        self.by_name.get(name).and_then(|id| self.out.get(*id))
+        self.by_name.get(name).and_then(|id| self.out.get(id.0))
     }
 }
 
@@ -266,7 +267,7 @@ fn receivers(r: &Resolver<'_>, rule: &GlobalRule, addr: &DstAddr) -> Vec<NodeId>
                 .is_some_and(|n| n.tags.iter().any(|t| rule.via.contains(t)))
     };
     let mut out: Vec<NodeId> = match addr {
-        DstAddr::Any => (0..r.node_count()).collect(),
+        DstAddr::Any => (0..r.node_count()).map(NodeId).collect(),
         DstAddr::Node(id, ip) => {
             let mut v = vec![*id];
             v.extend(
@@ -340,7 +341,7 @@ fn distribute(
                         continue;
                     }
                     for id in receivers(r, rule, &d.addr) {
-                        if let Some(items) = per_node.get_mut(id) {
+                        if let Some(items) = per_node.get_mut(id.0) {
                             items.push(item);
                         }
                     }
@@ -348,7 +349,7 @@ fn distribute(
             }
             Body::Caps { nodes, .. } => {
                 for id in nodes {
-                    if let Some(items) = per_node.get_mut(*id) {
+                    if let Some(items) = per_node.get_mut(id.0) {
                         items.push((to_u32(ei), to_u32(ri), u32::MAX));
                     }
                 }
@@ -361,7 +362,7 @@ fn ssh_index(entries: &[ssh::SshEntryRules], nodes: usize) -> Vec<Vec<(u32, u32)
     let mut idx = vec![Vec::new(); nodes];
     for (e, rules) in entries.iter().enumerate() {
         for (k, (n, _)) in rules.iter().enumerate() {
-            if let Some(v) = idx.get_mut(*n) {
+            if let Some(v) = idx.get_mut(n.0) {
                 v.push((to_u32(e), to_u32(k)));
             }
         }

@@ -218,7 +218,7 @@ pub(super) fn render(
             reused: Vec::new(),
         };
     };
-    let mine = v.per_node.get(id).map_or(&[][..], Vec::as_slice);
+    let mine = v.per_node.get(id.0).map_or(&[][..], Vec::as_slice);
     let expect = reuse.as_deref().map_or(0, |u| u.old_keys.len());
     let mut filter: Vec<CompiledRule> = Vec::with_capacity(expect);
     let mut keys: Vec<RuleKey> = Vec::with_capacity(expect);
@@ -315,7 +315,7 @@ pub(super) fn render(
     let ssh_policy = r.policy.ssh.as_ref().map(|_| {
         let mut rules: Vec<CompiledSshRule> = v
             .ssh_index
-            .get(id)
+            .get(id.0)
             .into_iter()
             .flatten()
             .filter_map(|(e, k)| {
@@ -333,7 +333,7 @@ pub(super) fn render(
             name: node.name.clone(),
             packet_filter: filter,
             ssh_policy,
-            approved_routes: r.approved.get(id).cloned().unwrap_or_default(),
+            approved_routes: r.approved.get(id.0).cloned().unwrap_or_default(),
         },
         keys,
         reused,

@@ -123,7 +123,7 @@ pub(crate) fn entry_rules(r: &Resolver<'_>, e: &PolicySsh, control_url: &str) ->
         // A user's devices all receive the same rules: built once per (group, user).
         let mut built: std::collections::HashMap<(usize, &str), Vec<CompiledSshRule>> =
             std::collections::HashMap::new();
-        for id in 0..r.node_count() {
+        for id in (0..r.node_count()).map(NodeId) {
             let Some(owner) = r.node(id).and_then(|n| n.owner()) else {
                 continue;
             };

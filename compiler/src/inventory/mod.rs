@@ -59,8 +59,20 @@ use policy::model::PostureAttrs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Index of a node in [`Inventory::nodes`] (what the resolver, the posture gates and
-/// the compiler key nodes by).
-pub type NodeId = usize;
+/// the compiler key nodes by). A type of its own so that a node's index is never mixed
+/// up with a rule's, a class's or a count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub usize);
+
+impl NodeId {
+    /// No node: what references to a node that left become until they are dropped.
+    pub const NONE: NodeId = NodeId(usize::MAX);
+
+    /// The index into [`Inventory::nodes`].
+    pub const fn index(self) -> usize {
+        self.0
+    }
+}
 
 /// A tailnet: its owner, its users and its nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
