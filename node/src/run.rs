@@ -65,8 +65,13 @@ pub enum NodeError {
     },
     /// The initial rules could not be loaded.
     Rules(LoadError),
-    /// Setting up the interface, socket or runtime failed.
-    Setup(String),
+    /// Setting up the interface, socket or runtime failed, or a packet task stopped.
+    Setup {
+        /// What failed, e.g. "cannot listen on UDP port 51820".
+        what: String,
+        /// The system's error, when there is one.
+        source: Option<std::io::Error>,
+    },
 }
 
 impl fmt::Display for NodeError {
@@ -88,12 +93,41 @@ impl fmt::Display for NodeError {
                 Ok(())
             }
             Self::Rules(e) => write!(f, "{e}"),
-            Self::Setup(m) => f.write_str(m),
+            Self::Setup { what, source: None } => f.write_str(what),
+            Self::Setup {
+                what,
+                source: Some(e),
+            } => write!(f, "{what}: {e}"),
         }
     }
 }
 
-impl std::error::Error for NodeError {}
+impl std::error::Error for NodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Setup {
+                source: Some(e), ..
+            } => Some(e),
+            Self::Rules(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl NodeError {
+    /// A setup failure without a system error.
+    fn setup(what: String) -> Self {
+        Self::Setup { what, source: None }
+    }
+
+    /// A setup failure caused by the system error `source`.
+    fn io(what: String, source: std::io::Error) -> Self {
+        Self::Setup {
+            what,
+            source: Some(source),
+        }
+    }
+}
 
 /// The status socket path for an interface: `/run/tailpolicy/NAME.sock`.
 #[must_use]
@@ -126,11 +160,11 @@ pub fn read_config(path: &Path) -> Result<WgConfig, NodeError> {
 pub fn interface_name(opts_interface: Option<&str>, wg_config: &Path) -> Result<String, NodeError> {
     match opts_interface {
         Some(n) if config::valid_interface_name(n) => Ok(n.to_owned()),
-        Some(n) => Err(NodeError::Setup(format!(
+        Some(n) => Err(NodeError::setup(format!(
             "`{n}` is not a valid interface name (1-15 characters of A-Z a-z 0-9 _ = + . -)"
         ))),
         None => config::interface_name_from_path(wg_config).ok_or_else(|| {
-            NodeError::Setup(format!(
+            NodeError::setup(format!(
                 "cannot derive an interface name from `{}`; pass `--interface NAME`",
                 wg_config.display()
             ))
@@ -225,7 +259,7 @@ pub fn run(opts: &NodeOptions) -> Result<(), NodeError> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| NodeError::Setup(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| NodeError::io("cannot start the runtime".to_owned(), e))?;
     runtime.block_on(async {
         let mut node = Node::setup(&name, &config, engine, &socket_path, opts, fc).await?;
         let result = node.serve().await;
@@ -266,11 +300,11 @@ impl<'a> Node<'a> {
         let port = config.interface.listen_port.unwrap_or(0);
         let udp = Udp::bind(port)
             .await
-            .map_err(|e| NodeError::Setup(format!("cannot listen on UDP port {port}: {e}")))?;
+            .map_err(|e| NodeError::io(format!("cannot listen on UDP port {port}"), e))?;
         let listen_port = udp.local_port().unwrap_or(port);
         let (offload, why_not) = offload_wanted(std::env::var(OFFLOAD_ENV).ok().as_deref());
         let tun = Tun::open(name, offload, why_not)
-            .map_err(|e| NodeError::Setup(format!("cannot create TUN interface `{name}`: {e}")))?;
+            .map_err(|e| NodeError::io(format!("cannot create TUN interface `{name}`"), e))?;
         tracing::info!(interface = name, offload = %tun.offload().describe(), "TUN device open");
         let tun = register_tun(tun)?;
         let status = bind_status(socket_path)?;
@@ -309,8 +343,7 @@ impl<'a> Node<'a> {
 
     async fn serve(&mut self) -> Result<(), NodeError> {
         let sig = |kind: SignalKind| {
-            signal(kind)
-                .map_err(|e| NodeError::Setup(format!("cannot install a signal handler: {e}")))
+            signal(kind).map_err(|e| NodeError::io("cannot install a signal handler".to_owned(), e))
         };
         let mut sighup = sig(SignalKind::hangup())?;
         let mut sigterm = sig(SignalKind::terminate())?;
@@ -432,11 +465,12 @@ fn task_ended(
     r: Result<Result<(), NodeError>, tokio::task::JoinError>,
 ) -> Result<(), NodeError> {
     match r {
-        Ok(Ok(())) => Err(NodeError::Setup(format!("the {which} packet task stopped"))),
+        Ok(Ok(())) => Err(NodeError::setup(format!("the {which} packet task stopped"))),
         Ok(Err(e)) => Err(e),
-        Err(e) => Err(NodeError::Setup(format!(
-            "the {which} packet task failed: {e}"
-        ))),
+        Err(e) => Err(NodeError::io(
+            format!("the {which} packet task failed"),
+            std::io::Error::other(e),
+        )),
     }
 }
 
@@ -470,7 +504,7 @@ impl PacketIo {
             self.udp
                 .readable()
                 .await
-                .map_err(|e| NodeError::Setup(format!("UDP poll failed: {e}")))?;
+                .map_err(|e| NodeError::io("UDP poll failed".to_owned(), e))?;
             let now = self.now();
             for _ in 0..BATCH {
                 let mut sink = IoSink::new(
@@ -535,7 +569,7 @@ impl PacketIo {
                 .tun
                 .readable()
                 .await
-                .map_err(|e| NodeError::Setup(format!("TUN poll failed: {e}")))?;
+                .map_err(|e| NodeError::io("TUN poll failed".to_owned(), e))?;
             let now = self.now();
             for _ in 0..BATCH {
                 let r = guard.try_io(|inner| inner.get_ref().read(&mut buf));
@@ -685,26 +719,26 @@ fn register_tun(tun: Tun) -> Result<AsyncFd<Tun>, NodeError> {
     // it is dropped, which happens when the `AsyncFd` that owns it is dropped. So the fd
     // stays valid and refers to the same TUN queue for the whole life of the registration.
     let registered = unsafe { AsyncFd::register(tun) };
-    registered.map_err(|e| NodeError::Setup(format!("cannot poll the TUN device: {e}")))
+    registered.map_err(|e| NodeError::io("cannot poll the TUN device".to_owned(), e.into_parts().1))
 }
 
 fn bind_status(path: &Path) -> Result<UnixListener, NodeError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
-            .map_err(|e| NodeError::Setup(format!("cannot create `{}`: {e}", dir.display())))?;
+            .map_err(|e| NodeError::io(format!("cannot create `{}`", dir.display()), e))?;
     }
     if std::os::unix::net::UnixStream::connect(path).is_ok() {
-        return Err(NodeError::Setup(format!(
+        return Err(NodeError::setup(format!(
             "another node already serves `{}`",
             path.display()
         )));
     }
     let _stale = std::fs::remove_file(path);
     UnixListener::bind(path).map_err(|e| {
-        NodeError::Setup(format!(
-            "cannot create the status socket `{}`: {e}",
-            path.display()
-        ))
+        NodeError::io(
+            format!("cannot create the status socket `{}`", path.display()),
+            e,
+        )
     })
 }
 
@@ -713,11 +747,11 @@ fn ip(args: &[&str]) -> Result<(), NodeError> {
     let out = Command::new("ip")
         .args(args)
         .output()
-        .map_err(|e| NodeError::Setup(format!("cannot run `ip`: {e} (is iproute2 installed?)")))?;
+        .map_err(|e| NodeError::io("cannot run `ip` (is iproute2 installed?)".to_owned(), e))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(NodeError::Setup(format!(
+        Err(NodeError::setup(format!(
             "`ip {}` failed: {}",
             args.join(" "),
             String::from_utf8_lossy(&out.stderr).trim()
@@ -747,14 +781,15 @@ fn configure_interface(
 ) -> Result<(), NodeError> {
     if let Some(mark) = plan.socket_mark {
         udp.set_mark(mark).map_err(|e| {
-            NodeError::Setup(format!(
-                "cannot set the firewall mark {mark} on the UDP socket: {e}"
-            ))
+            NodeError::io(
+                format!("cannot set the firewall mark {mark} on the UDP socket"),
+                e,
+            )
         })?;
     }
     if plan.src_valid_mark {
         std::fs::write("/proc/sys/net/ipv4/conf/all/src_valid_mark", "1").map_err(|e| {
-            NodeError::Setup(format!("cannot set net.ipv4.conf.all.src_valid_mark: {e}"))
+            NodeError::io("cannot set net.ipv4.conf.all.src_valid_mark".to_owned(), e)
         })?;
     }
     for step in &plan.setup {
