@@ -4,10 +4,9 @@
 //! Answers `{"valid", "diagnostics": [{"fragment", "line", "column", "endLine",
 //! "endColumn", "severity", "code", "message", "help"}], "changes": [{"src", "groups",
 //! "dst", "change": "gained"|"lost", "ports", "rules", "devices": {"src", "dst"}}] |
-//! null, "text"}`, `text` being the
-//! whole policy as it would be saved (the fragments joined) when there is one
-//! fragment. `changes` is `null` when either policy does not parse; rules of a gain
-//! point into the edited text, of a loss into the accepted one.
+//! null}`. `changes` is `null` when either policy does not parse; rules of a gain point
+//! into the edited text, of a loss into the accepted one. The page saves the edited text
+//! itself, through the policy API.
 
 use crate::adapter;
 use crate::problem::Problem;
