@@ -95,7 +95,9 @@ fn add_tag_owner(
     index: &LineIndex<'_>,
 ) -> Option<(String, TextEdit)> {
     let written = d.span.text(text).trim_matches('"');
-    if !written.starts_with("tag:") || !d.message.contains("not found") {
+    if !written.starts_with("tag:")
+        || d.code != tailpolicy_policy::codes::check::UNDEFINED_TAG.as_code()
+    {
         return None;
     }
     let tag = written.get(4..)?.split(':').next()?;
