@@ -149,6 +149,7 @@ pub enum Unavailable {
 #[derive(Debug, Default)]
 struct Counters {
     fragment_parses: AtomicUsize,
+    fragment_updates: AtomicUsize,
     inventory_parses: AtomicUsize,
     merges: AtomicUsize,
     checks: AtomicUsize,
@@ -159,8 +160,10 @@ struct Counters {
 /// A snapshot of [`Workspace::stats`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Fragments parsed and lowered.
+    /// Fragments parsed and lowered (including those edited in place).
     pub fragment_parses: usize,
+    /// Of those, edits applied to the previous analysis without parsing again.
+    pub fragment_updates: usize,
     /// Inventories parsed.
     pub inventory_parses: usize,
     /// Merges of the fragments.
@@ -259,20 +262,39 @@ impl Workspace {
 
     /// Replaces the text of the fragment called `input.name`. Returns `false` (and
     /// changes nothing) when no fragment has that name.
+    ///
+    /// An edit inside one string value of a section (see [`fragment::update`]) is applied
+    /// to the previous analysis without parsing the text again.
     pub fn set_fragment(&mut self, input: FileInput) -> bool {
-        let Some(slot) = self
+        let Some(i) = self
             .fragments
-            .iter_mut()
-            .find(|s| s.input.name == input.name)
+            .iter()
+            .position(|s| s.input.name == input.name)
         else {
             return false;
         };
-        if slot.input.contents != input.contents {
-            slot.analysis = OnceLock::new();
-            slot.input = input;
-            self.invalidate_policy();
-        } else {
-            slot.input.version = input.version;
+        let dialect = self.dialect();
+        let previous = match self.fragments.get_mut(i) {
+            Some(slot) if slot.input.contents != input.contents => {
+                slot.input = input;
+                slot.analysis.take()
+            }
+            Some(slot) => {
+                slot.input.version = input.version;
+                return true;
+            }
+            None => return false,
+        };
+        // The merged policy holds the previous analysis: dropped first, the analysis
+        // is then this slot's alone and is edited without a copy.
+        self.invalidate_policy();
+        if let (Some(previous), Some(slot)) = (previous, self.fragments.get_mut(i)) {
+            let mut previous = Arc::try_unwrap(previous).unwrap_or_else(|a| (*a).clone());
+            if let Some(updated) = fragment::update(&mut previous, &slot.input, dialect) {
+                bump(&self.stats.fragment_parses);
+                bump(&self.stats.fragment_updates);
+                slot.analysis = OnceLock::from(Arc::new(updated));
+            }
         }
         true
     }
@@ -328,6 +350,7 @@ impl Workspace {
         let get = |a: &AtomicUsize| a.load(Ordering::Relaxed);
         Stats {
             fragment_parses: get(&c.fragment_parses),
+            fragment_updates: get(&c.fragment_updates),
             inventory_parses: get(&c.inventory_parses),
             merges: get(&c.merges),
             checks: get(&c.checks),

@@ -41,6 +41,14 @@ pub fn template_placeholders(doc: &crate::hujson::Document) -> Diagnostics {
     diags
 }
 
+/// The template placeholder diagnostic (`TP1014`) of one string value or key `s`
+/// written at `span`, as [`template_placeholders`] reports it.
+pub fn template_placeholder_in(s: &str, span: crate::span::Span) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    placeholders::report(s, span, &mut diags);
+    diags
+}
+
 /// Runs the security audit (`TP11xx`) over a lowered policy.
 pub fn audit(policy: &Policy) -> Diagnostics {
     let mut diags = Diagnostics::new();

@@ -59,6 +59,20 @@ pub fn lower_with(doc: &Document, dialect: Dialect) -> (Policy, Diagnostics) {
     (policy, diags)
 }
 
+/// Lowers again, as Tailscale reads it, the section written as member `member` of
+/// `doc`'s root object, replacing that section of `policy` (which must be `doc`'s
+/// lowering but for that section): the section's lowering diagnostics, or `None`
+/// (`policy` unchanged) when the member is not a section read on its own.
+pub fn relower_section(doc: &Document, member: usize, policy: &mut Policy) -> Option<Diagnostics> {
+    let obj = doc.root.as_object()?;
+    let mut ctx = Ctx {
+        source: &doc.source,
+        diags: Diagnostics::new(),
+    };
+    sections::relower_section(&mut ctx, obj, member, policy)?;
+    Some(ctx.diags)
+}
+
 fn lower_tailscale(doc: &Document) -> (Policy, Diagnostics) {
     let mut ctx = Ctx {
         source: &doc.source,

@@ -4,7 +4,7 @@ use super::TOP_LEVEL_KEYS;
 use super::duration::{format_go_duration, parse_go_duration};
 use super::fields::{Ctx, FieldSet, field_set};
 use crate::check::codes as cc;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::hujson::{Member, Object, Value, ValueKind};
 use crate::model::alias::{is_valid_host_name, is_valid_tag_name, parse_addr};
 use crate::model::ports::{parse_ports, split_host_port};
@@ -167,20 +167,10 @@ pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
     for (key, m) in TOP_LEVEL_KEYS.iter().zip(f) {
         let Some(m) = m else { continue };
         let v = &m.value;
+        if section(ctx, key, v, p) {
+            continue;
+        }
         match *key {
-            "acls" => p.acls = Some(list(ctx, v, "acls", acl)),
-            "grants" => p.grants = Some(list(ctx, v, "grants", grant)),
-            "ssh" => p.ssh = Some(list(ctx, v, "ssh", ssh_rule)),
-            "groups" => p.groups = groups(ctx, v),
-            "tagOwners" => p.tag_owners = tag_owners(ctx, v),
-            "hosts" => p.hosts = hosts(ctx, v),
-            "ipsets" => p.ipsets = ipsets(ctx, v),
-            "postures" => p.postures = postures(ctx, v),
-            "defaultSrcPosture" => p.default_src_posture = ctx.strings(v, "defaultSrcPosture"),
-            "autoApprovers" => p.auto_approvers = auto_approvers(ctx, v),
-            "nodeAttrs" => p.node_attrs = list(ctx, v, "nodeAttrs", node_attr),
-            "tests" => p.tests = list(ctx, v, "tests", acl_test),
-            "sshTests" => p.ssh_tests = list(ctx, v, "sshTests", ssh_test),
             "derpMap" if v.is_null() || ctx.object(v, "derpMap").is_some() => {
                 p.settings.derp_map = Some(v.to_json());
             }
@@ -216,6 +206,69 @@ pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
                 .push((Spanned::new(k.to_owned(), m.name.span), m.value.to_json()));
         }
     }
+}
+
+/// Lowers the section `key` (canonical spelling) from `v` into `p`, when it is one of
+/// the sections read on their own (lists, maps, `defaultSrcPosture`): nothing else in
+/// the policy depends on how it is read. Returns whether it was.
+fn section(ctx: &mut Ctx<'_>, key: &str, v: &Value, p: &mut Policy) -> bool {
+    match key {
+        "acls" => p.acls = Some(list(ctx, v, "acls", acl)),
+        "grants" => p.grants = Some(list(ctx, v, "grants", grant)),
+        "ssh" => p.ssh = Some(list(ctx, v, "ssh", ssh_rule)),
+        "groups" => p.groups = groups(ctx, v),
+        "tagOwners" => p.tag_owners = tag_owners(ctx, v),
+        "hosts" => p.hosts = hosts(ctx, v),
+        "ipsets" => p.ipsets = ipsets(ctx, v),
+        "postures" => p.postures = postures(ctx, v),
+        "defaultSrcPosture" => p.default_src_posture = ctx.strings(v, "defaultSrcPosture"),
+        "autoApprovers" => p.auto_approvers = auto_approvers(ctx, v),
+        "nodeAttrs" => p.node_attrs = list(ctx, v, "nodeAttrs", node_attr),
+        "tests" => p.tests = list(ctx, v, "tests", acl_test),
+        "sshTests" => p.ssh_tests = list(ctx, v, "sshTests", ssh_test),
+        _ => return false,
+    }
+    true
+}
+
+/// Lowers again the section written as the root object's member `member` into `p`,
+/// as [`lower_top`] would: `None` (and `p` unchanged) when that member is not a
+/// section read on its own (a setting, an unknown key, a duplicate left out).
+pub fn relower_section(
+    ctx: &mut Ctx<'_>,
+    obj: &Object,
+    member: usize,
+    p: &mut Policy,
+) -> Option<()> {
+    let target = obj.members.get(member)?;
+    let mut scratch = Ctx {
+        source: ctx.source,
+        diags: Diagnostics::new(),
+    };
+    let f = scratch.members(obj, TOP_LEVEL_KEYS, "the policy");
+    let (key, _) = TOP_LEVEL_KEYS
+        .iter()
+        .zip(f)
+        .find(|(_, m)| m.is_some_and(|m| std::ptr::eq(m, target)))?;
+    if !matches!(
+        *key,
+        "acls"
+            | "grants"
+            | "ssh"
+            | "groups"
+            | "tagOwners"
+            | "hosts"
+            | "ipsets"
+            | "postures"
+            | "defaultSrcPosture"
+            | "autoApprovers"
+            | "nodeAttrs"
+            | "tests"
+            | "sshTests"
+    ) {
+        return None;
+    }
+    section(ctx, key, &target.value, p).then_some(())
 }
 
 /// Lowers an array section element by element (`null` is an empty list).
