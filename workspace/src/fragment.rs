@@ -82,7 +82,7 @@ pub fn analyse(input: &FileInput, dialect: Dialect) -> Fragment {
 /// the tree is edited in place, every span after the edit moves, and only that section
 /// is lowered again. The result is what [`analyse`] gives for `input`; `None` when the
 /// edit is anything else (then [`analyse`] it).
-pub fn update(old: &mut Fragment, input: &FileInput, dialect: Dialect) -> Option<Fragment> {
+pub fn update(old: &mut Fragment, input: &FileInput, dialect: Dialect) -> Option<(Fragment, Edit)> {
     let Contents::Text(new) = &input.contents else {
         return None;
     };
@@ -100,14 +100,9 @@ pub fn update(old: &mut Fragment, input: &FileInput, dialect: Dialect) -> Option
     }
     let at = old_span.end;
     let by = i64::try_from(new_end).ok()? - i64::try_from(old_end).ok()?;
-    let section = parts
-        .doc
-        .root
-        .as_object()?
-        .members
-        .get(edit.member)?
-        .value
-        .span;
+    let member = parts.doc.root.as_object()?.members.get(edit.member)?;
+    let section = member.value.span;
+    let section_key = member.key().to_owned();
     let old_end_of_section = u32::try_from(i64::from(section.end) - by).ok()?;
     let in_section = |s: Span| s.start >= section.start && s.end <= old_end_of_section;
     policy.move_spans_after(at, by);
@@ -137,7 +132,12 @@ pub fn update(old: &mut Fragment, input: &FileInput, dialect: Dialect) -> Option
     diagnostics.extend(parts.placeholders.iter().cloned());
     diagnostics.extend(parts.lowered.iter().cloned());
     let file = SourceFile::new(input.name.clone(), new.clone());
-    Some(Fragment {
+    let edit = Edit {
+        at,
+        by,
+        section: section_key,
+    };
+    let fragment = Fragment {
         suppressions: Scanned::registered(&file),
         file,
         relative: input.relative.clone(),
@@ -145,7 +145,20 @@ pub fn update(old: &mut Fragment, input: &FileInput, dialect: Dialect) -> Option
         keys,
         diagnostics,
         parts: Some(parts),
-    })
+    };
+    Some((fragment, edit))
+}
+
+/// What [`update`] changed: offsets at or after `at` moved by `by`, and only the
+/// section written under the top-level key `section` was lowered again.
+#[derive(Clone, Debug)]
+pub struct Edit {
+    /// The end of the replaced bytes in the old text.
+    pub at: u32,
+    /// How far what followed them moved.
+    pub by: i64,
+    /// The top-level key (as written) of the section read again.
+    pub section: String,
 }
 
 /// The edited string's kind (a clone of the decoded value).
@@ -194,7 +207,7 @@ fn changed(old: &str, new: &str) -> Option<(usize, usize, usize)> {
     (old_end != start || new_end != start).then_some((start, old_end, new_end))
 }
 
-fn moved(s: Span, at: u32, by: i64) -> Span {
+pub(crate) fn moved(s: Span, at: u32, by: i64) -> Span {
     let offset = |x: u32| {
         if x < at {
             x
@@ -205,7 +218,7 @@ fn moved(s: Span, at: u32, by: i64) -> Span {
     Span::new(offset(s.start), offset(s.end))
 }
 
-fn move_diagnostic(d: &mut Diagnostic, at: u32, by: i64) {
+pub(crate) fn move_diagnostic(d: &mut Diagnostic, at: u32, by: i64) {
     d.span = moved(d.span, at, by);
     for label in &mut d.labels {
         label.span = moved(label.span, at, by);

@@ -48,6 +48,8 @@ pub struct Workspace {
     inventory: Option<InventorySlot>,
     merged: OnceLock<Arc<MergedPolicy>>,
     checked: Mutex<Option<Checked>>,
+    /// [`tailpolicy_policy::lint_rules`] of the merged policy, when computed.
+    rule_lints: Mutex<Option<Arc<Vec<Diagnostic>>>>,
     report: OnceLock<Arc<Report>>,
     tailnet: OnceLock<Arc<Tailnet>>,
     compiler: Mutex<Option<Arc<Compiler<'static>>>>,
@@ -285,15 +287,35 @@ impl Workspace {
             }
             None => return false,
         };
+        let rule_lints = self
+            .rule_lints
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         // The merged policy holds the previous analysis: dropped first, the analysis
         // is then this slot's alone and is edited without a copy.
         self.invalidate_policy();
+        let single = self.fragments.len() == 1;
         if let (Some(previous), Some(slot)) = (previous, self.fragments.get_mut(i)) {
             let mut previous = Arc::try_unwrap(previous).unwrap_or_else(|a| (*a).clone());
-            if let Some(updated) = fragment::update(&mut previous, &slot.input, dialect) {
+            if let Some((updated, edit)) = fragment::update(&mut previous, &slot.input, dialect) {
                 bump(&self.stats.fragment_parses);
                 bump(&self.stats.fragment_updates);
                 slot.analysis = OnceLock::from(Arc::new(updated));
+                // One fragment (its spans are the merged policy's) and neither `acls`
+                // nor `grants` read again: the rule lints' inputs only moved.
+                let rules_kept = ["acls", "grants"]
+                    .iter()
+                    .all(|k| !k.eq_ignore_ascii_case(&edit.section));
+                if single
+                    && rules_kept
+                    && let Some(mut lints) = rule_lints
+                {
+                    for d in Arc::make_mut(&mut lints) {
+                        fragment::move_diagnostic(d, edit.at, edit.by);
+                    }
+                    *self.rule_lints.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(lints);
+                }
             }
         }
         true
@@ -323,6 +345,7 @@ impl Workspace {
         self.tailnet = OnceLock::new();
         self.symbols = OnceLock::new();
         *self.checked.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.rule_lints.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
         *self.compiler.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
@@ -461,7 +484,8 @@ impl Workspace {
                     audit: self.audit(),
                 };
                 let mut d = tailpolicy_policy::check(policy, &options).into_vec();
-                d.extend(tailpolicy_policy::lint(policy, &merged.text));
+                d.extend(tailpolicy_policy::lint_all_but_rules(policy, &merged.text));
+                d.extend(self.rule_lints(policy).iter().cloned());
                 if options.audit {
                     d.extend(tailpolicy_policy::audit(policy));
                 }
@@ -475,6 +499,15 @@ impl Workspace {
             diagnostics: diagnostics.clone(),
         });
         diagnostics
+    }
+
+    /// [`tailpolicy_policy::lint_rules`] of the merged policy `policy`, from the cache
+    /// when an edit left them valid.
+    fn rule_lints(&self, policy: &Policy) -> Arc<Vec<Diagnostic>> {
+        let mut cache = self.rule_lints.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get_or_insert_with(|| Arc::new(tailpolicy_policy::lint_rules(policy).into_vec()))
+            .clone()
     }
 
     /// The `tests`/`sshTests` failures, as `lint` reports them: evaluated only on a

@@ -114,7 +114,23 @@ fn fresh(text: &str, inventory: Option<&FileInput>) -> Workspace {
 
 /// Checks `edits` chained edits of `path`; returns how many took the incremental path.
 fn check_file(path: &Path, inventory: Option<FileInput>, seed: u64, edits: usize) -> usize {
-    let original = std::fs::read_to_string(path).unwrap();
+    check_text(
+        path,
+        &std::fs::read_to_string(path).unwrap(),
+        inventory,
+        seed,
+        edits,
+    )
+}
+
+fn check_text(
+    path: &Path,
+    original: &str,
+    inventory: Option<FileInput>,
+    seed: u64,
+    edits: usize,
+) -> usize {
+    let original = original.to_owned();
     let mut rng = Rng(seed);
     let mut ws = fresh(&original, inventory.as_ref());
     let mut text = original.clone();
@@ -166,6 +182,35 @@ fn testdata(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../testdata")
         .join(rel)
+}
+
+/// Shadowed, duplicate and allow-all rules (the rule lints kept across edits elsewhere),
+/// unused definitions, placeholders.
+const RULES: &str = r#"{
+  "groups": {"group:eng": ["alice@example.com", "bob@example.com"], "group:ops": ["carol@example.com"]},
+  "hosts": {"db": "100.64.0.9", "web": "100.64.0.10/24"},
+  "tagOwners": {"tag:web": ["group:eng"], "tag:x": ["${OWNER}"]},
+  "acls": [
+    {"action": "accept", "src": ["group:eng"], "dst": ["db:5432"]},
+    {"action": "accept", "src": ["group:eng"], "dst": ["db:5432"]},
+    {"action": "accept", "src": ["*"], "dst": ["*:*"]},
+    {"action": "accept", "src": ["group:ops"], "dst": ["tag:web:443", "db:*"]},
+  ],
+  "grants": [
+    {"src": ["*"], "dst": ["*"], "ip": ["*"]},
+    {"src": ["group:eng"], "dst": ["tag:web"], "ip": ["tcp:443"]},
+  ],
+  "ssh": [{"action": "accept", "src": ["group:eng"], "dst": ["tag:web"], "users": ["root"], "checkPeriod": "1h"}],
+  "tests": [{"src": "alice@example.com", "accept": ["db:5432"]}],
+}"#;
+
+#[test]
+fn edits_of_rules_and_definitions_keep_the_rule_lints_exact() {
+    let updates = check_text(Path::new("rules.hujson"), RULES, None, 100, 600);
+    assert!(
+        updates > 50,
+        "only {updates} edits took the incremental path"
+    );
 }
 
 #[test]

@@ -64,6 +64,24 @@ pub fn lint(policy: &Policy, source: &str) -> Diagnostics {
     diags
 }
 
+/// The lints of [`lint`] that compare rules with each other (shadowed, duplicate,
+/// allow-all rules): they read only the `acls` and `grants` sections, so an edit
+/// elsewhere moves their spans and changes nothing else. [`lint`] is
+/// [`lint_all_but_rules`] and these.
+pub fn lint_rules(policy: &Policy) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    lints::check_rules(policy, &mut diags);
+    diags
+}
+
+/// Every lint of [`lint`] but [`lint_rules`]'.
+pub fn lint_all_but_rules(policy: &Policy, source: &str) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    lints::check_all_but_rules(policy, source, &mut diags);
+    node_attrs::check(policy, &mut diags);
+    diags
+}
+
 /// Checks a lowered policy against Tailscale's rules and returns what it found.
 pub fn check(policy: &Policy, options: &CheckOptions) -> Diagnostics {
     let mut diags = Diagnostics::new();
