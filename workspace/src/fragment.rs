@@ -2,6 +2,7 @@
 //! Depends on the fragment's text only, so an edit to one fragment re-reads that one.
 
 use crate::files::{Contents, FileInput};
+use std::sync::Arc;
 use tailpolicy_policy::Scanned;
 use tailpolicy_policy::hujson::{self, Document};
 use tailpolicy_policy::{Diagnostic, Dialect, Policy, SourceFile, Span};
@@ -14,7 +15,7 @@ pub struct Fragment {
     /// The path relative to the configuration's directory.
     pub relative: String,
     /// The lowered policy, when the text parsed. Spans are local to [`Fragment::file`].
-    pub policy: Option<Policy>,
+    pub policy: Option<Arc<Policy>>,
     /// The top-level keys written, lower-cased, with the span of each key.
     pub keys: Vec<(String, Span)>,
     /// Syntax and structure diagnostics (local spans).
@@ -60,7 +61,7 @@ pub fn analyse(input: &FileInput, dialect: Dialect) -> Fragment {
                 });
             diagnostics.extend(placeholders);
             diagnostics.extend(lowered);
-            (Some(policy), keys, parts)
+            (Some(Arc::new(policy)), keys, parts)
         }
         None => (None, Vec::new(), None),
     };
@@ -90,6 +91,8 @@ pub fn update(old: &mut Fragment, input: &FileInput, dialect: Dialect) -> Option
         return None;
     }
     let mut policy = old.policy.take()?;
+    // Shared only while the merged policy that holds it lives; copied otherwise.
+    let policy_mut = Arc::make_mut(&mut policy);
     let mut parts = old.parts.take()?;
     let (start, old_end, new_end) = changed(old.file.text(), new)?;
     let replacement = new.get(start..new_end)?;
@@ -105,8 +108,8 @@ pub fn update(old: &mut Fragment, input: &FileInput, dialect: Dialect) -> Option
     let section_key = member.key().to_owned();
     let old_end_of_section = u32::try_from(i64::from(section.end) - by).ok()?;
     let in_section = |s: Span| s.start >= section.start && s.end <= old_end_of_section;
-    policy.move_spans_after(at, by);
-    let relowered = tailpolicy_policy::relower_section(&parts.doc, edit.member, &mut policy)?;
+    policy_mut.move_spans_after(at, by);
+    let relowered = tailpolicy_policy::relower_section(&parts.doc, edit.member, policy_mut)?;
     for d in &mut parts.syntax {
         move_diagnostic(d, at, by);
     }
@@ -187,19 +190,39 @@ fn string_at(doc: &Document, span: Span) -> tailpolicy_policy::hujson::ValueKind
 /// The bytes that differ between `old` and `new`: `(start, end in old, end in new)`,
 /// on character boundaries; `None` when the texts are equal.
 fn changed(old: &str, new: &str) -> Option<(usize, usize, usize)> {
+    const CHUNK: usize = 64;
     let (a, b) = (old.as_bytes(), new.as_bytes());
-    let mut start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    // Whole chunks compared at once (`memcmp`), then byte by byte in the first that
+    // differs.
+    let mut start = 0;
+    for (x, y) in a.chunks(CHUNK).zip(b.chunks(CHUNK)) {
+        if x == y {
+            start += x.len();
+        } else {
+            start += x.iter().zip(y).take_while(|(p, q)| p == q).count();
+            break;
+        }
+    }
     while !old.is_char_boundary(start) || !new.is_char_boundary(start) {
         start = start.checked_sub(1)?;
     }
     let room = a.len().min(b.len()) - start;
-    let mut suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(room)
-        .take_while(|(x, y)| x == y)
-        .count();
+    let (a_rest, b_rest) = (a.get(start..)?, b.get(start..)?);
+    let mut suffix = 0;
+    for (x, y) in a_rest.rchunks(CHUNK).zip(b_rest.rchunks(CHUNK)) {
+        if x == y && x.len() == y.len() {
+            suffix += x.len();
+        } else {
+            suffix += x
+                .iter()
+                .rev()
+                .zip(y.iter().rev())
+                .take_while(|(p, q)| p == q)
+                .count();
+            break;
+        }
+    }
+    let mut suffix = suffix.min(room);
     while !old.is_char_boundary(a.len() - suffix) || !new.is_char_boundary(b.len() - suffix) {
         suffix = suffix.checked_sub(1)?;
     }
@@ -245,4 +268,23 @@ fn top_level_keys(doc: &Document) -> Vec<(String, Span)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed;
+
+    #[test]
+    fn the_changed_bytes_are_found_on_character_boundaries() {
+        let long = "x".repeat(200);
+        assert_eq!(changed("abc", "abc"), None);
+        assert_eq!(changed("abc", "abXc"), Some((2, 2, 3)));
+        assert_eq!(changed("abc", "ac"), Some((1, 2, 1)));
+        assert_eq!(changed("aaa", "aaaa"), Some((3, 3, 4)));
+        assert_eq!(changed("é", "è"), Some((0, 2, 2)));
+        let (a, b) = (format!("{long}a{long}"), format!("{long}bb{long}"));
+        assert_eq!(changed(&a, &b), Some((200, 201, 202)));
+        let (a, b) = (format!("{long}{long}"), format!("{long}z{long}"));
+        assert_eq!(changed(&a, &b), Some((200, 200, 201)));
+    }
 }

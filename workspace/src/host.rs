@@ -430,7 +430,7 @@ impl Workspace {
                 Arc::new(MergedPolicy {
                     text: map.merged_text(),
                     map,
-                    policy: policy.map(Arc::new),
+                    policy,
                     diagnostics,
                     fragments,
                 })
