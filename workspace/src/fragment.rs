@@ -104,12 +104,13 @@ pub fn update(old: &mut Fragment, input: &FileInput, dialect: Dialect) -> Option
     let at = old_span.end;
     let by = i64::try_from(new_end).ok()? - i64::try_from(old_end).ok()?;
     let member = parts.doc.root.as_object()?.members.get(edit.member)?;
-    let section = member.value.span;
     let section_key = member.key().to_owned();
+    policy_mut.move_spans_after(at, by);
+    let (relowered, section) =
+        tailpolicy_policy::relower_section(&parts.doc, edit.member, edit.element, policy_mut)?;
+    // What was read again (the section, or the element of a list section), before.
     let old_end_of_section = u32::try_from(i64::from(section.end) - by).ok()?;
     let in_section = |s: Span| s.start >= section.start && s.end <= old_end_of_section;
-    policy_mut.move_spans_after(at, by);
-    let relowered = tailpolicy_policy::relower_section(&parts.doc, edit.member, policy_mut)?;
     for d in &mut parts.syntax {
         move_diagnostic(d, at, by);
     }

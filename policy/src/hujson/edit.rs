@@ -12,6 +12,8 @@ use crate::span::Span;
 pub struct StringEdit {
     /// The index of the root object's member whose value holds the string.
     pub member: usize,
+    /// When that value is an array: the index of the element holding the string.
+    pub element: Option<usize>,
     /// The string's span before the edit (with its quotes).
     pub old_span: Span,
     /// Its span after the edit.
@@ -46,10 +48,15 @@ impl Document {
         self.source.replace_range(start..end, new_text);
         let m = Move { at: old.end, by };
         move_value(&mut self.root, m);
+        let element = match value_at(&self.root, path.get(..1)?)?.kind {
+            ValueKind::Array(_) => path.get(1).copied(),
+            _ => None,
+        };
         let string = value_at_mut(&mut self.root, &path)?;
         string.kind = ValueKind::String(content);
         Some(StringEdit {
             member,
+            element,
             old_span: span,
             new_span: string.span,
         })

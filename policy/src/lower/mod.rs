@@ -60,17 +60,23 @@ pub fn lower_with(doc: &Document, dialect: Dialect) -> (Policy, Diagnostics) {
 }
 
 /// Lowers again, as Tailscale reads it, the section written as member `member` of
-/// `doc`'s root object, replacing that section of `policy` (which must be `doc`'s
-/// lowering but for that section): the section's lowering diagnostics, or `None`
-/// (`policy` unchanged) when the member is not a section read on its own.
-pub fn relower_section(doc: &Document, member: usize, policy: &mut Policy) -> Option<Diagnostics> {
+/// `doc`'s root object (of a list section written as an array, with `element` given,
+/// only that element), replacing what came from it in `policy` (which must be `doc`'s
+/// lowering but for that value): the diagnostics of lowering that value and its span,
+/// or `None` (`policy` unchanged) when the member is not a section read on its own.
+pub fn relower_section(
+    doc: &Document,
+    member: usize,
+    element: Option<usize>,
+    policy: &mut Policy,
+) -> Option<(Diagnostics, crate::span::Span)> {
     let obj = doc.root.as_object()?;
     let mut ctx = Ctx {
         source: &doc.source,
         diags: Diagnostics::new(),
     };
-    sections::relower_section(&mut ctx, obj, member, policy)?;
-    Some(ctx.diags)
+    let span = sections::relower_section(&mut ctx, obj, member, element, policy)?;
+    Some((ctx.diags, span))
 }
 
 fn lower_tailscale(doc: &Document) -> (Policy, Diagnostics) {

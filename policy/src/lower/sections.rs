@@ -9,7 +9,7 @@ use crate::hujson::{Member, Object, Value, ValueKind};
 use crate::model::alias::{is_valid_host_name, is_valid_tag_name, parse_addr};
 use crate::model::ports::{parse_ports, split_host_port};
 use crate::model::*;
-use crate::span::Spanned;
+use crate::span::{Span, Spanned};
 use std::collections::HashSet;
 
 field_set!(
@@ -232,14 +232,17 @@ fn section(ctx: &mut Ctx<'_>, key: &str, v: &Value, p: &mut Policy) -> bool {
 }
 
 /// Lowers again the section written as the root object's member `member` into `p`,
-/// as [`lower_top`] would: `None` (and `p` unchanged) when that member is not a
-/// section read on its own (a setting, an unknown key, a duplicate left out).
+/// as [`lower_top`] would; for a list section written as an array with `element`
+/// given, only that element. Returns the span of the value read again; `None` (and
+/// `p` unchanged) when that member is not a section read on its own (a setting, an
+/// unknown key, a duplicate left out).
 pub fn relower_section(
     ctx: &mut Ctx<'_>,
     obj: &Object,
     member: usize,
+    element: Option<usize>,
     p: &mut Policy,
-) -> Option<()> {
+) -> Option<Span> {
     let target = obj.members.get(member)?;
     let mut scratch = Ctx {
         source: ctx.source,
@@ -268,7 +271,93 @@ pub fn relower_section(
     ) {
         return None;
     }
-    section(ctx, key, &target.value, p).then_some(())
+    let v = &target.value;
+    if let (Some(index), Some(items)) = (element, v.as_array()) {
+        let item = items.elements.get(index)?;
+        let done = match *key {
+            "acls" => relower_item(ctx, item, "acls", index, acl, p.acls.as_mut()?, |a| {
+                a.origin.index
+            }),
+            "grants" => relower_item(ctx, item, "grants", index, grant, p.grants.as_mut()?, |g| {
+                g.origin.index
+            }),
+            "ssh" => relower_item(ctx, item, "ssh", index, ssh_rule, p.ssh.as_mut()?, |r| {
+                r.origin.index
+            }),
+            "nodeAttrs" => relower_item(
+                ctx,
+                item,
+                "nodeAttrs",
+                index,
+                node_attr,
+                &mut p.node_attrs,
+                |n| n.origin.index,
+            ),
+            "tests" => relower_item(ctx, item, "tests", index, acl_test, &mut p.tests, |t| {
+                t.origin.index
+            }),
+            "sshTests" => relower_item(
+                ctx,
+                item,
+                "sshTests",
+                index,
+                ssh_test,
+                &mut p.ssh_tests,
+                |t| t.origin.index,
+            ),
+            _ => false,
+        };
+        if done {
+            return Some(item.span);
+        }
+    }
+    section(ctx, key, v, p).then_some(v.span)
+}
+
+/// Lowers again element `index` (`item`) of the list section `section`, as [`list`]
+/// would, replacing the item that came from it in `items` (ordered by index).
+fn relower_item<T>(
+    ctx: &mut Ctx<'_>,
+    item: &Value,
+    section: &str,
+    index: usize,
+    each: impl Fn(&mut Ctx<'_>, &Object, Origin, &str) -> Option<T>,
+    items: &mut Vec<T>,
+    index_of: impl Fn(&T) -> usize,
+) -> bool {
+    let sec = match section {
+        "acls" => Section::Acls,
+        "grants" => Section::Grants,
+        "ssh" => Section::Ssh,
+        "tests" => Section::Tests,
+        "sshTests" => Section::SshTests,
+        _ => Section::NodeAttrs,
+    };
+    let context = format!("{section}[{index}]");
+    let new = ctx.object(item, &context).and_then(|obj| {
+        let origin = Origin {
+            section: sec,
+            index,
+            span: IgnoredSpan(item.span),
+        };
+        each(ctx, obj, origin, &context)
+    });
+    let at = items.partition_point(|t| index_of(t) < index);
+    if items.get(at).is_some_and(|t| index_of(t) == index) {
+        match new {
+            Some(t) => {
+                if let Some(slot) = items.get_mut(at) {
+                    *slot = t;
+                }
+            }
+            None => {
+                items.remove(at);
+            }
+        }
+    } else if let Some(t) = new {
+        items.insert(at, t);
+    }
+    true
 }
 
 /// Lowers an array section element by element (`null` is an empty list).
