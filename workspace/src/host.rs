@@ -16,6 +16,11 @@
 //! | [`Workspace::compiler`] | the merged policy, the inventory (a node joining or leaving takes the compiler's incremental path) |
 //! | [`Workspace::symbols`] | the merged policy |
 //!
+//! An edit inside one string value of a fragment is applied to its previous analysis
+//! (`fragment::update`) instead of parsing the text again; a one-fragment policy that
+//! merging leaves as it is shares the fragment's model; the rule lints
+//! ([`tailpolicy_policy::lint_rules`]) survive an edit outside `acls` and `grants`.
+//!
 //! The host is pure: it never reads files, the clock or the environment. Queries take
 //! `&self` and return shared (`Arc`) results; setters take `&mut self` and drop the
 //! caches that depend on what changed.
@@ -265,7 +270,7 @@ impl Workspace {
     /// Replaces the text of the fragment called `input.name`. Returns `false` (and
     /// changes nothing) when no fragment has that name.
     ///
-    /// An edit inside one string value of a section (see [`fragment::update`]) is applied
+    /// An edit inside one string value of a section (see `fragment::update`) is applied
     /// to the previous analysis without parsing the text again.
     pub fn set_fragment(&mut self, input: FileInput) -> bool {
         let Some(i) = self
