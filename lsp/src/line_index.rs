@@ -15,11 +15,10 @@ impl<'a> LineIndex<'a> {
     /// Indexes `text` (lines end at `\n`; a `\r` before it belongs to the line).
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
-            }
-        }
+        starts.extend(
+            memchr::memchr_iter(b'\n', text.as_bytes())
+                .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+        );
         Self { text, starts }
     }
 

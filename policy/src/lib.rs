@@ -25,11 +25,12 @@ mod suggest;
 mod suppress;
 
 pub use check::{
-    CheckOptions, GRANTABLE_TAILSCALE_CAPS, audit, check, lint, template_placeholders,
+    CheckOptions, GRANTABLE_TAILSCALE_CAPS, audit, check, lint, lint_all_but_rules, lint_rules,
+    template_placeholder_in, template_placeholders,
 };
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Related, Severity};
 pub use dialect::{Dialect, UnknownDialect};
-pub use lower::{TOP_LEVEL_KEYS, lower, lower_with};
+pub use lower::{TOP_LEVEL_KEYS, lower, lower_with, relower_section};
 pub use model::Policy;
 pub use rules::{Category, Code, Rule};
 pub use schema::{SCHEMA_ID, json_schema, try_json_schema};

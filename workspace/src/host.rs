@@ -16,6 +16,11 @@
 //! | [`Workspace::compiler`] | the merged policy, the inventory (a node joining or leaving takes the compiler's incremental path) |
 //! | [`Workspace::symbols`] | the merged policy |
 //!
+//! An edit inside one string value of a fragment is applied to its previous analysis
+//! (`fragment::update`) instead of parsing the text again; a one-fragment policy that
+//! merging leaves as it is shares the fragment's model; the rule lints
+//! ([`tailpolicy_policy::lint_rules`]) survive an edit outside `acls` and `grants`.
+//!
 //! The host is pure: it never reads files, the clock or the environment. Queries take
 //! `&self` and return shared (`Arc`) results; setters take `&mut self` and drop the
 //! caches that depend on what changed.
@@ -48,6 +53,8 @@ pub struct Workspace {
     inventory: Option<InventorySlot>,
     merged: OnceLock<Arc<MergedPolicy>>,
     checked: Mutex<Option<Checked>>,
+    /// [`tailpolicy_policy::lint_rules`] of the merged policy, when computed.
+    rule_lints: Mutex<Option<Arc<Vec<Diagnostic>>>>,
     report: OnceLock<Arc<Report>>,
     tailnet: OnceLock<Arc<Tailnet>>,
     compiler: Mutex<Option<Arc<Compiler<'static>>>>,
@@ -149,6 +156,7 @@ pub enum Unavailable {
 #[derive(Debug, Default)]
 struct Counters {
     fragment_parses: AtomicUsize,
+    fragment_updates: AtomicUsize,
     inventory_parses: AtomicUsize,
     merges: AtomicUsize,
     checks: AtomicUsize,
@@ -159,8 +167,10 @@ struct Counters {
 /// A snapshot of [`Workspace::stats`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Fragments parsed and lowered.
+    /// Fragments parsed and lowered (including those edited in place).
     pub fragment_parses: usize,
+    /// Of those, edits applied to the previous analysis without parsing again.
+    pub fragment_updates: usize,
     /// Inventories parsed.
     pub inventory_parses: usize,
     /// Merges of the fragments.
@@ -259,20 +269,59 @@ impl Workspace {
 
     /// Replaces the text of the fragment called `input.name`. Returns `false` (and
     /// changes nothing) when no fragment has that name.
+    ///
+    /// An edit inside one string value of a section (see `fragment::update`) is applied
+    /// to the previous analysis without parsing the text again.
     pub fn set_fragment(&mut self, input: FileInput) -> bool {
-        let Some(slot) = self
+        let Some(i) = self
             .fragments
-            .iter_mut()
-            .find(|s| s.input.name == input.name)
+            .iter()
+            .position(|s| s.input.name == input.name)
         else {
             return false;
         };
-        if slot.input.contents != input.contents {
-            slot.analysis = OnceLock::new();
-            slot.input = input;
-            self.invalidate_policy();
-        } else {
-            slot.input.version = input.version;
+        let dialect = self.dialect();
+        let previous = match self.fragments.get_mut(i) {
+            Some(slot) if slot.input.contents != input.contents => {
+                slot.input = input;
+                slot.analysis.take()
+            }
+            Some(slot) => {
+                slot.input.version = input.version;
+                return true;
+            }
+            None => return false,
+        };
+        let rule_lints = self
+            .rule_lints
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        // The merged policy holds the previous analysis: dropped first, the analysis
+        // is then this slot's alone and is edited without a copy.
+        self.invalidate_policy();
+        let single = self.fragments.len() == 1;
+        if let (Some(previous), Some(slot)) = (previous, self.fragments.get_mut(i)) {
+            let mut previous = Arc::try_unwrap(previous).unwrap_or_else(|a| (*a).clone());
+            if let Some((updated, edit)) = fragment::update(&mut previous, &slot.input, dialect) {
+                bump(&self.stats.fragment_parses);
+                bump(&self.stats.fragment_updates);
+                slot.analysis = OnceLock::from(Arc::new(updated));
+                // One fragment (its spans are the merged policy's) and neither `acls`
+                // nor `grants` read again: the rule lints' inputs only moved.
+                let rules_kept = ["acls", "grants"]
+                    .iter()
+                    .all(|k| !k.eq_ignore_ascii_case(&edit.section));
+                if single
+                    && rules_kept
+                    && let Some(mut lints) = rule_lints
+                {
+                    for d in Arc::make_mut(&mut lints) {
+                        fragment::move_diagnostic(d, edit.at, edit.by);
+                    }
+                    *self.rule_lints.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(lints);
+                }
+            }
         }
         true
     }
@@ -301,6 +350,7 @@ impl Workspace {
         self.tailnet = OnceLock::new();
         self.symbols = OnceLock::new();
         *self.checked.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.rule_lints.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
         *self.compiler.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
@@ -328,6 +378,7 @@ impl Workspace {
         let get = |a: &AtomicUsize| a.load(Ordering::Relaxed);
         Stats {
             fragment_parses: get(&c.fragment_parses),
+            fragment_updates: get(&c.fragment_updates),
             inventory_parses: get(&c.inventory_parses),
             merges: get(&c.merges),
             checks: get(&c.checks),
@@ -384,7 +435,7 @@ impl Workspace {
                 Arc::new(MergedPolicy {
                     text: map.merged_text(),
                     map,
-                    policy: policy.map(Arc::new),
+                    policy,
                     diagnostics,
                     fragments,
                 })
@@ -438,7 +489,8 @@ impl Workspace {
                     audit: self.audit(),
                 };
                 let mut d = tailpolicy_policy::check(policy, &options).into_vec();
-                d.extend(tailpolicy_policy::lint(policy, &merged.text));
+                d.extend(tailpolicy_policy::lint_all_but_rules(policy, &merged.text));
+                d.extend(self.rule_lints(policy).iter().cloned());
                 if options.audit {
                     d.extend(tailpolicy_policy::audit(policy));
                 }
@@ -452,6 +504,15 @@ impl Workspace {
             diagnostics: diagnostics.clone(),
         });
         diagnostics
+    }
+
+    /// [`tailpolicy_policy::lint_rules`] of the merged policy `policy`, from the cache
+    /// when an edit left them valid.
+    fn rule_lints(&self, policy: &Policy) -> Arc<Vec<Diagnostic>> {
+        let mut cache = self.rule_lints.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get_or_insert_with(|| Arc::new(tailpolicy_policy::lint_rules(policy).into_vec()))
+            .clone()
     }
 
     /// The `tests`/`sshTests` failures, as `lint` reports them: evaluated only on a

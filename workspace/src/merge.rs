@@ -15,8 +15,9 @@
 use crate::config::{Owner, PolicyConfig};
 use crate::files::SourceMap;
 use crate::fragment::Fragment;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use tailpolicy_policy::codes::fragment::{
     DUPLICATE_DEFINITION, DUPLICATE_SETTING, OWNERSHIP_VIOLATION,
 };
@@ -42,8 +43,9 @@ const MERGED_KEYS: &[&str] = &[
 /// The merge's result: the policy (global spans) and what went wrong (global spans).
 #[derive(Clone, Debug, Default)]
 pub struct Merged {
-    /// The merged policy, `None` when a fragment did not parse.
-    pub policy: Option<Policy>,
+    /// The merged policy, `None` when a fragment did not parse (a one-fragment
+    /// policy that merging leaves as it is: that fragment's, shared).
+    pub policy: Option<Arc<Policy>>,
     /// Duplicate definitions and settings, ownership violations.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -54,7 +56,7 @@ pub fn merge(fragments: &[&Fragment], map: &SourceMap, config: &PolicyConfig) ->
     for (i, fragment) in fragments.iter().enumerate() {
         let base = map.base(crate::files::FileId(i));
         if let (Some(policy), Some(owner)) = (
-            &fragment.policy,
+            fragment.policy.as_deref(),
             config.owners.iter().find(|o| o.covers(&fragment.relative)),
         ) {
             for mut d in ownership(policy, &fragment.keys, owner) {
@@ -66,6 +68,16 @@ pub fn merge(fragments: &[&Fragment], map: &SourceMap, config: &PolicyConfig) ->
     if fragments.iter().any(|f| f.policy.is_none()) {
         return Merged {
             policy: None,
+            diagnostics,
+        };
+    }
+    if let [only] = fragments
+        && let Some(policy) = &only.policy
+        && map.base(crate::files::FileId(0)) == 0
+        && unchanged_by_merge(policy, &only.keys)
+    {
+        return Merged {
+            policy: Some(policy.clone()),
             diagnostics,
         };
     }
@@ -82,7 +94,7 @@ pub fn merge(fragments: &[&Fragment], map: &SourceMap, config: &PolicyConfig) ->
             continue;
         };
         let base = map.base(crate::files::FileId(i));
-        let mut policy = policy.clone();
+        let mut policy = Policy::clone(policy);
         policy.shift_spans(base);
         let keys: Vec<(String, Span)> = fragment
             .keys
@@ -94,9 +106,53 @@ pub fn merge(fragments: &[&Fragment], map: &SourceMap, config: &PolicyConfig) ->
     let mut policy = merger.policy;
     policy.renumber();
     Merged {
-        policy: Some(policy),
+        policy: Some(Arc::new(policy)),
         diagnostics: merger.diagnostics,
     }
+}
+
+/// Whether merging the one fragment whose policy is `p` (at offset 0, top-level keys
+/// `keys`) gives `p` back with no diagnostics: no setting written twice, no two
+/// definitions of a kind under one name (lowering keeps the first of a name written
+/// twice, but two spellings of one route prefix are one name here), every rule's
+/// index its position. Then the merge is skipped and the policy shared.
+fn unchanged_by_merge(p: &Policy, keys: &[(String, Span)]) -> bool {
+    fn unique<'a>(names: impl Iterator<Item = &'a str>) -> bool {
+        let mut seen = HashSet::new();
+        names.into_iter().all(|n| seen.insert(n))
+    }
+    fn numbered<T>(items: &[T], origin: impl Fn(&T) -> usize) -> bool {
+        items.iter().enumerate().all(|(i, item)| origin(item) == i)
+    }
+    let settings = keys
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !MERGED_KEYS.contains(k));
+    let routes: Vec<String> = p
+        .auto_approvers
+        .routes
+        .iter()
+        .map(|(prefix, _)| prefix.value.to_string())
+        .collect();
+    unique(settings)
+        && unique(p.groups.iter().map(|g| g.name.value.as_str()))
+        && unique(p.tag_owners.iter().map(|t| t.tag.value.as_str()))
+        && unique(p.hosts.iter().map(|h| h.name.value.as_str()))
+        && unique(p.ipsets.iter().map(|s| s.name.value.as_str()))
+        && unique(p.postures.iter().map(|s| s.name.value.as_str()))
+        && unique(routes.iter().map(String::as_str))
+        && unique(
+            p.auto_approvers
+                .services
+                .iter()
+                .map(|(s, _)| s.value.as_str()),
+        )
+        && numbered(p.acls.as_deref().unwrap_or_default(), |a| a.origin.index)
+        && numbered(p.grants.as_deref().unwrap_or_default(), |g| g.origin.index)
+        && numbered(p.ssh.as_deref().unwrap_or_default(), |r| r.origin.index)
+        && numbered(&p.node_attrs, |n| n.origin.index)
+        && numbered(&p.tests, |t| t.origin.index)
+        && numbered(&p.ssh_tests, |t| t.origin.index)
 }
 
 fn shift_diagnostic(d: &mut Diagnostic, by: u32) {

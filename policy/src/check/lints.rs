@@ -9,8 +9,19 @@ use foldhash::{HashMap, HashSet, HashSetExt as _};
 
 /// Runs every lint. `source` is the policy text (for spellings the model normalises).
 pub fn check(p: &Policy, source: &str, diags: &mut Diagnostics) {
-    unused(p, diags);
+    check_all_but_rules(p, source, diags);
     rules(p, diags);
+}
+
+/// The shadowed, duplicate and allow-all rule lints: they read only the `acls` and
+/// `grants` sections (selectors, ports, spans).
+pub fn check_rules(p: &Policy, diags: &mut Diagnostics) {
+    rules(p, diags);
+}
+
+/// Every lint but [`check_rules`]'s.
+pub fn check_all_but_rules(p: &Policy, source: &str, diags: &mut Diagnostics) {
+    unused(p, diags);
     empty_rules(p, diags);
     tests_that_cannot_fail(p, diags);
     legacy(p, source, diags);

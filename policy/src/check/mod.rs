@@ -41,6 +41,14 @@ pub fn template_placeholders(doc: &crate::hujson::Document) -> Diagnostics {
     diags
 }
 
+/// The template placeholder diagnostic (`TP1014`) of one string value or key `s`
+/// written at `span`, as [`template_placeholders`] reports it.
+pub fn template_placeholder_in(s: &str, span: crate::span::Span) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    placeholders::report(s, span, &mut diags);
+    diags
+}
+
 /// Runs the security audit (`TP11xx`) over a lowered policy.
 pub fn audit(policy: &Policy) -> Diagnostics {
     let mut diags = Diagnostics::new();
@@ -52,6 +60,24 @@ pub fn audit(policy: &Policy) -> Diagnostics {
 pub fn lint(policy: &Policy, source: &str) -> Diagnostics {
     let mut diags = Diagnostics::new();
     lints::check(policy, source, &mut diags);
+    node_attrs::check(policy, &mut diags);
+    diags
+}
+
+/// The lints of [`lint`] that compare rules with each other (shadowed, duplicate,
+/// allow-all rules): they read only the `acls` and `grants` sections, so an edit
+/// elsewhere moves their spans and changes nothing else. [`lint`] is
+/// [`lint_all_but_rules`] and these.
+pub fn lint_rules(policy: &Policy) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    lints::check_rules(policy, &mut diags);
+    diags
+}
+
+/// Every lint of [`lint`] but [`lint_rules`]'.
+pub fn lint_all_but_rules(policy: &Policy, source: &str) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    lints::check_all_but_rules(policy, source, &mut diags);
     node_attrs::check(policy, &mut diags);
     diags
 }

@@ -28,7 +28,7 @@ pub fn check(doc: &Document, diags: &mut Diagnostics) {
     }
 }
 
-fn report(s: &str, span: Span, diags: &mut Diagnostics) {
+pub(super) fn report(s: &str, span: Span, diags: &mut Diagnostics) {
     if let Some(found) = placeholder(s) {
         diags.push(
             Diagnostic::new(

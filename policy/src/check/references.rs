@@ -177,6 +177,10 @@ impl Defined<'_> {
     ) -> Diagnostic {
         let d = Diagnostic::new(rule.as_code(), span, msg)
             .with_primary_label(format!("not defined in `{section}`"));
+        // The definitions are hashed: sorted, a tie between two suggestions is decided
+        // the same way every run.
+        let mut candidates: Vec<&str> = candidates.collect();
+        candidates.sort_unstable();
         match did_you_mean(name, candidates) {
             Some(s) => d.with_help(format!("did you mean `{s}`?")),
             None if section == "hosts" => d,

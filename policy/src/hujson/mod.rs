@@ -9,6 +9,7 @@ mod build;
 pub mod codes;
 mod decode;
 mod depth;
+mod edit;
 mod errors;
 pub mod format;
 mod grammar;
@@ -17,6 +18,7 @@ mod print;
 pub mod tree;
 
 pub use depth::MAX_DEPTH;
+pub use edit::StringEdit;
 pub use format::format;
 pub use parse::{parse, parse_bytes};
 pub use tree::{Array, Document, Extra, Member, Object, SmolStr, Value, ValueKind};

@@ -38,6 +38,10 @@ pub fn parse_go_duration(s: &str) -> Result<i128, String> {
             _ => return Err(err()),
         };
         let (int_part, frac_part) = num.split_once('.').unwrap_or((num, ""));
+        // A second `.` (`1.2.3h`): Go finds no unit after `1.2`.
+        if !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err());
+        }
         let int: i128 = if int_part.is_empty() {
             0
         } else {
@@ -111,6 +115,8 @@ mod tests {
     #[test]
     fn parses_and_formats_like_go() {
         let h = 3_600_000_000_000i128;
+        assert!(parse_go_duration("1.2.3h").is_err());
+        assert!(parse_go_duration("1..h").is_err());
         assert_eq!(parse_go_duration("12h"), Ok(12 * h));
         assert_eq!(parse_go_duration("1h30m"), Ok(h + h / 2));
         assert_eq!(parse_go_duration("-1m"), Ok(-60_000_000_000));

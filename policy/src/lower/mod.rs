@@ -59,6 +59,26 @@ pub fn lower_with(doc: &Document, dialect: Dialect) -> (Policy, Diagnostics) {
     (policy, diags)
 }
 
+/// Lowers again, as Tailscale reads it, the section written as member `member` of
+/// `doc`'s root object (of a list section written as an array, with `element` given,
+/// only that element), replacing what came from it in `policy` (which must be `doc`'s
+/// lowering but for that value): the diagnostics of lowering that value and its span,
+/// or `None` (`policy` unchanged) when the member is not a section read on its own.
+pub fn relower_section(
+    doc: &Document,
+    member: usize,
+    element: Option<usize>,
+    policy: &mut Policy,
+) -> Option<(Diagnostics, crate::span::Span)> {
+    let obj = doc.root.as_object()?;
+    let mut ctx = Ctx {
+        source: &doc.source,
+        diags: Diagnostics::new(),
+    };
+    let span = sections::relower_section(&mut ctx, obj, member, element, policy)?;
+    Some((ctx.diags, span))
+}
+
 fn lower_tailscale(doc: &Document) -> (Policy, Diagnostics) {
     let mut ctx = Ctx {
         source: &doc.source,

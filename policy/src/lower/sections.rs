@@ -4,12 +4,12 @@ use super::TOP_LEVEL_KEYS;
 use super::duration::{format_go_duration, parse_go_duration};
 use super::fields::{Ctx, FieldSet, field_set};
 use crate::check::codes as cc;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::hujson::{Member, Object, Value, ValueKind};
 use crate::model::alias::{is_valid_host_name, is_valid_tag_name, parse_addr};
 use crate::model::ports::{parse_ports, split_host_port};
 use crate::model::*;
-use crate::span::Spanned;
+use crate::span::{Span, Spanned};
 use std::collections::HashSet;
 
 field_set!(
@@ -167,20 +167,10 @@ pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
     for (key, m) in TOP_LEVEL_KEYS.iter().zip(f) {
         let Some(m) = m else { continue };
         let v = &m.value;
+        if section(ctx, key, v, p) {
+            continue;
+        }
         match *key {
-            "acls" => p.acls = Some(list(ctx, v, "acls", acl)),
-            "grants" => p.grants = Some(list(ctx, v, "grants", grant)),
-            "ssh" => p.ssh = Some(list(ctx, v, "ssh", ssh_rule)),
-            "groups" => p.groups = groups(ctx, v),
-            "tagOwners" => p.tag_owners = tag_owners(ctx, v),
-            "hosts" => p.hosts = hosts(ctx, v),
-            "ipsets" => p.ipsets = ipsets(ctx, v),
-            "postures" => p.postures = postures(ctx, v),
-            "defaultSrcPosture" => p.default_src_posture = ctx.strings(v, "defaultSrcPosture"),
-            "autoApprovers" => p.auto_approvers = auto_approvers(ctx, v),
-            "nodeAttrs" => p.node_attrs = list(ctx, v, "nodeAttrs", node_attr),
-            "tests" => p.tests = list(ctx, v, "tests", acl_test),
-            "sshTests" => p.ssh_tests = list(ctx, v, "sshTests", ssh_test),
             "derpMap" if v.is_null() || ctx.object(v, "derpMap").is_some() => {
                 p.settings.derp_map = Some(v.to_json());
             }
@@ -216,6 +206,158 @@ pub fn lower_top(ctx: &mut Ctx<'_>, obj: &Object, p: &mut Policy) {
                 .push((Spanned::new(k.to_owned(), m.name.span), m.value.to_json()));
         }
     }
+}
+
+/// Lowers the section `key` (canonical spelling) from `v` into `p`, when it is one of
+/// the sections read on their own (lists, maps, `defaultSrcPosture`): nothing else in
+/// the policy depends on how it is read. Returns whether it was.
+fn section(ctx: &mut Ctx<'_>, key: &str, v: &Value, p: &mut Policy) -> bool {
+    match key {
+        "acls" => p.acls = Some(list(ctx, v, "acls", acl)),
+        "grants" => p.grants = Some(list(ctx, v, "grants", grant)),
+        "ssh" => p.ssh = Some(list(ctx, v, "ssh", ssh_rule)),
+        "groups" => p.groups = groups(ctx, v),
+        "tagOwners" => p.tag_owners = tag_owners(ctx, v),
+        "hosts" => p.hosts = hosts(ctx, v),
+        "ipsets" => p.ipsets = ipsets(ctx, v),
+        "postures" => p.postures = postures(ctx, v),
+        "defaultSrcPosture" => p.default_src_posture = ctx.strings(v, "defaultSrcPosture"),
+        "autoApprovers" => p.auto_approvers = auto_approvers(ctx, v),
+        "nodeAttrs" => p.node_attrs = list(ctx, v, "nodeAttrs", node_attr),
+        "tests" => p.tests = list(ctx, v, "tests", acl_test),
+        "sshTests" => p.ssh_tests = list(ctx, v, "sshTests", ssh_test),
+        _ => return false,
+    }
+    true
+}
+
+/// Lowers again the section written as the root object's member `member` into `p`,
+/// as [`lower_top`] would; for a list section written as an array with `element`
+/// given, only that element. Returns the span of the value read again; `None` (and
+/// `p` unchanged) when that member is not a section read on its own (a setting, an
+/// unknown key, a duplicate left out).
+pub fn relower_section(
+    ctx: &mut Ctx<'_>,
+    obj: &Object,
+    member: usize,
+    element: Option<usize>,
+    p: &mut Policy,
+) -> Option<Span> {
+    let target = obj.members.get(member)?;
+    let mut scratch = Ctx {
+        source: ctx.source,
+        diags: Diagnostics::new(),
+    };
+    let f = scratch.members(obj, TOP_LEVEL_KEYS, "the policy");
+    let (key, _) = TOP_LEVEL_KEYS
+        .iter()
+        .zip(f)
+        .find(|(_, m)| m.is_some_and(|m| std::ptr::eq(m, target)))?;
+    if !matches!(
+        *key,
+        "acls"
+            | "grants"
+            | "ssh"
+            | "groups"
+            | "tagOwners"
+            | "hosts"
+            | "ipsets"
+            | "postures"
+            | "defaultSrcPosture"
+            | "autoApprovers"
+            | "nodeAttrs"
+            | "tests"
+            | "sshTests"
+    ) {
+        return None;
+    }
+    let v = &target.value;
+    if let (Some(index), Some(items)) = (element, v.as_array()) {
+        let item = items.elements.get(index)?;
+        let done = match *key {
+            "acls" => relower_item(ctx, item, "acls", index, acl, p.acls.as_mut()?, |a| {
+                a.origin.index
+            }),
+            "grants" => relower_item(ctx, item, "grants", index, grant, p.grants.as_mut()?, |g| {
+                g.origin.index
+            }),
+            "ssh" => relower_item(ctx, item, "ssh", index, ssh_rule, p.ssh.as_mut()?, |r| {
+                r.origin.index
+            }),
+            "nodeAttrs" => relower_item(
+                ctx,
+                item,
+                "nodeAttrs",
+                index,
+                node_attr,
+                &mut p.node_attrs,
+                |n| n.origin.index,
+            ),
+            "tests" => relower_item(ctx, item, "tests", index, acl_test, &mut p.tests, |t| {
+                t.origin.index
+            }),
+            "sshTests" => relower_item(
+                ctx,
+                item,
+                "sshTests",
+                index,
+                ssh_test,
+                &mut p.ssh_tests,
+                |t| t.origin.index,
+            ),
+            _ => false,
+        };
+        if done {
+            return Some(item.span);
+        }
+    }
+    section(ctx, key, v, p).then_some(v.span)
+}
+
+/// Lowers again element `index` (`item`) of the list section `section`, as [`list`]
+/// would, replacing the item that came from it in `items` (ordered by index).
+fn relower_item<T>(
+    ctx: &mut Ctx<'_>,
+    item: &Value,
+    section: &str,
+    index: usize,
+    each: impl Fn(&mut Ctx<'_>, &Object, Origin, &str) -> Option<T>,
+    items: &mut Vec<T>,
+    index_of: impl Fn(&T) -> usize,
+) -> bool {
+    let sec = match section {
+        "acls" => Section::Acls,
+        "grants" => Section::Grants,
+        "ssh" => Section::Ssh,
+        "tests" => Section::Tests,
+        "sshTests" => Section::SshTests,
+        _ => Section::NodeAttrs,
+    };
+    let context = format!("{section}[{index}]");
+    let new = ctx.object(item, &context).and_then(|obj| {
+        let origin = Origin {
+            section: sec,
+            index,
+            span: IgnoredSpan(item.span),
+        };
+        each(ctx, obj, origin, &context)
+    });
+    let at = items.partition_point(|t| index_of(t) < index);
+    if items.get(at).is_some_and(|t| index_of(t) == index) {
+        match new {
+            Some(t) => {
+                if let Some(slot) = items.get_mut(at) {
+                    *slot = t;
+                }
+            }
+            None => {
+                items.remove(at);
+            }
+        }
+    } else if let Some(t) = new {
+        items.insert(at, t);
+    }
+    true
 }
 
 /// Lowers an array section element by element (`null` is an empty list).

@@ -10,25 +10,42 @@ use crate::span::{Span, Spanned};
 
 /// Something that holds spans.
 trait Shift {
-    /// Adds `by` to every span (saturating at `u32::MAX`).
-    fn shift(&mut self, by: u32);
+    /// Moves every span endpoint at or after `by.at` by `by.by` (clamped to `u32`).
+    fn shift(&mut self, by: Move);
+}
+
+/// How spans move: every offset at or after `at` moves by `by` bytes.
+#[derive(Clone, Copy, Debug)]
+struct Move {
+    at: u32,
+    by: i64,
+}
+
+impl Move {
+    fn offset(self, x: u32) -> u32 {
+        if x < self.at {
+            return x;
+        }
+        let moved = (i64::from(x) + self.by).clamp(0, i64::from(u32::MAX));
+        u32::try_from(moved).unwrap_or(u32::MAX)
+    }
 }
 
 impl Shift for Span {
-    fn shift(&mut self, by: u32) {
-        self.start = self.start.saturating_add(by);
-        self.end = self.end.saturating_add(by);
+    fn shift(&mut self, by: Move) {
+        self.start = by.offset(self.start);
+        self.end = by.offset(self.end);
     }
 }
 
 impl<T> Shift for Spanned<T> {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         self.span.shift(by);
     }
 }
 
 impl<T: Shift> Shift for Vec<T> {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         for item in self {
             item.shift(by);
         }
@@ -36,7 +53,7 @@ impl<T: Shift> Shift for Vec<T> {
 }
 
 impl<T: Shift> Shift for Option<T> {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         if let Some(item) = self {
             item.shift(by);
         }
@@ -44,7 +61,7 @@ impl<T: Shift> Shift for Option<T> {
 }
 
 impl<A: Shift, B: Shift> Shift for (A, B) {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         self.0.shift(by);
         self.1.shift(by);
     }
@@ -52,17 +69,17 @@ impl<A: Shift, B: Shift> Shift for (A, B) {
 
 /// JSON values carry no spans.
 impl Shift for serde_json::Value {
-    fn shift(&mut self, _: u32) {}
+    fn shift(&mut self, _: Move) {}
 }
 
 impl Shift for Origin {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         self.span.0.shift(by);
     }
 }
 
 impl Shift for Acl {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         let Acl {
             origin,
             action,
@@ -83,7 +100,7 @@ impl Shift for Acl {
 }
 
 impl Shift for Grant {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         let Grant {
             origin,
             src,
@@ -105,7 +122,7 @@ impl Shift for Grant {
 }
 
 impl Shift for SshRule {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         let SshRule {
             origin,
             action,
@@ -131,35 +148,35 @@ impl Shift for SshRule {
 }
 
 impl Shift for Group {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         self.name.shift(by);
         self.members.shift(by);
     }
 }
 
 impl Shift for TagOwner {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         self.tag.shift(by);
         self.owners.shift(by);
     }
 }
 
 impl Shift for Host {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         self.name.shift(by);
         self.addr.shift(by);
     }
 }
 
 impl Shift for IpSet {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         self.name.shift(by);
         self.ops.shift(by);
     }
 }
 
 impl Shift for Posture {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         let Posture {
             name,
             conditions,
@@ -171,7 +188,7 @@ impl Shift for Posture {
 }
 
 impl Shift for AutoApprovers {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         let AutoApprovers {
             routes,
             exit_node,
@@ -184,7 +201,7 @@ impl Shift for AutoApprovers {
 }
 
 impl Shift for NodeAttr {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         let NodeAttr {
             origin,
             target,
@@ -201,7 +218,7 @@ impl Shift for NodeAttr {
 }
 
 impl Shift for AclTest {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         let AclTest {
             origin,
             src,
@@ -220,7 +237,7 @@ impl Shift for AclTest {
 }
 
 impl Shift for SshTest {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         let SshTest {
             origin,
             src,
@@ -241,7 +258,7 @@ impl Shift for SshTest {
 }
 
 impl Shift for Settings {
-    fn shift(&mut self, by: u32) {
+    fn shift(&mut self, by: Move) {
         self.other.shift(by);
     }
 }
@@ -254,6 +271,22 @@ impl Policy {
         if by == 0 {
             return;
         }
+        self.move_spans(Move {
+            at: 0,
+            by: i64::from(by),
+        });
+    }
+
+    /// Moves every span offset at or after `at` by `by` bytes (negative: towards the
+    /// start): what an edit of the text that replaced bytes ending at `at` does to the
+    /// spans after it. Offsets before `at` stay.
+    pub fn move_spans_after(&mut self, at: u32, by: i64) {
+        if by != 0 {
+            self.move_spans(Move { at, by });
+        }
+    }
+
+    fn move_spans(&mut self, by: Move) {
         let Policy {
             acls,
             grants,
