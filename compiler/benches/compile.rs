@@ -43,24 +43,8 @@ fn main() {
     divan::main();
 }
 
-const M: Shape = Shape {
-    nodes: 1_000,
-    users: 300,
-    groups: 300,
-    rules: 500,
-    routers: 10,
-    tags: 40,
-    seed: 1,
-};
-const L: Shape = Shape {
-    nodes: 2_000,
-    users: 600,
-    groups: 300,
-    rules: 15_000,
-    routers: 150,
-    tags: 80,
-    seed: 2,
-};
+const M: Shape = Shape::M;
+const L: Shape = Shape::L;
 
 fn build(shape: Shape) -> (Policy, Inventory) {
     let (text, inv) = synth::tailnet(shape);

@@ -27,9 +27,8 @@ use tailpolicy_compiler::eval::matrix::matrix;
 use tailpolicy_compiler::eval::reach::reachable_from;
 use tailpolicy_compiler::eval::{Dst, Evaluator, Src, Tailnet};
 use tailpolicy_compiler::inventory::{Inventory, Node, Role, User};
-use tailpolicy_compiler::{CompileOptions, compile};
-use tailpolicy_policy::Spanned;
-use tailpolicy_policy::model::{Alias, Policy, PortRange, Proto};
+use tailpolicy_compiler::{CompileOptions, compile, synth};
+use tailpolicy_policy::model::{Policy, Proto};
 use tailpolicy_policy::{CheckOptions, Span, analyse};
 
 fn main() {
@@ -280,50 +279,10 @@ fn baseline_compile_l(bencher: divan::Bencher) {
     });
 }
 
-/// A typical review's change of a policy's ACLs: the entries at 1/3 and 2/3 removed,
-/// the middle entry's first destination moved to port 8443, the sources of the entry
-/// at 1/4 replaced by `autogroup:member`, and two entries added at the end (copies of
-/// the first two with port 9000). Entries are renumbered as the file would be.
-fn edited(p: &Policy) -> Policy {
-    let mut out = p.clone();
-    let acls = out.acls.as_mut().expect("acls");
-    let n = acls.len();
-    let mut added: Vec<_> = acls.iter().take(2).cloned().collect();
-    for a in &mut added {
-        for d in &mut a.dst {
-            d.value.ports = vec![PortRange {
-                first: 9000,
-                last: 9000,
-            }];
-        }
-    }
-    if let Some(a) = acls.get_mut(n / 2)
-        && let Some(d) = a.dst.first_mut()
-    {
-        d.value.ports = vec![PortRange {
-            first: 8443,
-            last: 8443,
-        }];
-    }
-    if let Some(a) = acls.get_mut(n / 4) {
-        a.src = vec![Spanned::new(
-            Alias::parse("autogroup:member", false).unwrap(),
-            Span::default(),
-        )];
-    }
-    acls.remove(2 * n / 3);
-    acls.remove(n / 3);
-    acls.extend(added);
-    for (i, a) in acls.iter_mut().enumerate() {
-        a.origin.index = i;
-    }
-    out
-}
-
 #[divan::bench(sample_count = 2, sample_size = 1)]
 fn diff_l_edit(bencher: divan::Bencher) {
     let s = l_setup();
-    let new = edited(&s.policy);
+    let new = synth::reviewed_edit(&s.policy);
     bencher.bench(|| diff(black_box(&s.policy), &new, &s.tailnet).changes.len());
 }
 
@@ -357,7 +316,7 @@ fn synth_l_setup() -> (Policy, Inventory, Tailnet) {
 #[divan::bench(sample_count = 2, sample_size = 1)]
 fn diff_synth_l_edit(bencher: divan::Bencher) {
     let (policy, _, tailnet) = synth_l_setup();
-    let new = edited(&policy);
+    let new = synth::reviewed_edit(&policy);
     bencher.bench(|| diff(black_box(&policy), &new, &tailnet).changes.len());
 }
 

@@ -22,10 +22,9 @@ use tailpolicy_compiler::eval::fold::{FoldedMatrix, folded_from, folded_matrix};
 use tailpolicy_compiler::eval::fold_diff::fold_diff;
 use tailpolicy_compiler::eval::reach::resolve_sources;
 use tailpolicy_compiler::eval::{Evaluator, Tailnet};
-use tailpolicy_compiler::synth::{Shape, tailnet};
-use tailpolicy_policy::Spanned;
-use tailpolicy_policy::model::{Alias, Policy, PortRange};
-use tailpolicy_policy::{CheckOptions, Span, analyse};
+use tailpolicy_compiler::synth::{self, Shape, tailnet};
+use tailpolicy_policy::model::Policy;
+use tailpolicy_policy::{CheckOptions, analyse};
 
 /// The process's resident set size and its peak (`VmRSS`, `VmHWM`), in bytes; zeros
 /// where `/proc` is not there.
@@ -45,25 +44,9 @@ fn main() {
     divan::main();
 }
 
-const M: Shape = Shape {
-    nodes: 1_000,
-    users: 300,
-    groups: 300,
-    rules: 500,
-    routers: 10,
-    tags: 40,
-    seed: 1,
-};
+const M: Shape = Shape::M;
 
-const L: Shape = Shape {
-    nodes: 2_000,
-    users: 600,
-    groups: 300,
-    rules: 15_000,
-    routers: 150,
-    tags: 80,
-    seed: 2,
-};
+const L: Shape = Shape::L;
 
 /// The synthetic tailnet of `shape` with two exit nodes (the first two tagged servers)
 /// and a grant of the internet to every member.
@@ -167,48 +150,9 @@ fn reach_from_l(bencher: divan::Bencher) {
     bench_reach(bencher, L, "reach_from_l");
 }
 
-/// A typical review's change (as in `benches/eval.rs`): the ACLs at 1/3 and 2/3
-/// removed, the middle one moved to port 8443, the sources of the one at 1/4 replaced
-/// by `autogroup:member`, two added at the end.
-fn edited(p: &Policy) -> Policy {
-    let mut out = p.clone();
-    let acls = out.acls.as_mut().expect("acls");
-    let n = acls.len();
-    let mut added: Vec<_> = acls.iter().take(2).cloned().collect();
-    for a in &mut added {
-        for d in &mut a.dst {
-            d.value.ports = vec![PortRange {
-                first: 9000,
-                last: 9000,
-            }];
-        }
-    }
-    if let Some(a) = acls.get_mut(n / 2)
-        && let Some(d) = a.dst.first_mut()
-    {
-        d.value.ports = vec![PortRange {
-            first: 8443,
-            last: 8443,
-        }];
-    }
-    if let Some(a) = acls.get_mut(n / 4) {
-        a.src = vec![Spanned::new(
-            Alias::parse("autogroup:member", false).unwrap(),
-            Span::default(),
-        )];
-    }
-    acls.remove(2 * n / 3);
-    acls.remove(n / 3);
-    acls.extend(added);
-    for (i, a) in acls.iter_mut().enumerate() {
-        a.origin.index = i;
-    }
-    out
-}
-
 fn bench_diff(bencher: divan::Bencher, shape: Shape, name: &str) {
     let (policy, t) = setup(shape);
-    let new = edited(&policy);
+    let new = synth::reviewed_edit(&policy);
     let run = |old: &Policy, new: &Policy| fold_diff(&diff(old, new, &t), &[old, new], &t);
     measure(name, || {
         let lines = run(&policy, &new);

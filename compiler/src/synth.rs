@@ -7,8 +7,8 @@
 
 use crate::inventory::{Inventory, Node, Role, User};
 use ipnet::IpNet;
-use policy::Span;
-use policy::model::PostureAttrs;
+use policy::model::{Alias, Policy, PortRange, PostureAttrs};
+use policy::{Span, Spanned};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -29,6 +29,98 @@ pub struct Shape {
     pub tags: usize,
     /// Seed of the generator.
     pub seed: u64,
+}
+
+impl Shape {
+    /// The benchmarks' M tailnet: 1,000 nodes, 300 users and groups, 500 rules, 10
+    /// routers, 40 tags.
+    pub const M: Shape = Shape {
+        nodes: 1_000,
+        users: 300,
+        groups: 300,
+        rules: 500,
+        routers: 10,
+        tags: 40,
+        seed: 1,
+    };
+
+    /// The benchmarks' L tailnet: 2,000 nodes, 600 users, 300 groups, 15,000 rules,
+    /// 150 routers, 80 tags.
+    pub const L: Shape = Shape {
+        nodes: 2_000,
+        users: 600,
+        groups: 300,
+        rules: 15_000,
+        routers: 150,
+        tags: 80,
+        seed: 2,
+    };
+}
+
+/// `inv` in tailpolicy's inventory format (what `--nodes` reads), as JSON.
+pub fn inventory_json(inv: &Inventory) -> serde_json::Value {
+    let nodes: Vec<serde_json::Value> = inv
+        .nodes
+        .iter()
+        .map(|n| {
+            let addresses: Vec<String> = n.addresses().map(|a| a.to_string()).collect();
+            serde_json::json!({
+                "name": n.name, "user": n.user, "tags": n.tags, "addresses": addresses,
+                "advertisedRoutes": n.advertised_routes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "approvedRoutes": n.approved_routes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let users: Vec<serde_json::Value> = inv
+        .users
+        .iter()
+        .map(|u| serde_json::json!({"login": u.login, "role": u.role.name()}))
+        .collect();
+    serde_json::json!({"tailnet": {"owner": inv.tailnet_owner}, "users": users, "nodes": nodes})
+}
+
+/// A typical review's change of a policy's ACLs (the diff benchmarks' edit): the entries
+/// at 1/3 and 2/3 removed, the middle entry's first destination moved to port 8443, the
+/// sources of the entry at 1/4 replaced by `autogroup:member`, and two entries added at
+/// the end (copies of the first two with port 9000). Entries are renumbered as the file
+/// would be. A policy without ACLs is returned unchanged.
+pub fn reviewed_edit(p: &Policy) -> Policy {
+    let mut out = p.clone();
+    let Some(acls) = out.acls.as_mut() else {
+        return out;
+    };
+    let n = acls.len();
+    let mut added: Vec<_> = acls.iter().take(2).cloned().collect();
+    for a in &mut added {
+        for d in &mut a.dst {
+            d.value.ports = vec![PortRange {
+                first: 9000,
+                last: 9000,
+            }];
+        }
+    }
+    if let Some(a) = acls.get_mut(n / 2)
+        && let Some(d) = a.dst.first_mut()
+    {
+        d.value.ports = vec![PortRange {
+            first: 8443,
+            last: 8443,
+        }];
+    }
+    if let Some(a) = acls.get_mut(n / 4)
+        && let Ok(member) = Alias::parse("autogroup:member", false)
+    {
+        a.src = vec![Spanned::new(member, Span::default())];
+    }
+    if n >= 3 {
+        acls.remove(2 * n / 3);
+        acls.remove(n / 3);
+    }
+    acls.extend(added);
+    for (i, a) in acls.iter_mut().enumerate() {
+        a.origin.index = i;
+    }
+    out
 }
 
 /// A small deterministic generator (SplitMix64).

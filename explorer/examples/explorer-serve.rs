@@ -49,25 +49,7 @@ fn synth_out(dir: &str, nodes: usize) -> Result<(), String> {
         seed: 1,
     };
     let (policy, inv) = synth::tailnet(shape);
-    let users: Vec<_> = inv
-        .users
-        .iter()
-        .map(|u| json!({"login": u.login, "role": u.role.name()}))
-        .collect();
-    let nodes: Vec<_> = inv
-        .nodes
-        .iter()
-        .map(|n| {
-            let addresses: Vec<String> = n.addresses().map(|a| a.to_string()).collect();
-            json!({
-                "name": n.name, "user": n.user, "tags": n.tags, "addresses": addresses,
-                "advertisedRoutes": n.advertised_routes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "approvedRoutes": n.approved_routes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let inventory =
-        json!({"tailnet": {"owner": inv.tailnet_owner}, "users": users, "nodes": nodes});
+    let inventory = synth::inventory_json(&inv);
     let dir = PathBuf::from(dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("policy.hujson"), policy).map_err(|e| e.to_string())?;

@@ -16,7 +16,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use tailpolicy_compiler::eval::Tailnet;
 use tailpolicy_compiler::eval::diff::diff as eval_diff;
-use tailpolicy_compiler::eval::fold::{FoldedMatrix, FoldedPorts, Principal, folded_matrix};
+use tailpolicy_compiler::eval::fold::{
+    FoldedMatrix, FoldedPorts, Principal, folded_matrix, groups_of,
+};
 use tailpolicy_compiler::eval::fold_diff::fold_diff;
 use tailpolicy_compiler::eval::label::Kind;
 use tailpolicy_compiler::eval::matrix::{Ports, merge};
@@ -276,20 +278,6 @@ pub fn common_tailnet(old: &Tailnet, new: &Tailnet) -> Tailnet {
         }
     }
     t
-}
-
-/// The groups of `policy` (in policy order) naming `login` directly.
-fn groups_of(policy: &Policy, login: &str) -> Vec<String> {
-    policy
-        .groups
-        .iter()
-        .filter(|g| {
-            g.members
-                .iter()
-                .any(|m| m.value.eq_ignore_ascii_case(login))
-        })
-        .map(|g| g.name.value.clone())
-        .collect()
 }
 
 /// Access gained and lost from `old` to `new` over `tailnet`, folded.

@@ -39,15 +39,7 @@ fn main() {
     divan::main();
 }
 
-const L: Shape = Shape {
-    nodes: 2_000,
-    users: 600,
-    groups: 300,
-    rules: 15_000,
-    routers: 150,
-    tags: 80,
-    seed: 2,
-};
+const L: Shape = Shape::L;
 
 const URI: &str = "untitled:policy.hujson";
 

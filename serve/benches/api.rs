@@ -13,7 +13,6 @@
 #![expect(clippy::unwrap_used, reason = "benchmark setup")]
 
 use divan::Bencher;
-use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
 use tailpolicy_compiler::inventory::Inventory;
 use tailpolicy_compiler::synth::{self, Shape};
@@ -24,15 +23,7 @@ fn main() {
     divan::main();
 }
 
-const M: Shape = Shape {
-    nodes: 1_000,
-    users: 300,
-    groups: 300,
-    rules: 500,
-    routers: 10,
-    tags: 40,
-    seed: 1,
-};
+const M: Shape = Shape::M;
 
 struct Served {
     base: String,
@@ -41,24 +32,7 @@ struct Served {
 }
 
 fn inventory_text(inv: &Inventory) -> String {
-    let nodes: Vec<Value> = inv
-        .nodes
-        .iter()
-        .map(|n| {
-            let addresses: Vec<String> = n.addresses().map(|a| a.to_string()).collect();
-            json!({
-                "name": n.name, "user": n.user, "tags": n.tags, "addresses": addresses,
-                "advertisedRoutes": n.advertised_routes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "approvedRoutes": n.approved_routes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let users: Vec<Value> = inv
-        .users
-        .iter()
-        .map(|u| json!({"login": u.login, "role": u.role.name()}))
-        .collect();
-    json!({"tailnet": {"owner": inv.tailnet_owner}, "users": users, "nodes": nodes}).to_string()
+    synth::inventory_json(inv).to_string()
 }
 
 fn start(policy: String, nodes: String, preview_for: &'static str) -> Served {

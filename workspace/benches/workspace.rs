@@ -29,15 +29,7 @@ fn main() {
     divan::main();
 }
 
-const L: Shape = Shape {
-    nodes: 2_000,
-    users: 600,
-    groups: 300,
-    rules: 15_000,
-    routers: 150,
-    tags: 80,
-    seed: 2,
-};
+const L: Shape = Shape::L;
 
 const FRAGMENTS: usize = 30;
 
@@ -77,31 +69,17 @@ fn fragments() -> Vec<FileInput> {
 
 /// The inventory in tailpolicy's format, with `joined` extra nodes.
 fn inventory_text(inv: &Inventory, joined: usize) -> String {
-    let mut nodes: Vec<Value> = inv
-        .nodes
-        .iter()
-        .map(|n| {
-            let addresses: Vec<String> = n.addresses().map(|a| a.to_string()).collect();
-            json!({
-                "name": n.name, "user": n.user, "tags": n.tags, "addresses": addresses,
-                "advertisedRoutes": n.advertised_routes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "approvedRoutes": n.approved_routes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    for j in 0..joined {
-        let i = inv.nodes.len() + j;
-        nodes.push(json!({
-            "name": format!("joining{j}"), "user": "user1@example.com", "tags": [],
-            "addresses": [synth::node_v4(i).to_string(), synth::node_v6(i).to_string()],
-        }));
+    let mut v = synth::inventory_json(inv);
+    if let Some(nodes) = v.get_mut("nodes").and_then(Value::as_array_mut) {
+        for j in 0..joined {
+            let i = inv.nodes.len() + j;
+            nodes.push(json!({
+                "name": format!("joining{j}"), "user": "user1@example.com", "tags": [],
+                "addresses": [synth::node_v4(i).to_string(), synth::node_v6(i).to_string()],
+            }));
+        }
     }
-    let users: Vec<Value> = inv
-        .users
-        .iter()
-        .map(|u| json!({"login": u.login, "role": u.role.name()}))
-        .collect();
-    json!({"tailnet": {"owner": inv.tailnet_owner}, "users": users, "nodes": nodes}).to_string()
+    v.to_string()
 }
 
 fn loaded() -> (Workspace, Vec<FileInput>, Inventory) {

@@ -385,7 +385,7 @@ impl Acc {
 }
 
 /// The groups (in policy order) whose members include `login`, directly.
-fn groups_of(policy: &Policy, login: &str) -> Vec<String> {
+pub fn groups_of(policy: &Policy, login: &str) -> Vec<String> {
     policy
         .groups
         .iter()
