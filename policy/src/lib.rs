@@ -25,8 +25,8 @@ mod suggest;
 mod suppress;
 
 pub use check::{
-    CheckOptions, GRANTABLE_TAILSCALE_CAPS, audit, check, lint, lint_all_but_rules, lint_rules,
-    template_placeholder_in, template_placeholders,
+    CheckOptions, GRANTABLE_TAILSCALE_CAPS, RuleLints, audit, check, lint, lint_all_but_rules,
+    lint_rules, template_placeholder_in, template_placeholders,
 };
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Related, Severity};
 pub use dialect::{Dialect, UnknownDialect};

@@ -140,6 +140,7 @@ pub fn update(old: &mut Fragment, input: &FileInput, dialect: Dialect) -> Option
         at,
         by,
         section: section_key,
+        element: edit.element,
     };
     let fragment = Fragment {
         suppressions: Scanned::registered(&file),
@@ -163,6 +164,8 @@ pub struct Edit {
     pub by: i64,
     /// The top-level key (as written) of the section read again.
     pub section: String,
+    /// Of a list section, the element read again (alone).
+    pub element: Option<usize>,
 }
 
 /// The edited string's kind (a clone of the decoded value).

@@ -19,7 +19,10 @@
 //! An edit inside one string value of a fragment is applied to its previous analysis
 //! (`fragment::update`) instead of parsing the text again; a one-fragment policy that
 //! merging leaves as it is shares the fragment's model; the rule lints
-//! ([`tailpolicy_policy::lint_rules`]) survive an edit outside `acls` and `grants`.
+//! ([`tailpolicy_policy::lint_rules`]) survive an edit outside `acls` and `grants`,
+//! and are updated for the one rule an edit inside them lowered again
+//! ([`RuleLints::update`]: its pair index kept, only the rules whose search reads a
+//! list the rule is on compared again).
 //!
 //! The host is pure: it never reads files, the clock or the environment. Queries take
 //! `&self` and return shared (`Arc`) results; setters take `&mut self` and drop the
@@ -37,7 +40,7 @@ use tailpolicy_compiler::eval::{Tailnet, run_policy_tests};
 use tailpolicy_compiler::inventory::Inventory;
 use tailpolicy_compiler::{CompileOptions, Compiler};
 use tailpolicy_policy::{
-    CheckOptions, Diagnostic, Diagnostics, Dialect, Policy, Severity, SourceFile,
+    CheckOptions, Diagnostic, Diagnostics, Dialect, Policy, RuleLints, Severity, SourceFile,
 };
 use tailpolicy_tailcfg::addr::{AddrSet, parse_addr_list};
 use tailpolicy_tailcfg::wire::FilterRule;
@@ -54,12 +57,21 @@ pub struct Workspace {
     merged: OnceLock<Arc<MergedPolicy>>,
     checked: Mutex<Option<Checked>>,
     /// [`tailpolicy_policy::lint_rules`] of the merged policy, when computed.
-    rule_lints: Mutex<Option<Arc<Vec<Diagnostic>>>>,
+    rule_lints: Mutex<Option<RuleLintCache>>,
     report: OnceLock<Arc<Report>>,
     tailnet: OnceLock<Arc<Tailnet>>,
     compiler: Mutex<Option<Arc<Compiler<'static>>>>,
     symbols: OnceLock<Arc<SymbolIndex>>,
     stats: Counters,
+}
+
+/// The rule lints of the previous analysis and the one rule edited since, if any.
+#[derive(Debug)]
+struct RuleLintCache {
+    lints: RuleLints,
+    /// The section key (as written) and element of a rule lowered again since the
+    /// lints were computed: [`RuleLints::update`] before they are read.
+    pending: Option<(String, usize)>,
 }
 
 #[derive(Debug)]
@@ -162,6 +174,8 @@ struct Counters {
     checks: AtomicUsize,
     full_compiles: AtomicUsize,
     incremental_compiles: AtomicUsize,
+    rule_lint_runs: AtomicUsize,
+    rule_lint_updates: AtomicUsize,
 }
 
 /// A snapshot of [`Workspace::stats`].
@@ -181,6 +195,10 @@ pub struct Stats {
     pub full_compiles: usize,
     /// Inventory changes applied through the compiler's incremental path.
     pub incremental_compiles: usize,
+    /// Rule lints ([`tailpolicy_policy::lint_rules`]) computed from scratch.
+    pub rule_lint_runs: usize,
+    /// Rule lints updated for one edited rule ([`RuleLints::update`]).
+    pub rule_lint_updates: usize,
 }
 
 fn bump(counter: &AtomicUsize) {
@@ -307,19 +325,30 @@ impl Workspace {
                 bump(&self.stats.fragment_parses);
                 bump(&self.stats.fragment_updates);
                 slot.analysis = OnceLock::from(Arc::new(updated));
-                // One fragment (its spans are the merged policy's) and neither `acls`
-                // nor `grants` read again: the rule lints' inputs only moved.
-                let rules_kept = ["acls", "grants"]
-                    .iter()
-                    .all(|k| !k.eq_ignore_ascii_case(&edit.section));
-                if single
-                    && rules_kept
-                    && let Some(mut lints) = rule_lints
-                {
-                    for d in Arc::make_mut(&mut lints) {
+                // One fragment (its spans are the merged policy's): the rule lints'
+                // inputs only moved, unless the edit was in `acls` or `grants`; then
+                // one rule changed, and they are updated for it when next read.
+                if single && let Some(mut cache) = rule_lints {
+                    for d in cache.lints.diagnostics_mut() {
                         fragment::move_diagnostic(d, edit.at, edit.by);
                     }
-                    *self.rule_lints.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(lints);
+                    let in_rules = ["acls", "grants"]
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(&edit.section));
+                    let keep = match (in_rules, edit.element, &cache.pending) {
+                        (false, _, _) => true,
+                        (true, Some(e), None) => {
+                            cache.pending = Some((edit.section.clone(), e));
+                            true
+                        }
+                        (true, Some(e), Some((section, pending))) => {
+                            *section == edit.section && *pending == e
+                        }
+                        (true, None, _) => false,
+                    };
+                    if keep {
+                        *self.rule_lints.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(cache);
+                    }
                 }
             }
         }
@@ -384,6 +413,8 @@ impl Workspace {
             checks: get(&c.checks),
             full_compiles: get(&c.full_compiles),
             incremental_compiles: get(&c.incremental_compiles),
+            rule_lint_runs: get(&c.rule_lint_runs),
+            rule_lint_updates: get(&c.rule_lint_updates),
         }
     }
 
@@ -490,7 +521,7 @@ impl Workspace {
                 };
                 let mut d = tailpolicy_policy::check(policy, &options).into_vec();
                 d.extend(tailpolicy_policy::lint_all_but_rules(policy, &merged.text));
-                d.extend(self.rule_lints(policy).iter().cloned());
+                self.extend_rule_lints(policy, &mut d);
                 if options.audit {
                     d.extend(tailpolicy_policy::audit(policy));
                 }
@@ -506,13 +537,28 @@ impl Workspace {
         diagnostics
     }
 
-    /// [`tailpolicy_policy::lint_rules`] of the merged policy `policy`, from the cache
-    /// when an edit left them valid.
-    fn rule_lints(&self, policy: &Policy) -> Arc<Vec<Diagnostic>> {
+    /// Appends [`tailpolicy_policy::lint_rules`] of the merged policy `policy` to `out`:
+    /// from the cache when an edit left them valid, updated there when it changed one
+    /// rule.
+    fn extend_rule_lints(&self, policy: &Policy, out: &mut Vec<Diagnostic>) {
         let mut cache = self.rule_lints.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .get_or_insert_with(|| Arc::new(tailpolicy_policy::lint_rules(policy).into_vec()))
-            .clone()
+        if let Some(c) = cache.as_mut()
+            && let Some((section, element)) = c.pending.take()
+        {
+            if c.lints.update(policy, &section, element) {
+                bump(&self.stats.rule_lint_updates);
+            } else {
+                *cache = None;
+            }
+        }
+        let c = cache.get_or_insert_with(|| {
+            bump(&self.stats.rule_lint_runs);
+            RuleLintCache {
+                lints: RuleLints::new(policy),
+                pending: None,
+            }
+        });
+        out.extend(c.lints.diagnostics().iter().cloned());
     }
 
     /// The `tests`/`sshTests` failures, as `lint` reports them: evaluated only on a

@@ -242,3 +242,219 @@ fn edits_report_what_a_fresh_analysis_reports() {
     );
     eprintln!("{updates} edits applied incrementally");
 }
+
+/// A policy with many rules drawn from few selectors and ports: shadowed and duplicate
+/// rules, more than the lint's window of rules under one pair, allow-all rules.
+fn many_rules() -> String {
+    let mut rng = Rng(77);
+    let srcs = [
+        "group:eng",
+        "group:ops",
+        "*",
+        "alice@example.com",
+        "tag:web",
+    ];
+    let dsts = ["db", "web", "*", "tag:web", "100.64.0.0/10"];
+    let ports = ["22", "443", "*", "80-90", "5432", "1-1000"];
+    let mut acls = Vec::new();
+    for _ in 0..200 {
+        let src: Vec<String> = (0..=rng.below(2))
+            .map(|_| format!("\"{}\"", srcs[rng.below(srcs.len())]))
+            .collect();
+        let dst: Vec<String> = (0..=rng.below(2))
+            .map(|_| {
+                format!(
+                    "\"{}:{}\"",
+                    dsts[rng.below(dsts.len())],
+                    ports[rng.below(ports.len())]
+                )
+            })
+            .collect();
+        let proto = ["", "\"proto\": \"tcp\", ", "\"proto\": \"udp\", "][rng.below(3)];
+        acls.push(format!(
+            "    {{\"action\": \"accept\", {proto}\"src\": [{}], \"dst\": [{}]}},",
+            src.join(", "),
+            dst.join(", ")
+        ));
+    }
+    // Many rules under one pair (more than the lint's window), differing in ports.
+    for _ in 0..150 {
+        let src = [
+            "\"group:eng\"",
+            "\"group:ops\"",
+            "\"group:eng\", \"group:ops\"",
+        ][rng.below(3)];
+        let port = if rng.below(3) == 0 {
+            format!("{}-{}", 1 + rng.below(20), 20 + rng.below(20))
+        } else {
+            format!("{}", 1 + rng.below(40))
+        };
+        acls.push(format!(
+            "    {{\"action\": \"accept\", \"src\": [{src}], \"dst\": [\"db:{port}\"]}},"
+        ));
+    }
+    let mut grants = Vec::new();
+    for _ in 0..90 {
+        let src = srcs[rng.below(srcs.len())];
+        let dst = dsts[rng.below(dsts.len())];
+        let ip = ["*", "tcp:443", "tcp:22", "udp:53", "tcp:80-90"][rng.below(5)];
+        let app = if rng.below(8) == 0 {
+            ", \"app\": {\"example.com/cap\": [{}]}"
+        } else {
+            ""
+        };
+        grants.push(format!(
+            "    {{\"src\": [\"{src}\"], \"dst\": [\"{dst}\"], \"ip\": [\"{ip}\"]{app}}},"
+        ));
+    }
+    format!(
+        "{{\n  \"groups\": {{\"group:eng\": [\"alice@example.com\"], \"group:ops\": [\"bob@example.com\"]}},\n  \"hosts\": {{\"db\": \"100.64.0.9\", \"web\": \"100.64.0.10\"}},\n  \"tagOwners\": {{\"tag:web\": [\"group:eng\"]}},\n  \"acls\": [\n{}\n  ],\n  \"grants\": [\n{}\n  ],\n}}\n",
+        acls.join("\n"),
+        grants.join("\n")
+    )
+}
+
+/// An edit inside a string of `acls` or `grants` (a selector, a port, a protocol): the
+/// new text, and where the replaced bytes were (start, end) and how long the new ones
+/// are.
+fn rule_edit(rng: &mut Rng, text: &str) -> (String, usize, usize, usize) {
+    const RULE_PLAIN: &[&str] = &[
+        "1",
+        "2",
+        "*",
+        ":",
+        "22",
+        "443",
+        "",
+        "e",
+        "group:eng",
+        "db",
+        "-",
+        "0",
+        "tcp",
+        "web",
+    ];
+    let from = text.find("\"acls\"").unwrap_or(0);
+    let inside: Vec<usize> = string_interiors(text)
+        .into_iter()
+        .filter(|&i| i > from)
+        .collect();
+    if inside.is_empty() {
+        return (text.to_owned(), 0, 0, 0);
+    }
+    let at = inside[rng.below(inside.len())];
+    let mut end = (at + rng.below(3)).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    // Within the string.
+    if text[at..end].contains('"') {
+        end = at;
+    }
+    let new = RULE_PLAIN[rng.below(RULE_PLAIN.len())];
+    (
+        format!("{}{}{}", &text[..at], new, &text[end..]),
+        at,
+        end,
+        new.len(),
+    )
+}
+
+fn moved(s: tailpolicy_policy::Span, at: u32, by: i64) -> tailpolicy_policy::Span {
+    let offset = |x: u32| {
+        if x < at {
+            x
+        } else {
+            u32::try_from(i64::from(x) + by).unwrap()
+        }
+    };
+    tailpolicy_policy::Span::new(offset(s.start), offset(s.end))
+}
+
+#[test]
+fn edits_inside_rules_update_the_rule_lints_exactly() {
+    use tailpolicy_policy::RuleLints;
+    let original = many_rules();
+    let mut rng = Rng(5);
+    let mut ws = fresh(&original, None);
+    let mut text = original.clone();
+    ws.report();
+    // `RuleLints` updated alongside, compared in order with a fresh one.
+    let mut policy = ws.policy().unwrap();
+    let mut lints = RuleLints::new(&policy);
+    let mut direct_updates = 0;
+    for step in 0..500 {
+        let reset = rng.below(25) == 0;
+        let (start, end, len) = if reset {
+            text.clone_from(&original);
+            (0, 0, 0)
+        } else {
+            let (t, start, end, len) = rule_edit(&mut rng, &text);
+            text = t;
+            (start, end, len)
+        };
+        ws.set_fragment(FileInput::text("policy.hujson", text.clone()));
+        let got: Vec<_> = ws
+            .report()
+            .iter()
+            .map(|(f, d)| (f.name().to_owned(), d.clone()))
+            .collect();
+        let want: Vec<_> = fresh(&text, None)
+            .report()
+            .iter()
+            .map(|(f, d)| (f.name().to_owned(), d.clone()))
+            .collect();
+        // The same diagnostics in the same order, related locations included.
+        assert_eq!(
+            got, want,
+            "step {step}: the incremental report differs for\n{text}"
+        );
+        let Some(new_policy) = ws.policy() else {
+            continue;
+        };
+        let element = policy
+            .acls
+            .iter()
+            .flatten()
+            .map(|a| ("acls", a.origin.index, a.origin.span.0))
+            .chain(
+                policy
+                    .grants
+                    .iter()
+                    .flatten()
+                    .map(|g| ("grants", g.origin.index, g.origin.span.0)),
+            )
+            .find(|(_, _, s)| s.start as usize <= start && end <= s.end as usize);
+        let (at, by) = (
+            u32::try_from(end).unwrap(),
+            i64::try_from(len).unwrap() - i64::try_from(end - start).unwrap(),
+        );
+        for d in lints.diagnostics_mut() {
+            d.span = moved(d.span, at, by);
+            for l in &mut d.labels {
+                l.span = moved(l.span, at, by);
+            }
+        }
+        if !reset
+            && let Some((section, e, _)) = element
+            && lints.update(&new_policy, section, e)
+        {
+            direct_updates += 1;
+        } else {
+            lints = RuleLints::new(&new_policy);
+        }
+        assert_eq!(
+            lints.diagnostics(),
+            RuleLints::new(&new_policy).diagnostics(),
+            "step {step}: the updated rule lints differ"
+        );
+        policy = new_policy;
+    }
+    let stats = ws.stats();
+    assert!(
+        stats.rule_lint_updates > 250 && direct_updates > 250,
+        "only {} rule-lint updates ({stats:?}), {direct_updates} direct",
+        stats.rule_lint_updates
+    );
+    eprintln!("{stats:?}, {direct_updates} direct updates");
+}

@@ -190,28 +190,34 @@ fn unused_diag(
 }
 
 /// Alias ids: every distinct selector of a section gets a small number, so rules compare
-/// and index by integers. `*` is always [`WILDCARD`].
-#[derive(Default)]
-struct Interner<'p> {
-    ids: HashMap<&'p Alias, u32>,
+/// and index by integers. `*` is always [`WILDCARD`]. Nothing the lint reports depends
+/// on which number a selector got (only on which selectors are equal), so an update
+/// may give a new selector the next free number.
+#[derive(Clone, Debug, Default)]
+struct Interner {
+    ids: HashMap<Alias, u32>,
 }
 
 /// The id of `*` in every [`Interner`].
 const WILDCARD: u32 = 0;
 
-impl<'p> Interner<'p> {
-    fn id(&mut self, a: &'p Alias) -> u32 {
+impl Interner {
+    fn id(&mut self, a: &Alias) -> u32 {
         if *a == Alias::Wildcard {
             return WILDCARD;
         }
+        if let Some(&id) = self.ids.get(a) {
+            return id;
+        }
         let next = u32::try_from(self.ids.len() + 1).unwrap_or(u32::MAX);
-        *self.ids.entry(a).or_insert(next)
+        self.ids.insert(a.clone(), next);
+        next
     }
 }
 
 /// One destination of a [`Reach`]: alias id, whether it is `autogroup:internet` (which
 /// `*` does not cover), and its ports.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Dst {
     id: u32,
     internet: bool,
@@ -219,29 +225,34 @@ struct Dst {
 }
 
 /// A rule reduced to sets for comparison: sources, destinations with ports, protocols.
+#[derive(Clone, Debug)]
 struct Reach {
     /// Source alias ids, sorted, without repeats.
     src: Vec<u32>,
+    /// Source alias ids in the order written (the order the index is searched in, so
+    /// that which pair is searched does not depend on the ids' numbering).
+    src_written: Vec<u32>,
     /// Whether the sources include `autogroup:danger-all` (which `*` does not cover).
     src_danger_all: bool,
     dst: Vec<Dst>,
     /// `None`: the default protocol set.
     protos: Vec<Option<Proto>>,
     allow_all: bool,
-    span: Span,
-    index: usize,
+    /// The rule's position in the policy's `acls` or `grants` list.
+    pos: usize,
 }
 
 impl Reach {
-    fn new<'p>(
-        interner: &mut Interner<'p>,
-        src: &[&'p Alias],
-        dst: Vec<(&'p Alias, Vec<PortRange>)>,
+    fn new(
+        interner: &mut Interner,
+        src: &[&Alias],
+        dst: Vec<(&Alias, Vec<PortRange>)>,
         protos: Vec<Option<Proto>>,
         allow_all: bool,
-        (span, index): (Span, usize),
+        pos: usize,
     ) -> Self {
-        let mut src_ids: Vec<u32> = src.iter().map(|a| interner.id(a)).collect();
+        let src_written: Vec<u32> = src.iter().map(|a| interner.id(a)).collect();
+        let mut src_ids = src_written.clone();
         src_ids.sort_unstable();
         src_ids.dedup();
         let dst = dst
@@ -254,21 +265,49 @@ impl Reach {
             .collect();
         Self {
             src: src_ids,
+            src_written,
             src_danger_all: src
                 .iter()
                 .any(|a| matches!(a, Alias::Autogroup(Autogroup::DangerAll))),
             dst,
             protos,
             allow_all,
-            span,
-            index,
+            pos,
         }
+    }
+
+    /// Every (source, destination) pair the rule is listed under, without repeats.
+    fn pairs(&self) -> Vec<(u32, u32)> {
+        let mut v: Vec<(u32, u32)> = self
+            .src
+            .iter()
+            .flat_map(|&s| self.dst.iter().map(move |d| (s, d.id)))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Whether a search for this rule's covering rule reads the list of any of `keys`.
+    fn looks_up_any(&self, keys: &[(u32, u32)]) -> bool {
+        if self.src.is_empty() || self.dst.is_empty() {
+            return false;
+        }
+        let has_src = |a: u32| self.src.binary_search(&a).is_ok();
+        let has_dst = |b: u32| self.dst.iter().any(|d| d.id == b);
+        keys.iter()
+            .any(|&(a, b)| match (a == WILDCARD, b == WILDCARD) {
+                (true, true) => true,
+                (true, false) => has_dst(b),
+                (false, true) => has_src(a),
+                (false, false) => has_src(a) && has_dst(b),
+            })
     }
 }
 
-fn acl_reach<'p>(interner: &mut Interner<'p>, a: &'p Acl) -> Reach {
-    let src: Vec<&'p Alias> = a.src.iter().map(|s| &s.value).collect();
-    let dst: Vec<(&'p Alias, Vec<PortRange>)> = a
+fn acl_reach(interner: &mut Interner, a: &Acl, pos: usize) -> Reach {
+    let src: Vec<&Alias> = a.src.iter().map(|s| &s.value).collect();
+    let dst: Vec<(&Alias, Vec<PortRange>)> = a
         .dst
         .iter()
         .map(|d| (&d.value.alias, d.value.ports.clone()))
@@ -284,25 +323,30 @@ fn acl_reach<'p>(interner: &mut Interner<'p>, a: &'p Acl) -> Reach {
         dst,
         vec![a.proto.as_ref().map(|p| p.value)],
         allow_all,
-        (a.origin.span.0, a.origin.index),
+        pos,
     )
 }
 
-fn grant_reach<'p>(interner: &mut Interner<'p>, g: &'p Grant) -> Option<Reach> {
+/// Whether [`grant_reach`] compares `g` with other grants.
+fn grant_compared(g: &Grant) -> bool {
     if !g.app.is_empty() || !g.via.is_empty() || !g.src_posture.is_empty() {
-        return None;
+        return false;
     }
-    let protos: Vec<Option<Proto>> = g.ip.iter().map(|ip| ip.value.proto).collect();
     // Mixed protocols with different ports cannot be compared element-wise; only
     // compare grants whose ip elements all share one protocol.
-    let first = protos.first().copied();
-    if protos.iter().any(|p| Some(*p) != first) {
+    let first = g.ip.first().map(|ip| ip.value.proto);
+    g.ip.iter().all(|ip| Some(ip.value.proto) == first)
+}
+
+fn grant_reach(interner: &mut Interner, g: &Grant, pos: usize) -> Option<Reach> {
+    if !grant_compared(g) {
         return None;
     }
-    let src: Vec<&'p Alias> = g.src.iter().map(|s| &s.value).collect();
+    let first = g.ip.first().map(|ip| ip.value.proto);
+    let src: Vec<&Alias> = g.src.iter().map(|s| &s.value).collect();
     // A grant is a product of dst × ip; model every ip element's ports on every dst.
     let ports: Vec<PortRange> = g.ip.iter().flat_map(|i| i.value.ports.clone()).collect();
-    let dst: Vec<(&'p Alias, Vec<PortRange>)> =
+    let dst: Vec<(&Alias, Vec<PortRange>)> =
         g.dst.iter().map(|d| (&d.value, ports.clone())).collect();
     let allow_all = src.contains(&&Alias::Wildcard)
         && g.dst.iter().any(|d| d.value == Alias::Wildcard)
@@ -315,7 +359,7 @@ fn grant_reach<'p>(interner: &mut Interner<'p>, g: &'p Grant) -> Option<Reach> {
         dst,
         first.into_iter().collect(),
         allow_all,
-        (g.origin.span.0, g.origin.index),
+        pos,
     ))
 }
 
@@ -372,53 +416,68 @@ fn same(a: &Reach, b: &Reach) -> bool {
 /// beyond the window are not reported.
 const MAX_CANDIDATES: usize = 64;
 
-/// Earlier rules by (source id, destination id): every rule is listed under each pair
-/// of its sources and destinations. A rule that covers another names each of the
-/// other's sources (or `*`) and each of its destinations (or `*`), so it is listed
-/// under `(s, d)`, `(*, d)`, `(s, *)` or `(*, *)` for any one pair `(s, d)` of the
-/// covered rule: the lint looks up only the pair whose lists are shortest.
-#[derive(Default)]
+/// Rules by (source id, destination id): every rule is listed under each pair of its
+/// sources and destinations, in the order defined. A rule that covers another names
+/// each of the other's sources (or `*`) and each of its destinations (or `*`), so it is
+/// listed under `(s, d)`, `(*, d)`, `(s, *)` or `(*, *)` for any one pair `(s, d)` of
+/// the covered rule: the lint looks up only the pair whose lists (of the rules before
+/// it) are shortest.
+#[derive(Clone, Debug, Default)]
 struct PairIndex {
     rules: HashMap<(u32, u32), Vec<usize>>,
 }
 
 impl PairIndex {
-    fn insert(&mut self, rule: &Reach, i: usize) {
-        for &s in &rule.src {
-            let mut seen: Vec<u32> = Vec::with_capacity(rule.dst.len());
-            for d in &rule.dst {
-                if !seen.contains(&d.id) {
-                    seen.push(d.id);
-                    self.rules.entry((s, d.id)).or_default().push(i);
-                }
+    /// Lists rule `i` under `pairs` (at its place in each list).
+    fn insert(&mut self, pairs: &[(u32, u32)], i: usize) {
+        for &key in pairs {
+            let list = self.rules.entry(key).or_default();
+            let at = list.partition_point(|&x| x < i);
+            if list.get(at) != Some(&i) {
+                list.insert(at, i);
             }
         }
     }
 
-    fn list(&self, s: u32, d: u32) -> &[usize] {
-        self.rules
+    fn remove(&mut self, pairs: &[(u32, u32)], i: usize) {
+        for key in pairs {
+            if let Some(list) = self.rules.get_mut(key)
+                && let Ok(at) = list.binary_search(&i)
+            {
+                list.remove(at);
+            }
+        }
+    }
+
+    /// The rules before `before` listed under `(s, d)`.
+    fn list(&self, s: u32, d: u32, before: usize) -> &[usize] {
+        let l = self
+            .rules
             .get(&(s, d))
             .map(Vec::as_slice)
+            .unwrap_or_default();
+        l.get(..l.partition_point(|&x| x < before))
             .unwrap_or_default()
     }
 
-    /// The earlier rules that may cover `later`, in the order they were defined.
-    fn candidates(&self, later: &Reach) -> Vec<usize> {
+    /// The rules before `before` that may cover `later`, in the order they were
+    /// defined.
+    fn candidates(&self, later: &Reach, before: usize) -> Vec<usize> {
         let lists = |s: u32, d: u32| {
-            let mut l = vec![self.list(s, d)];
+            let mut l = vec![self.list(s, d, before)];
             if s != WILDCARD {
-                l.push(self.list(WILDCARD, d));
+                l.push(self.list(WILDCARD, d, before));
             }
             if d != WILDCARD {
-                l.push(self.list(s, WILDCARD));
+                l.push(self.list(s, WILDCARD, before));
             }
             if s != WILDCARD && d != WILDCARD {
-                l.push(self.list(WILDCARD, WILDCARD));
+                l.push(self.list(WILDCARD, WILDCARD, before));
             }
             l
         };
         let best = later
-            .src
+            .src_written
             .iter()
             .flat_map(|&s| later.dst.iter().map(move |d| (s, d.id)))
             .map(|(s, d)| lists(s, d))
@@ -435,64 +494,313 @@ impl PairIndex {
     }
 }
 
-fn rules(p: &Policy, diags: &mut Diagnostics) {
-    let mut acl_ids = Interner::default();
-    let acls: Vec<Reach> = p
-        .acls
-        .iter()
-        .flatten()
-        .map(|a| acl_reach(&mut acl_ids, a))
-        .collect();
-    let mut grant_ids = Interner::default();
-    let grants: Vec<Reach> = p
-        .grants
-        .iter()
-        .flatten()
-        .filter_map(|g| grant_reach(&mut grant_ids, g))
-        .collect();
-    for (section, list) in [("acls", &acls), ("grants", &grants)] {
-        let mut index = PairIndex::default();
-        for (i, later) in list.iter().enumerate() {
-            if later.allow_all {
-                diags.push(
-                    Diagnostic::new(
-                        lc::ALLOW_ALL_RULE.as_code(),
-                        later.span,
-                        format!("{section}[{}] allows every source to reach every destination on every port", later.index),
-                    )
-                    .with_help("this is Tailscale's default policy; replace it with the access that is needed"),
-                );
-            }
-            let found = index
-                .candidates(later)
-                .into_iter()
-                .filter_map(|j| list.get(j))
-                .find(|e| covers(e, later));
-            index.insert(later, i);
-            let Some(earlier) = found else {
-                continue;
-            };
-            let (rule, what) = if same(earlier, later) {
-                (&lc::DUPLICATE_RULE, "duplicates")
-            } else {
-                (
-                    &lc::SHADOWED_RULE,
-                    "allows nothing beyond what is already allowed by",
-                )
-            };
-            diags.push(
-                Diagnostic::new(
-                    rule.as_code(),
-                    later.span,
-                    format!(
-                        "{section}[{}] {what} {section}[{}]",
-                        later.index, earlier.index
-                    ),
-                )
-                .with_label(earlier.span, "covered by this rule")
-                .with_help("remove this rule, or narrow the earlier one"),
-            );
+/// Which rule list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum RuleList {
+    Acls,
+    Grants,
+}
+
+impl RuleList {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Acls => "acls",
+            Self::Grants => "grants",
         }
+    }
+
+    /// The span and `origin.index` of the rule at `pos` of the list.
+    fn origin(self, p: &Policy, pos: usize) -> Option<(Span, usize)> {
+        match self {
+            Self::Acls => p
+                .acls
+                .as_ref()?
+                .get(pos)
+                .map(|a| (a.origin.span.0, a.origin.index)),
+            Self::Grants => p
+                .grants
+                .as_ref()?
+                .get(pos)
+                .map(|g| (g.origin.span.0, g.origin.index)),
+        }
+    }
+
+    fn len(self, p: &Policy) -> usize {
+        match self {
+            Self::Acls => p.acls.as_ref().map_or(0, Vec::len),
+            Self::Grants => p.grants.as_ref().map_or(0, Vec::len),
+        }
+    }
+}
+
+/// One list's comparable rules, their index and what each was found covered by.
+#[derive(Clone, Debug)]
+struct ListLints {
+    list: RuleList,
+    ids: Interner,
+    reaches: Vec<Reach>,
+    index: PairIndex,
+    /// For each rule of `reaches`, the earlier one (of `reaches`) that covers it.
+    found: Vec<Option<usize>>,
+    /// How many rules the policy's list held.
+    len: usize,
+}
+
+impl ListLints {
+    fn new(p: &Policy, list: RuleList) -> Self {
+        let mut ids = Interner::default();
+        let reaches: Vec<Reach> = match list {
+            RuleList::Acls => p
+                .acls
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(pos, a)| acl_reach(&mut ids, a, pos))
+                .collect(),
+            RuleList::Grants => p
+                .grants
+                .iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(pos, g)| grant_reach(&mut ids, g, pos))
+                .collect(),
+        };
+        let mut index = PairIndex::default();
+        let mut found = Vec::with_capacity(reaches.len());
+        for (i, later) in reaches.iter().enumerate() {
+            found.push(Self::search(&index, &reaches, later, i));
+            index.insert(&later.pairs(), i);
+        }
+        Self {
+            list,
+            ids,
+            reaches,
+            index,
+            found,
+            len: list.len(p),
+        }
+    }
+
+    /// The first rule before `i` (the rule `later`) that covers it.
+    fn search(index: &PairIndex, reaches: &[Reach], later: &Reach, i: usize) -> Option<usize> {
+        index
+            .candidates(later, i)
+            .into_iter()
+            .find(|&j| reaches.get(j).is_some_and(|e| covers(e, later)))
+    }
+
+    /// The diagnostics of rule `i` (allow-all, then shadowed or duplicate).
+    fn diagnostics(&self, p: &Policy, i: usize, out: &mut Vec<(Diagnostic, usize)>) {
+        let section = self.list.name();
+        let Some(later) = self.reaches.get(i) else {
+            return;
+        };
+        let Some((span, index)) = self.list.origin(p, later.pos) else {
+            return;
+        };
+        if later.allow_all {
+            out.push((
+                Diagnostic::new(
+                    lc::ALLOW_ALL_RULE.as_code(),
+                    span,
+                    format!("{section}[{index}] allows every source to reach every destination on every port"),
+                )
+                .with_help("this is Tailscale's default policy; replace it with the access that is needed"),
+                i,
+            ));
+        }
+        let Some(Some(j)) = self.found.get(i) else {
+            return;
+        };
+        let Some(earlier) = self.reaches.get(*j) else {
+            return;
+        };
+        let Some((earlier_span, earlier_index)) = self.list.origin(p, earlier.pos) else {
+            return;
+        };
+        let (rule, what) = if same(earlier, later) {
+            (&lc::DUPLICATE_RULE, "duplicates")
+        } else {
+            (
+                &lc::SHADOWED_RULE,
+                "allows nothing beyond what is already allowed by",
+            )
+        };
+        out.push((
+            Diagnostic::new(
+                rule.as_code(),
+                span,
+                format!("{section}[{index}] {what} {section}[{earlier_index}]"),
+            )
+            .with_label(earlier_span, "covered by this rule")
+            .with_help("remove this rule, or narrow the earlier one"),
+            i,
+        ));
+    }
+
+    /// Takes in the new version of the rule whose `origin.index` is `element`; returns
+    /// the rules whose diagnostics may have changed (sorted), or `None` when the change
+    /// is not one rule replaced by another in place (then lint again from scratch).
+    fn update(&mut self, p: &Policy, element: usize) -> Option<Vec<usize>> {
+        if self.list.len(p) != self.len {
+            return None;
+        }
+        let pos = match self.list {
+            RuleList::Acls => p
+                .acls
+                .as_ref()?
+                .iter()
+                .position(|a| a.origin.index == element)?,
+            RuleList::Grants => p
+                .grants
+                .as_ref()?
+                .iter()
+                .position(|g| g.origin.index == element)?,
+        };
+        let at = self.reaches.partition_point(|r| r.pos < pos);
+        let Some(old) = self.reaches.get(at).filter(|r| r.pos == pos) else {
+            // A grant not compared before: nothing changes if it still is not.
+            let g = p.grants.as_ref()?.get(pos)?;
+            return (self.list == RuleList::Grants && !grant_compared(g)).then(Vec::new);
+        };
+        let new = match self.list {
+            RuleList::Acls => acl_reach(&mut self.ids, p.acls.as_ref()?.get(pos)?, pos),
+            // A grant that starts or stops being compared changes the list's numbering.
+            RuleList::Grants => grant_reach(&mut self.ids, p.grants.as_ref()?.get(pos)?, pos)?,
+        };
+        let (old_pairs, new_pairs) = (old.pairs(), new.pairs());
+        let touched: Vec<(u32, u32)> = {
+            let mut t = old_pairs.clone();
+            t.extend(&new_pairs);
+            t.sort_unstable();
+            t.dedup();
+            t
+        };
+        self.index.remove(&old_pairs, at);
+        self.index.insert(&new_pairs, at);
+        let slot = self.reaches.get_mut(at)?;
+        *slot = new;
+        let mut changed = vec![at];
+        let found = Self::search(&self.index, &self.reaches, self.reaches.get(at)?, at);
+        *self.found.get_mut(at)? = found;
+        for (i, later) in self.reaches.iter().enumerate().skip(at + 1) {
+            let before = self.found.get(i).copied().flatten();
+            let now = if later.looks_up_any(&touched) {
+                Self::search(&self.index, &self.reaches, later, i)
+            } else {
+                before
+            };
+            if now != before || now == Some(at) {
+                changed.push(i);
+                if let Some(f) = self.found.get_mut(i) {
+                    *f = now;
+                }
+            }
+        }
+        Some(changed)
+    }
+}
+
+/// The rule lints' state: every comparable rule of `acls` and `grants` with its index
+/// and its diagnostics, so that a change of one rule updates them
+/// ([`RuleLints::update`]) without comparing every rule again.
+#[derive(Clone, Debug)]
+pub struct RuleLints {
+    lists: [ListLints; 2],
+    /// In order: `acls` then `grants`, each rule's in the rules' order.
+    diagnostics: Vec<Diagnostic>,
+    /// For each diagnostic, its list and rule.
+    owners: Vec<(RuleList, usize)>,
+}
+
+impl RuleLints {
+    /// The rule lints of `p`, from scratch.
+    pub fn new(p: &Policy) -> Self {
+        let lists = [
+            ListLints::new(p, RuleList::Acls),
+            ListLints::new(p, RuleList::Grants),
+        ];
+        let mut diagnostics = Vec::new();
+        let mut owners = Vec::new();
+        let mut out = Vec::new();
+        for l in &lists {
+            for i in 0..l.reaches.len() {
+                l.diagnostics(p, i, &mut out);
+            }
+            for (d, i) in out.drain(..) {
+                diagnostics.push(d);
+                owners.push((l.list, i));
+            }
+        }
+        Self {
+            lists,
+            diagnostics,
+            owners,
+        }
+    }
+
+    /// The diagnostics, in the order [`check_rules`] gives them.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The diagnostics, for moving their spans (not their order or number).
+    pub fn diagnostics_mut(&mut self) -> &mut [Diagnostic] {
+        &mut self.diagnostics
+    }
+
+    /// `p` is the policy these lints were computed for with one rule replaced: the
+    /// element `element` of the section `section` (`acls` or `grants`), every span
+    /// outside it already moved here (in `p` and in [`Self::diagnostics_mut`]).
+    /// Updates the lints to what [`RuleLints::new`] gives for `p`; `false` (and the
+    /// lints then unusable) when this change cannot be applied in place.
+    pub fn update(&mut self, p: &Policy, section: &str, element: usize) -> bool {
+        let list = if section.eq_ignore_ascii_case("acls") {
+            RuleList::Acls
+        } else if section.eq_ignore_ascii_case("grants") {
+            RuleList::Grants
+        } else {
+            return false;
+        };
+        let Some(state) = self.lists.iter_mut().find(|l| l.list == list) else {
+            return false;
+        };
+        let Some(changed) = state.update(p, element) else {
+            return false;
+        };
+        let mut fresh = Vec::new();
+        for &i in &changed {
+            state.diagnostics(p, i, &mut fresh);
+        }
+        let is_changed = |o: &(RuleList, usize)| o.0 == list && changed.binary_search(&o.1).is_ok();
+        let old_diags = std::mem::take(&mut self.diagnostics);
+        let old_owners = std::mem::take(&mut self.owners);
+        let mut fresh = fresh.into_iter().peekable();
+        for (d, o) in old_diags.into_iter().zip(old_owners) {
+            while let Some((_, i)) = fresh.peek()
+                && (list, *i) < o
+            {
+                if let Some((fd, fi)) = fresh.next() {
+                    self.diagnostics.push(fd);
+                    self.owners.push((list, fi));
+                }
+            }
+            if !is_changed(&o) {
+                self.diagnostics.push(d);
+                self.owners.push(o);
+            }
+        }
+        for (fd, fi) in fresh {
+            self.diagnostics.push(fd);
+            self.owners.push((list, fi));
+        }
+        true
+    }
+}
+
+fn rules(p: &Policy, diags: &mut Diagnostics) {
+    for d in RuleLints::new(p).diagnostics {
+        diags.push(d);
     }
 }
 

@@ -10,6 +10,8 @@ pub mod codes;
 pub mod dialect;
 pub mod lint_codes;
 mod lints;
+
+pub use lints::RuleLints;
 mod node_attrs;
 mod placeholders;
 mod placement;
