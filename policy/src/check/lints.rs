@@ -739,7 +739,7 @@ impl RuleLints {
         }
     }
 
-    /// The diagnostics, in the order the rule lints gives them.
+    /// The diagnostics, in the order the rule lints give them.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
     }
