@@ -1,6 +1,6 @@
-//! The language server on the 15,000-rule synthetic policy (`synth::tailnet` with the
-//! `L` shape of `workspace/benches/workspace.rs`) as one buffer, each figure read as a
-//! ratio to `full_lint` measured in the same run:
+//! The language server on the 15,000-rule synthetic policy (`synth::tailnet` of
+//! `Shape::L`, as the host's benchmark uses) as one buffer, each figure read as a ratio
+//! to `full_lint` measured in the same run:
 //!
 //! - `full_lint`: a new host, the file parsed, checked, linted: every diagnostic.
 //! - `did_change_to_diagnostics`: a one-character `didChange` (toggled) inside a group
