@@ -164,3 +164,44 @@ fn folding_is_exact() {
         assert_eq!(want.len(), got.len(), "seed {seed}");
     }
 }
+
+/// A tag set as the folded answers name it (`tag:a+tag:b`) is accepted back as a source
+/// and a destination: the devices carrying exactly those tags, in any order.
+#[test]
+fn a_tag_set_name_selects_the_devices_with_exactly_those_tags() {
+    use tailpolicy_compiler::eval::Evaluator;
+    use tailpolicy_compiler::eval::reach::{resolve_destinations, resolve_sources};
+    let p = policy(
+        r#"{"tagOwners": {"tag:a": [], "tag:b": []},
+            "acls": [{"action": "accept", "src": ["tag:a"], "dst": ["tag:b:443"]}]}"#,
+    );
+    let (inv, diags) = tailpolicy_compiler::inventory::load(
+        r#"{"tailnet": {"owner": "admin@example.com"}, "users": [], "nodes": [
+            {"name": "both", "tags": ["tag:b", "tag:a"], "addresses": ["100.64.0.1"]},
+            {"name": "only-a", "tags": ["tag:a"], "addresses": ["100.64.0.2"]},
+            {"name": "only-b", "tags": ["tag:b"], "addresses": ["100.64.0.3"]}]}"#,
+    );
+    assert!(!diags.has_errors(), "{diags:?}");
+    let t = Tailnet::from_inventory(&p, &inv.unwrap(), ResolveOptions::default());
+    let m = folded_matrix(&p, &t);
+    let both = m
+        .rows
+        .iter()
+        .find(|r| r.name.contains('+'))
+        .map(|r| r.label.name.clone())
+        .unwrap();
+    let ev = Evaluator::new(&p, &t);
+    for sel in [both.as_str(), "tag:a+tag:b", "tag:b + tag:a"] {
+        let srcs = resolve_sources(&ev, sel).unwrap();
+        assert_eq!(srcs.len(), 1, "{sel}");
+        assert_eq!(srcs[0].node, Some(0), "{sel}");
+        let dsts = resolve_destinations(&ev, sel).unwrap();
+        assert_eq!(
+            dsts.iter().map(|d| d.node).collect::<Vec<_>>(),
+            [Some(0)],
+            "{sel}"
+        );
+    }
+    let err = resolve_sources(&ev, "tag:a+tag:c").unwrap_err();
+    assert_eq!(err, "no node carries exactly the tags `tag:a+tag:c`");
+}

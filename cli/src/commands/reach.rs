@@ -70,7 +70,8 @@ pub struct ReachArgs {
     /// The policy and the node inventory.
     #[command(flatten)]
     pub input: PolicyArgs,
-    /// Source: a selector (user, group, tag, host, autogroup, IP, CIDR) or a node name.
+    /// Source: a selector (user, group, tag, host, autogroup, IP, CIDR), a tag set as the
+    /// folded answers name it (`tag:a+tag:b`) or a node name.
     #[arg(long, value_name = "SEL")]
     pub from: Option<String>,
     /// Destination: a selector or node name, optionally with `:PORT`.

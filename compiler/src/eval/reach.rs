@@ -166,8 +166,20 @@ pub fn reaching(ev: &Evaluator<'_>, dst: &Dst) -> Vec<Access> {
     out
 }
 
+/// A tag set as the folded answers name it (`tag:a+tag:b`): its tags, when `sel` is one.
+fn tag_set(sel: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = sel.split('+').map(str::trim).collect();
+    (parts.len() > 1 && parts.iter().all(|p| p.len() > 4 && p.starts_with("tag:"))).then_some(parts)
+}
+
+/// Whether a node's tags are exactly `set` (in any order).
+fn same_tags(tags: &[String], set: &[&str]) -> bool {
+    tags.len() == set.len() && set.iter().all(|s| tags.iter().any(|t| t == s))
+}
+
 /// Sources a selector (or node name) names: a node by name, the devices of a user,
-/// group or tag (or the identity alone when it has none), an address.
+/// group or tag (or the identity alone when it has none), the devices carrying exactly a
+/// tag set as the folded answers name it (`tag:a+tag:b`), an address.
 pub fn resolve_sources(ev: &Evaluator<'_>, sel: &str) -> Result<Vec<Src>, String> {
     let m = ev.matcher();
     let t = m.tailnet;
@@ -175,6 +187,16 @@ pub fn resolve_sources(ev: &Evaluator<'_>, sel: &str) -> Result<Vec<Src>, String
         return Src::node(t, i)
             .map(|s| vec![s])
             .ok_or_else(|| format!("no node `{sel}`"));
+    }
+    if let Some(set) = tag_set(sel) {
+        let srcs: Vec<Src> = (0..t.nodes.len())
+            .filter(|i| t.nodes.get(*i).is_some_and(|n| same_tags(&n.tags, &set)))
+            .filter_map(|i| Src::node(t, i))
+            .collect();
+        if srcs.is_empty() {
+            return Err(format!("no node carries exactly the tags `{sel}`"));
+        }
+        return Ok(srcs);
     }
     let alias = Alias::parse(sel, false).map_err(|e| format!("`{sel}`: {e}"))?;
     let nodes = |f: &dyn Fn(usize) -> bool| -> Vec<Src> {
@@ -229,8 +251,9 @@ pub fn resolve_sources(ev: &Evaluator<'_>, sel: &str) -> Result<Vec<Src>, String
     })
 }
 
-/// Destinations a selector (or node name) names: nodes as wholes, or an address (a
-/// node's own, a subnet address, an internet address through an exit node).
+/// Destinations a selector (or node name) names: nodes as wholes (by name, user, tag or
+/// a tag set as the folded answers name it, `tag:a+tag:b`), or an address (a node's own,
+/// a subnet address, an internet address through an exit node).
 pub fn resolve_destinations(ev: &Evaluator<'_>, sel: &str) -> Result<Vec<Dst>, String> {
     let m = ev.matcher();
     let t = m.tailnet;
@@ -238,6 +261,16 @@ pub fn resolve_destinations(ev: &Evaluator<'_>, sel: &str) -> Result<Vec<Dst>, S
         return Dst::node(t, i)
             .map(|d| vec![d])
             .ok_or_else(|| format!("no node `{sel}`"));
+    }
+    if let Some(set) = tag_set(sel) {
+        let dsts: Vec<Dst> = (0..t.nodes.len())
+            .filter(|i| t.nodes.get(*i).is_some_and(|n| same_tags(&n.tags, &set)))
+            .filter_map(|i| Dst::node(t, i))
+            .collect();
+        if dsts.is_empty() {
+            return Err(format!("no node carries exactly the tags `{sel}`"));
+        }
+        return Ok(dsts);
     }
     let alias = Alias::parse(sel, false).map_err(|e| format!("`{sel}`: {e}"))?;
     let nodes = |f: &dyn Fn(&super::tailnet::TailnetNode) -> bool| -> Vec<Dst> {
