@@ -299,15 +299,7 @@ fn diff_full_m(bencher: divan::Bencher) {
 /// Issue 3's L tailnet (`synth`): 2,000 nodes, 15,000 rules, 150 subnet routers.
 fn synth_l_setup() -> (Policy, Inventory, Tailnet) {
     use tailpolicy_compiler::synth::{Shape, tailnet};
-    let (text, inventory) = tailnet(Shape {
-        nodes: 2_000,
-        users: 600,
-        groups: 300,
-        rules: 15_000,
-        routers: 150,
-        tags: 80,
-        seed: 2,
-    });
+    let (text, inventory) = tailnet(Shape::L);
     let policy = parse(&text);
     let t = Tailnet::from_inventory(&policy, &inventory, ResolveOptions::default());
     (policy, inventory, t)

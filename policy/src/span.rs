@@ -125,3 +125,30 @@ impl<T> std::ops::Deref for Spanned<T> {
         &self.value
     }
 }
+
+/// How offsets move after an edit: every offset at or after `at` moves by `by` bytes
+/// (clamped to `u32`). Shared by the tree's in-place edit and the model's span shift.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Move {
+    /// The first offset that moves.
+    pub(crate) at: u32,
+    /// How far it moves.
+    pub(crate) by: i64,
+}
+
+impl Move {
+    /// Where offset `x` ends up.
+    pub(crate) fn offset(self, x: u32) -> u32 {
+        if x < self.at {
+            return x;
+        }
+        let moved = (i64::from(x) + self.by).clamp(0, i64::from(u32::MAX));
+        u32::try_from(moved).unwrap_or(u32::MAX)
+    }
+
+    /// Moves both ends of `s`.
+    pub(crate) fn span(self, s: &mut Span) {
+        s.start = self.offset(s.start);
+        s.end = self.offset(s.end);
+    }
+}

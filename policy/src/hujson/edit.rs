@@ -4,8 +4,8 @@
 //! its shape; the string's value is its new raw text and every offset after the edit
 //! moves. Anything else is left to a fresh parse.
 
-use super::tree::{Array, Document, Extra, Object, SmolStr, Value, ValueKind};
-use crate::span::Span;
+use super::tree::{Array, Document, Object, SmolStr, Value, ValueKind};
+use crate::span::{Move, Span};
 
 /// Where an in-place string edit landed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,47 +123,22 @@ fn value_at_mut<'a>(root: &'a mut Value, path: &[usize]) -> Option<&'a mut Value
     Some(v)
 }
 
-#[derive(Clone, Copy)]
-struct Move {
-    at: u32,
-    by: i64,
-}
-
-impl Move {
-    fn offset(self, x: u32) -> u32 {
-        if x < self.at {
-            return x;
-        }
-        let moved = (i64::from(x) + self.by).clamp(0, i64::from(u32::MAX));
-        u32::try_from(moved).unwrap_or(u32::MAX)
-    }
-
-    fn span(self, s: &mut Span) {
-        s.start = self.offset(s.start);
-        s.end = self.offset(s.end);
-    }
-
-    fn extra(self, e: &mut Extra) {
-        self.span(&mut e.span);
-    }
-}
-
 /// Moves every offset at or after `m.at` in `v`; subtrees that end before it are
 /// skipped.
 fn move_value(v: &mut Value, m: Move) {
     if v.span.end.max(v.after.span.end) < m.at {
         return;
     }
-    m.extra(&mut v.before);
+    m.span(&mut v.before.span);
     m.span(&mut v.span);
-    m.extra(&mut v.after);
+    m.span(&mut v.after.span);
     match &mut v.kind {
         ValueKind::Object(Object {
             members,
             after_last,
             ..
         }) => {
-            m.extra(after_last);
+            m.span(&mut after_last.span);
             for member in members {
                 move_value(&mut member.name, m);
                 move_value(&mut member.value, m);
@@ -174,7 +149,7 @@ fn move_value(v: &mut Value, m: Move) {
             after_last,
             ..
         }) => {
-            m.extra(after_last);
+            m.span(&mut after_last.span);
             for e in elements {
                 move_value(e, m);
             }

@@ -6,29 +6,12 @@ use super::{
     Acl, AclTest, AutoApprovers, Grant, Group, Host, IpSet, NodeAttr, Origin, Policy, Posture,
     Settings, SshRule, SshTest, TagOwner,
 };
-use crate::span::{Span, Spanned};
+use crate::span::{Move, Span, Spanned};
 
 /// Something that holds spans.
 trait Shift {
     /// Moves every span endpoint at or after `by.at` by `by.by` (clamped to `u32`).
     fn shift(&mut self, by: Move);
-}
-
-/// How spans move: every offset at or after `at` moves by `by` bytes.
-#[derive(Clone, Copy, Debug)]
-struct Move {
-    at: u32,
-    by: i64,
-}
-
-impl Move {
-    fn offset(self, x: u32) -> u32 {
-        if x < self.at {
-            return x;
-        }
-        let moved = (i64::from(x) + self.by).clamp(0, i64::from(u32::MAX));
-        u32::try_from(moved).unwrap_or(u32::MAX)
-    }
 }
 
 impl Shift for Span {
